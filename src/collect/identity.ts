@@ -1,0 +1,115 @@
+/**
+ * Identity collectors: domains, users (with signInActivity), MFA registration, role assignments
+ * and eligibility, security defaults, Conditional Access. Endpoints and permissions: graph.md.
+ */
+import type { z } from 'zod';
+import { GraphError } from '../errors';
+import type { Graph } from '../graph/graph';
+import {
+  conditionalAccessSchema,
+  domainSchema,
+  mfaRegistrationSchema,
+  parseRecords,
+  roleAssignmentSchema,
+  roleEligibilitySchema,
+  securityDefaultsSchema,
+  summariseProblems,
+  userSchema,
+} from './parse';
+import type { Roles, Slice, SliceData, SliceName } from './snapshot';
+
+/** Context a collector receives. */
+export interface CollectContext {
+  graph: Graph;
+  now: Date;
+}
+
+export type Collector<K extends SliceName> = (ctx: CollectContext) => Promise<Slice<SliceData[K]>>;
+
+/** Properties the users collector selects (graph.md). */
+export const USER_SELECT = [
+  'id', 'displayName', 'userPrincipalName', 'mail', 'userType', 'accountEnabled', 'createdDateTime', 'department',
+  'employeeId', 'employeeLeaveDateTime', 'passwordPolicies', 'externalUserState', 'signInActivity',
+].join(',');
+
+/** Reads every page of a collection, parsing records as they arrive. */
+async function collectList<S extends z.ZodType>(graph: Graph, url: string, schema: S, where: string): Promise<Slice<z.output<S>[]>> {
+  const records: z.output<S>[] = [];
+  const problems: string[] = [];
+  let offset = 0;
+  for await (const page of graph.pages(url)) {
+    const parsed = parseRecords(schema, page.value, where, offset);
+    offset += page.value.length;
+    records.push(...parsed.records);
+    problems.push(...parsed.problems);
+  }
+  return problems.length
+    ? { status: 'partial', data: records, items: records.length, detail: `skipped ${problems.length} unreadable record(s): ${summariseProblems(problems)}` }
+    : { status: 'complete', data: records, items: records.length };
+}
+
+export const collectDomains: Collector<'domains'> = ({ graph }) => collectList(graph, '/domains', domainSchema, 'GET /domains');
+
+// signInActivity pages are at most 500 (Graph answers smaller pages when asked for more).
+export const collectUsers: Collector<'users'> = ({ graph }) =>
+  collectList(graph, `/users?$select=${USER_SELECT}&$top=500`, userSchema, 'GET /users');
+
+// The report omits disabled users; it supports no $top, so Graph's own page size applies.
+export const collectMfaRegistration: Collector<'mfaRegistration'> = ({ graph }) =>
+  collectList(graph, '/reports/authenticationMethods/userRegistrationDetails', mfaRegistrationSchema, 'GET userRegistrationDetails');
+
+export const collectConditionalAccess: Collector<'conditionalAccess'> = ({ graph }) =>
+  collectList(graph, '/identity/conditionalAccess/policies', conditionalAccessSchema, 'GET conditionalAccess/policies');
+
+export const collectSecurityDefaults: Collector<'securityDefaults'> = async ({ graph }) => {
+  const body = await graph.get('/policies/identitySecurityDefaultsEnforcementPolicy');
+  const parsed = parseRecords(securityDefaultsSchema, [body], 'GET identitySecurityDefaultsEnforcementPolicy');
+  const record = parsed.records[0];
+  if (!record) return { status: 'failed', items: 0, detail: summariseProblems(parsed.problems) };
+  return { status: 'complete', data: { isEnabled: record.isEnabled }, items: 1 };
+};
+
+/**
+ * Active assignments (with principals) and, where PIM data is readable, eligible ones. A 403 on
+ * eligibility (no Entra ID P2, or no RoleEligibilitySchedule.Read.Directory) makes the slice
+ * partial, not failed: active assignments are still checked.
+ */
+export const collectRoles: Collector<'roles'> = async ({ graph, now }) => {
+  const assignments = await collectList(graph, '/roleManagement/directory/roleAssignments?$expand=principal', roleAssignmentSchema, 'GET roleAssignments');
+  if (assignments.status === 'failed') return assignments;
+  const details: string[] = assignments.detail ? [assignments.detail] : [];
+  let eligibility: Roles['eligibility'] = null;
+  try {
+    const eligible = await collectList(graph, '/roleManagement/directory/roleEligibilitySchedules', roleEligibilitySchema, 'GET roleEligibilitySchedules');
+    if (eligible.status !== 'failed') {
+      if (eligible.detail) details.push(eligible.detail);
+      const t = now.getTime();
+      // Only schedules in force now: provisioned, started, not expired.
+      eligibility = eligible.data
+        .filter((e) => (e.status ?? 'Provisioned').toLowerCase() === 'provisioned')
+        .filter((e) => (e.start === null || Date.parse(e.start) <= t) && (e.end === null || Date.parse(e.end) > t))
+        .map(({ id, principalId, roleDefinitionId, directoryScopeId }) => ({ id, principalId, roleDefinitionId, directoryScopeId }));
+    }
+  } catch (err) {
+    if (err instanceof GraphError && (err.status === 403 || err.status === 401)) {
+      details.push(`roleEligibilitySchedules: ${err.status} (needs Entra ID P2 and RoleEligibilitySchedule.Read.Directory); eligible role holders were not checked`);
+    } else throw err;
+  }
+  const partial = eligibility === null || assignments.status === 'partial' || details.length > 0;
+  return {
+    status: partial ? 'partial' : 'complete',
+    data: { assignments: assignments.data, eligibility },
+    items: assignments.data.length + (eligibility?.length ?? 0),
+    ...(details.length ? { detail: details.join('; ') } : {}),
+  };
+};
+
+/** Every collector by slice name. */
+export const COLLECTORS: { [K in SliceName]: Collector<K> } = {
+  domains: collectDomains,
+  users: collectUsers,
+  mfaRegistration: collectMfaRegistration,
+  roles: collectRoles,
+  securityDefaults: collectSecurityDefaults,
+  conditionalAccess: collectConditionalAccess,
+};

@@ -1,0 +1,195 @@
+/**
+ * Validation of Graph records. Graph's shapes drift and have quirks ("never" written as
+ * `0001-01-01T00:00:00Z` or `""`, lower- vs upper-case enums), so each collector parses the fields
+ * it reads with zod and normalises them. A record that does not parse is skipped and named
+ * (`GET /users value[12].accountEnabled: expected boolean`); the slice then counts as partial, so
+ * nothing is resolved on data we could not read.
+ */
+import { z } from 'zod';
+
+/** Graph's "no date" sentinels → null; anything else must be a parseable date. */
+export const graphDate = z
+  .union([z.string(), z.null(), z.undefined()])
+  .transform((v, ctx) => {
+    if (v === null || v === undefined || v === '' || v.startsWith('0001-01-01')) return null;
+    const t = Date.parse(v);
+    if (Number.isNaN(t)) {
+      ctx.addIssue({ code: 'custom', message: `not a date: ${JSON.stringify(v.slice(0, 40))}` });
+      return z.NEVER;
+    }
+    return new Date(t).toISOString();
+  });
+
+export const optionalString = z
+  .union([z.string(), z.null(), z.undefined()])
+  .transform((v) => (v === undefined || v === '' ? null : v));
+
+const stringArray = z
+  .union([z.array(z.string()), z.null(), z.undefined()])
+  .transform((v) => v ?? []);
+
+export const domainSchema = z.looseObject({ id: z.string().min(1), isVerified: z.boolean() });
+
+export const userSchema = z
+  .looseObject({
+    id: z.string().min(1),
+    displayName: optionalString,
+    userPrincipalName: z.string().min(1),
+    mail: optionalString,
+    userType: optionalString,
+    accountEnabled: z.boolean(),
+    createdDateTime: graphDate,
+    department: optionalString,
+    employeeId: optionalString,
+    employeeLeaveDateTime: graphDate,
+    passwordPolicies: optionalString,
+    externalUserState: optionalString,
+    signInActivity: z
+      .looseObject({
+        lastSignInDateTime: graphDate,
+        lastSuccessfulSignInDateTime: graphDate,
+        lastNonInteractiveSignInDateTime: graphDate,
+      })
+      .nullish(),
+  })
+  .transform((u) => ({
+    id: u.id,
+    displayName: u.displayName ?? u.userPrincipalName,
+    userPrincipalName: u.userPrincipalName,
+    mail: u.mail,
+    // Graph leaves userType null on some old synced accounts; they are members.
+    userType: u.userType ?? 'Member',
+    accountEnabled: u.accountEnabled,
+    createdDateTime: u.createdDateTime,
+    department: u.department,
+    employeeId: u.employeeId,
+    employeeLeaveDateTime: u.employeeLeaveDateTime,
+    passwordPolicies: u.passwordPolicies,
+    externalUserState: u.externalUserState,
+    lastSignInDateTime: u.signInActivity?.lastSignInDateTime ?? null,
+    lastSuccessfulSignInDateTime: u.signInActivity?.lastSuccessfulSignInDateTime ?? null,
+    lastNonInteractiveSignInDateTime: u.signInActivity?.lastNonInteractiveSignInDateTime ?? null,
+  }));
+
+export const mfaRegistrationSchema = z
+  .looseObject({
+    id: z.string().min(1),
+    userPrincipalName: optionalString,
+    isMfaRegistered: z.boolean(),
+    userType: optionalString,
+  })
+  .transform((r) => ({
+    id: r.id,
+    userPrincipalName: r.userPrincipalName ?? '',
+    isMfaRegistered: r.isMfaRegistered,
+    userType: (r.userType ?? 'member').toLowerCase(),
+  }));
+
+export const roleAssignmentSchema = z
+  .looseObject({
+    id: z.string().min(1),
+    principalId: z.string().min(1),
+    roleDefinitionId: z.string().min(1),
+    directoryScopeId: optionalString,
+    principal: z
+      .looseObject({
+        '@odata.type': optionalString,
+        displayName: optionalString,
+        userPrincipalName: optionalString,
+        mail: optionalString,
+        userType: optionalString,
+      })
+      .nullish(),
+  })
+  .transform((a) => ({
+    id: a.id,
+    principalId: a.principalId,
+    roleDefinitionId: a.roleDefinitionId.toLowerCase(),
+    directoryScopeId: a.directoryScopeId ?? '/',
+    principalType: (a.principal?.['@odata.type'] ?? '#microsoft.graph.unknown').replace(/^#microsoft\.graph\./, ''),
+    principalName: a.principal?.userPrincipalName ?? a.principal?.mail ?? a.principal?.displayName ?? null,
+    principalUserType: a.principal?.userType ?? null,
+  }));
+
+export const roleEligibilitySchema = z
+  .looseObject({
+    id: z.string().min(1),
+    principalId: z.string().min(1),
+    roleDefinitionId: z.string().min(1),
+    directoryScopeId: optionalString,
+    status: optionalString,
+    scheduleInfo: z
+      .looseObject({
+        startDateTime: graphDate,
+        expiration: z.looseObject({ endDateTime: graphDate, type: optionalString }).nullish(),
+      })
+      .nullish(),
+  })
+  .transform((e) => ({
+    id: e.id,
+    principalId: e.principalId,
+    roleDefinitionId: e.roleDefinitionId.toLowerCase(),
+    directoryScopeId: e.directoryScopeId ?? '/',
+    status: e.status,
+    start: e.scheduleInfo?.startDateTime ?? null,
+    end: e.scheduleInfo?.expiration?.endDateTime ?? null,
+  }));
+
+export const securityDefaultsSchema = z.looseObject({ isEnabled: z.boolean() });
+
+export const conditionalAccessSchema = z
+  .looseObject({
+    id: z.string().min(1),
+    displayName: optionalString,
+    state: z.string().min(1),
+    conditions: z.looseObject({
+      clientAppTypes: stringArray,
+      applications: z.looseObject({ includeApplications: stringArray }).nullish(),
+      users: z.looseObject({ includeUsers: stringArray }).nullish(),
+    }),
+    grantControls: z
+      .looseObject({
+        builtInControls: stringArray,
+        authenticationStrength: z.unknown().optional(),
+      })
+      .nullish(),
+  })
+  .transform((p) => ({
+    id: p.id,
+    displayName: p.displayName ?? p.id,
+    state: p.state,
+    includeUsers: p.conditions.users?.includeUsers ?? [],
+    includeApplications: p.conditions.applications?.includeApplications ?? [],
+    clientAppTypes: p.conditions.clientAppTypes,
+    builtInControls: (p.grantControls?.builtInControls ?? []).map((c) => c.toLowerCase()),
+    hasAuthenticationStrength: Boolean(p.grantControls?.authenticationStrength),
+  }));
+
+/** Result of parsing a list: the good records and a description of each bad one. */
+export interface Parsed<T> {
+  records: T[];
+  problems: string[];
+}
+
+/** Parses each record of a collection page; bad records are skipped and described. */
+export function parseRecords<S extends z.ZodType>(schema: S, values: readonly unknown[], where: string, offset = 0): Parsed<z.output<S>> {
+  const records: z.output<S>[] = [];
+  const problems: string[] = [];
+  values.forEach((value, i) => {
+    const r = schema.safeParse(value);
+    if (r.success) records.push(r.data);
+    else {
+      const issue = r.error.issues[0];
+      const path = issue ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '';
+      const id = value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string' ? ` (id ${(value as { id: string }).id})` : '';
+      problems.push(`${where} value[${offset + i}]${path}${id}: ${issue?.message ?? 'invalid'}`);
+    }
+  });
+  return { records, problems };
+}
+
+/** Joins problem lines into a coverage detail, naming at most a few. */
+export function summariseProblems(problems: readonly string[], max = 5): string {
+  const shown = problems.slice(0, max).join('; ');
+  return problems.length > max ? `${shown}; and ${problems.length - max} more` : shown;
+}

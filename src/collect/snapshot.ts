@@ -1,0 +1,116 @@
+/**
+ * The Snapshot: plain data the collectors produce and the rules read. Rules never touch the
+ * network; each slice carries its own collection status, and the engine does not run a rule
+ * whose inputs failed (it reports the area's coverage instead).
+ */
+import type { Area } from '../rules/ids';
+
+export type CoverageStatus = 'complete' | 'partial' | 'failed';
+
+/** Coverage of one area in findings.json. */
+export interface Coverage {
+  status: CoverageStatus;
+  items: number;
+  detail?: string;
+}
+
+export interface Domain {
+  id: string;
+  isVerified: boolean;
+}
+
+export interface DirectoryUser {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+  mail: string | null;
+  /** `Member` or `Guest` as /users writes it (compare case-insensitively). */
+  userType: string;
+  accountEnabled: boolean;
+  createdDateTime: string | null;
+  department: string | null;
+  employeeId: string | null;
+  employeeLeaveDateTime: string | null;
+  passwordPolicies: string | null;
+  externalUserState: string | null;
+  /** ISO time, or null when Graph says "never" (`0001-01-01T00:00:00Z` or `""`). */
+  lastSignInDateTime: string | null;
+  lastSuccessfulSignInDateTime: string | null;
+  lastNonInteractiveSignInDateTime: string | null;
+}
+
+export interface MfaRegistration {
+  id: string;
+  userPrincipalName: string;
+  isMfaRegistered: boolean;
+  /** lower-case `member` / `guest` as the report writes it. */
+  userType: string;
+}
+
+export interface RoleAssignment {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  directoryScopeId: string;
+  /** `user`, `group`, `servicePrincipal`, … from the expanded principal's `@odata.type`. */
+  principalType: string;
+  principalName: string | null;
+  principalUserType: string | null;
+}
+
+export interface RoleEligibility {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  directoryScopeId: string;
+}
+
+export interface Roles {
+  assignments: RoleAssignment[];
+  /** null when PIM data could not be read (no Entra ID P2 / permission): coverage is partial. */
+  eligibility: RoleEligibility[] | null;
+}
+
+export interface ConditionalAccessPolicy {
+  id: string;
+  displayName: string;
+  /** `enabled` | `disabled` | `enabledForReportingButNotEnforced`. */
+  state: string;
+  includeUsers: string[];
+  includeApplications: string[];
+  clientAppTypes: string[];
+  builtInControls: string[];
+  /** True when the grant requires an authentication strength. */
+  hasAuthenticationStrength: boolean;
+}
+
+/** Every slice the collectors can produce, by name. */
+export interface SliceData {
+  domains: Domain[];
+  users: DirectoryUser[];
+  mfaRegistration: MfaRegistration[];
+  roles: Roles;
+  securityDefaults: { isEnabled: boolean };
+  conditionalAccess: ConditionalAccessPolicy[];
+}
+
+export type SliceName = keyof SliceData;
+
+/** The collection result of one slice. */
+export type Slice<T> =
+  | { status: 'complete' | 'partial'; data: T; items: number; detail?: string }
+  | { status: 'failed'; items: 0; detail: string };
+
+export interface Snapshot {
+  tenantId: string;
+  /** When the scan started: the rules' "now". */
+  takenAt: Date;
+  slices: { [K in SliceName]?: Slice<SliceData[K]> };
+}
+
+/** Which slice an area counts its items by, for findings.json coverage. */
+export const AREA_PRIMARY_SLICE: Partial<Record<Area, SliceName>> = {
+  accounts: 'users',
+  mfa: 'mfaRegistration',
+  roles: 'roles',
+};

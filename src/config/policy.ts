@@ -1,0 +1,239 @@
+/**
+ * The organisation's policy file (`shared/spec/policy.md`): who is responsible, the asset
+ * register (情報資産管理簿), the exception register (例外措置) and thresholds.
+ *
+ * Parsed with `yaml` and validated with zod. Objects are strict, because a typo in a key must not
+ * silently disable a check; every problem is reported at once as `path: message`. Defaults are
+ * those of `controls.md`. The JSON Schema shipped for editors is generated from this schema
+ * (`write-schema.ts`), so the two cannot drift.
+ */
+import { readFile } from 'node:fs/promises';
+import { DateTime, IANAZone } from 'luxon';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+import { RULE_IDS, SEVERITIES } from '../rules/ids';
+
+/** Default `sharedAccountPatterns` (controls.md ACCT-01). */
+export const DEFAULT_SHARED_ACCOUNT_PATTERNS = ['^(shared|kyoyo|kyouyou|common|generic|test|temp|tmp)([-_.0-9].*)?$'];
+
+/** Default privileged roles (controls.md, role template ids). */
+export const DEFAULT_PRIVILEGED_ROLES: Readonly<Record<string, string>> = {
+  '62e90394-69f5-4237-9190-012177145e10': 'Global Administrator',
+  'e8611ab8-c189-46e8-94e1-60213ab1f814': 'Privileged Role Administrator',
+  '7be44c8a-adaf-4e2a-84d6-ab2649e08a13': 'Privileged Authentication Administrator',
+  '194ae4cb-b126-40b2-bd5b-6091b380977d': 'Security Administrator',
+  '29232cdf-9323-42fd-ade2-1d097af3e4de': 'Exchange Administrator',
+  'f28a1f50-f6e7-4571-818b-6a12f2af6b6c': 'SharePoint Administrator',
+  'fe930be7-5e62-47db-91af-98c3a49a38b1': 'User Administrator',
+  'b1be1c3e-b65d-4f19-8427-f6fa0d97feb9': 'Conditional Access Administrator',
+  '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3': 'Application Administrator',
+  '158c047a-c907-4556-b7ef-446551a6b5f7': 'Cloud Application Administrator',
+  'c4e39bd9-1100-46d3-8c65-fb160da0071f': 'Authentication Administrator',
+  '729827e3-9c14-49f7-bb1b-9608f156bbb8': 'Helpdesk Administrator',
+  '3a2c62db-5318-420d-8d74-23affee5d9d5': 'Intune Administrator',
+};
+
+/** Role template id of Global Administrator (ACCT-04). */
+export const GLOBAL_ADMIN_ROLE = '62e90394-69f5-4237-9190-012177145e10';
+
+/** Default `freeMailDomains` (controls.md MAIL-01). */
+export const DEFAULT_FREE_MAIL_DOMAINS = [
+  'gmail.com', 'googlemail.com', 'yahoo.co.jp', 'yahoo.com', 'ymail.ne.jp', 'outlook.com', 'outlook.jp',
+  'hotmail.com', 'hotmail.co.jp', 'live.jp', 'live.com', 'msn.com', 'icloud.com', 'me.com', 'aol.com',
+  'proton.me', 'protonmail.com', 'docomo.ne.jp', 'ezweb.ne.jp', 'au.com', 'softbank.ne.jp',
+  'i.softbank.jp', 'nifty.com', 'biglobe.ne.jp',
+];
+
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID (role template id)');
+const domain = z
+  .string()
+  .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'must be a domain name such as example.lg.jp (no @, no scheme)')
+  .transform((d) => d.toLowerCase());
+const address = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address / UPN such as name@example.lg.jp');
+const positiveInt = z.number().int('must be a whole number').positive('must be greater than 0');
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date written YYYY-MM-DD')
+  .refine((s) => DateTime.fromISO(s, { zone: 'utc' }).isValid, 'is not a real calendar date');
+const regex = z.string().refine((s) => {
+  try {
+    new RegExp(s, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'is not a valid regular expression');
+const severity = z.enum(SEVERITIES);
+const infoClass = z.enum(['I', 'II', 'III', 'IV']);
+
+const organization = z.strictObject({
+  name: z.string().min(1).default('西置賜行政組合'),
+  locale: z.enum(['ja', 'en']).default('ja'),
+  timeZone: z
+    .string()
+    .refine((tz) => IANAZone.isValidZone(tz), 'must be an IANA time zone such as Asia/Tokyo')
+    .default('Asia/Tokyo'),
+  internalDomains: z.array(domain).default([]),
+  ciso: address.optional(),
+  systemAdministrators: z.array(address).default([]),
+  departments: z.array(z.strictObject({ name: z.string().min(1), owner: address })).default([]),
+});
+
+const accounts = z.strictObject({
+  sharedAccountPatterns: z.array(regex).default(DEFAULT_SHARED_ACCOUNT_PATTERNS),
+  emergencyAccessAccounts: z.array(address).default([]),
+  inactiveDays: positiveInt.default(90),
+  guestInactiveDays: positiveInt.default(90),
+  guestGraceDays: positiveInt.default(30),
+  maxGlobalAdmins: positiveInt.default(4),
+  privilegedRoles: z.array(guid).min(1, 'must name at least one role').default(Object.keys(DEFAULT_PRIVILEGED_ROLES)),
+});
+
+const mail = z.strictObject({
+  approvedForwardingDomains: z.array(domain).default([]),
+  freeMailDomains: z.array(domain).default(DEFAULT_FREE_MAIL_DOMAINS),
+});
+
+const signIns = z.strictObject({
+  credentialFailureCodes: z.array(z.number().int()).default([50126, 50053, 50056, 50034, 500121]),
+  windowMinutes: positiveInt.max(1440, 'must be at most 1440 (one day)').default(60),
+  userFailureThreshold: positiveInt.default(10),
+  sprayUserThreshold: positiveInt.default(5),
+  successAfterFailuresThreshold: positiveInt.default(5),
+  allowedCountries: z
+    .array(z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter upper-case country code such as JP'))
+    .default(['JP']),
+});
+
+const asset = z.strictObject({
+  name: z.string().min(1),
+  owner: address,
+  location: z.string().regex(/^https:\/\/[^/\s]+/i, 'must be a site URL prefix starting with https://'),
+  class: infoClass,
+});
+
+const files = z.strictObject({
+  defaultClass: infoClass.default('III'),
+  assets: z.array(asset).default([]),
+});
+
+const exception = z
+  .strictObject({
+    ruleId: z.enum(RULE_IDS, { error: `must be one of ${RULE_IDS.join(', ')}` }),
+    subject: z.string().min(1, 'must name a subject id, UPN, site URL prefix, or "*"'),
+    reason: z.string().min(1),
+    approvedBy: z.string().min(1),
+    compensatingControl: z.string().min(1),
+    approvedOn: isoDate,
+    expiresOn: isoDate,
+  })
+  .superRefine((e, ctx) => {
+    const approved = DateTime.fromISO(e.approvedOn, { zone: 'utc' });
+    const expires = DateTime.fromISO(e.expiresOn, { zone: 'utc' });
+    if (!approved.isValid || !expires.isValid) return;
+    if (expires < approved) {
+      ctx.addIssue({ code: 'custom', path: ['expiresOn'], message: 'is before approvedOn' });
+    } else if (expires > approved.plus({ years: 1 })) {
+      // Section 12 of the standard: every exception is reviewed at least once a year.
+      ctx.addIssue({ code: 'custom', path: ['expiresOn'], message: 'more than one year after approvedOn (section 12: review at least yearly)' });
+    }
+  });
+
+const tickets = z.strictObject({
+  dueBusinessDays: z
+    .strictObject({
+      critical: positiveInt.default(1),
+      high: positiveInt.default(3),
+      medium: positiveInt.default(10),
+      low: positiveInt.default(20),
+    })
+    .prefault({}),
+});
+
+const alerts = z.strictObject({ minSeverity: severity.default('high') });
+
+/** The policy file schema (every key optional; defaults from controls.md). */
+export const policySchema = z.strictObject({
+  organization: organization.prefault({}),
+  accounts: accounts.prefault({}),
+  mail: mail.prefault({}),
+  signIns: signIns.prefault({}),
+  files: files.prefault({}),
+  exceptions: z.array(exception).default([]),
+  tickets: tickets.prefault({}),
+  alerts: alerts.prefault({}),
+});
+
+/** The validated policy, every default filled in. */
+export type Policy = z.output<typeof policySchema>;
+export type PolicyException = Policy['exceptions'][number];
+export type Asset = Policy['files']['assets'][number];
+
+/** The built-in policy: controls.md defaults and nothing organisation-specific. */
+export function defaultPolicy(): Policy {
+  return policySchema.parse({});
+}
+
+/** Formats zod issues as `path: message` lines (`exceptions[2].expiresOn: …`). */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const base = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys
+        .map((k) => `${joinPath(base, k)}: unknown key (check the spelling; the keys are those of the policy file reference)`)
+        .join('\n');
+    }
+    return `${base || '(top level)'}: ${issue.message}`;
+  }).flatMap((line) => line.split('\n'));
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : joinPath(acc, String(p))), '');
+}
+
+function joinPath(base: string, key: string): string {
+  return base ? `${base}.${key}` : key;
+}
+
+/**
+ * Validates an already-parsed policy object.
+ * @throws ConfigError listing every problem as `path: message`.
+ */
+export function validatePolicy(raw: unknown, source = 'policy'): Policy {
+  const result = policySchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigError(`${source} is invalid; fix these and run again:`, formatIssues(result.error.issues));
+  }
+  return result.data;
+}
+
+/**
+ * Parses and validates policy YAML text.
+ * @throws ConfigError with every YAML syntax or schema problem.
+ */
+export function parsePolicy(text: string, source = 'policy.yaml'): Policy {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ConfigError(
+      `${source} is not valid YAML:`,
+      doc.errors.map((e) => `${e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(document)'}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const value: unknown = doc.toJS();
+  if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
+    throw new ConfigError(`${source} is invalid:`, ['(top level): must be a mapping of the policy keys (organization, accounts, …)']);
+  }
+  return validatePolicy(value, source);
+}
+
+/** Reads, parses and validates a policy file. */
+export async function loadPolicy(file: string): Promise<Policy> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the policy file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return parsePolicy(text, file);
+}

@@ -1,0 +1,76 @@
+/**
+ * Deployment settings: what is not policy (tenant, credentials, storage, webhook, Graph root).
+ * They come from environment variables / Function App settings, are validated with zod like the
+ * policy file, and never appear in any output: error messages name the variable, never its value.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+import { formatIssues } from './policy';
+
+const httpsUrl = z.string().url('must be a URL').refine((u) => u.startsWith('https://'), 'must start with https://');
+const nonEmpty = z.string().trim().min(1);
+
+const settingsSchema = z.object({
+  AZURE_TENANT_ID: nonEmpty.optional(),
+  AZURE_CLIENT_ID: nonEmpty.optional(),
+  AZURE_CLIENT_SECRET: nonEmpty.optional(),
+  AZURE_CLIENT_CERTIFICATE_PATH: nonEmpty.optional(),
+  AZURE_CLIENT_CERTIFICATE_PASSWORD: z.string().optional(),
+  AZURE_STORAGE_CONNECTION_STRING: nonEmpty.optional(),
+  TEAMS_WEBHOOK_URL: httpsUrl.optional(),
+  /** Graph root override (the simulator, a national cloud): `https://host[:port]`. */
+  M365_AUDIT_GRAPH_URL: httpsUrl.optional(),
+  /** Set by App Service / Functions when a managed identity is available. */
+  IDENTITY_ENDPOINT: z.string().optional(),
+  MSI_ENDPOINT: z.string().optional(),
+});
+
+/** The validated deployment settings. */
+export interface Settings {
+  tenantId: string | undefined;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  clientCertificatePath: string | undefined;
+  clientCertificatePassword: string | undefined;
+  storageConnectionString: string | undefined;
+  teamsWebhookUrl: string | undefined;
+  graphUrl: string | undefined;
+  /** True when running where a managed identity endpoint exists (Azure). */
+  managedIdentity: boolean;
+}
+
+/**
+ * Reads and validates the deployment settings from an environment.
+ * @throws ConfigError naming every invalid variable (never its value).
+ */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  // Empty strings count as unset: app settings often exist with no value.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = settingsSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError('deployment settings are invalid; fix these environment variables:', formatIssues(result.error.issues));
+  }
+  const s = result.data;
+  const problems: string[] = [];
+  if ((s.AZURE_CLIENT_SECRET || s.AZURE_CLIENT_CERTIFICATE_PATH) && !s.AZURE_CLIENT_ID) {
+    problems.push('AZURE_CLIENT_ID: required with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH (the app registration id)');
+  }
+  if ((s.AZURE_CLIENT_SECRET || s.AZURE_CLIENT_CERTIFICATE_PATH) && !s.AZURE_TENANT_ID) {
+    problems.push('AZURE_TENANT_ID: required with client credentials (the Entra tenant id)');
+  }
+  if (s.AZURE_CLIENT_SECRET && s.AZURE_CLIENT_CERTIFICATE_PATH) {
+    problems.push('AZURE_CLIENT_SECRET: set either a secret or AZURE_CLIENT_CERTIFICATE_PATH, not both (prefer the certificate)');
+  }
+  if (problems.length) throw new ConfigError('deployment settings are invalid; fix these environment variables:', problems);
+  return {
+    tenantId: s.AZURE_TENANT_ID,
+    clientId: s.AZURE_CLIENT_ID,
+    clientSecret: s.AZURE_CLIENT_SECRET,
+    clientCertificatePath: s.AZURE_CLIENT_CERTIFICATE_PATH,
+    clientCertificatePassword: s.AZURE_CLIENT_CERTIFICATE_PASSWORD,
+    storageConnectionString: s.AZURE_STORAGE_CONNECTION_STRING,
+    teamsWebhookUrl: s.TEAMS_WEBHOOK_URL,
+    graphUrl: s.M365_AUDIT_GRAPH_URL,
+    managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
+  };
+}

@@ -1,0 +1,412 @@
+/**
+ * The one module that talks to Microsoft Graph: retries with a cap, request budgets per service
+ * family, `@odata.nextLink` / `@odata.deltaLink` paging (followed verbatim, never rebuilt), and
+ * `$batch` with per-item retries. Collectors never see HTTP; they get parsed JSON or a
+ * {@link GraphError} whose message names the endpoint, the status, Graph's code and the fix.
+ *
+ * Why our own retries: the SDK's RetryHandler covers only whole requests (3 tries), not throttled
+ * items inside a 200 `$batch` answer, and knows nothing of per-family budgets; Functions also have
+ * a timeout, so every retry loop here has a cap on attempts.
+ */
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { ResponseType } from '@microsoft/microsoft-graph-client';
+import { GraphError } from '../errors';
+import { familyOf, GRAPH_BUDGETS, RequestBudgets, type Budget, type Family } from './budget';
+
+/** Options of a {@link Graph}; everything has a production default. */
+export interface GraphOptions {
+  /** Attempts per request or batch item, first try included (default 5). */
+  maxAttempts?: number;
+  /** Request budgets per family (default: Graph's documented limits). */
+  budgets?: Partial<Record<Family, Budget>>;
+  /** Longest Retry-After we honour before giving up on the request (seconds, default 120). */
+  maxRetryAfterSeconds?: number;
+  /** Back-off when a 429/503/504 carries no Retry-After (ms, doubled per attempt; default 1000). */
+  baseBackoffMs?: number;
+  /** Concurrent `$batch` calls in flight (default 4). */
+  batchConcurrency?: number;
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What Graph answered. `body` is parsed JSON (undefined for an empty body). */
+export interface GraphResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** One page of a collection. */
+export interface Page {
+  value: unknown[];
+  nextLink?: string;
+  deltaLink?: string;
+  /** 1-based page number within this enumeration. */
+  index: number;
+}
+
+/** A request inside `$batch`. `url` is relative to the version root, e.g. `/users/{id}/…`. */
+export interface BatchRequest {
+  id: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/** The final answer for one batch item after its retries. */
+export interface BatchResult {
+  id: string;
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  attempts: number;
+}
+
+/** Counters the benchmarks and the CLI progress read. */
+export interface GraphStats {
+  requests: number;
+  batchCalls: number;
+  batchItems: number;
+  retries: number;
+  throttled: number;
+}
+
+const RETRYABLE = new Set([429, 503, 504]);
+
+/** Application permission each endpoint needs (graph.md), quoted in 401/403 messages. */
+const PERMISSIONS: ReadonlyArray<[RegExp, string]> = [
+  [/^\/?domains/i, 'Domain.Read.All'],
+  [/^\/?users\/[^/]+\/mailfolders/i, 'MailboxSettings.Read'],
+  [/^\/?users\/[^/]+\/sendmail/i, 'Mail.Send'],
+  [/^\/?users.*signinactivity/i, 'User.Read.All and AuditLog.Read.All (signInActivity needs Entra ID P1)'],
+  [/^\/?users/i, 'User.Read.All'],
+  [/^\/?reports\/authenticationmethods/i, 'AuditLog.Read.All (needs Entra ID P1)'],
+  [/^\/?rolemanagement\/directory\/roleeligibility/i, 'RoleEligibilitySchedule.Read.Directory (needs Entra ID P2)'],
+  [/^\/?rolemanagement/i, 'RoleManagement.Read.Directory'],
+  [/^\/?policies|^\/?identity\/conditionalaccess/i, 'Policy.Read.All'],
+  [/^\/?auditlogs/i, 'AuditLog.Read.All (needs Entra ID P1)'],
+  [/^\/?admin\/sharepoint/i, 'SharePointTenantSettings.Read.All'],
+  [/^\/?(sites|drives)/i, 'Sites.Read.All'],
+];
+
+/** The Graph application permission that an endpoint needs, for error messages. */
+export function permissionFor(path: string): string | undefined {
+  return PERMISSIONS.find(([re]) => re.test(path))?.[1];
+}
+
+/** Removes the origin and long opaque tokens from a URL so it can go into messages and logs. */
+export function describeEndpoint(url: string): string {
+  const path = url.replace(/^https:\/\/[^/]+\/(v1\.0|beta)/i, '');
+  return path.replace(/(\$skiptoken=|token=)[^&)]+/gi, '$1…').slice(0, 200);
+}
+
+/** Parses a Retry-After header (seconds, possibly fractional, or an HTTP date) into ms. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function errorOf(body: unknown): { code?: string; message?: string } {
+  if (body && typeof body === 'object' && 'error' in body) {
+    const e = (body as { error: unknown }).error;
+    if (e && typeof e === 'object') {
+      const { code, message } = e as { code?: unknown; message?: unknown };
+      return {
+        ...(typeof code === 'string' && code ? { code } : {}),
+        ...(typeof message === 'string' ? { message } : {}),
+      };
+    }
+  }
+  return {};
+}
+
+function headerRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((v, k) => {
+    out[k.toLowerCase()] = v;
+  });
+  return out;
+}
+
+function lowerKeys(headers: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers && typeof headers === 'object') {
+    for (const [k, v] of Object.entries(headers)) if (typeof v === 'string' || typeof v === 'number') out[k.toLowerCase()] = String(v);
+  }
+  return out;
+}
+
+/**
+ * Builds the error for a final non-2xx answer: endpoint, status, Graph's code and message, and
+ * what to do (the permission to grant for 401/403, waiting for 429/5xx).
+ */
+export function graphErrorFor(method: string, url: string, status: number, body: unknown): GraphError {
+  const endpoint = describeEndpoint(url);
+  const { code, message } = errorOf(body);
+  let fix = '';
+  if (status === 401) fix = ' — the access token was refused: check AZURE_TENANT_ID / AZURE_CLIENT_ID and the credential';
+  else if (status === 403) {
+    const perm = permissionFor(endpoint);
+    fix = perm ? ` — grant the app the Graph application permission ${perm} and admin-consent it` : ' — the app lacks a permission or licence for this endpoint';
+  } else if (status === 429 || status === 503 || status === 504) fix = ' — Graph kept throttling or was unavailable after every retry; run again later';
+  const detail = [code, message].filter(Boolean).join(': ');
+  return new GraphError(`${method} ${endpoint} answered ${status}${detail ? ` (${detail})` : ''}${fix}`, {
+    status,
+    code,
+    endpoint,
+  });
+}
+
+/**
+ * Graph access for collectors. One instance per scan: it owns the budgets and the counters.
+ */
+export class Graph {
+  readonly stats: GraphStats = { requests: 0, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0 };
+  private readonly maxAttempts: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly baseBackoffMs: number;
+  private readonly batchConcurrency: number;
+  private readonly clock: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly budgets: RequestBudgets;
+
+  constructor(
+    private readonly client: Client,
+    options: GraphOptions = {},
+  ) {
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+    this.maxRetryAfterMs = (options.maxRetryAfterSeconds ?? 120) * 1000;
+    this.baseBackoffMs = options.baseBackoffMs ?? 1000;
+    this.batchConcurrency = Math.max(1, options.batchConcurrency ?? 4);
+    this.clock = options.clock ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.budgets = new RequestBudgets({ ...GRAPH_BUDGETS, ...options.budgets }, this.clock, this.sleep);
+  }
+
+  /**
+   * Sends one request, retrying 429/503/504 (honouring Retry-After) and network failures up to
+   * the attempt cap. Returns the final answer whatever its status; throws only when no answer
+   * could be had or the body is not JSON.
+   */
+  async send(method: BatchRequest['method'], url: string, options: { headers?: Record<string, string>; body?: unknown } = {}): Promise<GraphResponse> {
+    const family = familyOf(describeEndpoint(url));
+    for (let attempt = 1; ; attempt++) {
+      await this.budgets.acquire(family);
+      this.stats.requests++;
+      let response: Response;
+      try {
+        let request = this.client.api(url).responseType(ResponseType.RAW);
+        if (options.headers) request = request.headers(options.headers);
+        response = (await (method === 'GET'
+          ? request.get()
+          : method === 'POST'
+            ? request.post(options.body ?? {})
+            : method === 'PATCH'
+              ? request.patch(options.body ?? {})
+              : request.delete())) as Response;
+      } catch (err) {
+        if (attempt >= this.maxAttempts) {
+          throw new GraphError(
+            `${method} ${describeEndpoint(url)}: no answer from Microsoft Graph after ${attempt} attempts (${(err as Error).message}) — check the network and --graph-url`,
+            { status: 0, endpoint: describeEndpoint(url) },
+            { cause: err },
+          );
+        }
+        this.stats.retries++;
+        await this.sleep(this.baseBackoffMs * 2 ** (attempt - 1));
+        continue;
+      }
+      const headers = headerRecord(response.headers);
+      if (RETRYABLE.has(response.status) && attempt < this.maxAttempts) {
+        await response.arrayBuffer().catch(() => undefined);
+        const wait = this.retryDelay(response.status, headers['retry-after'], attempt, family);
+        if (wait !== undefined) {
+          this.stats.retries++;
+          await this.sleep(wait);
+          continue;
+        }
+      }
+      const body = await this.readJson(response, method, url);
+      return { status: response.status, headers, body };
+    }
+  }
+
+  /** GET that must succeed: returns the JSON body or throws a {@link GraphError}. */
+  async get(url: string, headers?: Record<string, string>): Promise<unknown> {
+    const res = await this.send('GET', url, headers ? { headers } : {});
+    if (res.status < 200 || res.status >= 300) throw graphErrorFor('GET', url, res.status, res.body);
+    return res.body;
+  }
+
+  /**
+   * Pages through a collection, following `@odata.nextLink` verbatim until a page has none, and
+   * yields each page as it arrives (so large collections can be processed as a stream). The last
+   * page carries `deltaLink` when Graph returned one.
+   */
+  async *pages(url: string, headers?: Record<string, string>): AsyncGenerator<Page> {
+    let next: string | undefined = url;
+    let index = 0;
+    const seen = new Set<string>();
+    while (next) {
+      if (seen.has(next)) {
+        throw new GraphError(`GET ${describeEndpoint(url)}: Graph returned the same @odata.nextLink twice; stopping to avoid an endless loop`, {
+          status: 200,
+          endpoint: describeEndpoint(url),
+        });
+      }
+      seen.add(next);
+      const body = await this.get(next, headers);
+      index++;
+      if (!body || typeof body !== 'object' || !Array.isArray((body as { value?: unknown }).value)) {
+        throw new GraphError(`GET ${describeEndpoint(next)}: expected a collection with a "value" array, got ${describeShape(body)}`, {
+          status: 200,
+          endpoint: describeEndpoint(next),
+        });
+      }
+      const b = body as { value: unknown[]; '@odata.nextLink'?: unknown; '@odata.deltaLink'?: unknown };
+      const nextLink = typeof b['@odata.nextLink'] === 'string' ? b['@odata.nextLink'] : undefined;
+      const deltaLink = typeof b['@odata.deltaLink'] === 'string' ? b['@odata.deltaLink'] : undefined;
+      yield { value: b.value, index, ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}) };
+      next = nextLink;
+    }
+  }
+
+  /** Reads a whole collection into memory (for small ones: domains, roles, policies). */
+  async all(url: string, headers?: Record<string, string>): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const page of this.pages(url, headers)) out.push(...page.value);
+    return out;
+  }
+
+  /**
+   * Runs requests through `POST /$batch`, 20 per call and `batchConcurrency` calls in flight.
+   * Items answered 429/503/504 are retried in a later batch after the longest Retry-After among
+   * them, up to the attempt cap; every other status is final and returned to the caller (who
+   * decides what a 404 means). Results come back in request order.
+   */
+  async batch(requests: readonly BatchRequest[]): Promise<BatchResult[]> {
+    const ids = new Set<string>();
+    for (const r of requests) {
+      if (ids.has(r.id)) throw new GraphError(`$batch: duplicate request id ${r.id}`, { status: 0, endpoint: '/$batch' });
+      ids.add(r.id);
+    }
+    const results = new Map<string, BatchResult>();
+    const chunks: BatchRequest[][] = [];
+    for (let i = 0; i < requests.length; i += 20) chunks.push(requests.slice(i, i + 20));
+    let cursor = 0;
+    const worker = async (): Promise<void> => {
+      while (cursor < chunks.length) {
+        const chunk = chunks[cursor++];
+        if (chunk) for (const r of await this.batchChunk(chunk)) results.set(r.id, r);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.batchConcurrency, chunks.length) }, worker));
+    return requests.map((r) => results.get(r.id) as BatchResult);
+  }
+
+  private async batchChunk(chunk: readonly BatchRequest[]): Promise<BatchResult[]> {
+    const done = new Map<string, BatchResult>();
+    let pending = [...chunk];
+    for (let attempt = 1; pending.length; attempt++) {
+      // Budget each item by its own family (an inbox-rule item is an Outlook request).
+      for (const r of pending) await this.budgets.acquire(familyOf(r.url));
+      this.stats.batchCalls++;
+      this.stats.batchItems += pending.length;
+      const res = await this.send('POST', '/$batch', {
+        body: {
+          requests: pending.map((r) => ({
+            id: r.id,
+            method: r.method,
+            url: r.url.startsWith('/') ? r.url : `/${r.url}`,
+            ...(r.headers ? { headers: r.headers } : {}),
+            ...(r.body !== undefined ? { body: r.body, headers: { 'Content-Type': 'application/json', ...r.headers } } : {}),
+          })),
+        },
+      });
+      if (res.status !== 200) throw graphErrorFor('POST', '/$batch', res.status, res.body);
+      const answered = parseBatchResponses(res.body);
+      const retry: BatchRequest[] = [];
+      let waitMs = 0;
+      for (const r of pending) {
+        const item = answered.get(r.id.toLowerCase());
+        if (!item || RETRYABLE.has(item.status)) {
+          const wait = item ? parseRetryAfter(item.headers['retry-after'], this.clock()) : undefined;
+          if (attempt < this.maxAttempts && (wait === undefined || wait <= this.maxRetryAfterMs)) {
+            retry.push(r);
+            waitMs = Math.max(waitMs, wait ?? this.baseBackoffMs * 2 ** (attempt - 1));
+            if (item?.status === 429) {
+              this.stats.throttled++;
+              this.budgets.penalise(familyOf(r.url), this.clock() + (wait ?? 0));
+            }
+            continue;
+          }
+          done.set(r.id, item ? { ...item, id: r.id, attempts: attempt } : { id: r.id, status: 0, headers: {}, body: { error: { code: 'missingBatchItem', message: 'the $batch answer had no response for this item' } }, attempts: attempt });
+          continue;
+        }
+        done.set(r.id, { ...item, id: r.id, attempts: attempt });
+      }
+      pending = retry;
+      if (pending.length) {
+        this.stats.retries += pending.length;
+        await this.sleep(waitMs);
+      }
+    }
+    return chunk.map((r) => done.get(r.id) as BatchResult);
+  }
+
+  private retryDelay(status: number, retryAfter: string | undefined, attempt: number, family: Family): number | undefined {
+    const now = this.clock();
+    const fromHeader = parseRetryAfter(retryAfter, now);
+    if (fromHeader !== undefined && fromHeader > this.maxRetryAfterMs) return undefined;
+    // Conditional Access answers 429 without Retry-After: back off exponentially instead.
+    const wait = fromHeader ?? this.baseBackoffMs * 2 ** (attempt - 1);
+    if (status === 429) {
+      this.stats.throttled++;
+      this.budgets.penalise(family, now + wait);
+    }
+    return wait;
+  }
+
+  private async readJson(response: Response, method: string, url: string): Promise<unknown> {
+    const text = await response.text();
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new GraphError(
+        `${method} ${describeEndpoint(url)} answered ${response.status} with a body that is not valid JSON (${(err as Error).message}; ${text.length} bytes) — a proxy or Graph returned a broken response; run again, and report it if it persists`,
+        { status: response.status, endpoint: describeEndpoint(url) },
+        { cause: err },
+      );
+    }
+  }
+}
+
+function parseBatchResponses(body: unknown): Map<string, Omit<BatchResult, 'attempts'>> {
+  const out = new Map<string, Omit<BatchResult, 'attempts'>>();
+  const responses = body && typeof body === 'object' ? (body as { responses?: unknown }).responses : undefined;
+  if (!Array.isArray(responses)) {
+    throw new GraphError(`POST /$batch: expected {"responses": [...]}, got ${describeShape(body)}`, { status: 200, endpoint: '/$batch' });
+  }
+  for (const r of responses) {
+    if (!r || typeof r !== 'object') continue;
+    const { id, status, headers, body: itemBody } = r as { id?: unknown; status?: unknown; headers?: unknown; body?: unknown };
+    if (typeof id !== 'string' || typeof status !== 'number') continue;
+    // Ids are not case-sensitive (json-batching.md).
+    out.set(id.toLowerCase(), { id, status, headers: lowerKeys(headers), body: itemBody });
+  }
+  return out;
+}
+
+/** A short description of a value's shape for error messages (never its content). */
+export function describeShape(value: unknown): string {
+  if (value === undefined) return 'an empty body';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `an object with keys ${Object.keys(value).slice(0, 5).join(', ') || '(none)'}`;
+  return `a ${typeof value}`;
+}

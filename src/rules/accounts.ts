@@ -1,0 +1,214 @@
+/**
+ * Account rules — アカウント管理 (standard 5-1, 4-1, 6-1, 7-5), controls.md ACCT-01…07.
+ * Endpoints: GET /users ($select incl. signInActivity; User.Read.All, AuditLog.Read.All,
+ * User-LifeCycleInfo.Read.All), GET /roleManagement/directory/roleAssignments?$expand=principal
+ * (RoleManagement.Read.Directory), roleEligibilitySchedules (RoleEligibilitySchedule.Read.Directory).
+ */
+import { GLOBAL_ADMIN_ROLE } from '../config/policy';
+import type { DirectoryUser } from '../collect/snapshot';
+import { roleHolders } from './privileged';
+import { daysSince, defineRule, listed, type FindingDraft } from './rule';
+
+const isMember = (u: DirectoryUser): boolean => u.userType.toLowerCase() === 'member';
+const isGuest = (u: DirectoryUser): boolean => u.userType.toLowerCase() === 'guest';
+
+/** The sign-in time ACCT-02/06 compare: last successful, else last (interactive) sign-in. */
+export function lastSignIn(u: DirectoryUser): string | null {
+  return u.lastSuccessfulSignInDateTime ?? u.lastSignInDateTime;
+}
+
+function userSubject(u: DirectoryUser): FindingDraft['subject'] {
+  return { kind: 'user', id: u.id, name: u.userPrincipalName };
+}
+
+function signInEvidence(u: DirectoryUser, now: Date): Record<string, unknown> {
+  const last = lastSignIn(u);
+  return {
+    lastSignIn: last,
+    daysSinceLastSignIn: last ? Math.floor(daysSince(last, now)) : null,
+    createdDateTime: u.createdDateTime,
+    department: u.department,
+  };
+}
+
+export const sharedAccount = defineRule({
+  id: 'ACCT-01',
+  clauses: ['5-1-1'],
+  kind: 'state',
+  severity: 'medium',
+  area: 'accounts',
+  requires: ['users'],
+  title: { ja: '共用アカウントの使用', en: 'Shared account in use' },
+  remediation: {
+    ja: '利用者ごとに個別の ID を発行し、共用アカウントを無効化してください。やむを得ず使用する場合は、情報セキュリティ責任者が理由と範囲を明確にし、例外措置として登録してください。',
+    en: 'Issue a personal ID to each user and disable the shared account. If it is unavoidable, the department security officer must define its reason and scope and register it as an exception.',
+  },
+  evaluate: ({ users }, { policy }) => {
+    const patterns = policy.accounts.sharedAccountPatterns.map((p) => new RegExp(p, 'i'));
+    return users
+      .filter((u) => u.accountEnabled && isMember(u))
+      .flatMap((u) => {
+        const local = u.userPrincipalName.split('@')[0] ?? '';
+        const pattern = patterns.find((p) => p.test(local));
+        const marker = ['共用', '共有アカウント'].find((m) => u.displayName.includes(m));
+        if (!pattern && !marker) return [];
+        return [{
+          subject: userSubject(u),
+          evidence: {
+            displayName: u.displayName,
+            ...(pattern ? { matchedPattern: pattern.source } : {}),
+            ...(marker ? { displayNameContains: marker } : {}),
+            department: u.department,
+          },
+        }];
+      });
+  },
+});
+
+export const inactiveMember = defineRule({
+  id: 'ACCT-02',
+  clauses: ['4-1-2'],
+  kind: 'state',
+  severity: 'medium',
+  area: 'accounts',
+  requires: ['users'],
+  title: { ja: '長期間利用されていないアカウント', en: 'Account not used for a long time' },
+  remediation: {
+    ja: '異動・退職等で不要になったアカウントか確認し、不要であれば無効化・削除してください。必要なアカウントは利用者に利用状況を確認してください。',
+    en: 'Check whether the account is no longer needed after a transfer or departure; disable or delete it if so. For accounts still needed, confirm the usage with the user.',
+  },
+  evaluate: ({ users }, { policy, now }) => {
+    const limit = policy.accounts.inactiveDays;
+    return users
+      .filter((u) => u.accountEnabled && isMember(u))
+      .filter((u) => !listed(policy.accounts.emergencyAccessAccounts, u.userPrincipalName, u.id))
+      .filter((u) => {
+        const last = lastSignIn(u);
+        if (last) return daysSince(last, now) > limit;
+        return u.createdDateTime !== null && daysSince(u.createdDateTime, now) > limit;
+      })
+      .map((u) => ({ subject: userSubject(u), evidence: { ...signInEvidence(u, now), inactiveDays: limit } }));
+  },
+});
+
+export const leaverEnabled = defineRule({
+  id: 'ACCT-03',
+  clauses: ['4-1-2'],
+  kind: 'state',
+  severity: 'high',
+  area: 'accounts',
+  requires: ['users'],
+  title: { ja: '退職日を過ぎても有効なアカウント', en: 'Account still enabled after the leave date' },
+  remediation: {
+    ja: '退職・離任日を過ぎたアカウントを速やかに無効化し、付与されていた権限を削除してください。',
+    en: 'Disable the account of a person past their leave date at once and remove the permissions it held.',
+  },
+  evaluate: ({ users }, { now }) =>
+    users
+      .filter((u) => u.accountEnabled && u.employeeLeaveDateTime !== null && Date.parse(u.employeeLeaveDateTime) < now.getTime())
+      .map((u) => ({
+        subject: userSubject(u),
+        evidence: { employeeLeaveDateTime: u.employeeLeaveDateTime, userType: u.userType, department: u.department },
+      })),
+});
+
+export const tooManyGlobalAdmins = defineRule({
+  id: 'ACCT-04',
+  clauses: ['5-1-4'],
+  kind: 'state',
+  severity: 'medium',
+  area: 'roles',
+  requires: ['roles'],
+  title: { ja: '全体管理者が多すぎる', en: 'Too many Global Administrators' },
+  remediation: {
+    ja: '全体管理者は必要最小限とし、日常業務には権限を限定した管理者ロールを割り当ててください。付与・変更・削除は記録してください。',
+    en: 'Keep Global Administrators to the minimum and assign narrower admin roles for daily work. Record every grant, change and removal.',
+  },
+  evaluate: ({ roles }, { policy, tenantId }) => {
+    const holders = [...roleHolders(roles, [GLOBAL_ADMIN_ROLE]).values()];
+    if (holders.length <= policy.accounts.maxGlobalAdmins) return [];
+    return [{
+      subject: { kind: 'tenant', id: tenantId, name: tenantId },
+      evidence: {
+        count: holders.length,
+        maxGlobalAdmins: policy.accounts.maxGlobalAdmins,
+        eligibleChecked: roles.eligibility !== null,
+        holders: holders.map((h) => ({ id: h.principalId, name: h.principalName, type: h.principalType, via: [...new Set(h.roles.map((r) => r.via))] })),
+      },
+    }];
+  },
+});
+
+export const guestPrivileged = defineRule({
+  id: 'ACCT-05',
+  clauses: ['5-1-4', '5-2-1'],
+  kind: 'state',
+  severity: 'high',
+  area: 'roles',
+  requires: ['roles', 'users'],
+  title: { ja: 'ゲストへの特権ロール付与', en: 'Guest holds a privileged role' },
+  remediation: {
+    ja: 'ゲスト（外部利用者）から特権ロールを削除してください。委託先の作業に必要な場合は、組織のアカウントを発行し、作業期間に限って付与してください。',
+    en: 'Remove the privileged role from the guest. If a contractor needs it, issue an organisational account and grant the role only for the work period.',
+  },
+  evaluate: ({ roles, users }, { policy }) => {
+    const byId = new Map(users.map((u) => [u.id, u]));
+    return [...roleHolders(roles, policy.accounts.privilegedRoles).values()].flatMap((h) => {
+      const user = byId.get(h.principalId);
+      const userType = user?.userType ?? h.principalUserType;
+      if (!userType || userType.toLowerCase() !== 'guest') return [];
+      return [{
+        subject: { kind: 'user' as const, id: h.principalId, name: user?.userPrincipalName ?? h.principalName ?? h.principalId },
+        evidence: { roles: h.roles.map((r) => ({ role: r.roleName, roleId: r.roleId, via: r.via, scope: r.scope })) },
+      }];
+    });
+  },
+});
+
+export const inactiveGuest = defineRule({
+  id: 'ACCT-06',
+  clauses: ['7-5-1', '6-1-4'],
+  kind: 'state',
+  severity: 'medium',
+  area: 'accounts',
+  requires: ['users'],
+  title: { ja: '利用されていないゲストアカウント', en: 'Guest account not in use' },
+  remediation: {
+    ja: '委託・共同作業が終了したゲストを削除してください。継続して必要な場合は、招待元の部門に利用目的と期間を確認してください。',
+    en: 'Remove guests whose contract or collaboration has ended. If still needed, confirm the purpose and period with the inviting department.',
+  },
+  evaluate: ({ users }, { policy, now }) => {
+    const { guestInactiveDays, guestGraceDays } = policy.accounts;
+    return users
+      .filter((u) => u.accountEnabled && isGuest(u))
+      .filter((u) => {
+        const last = lastSignIn(u);
+        if (last) return daysSince(last, now) > guestInactiveDays;
+        return u.createdDateTime !== null && daysSince(u.createdDateTime, now) > guestGraceDays;
+      })
+      .map((u) => ({
+        subject: userSubject(u),
+        evidence: { ...signInEvidence(u, now), externalUserState: u.externalUserState, mail: u.mail, guestInactiveDays, guestGraceDays },
+      }));
+  },
+});
+
+export const weakPasswordAllowed = defineRule({
+  id: 'ACCT-07',
+  clauses: ['5-1-2'],
+  kind: 'state',
+  severity: 'medium',
+  area: 'accounts',
+  requires: ['users'],
+  title: { ja: '強力なパスワードの要件が無効', en: 'Strong password requirement disabled' },
+  remediation: {
+    ja: 'passwordPolicies から DisableStrongPassword を外し、推測困難なパスワードを設定させてください。',
+    en: 'Remove DisableStrongPassword from passwordPolicies and have the user set a password that is hard to guess.',
+  },
+  evaluate: ({ users }) =>
+    users
+      .filter((u) => u.accountEnabled && (u.passwordPolicies ?? '').split(',').some((p) => p.trim().toLowerCase() === 'disablestrongpassword'))
+      .map((u) => ({ subject: userSubject(u), evidence: { passwordPolicies: u.passwordPolicies, userType: u.userType } })),
+});
+
+export const ACCOUNT_RULES = [sharedAccount, inactiveMember, leaverEnabled, tooManyGlobalAdmins, guestPrivileged, inactiveGuest, weakPasswordAllowed];

@@ -1,0 +1,11 @@
+/** The implemented rules, in catalogue order. Rules of later areas join this list as they land. */
+import { ACCOUNT_RULES } from './accounts';
+import { MFA_RULES } from './mfa';
+import type { AnyRule } from './rule';
+
+export const RULES: readonly AnyRule[] = [...ACCOUNT_RULES, ...MFA_RULES] as unknown as AnyRule[];
+
+/** Looks a rule up by id. */
+export function ruleById(id: string): AnyRule | undefined {
+  return RULES.find((r) => r.id === id);
+}

@@ -1,0 +1,72 @@
+/**
+ * The simulated tenant: everything the Graph-compatible simulator serves, held as the raw
+ * Microsoft Graph v1.0 JSON objects (the shapes of `shared/reference/graph/`), plus the ground
+ * truth of planted violations that the demo-tenant generator returns alongside.
+ *
+ * Objects are plain JSON (`JsonObject`) on purpose: the simulator must be able to serve the odd
+ * shapes real Graph returns (empty-string dates, `0001-01-01T00:00:00Z`, missing `scope`), so it
+ * does not constrain them to our own parsed types.
+ */
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** A site and its document libraries, each library with its items and their permissions. */
+export interface SimSite {
+  /** Graph site object as `/sites/getAllSites` returns it (id `host,collectionId,webId`). */
+  site: JsonObject;
+  drives: SimDrive[];
+}
+
+export interface SimDrive {
+  /** Graph drive object (`/sites/{id}/drives`), id of the `b!…` form. */
+  drive: JsonObject;
+  /**
+   * Items in hierarchy order (parents before children), as `root/delta` returns them. The root
+   * item is first. Items carrying the `shared` facet are the roots of sharing hierarchies.
+   */
+  items: JsonObject[];
+  /** Permissions per item id (only for items that have any). */
+  permissions: Record<string, JsonObject[]>;
+}
+
+export interface TenantData {
+  tenantId: string;
+  /** `GET /domains` objects. */
+  domains: JsonObject[];
+  /** `GET /users` objects with every property `graph.md` selects, including `signInActivity`. */
+  users: JsonObject[];
+  /** `GET /reports/authenticationMethods/userRegistrationDetails` objects (enabled users only). */
+  userRegistrationDetails: JsonObject[];
+  /** `roleAssignments` objects without `principal`: the simulator expands it from `users`. */
+  roleAssignments: JsonObject[];
+  /** `roleEligibilitySchedules` objects. */
+  roleEligibilitySchedules: JsonObject[];
+  /** `identitySecurityDefaultsEnforcementPolicy` object. */
+  securityDefaults: JsonObject;
+  /** `conditionalAccessPolicy` objects. */
+  conditionalAccessPolicies: JsonObject[];
+  /** Inbox rules per user id; a user id absent here has no mailbox (404 MailboxNotEnabledForRESTAPI). */
+  messageRules: Record<string, JsonObject[]>;
+  /** Sign-in objects, any order (the simulator serves them newest first). */
+  signIns: JsonObject[];
+  sites: SimSite[];
+  /** `/admin/sharepoint/settings` object. */
+  sharepointSettings: JsonObject;
+}
+
+/** One planted violation: the scan must report exactly these for the implemented rules. */
+export interface GroundTruth {
+  ruleId: string;
+  /** The finding's subject id (controls.md / outputs.md: user object id, tenant id, ip, site id, `<driveId>/<itemId>`). */
+  subjectId: string;
+  /** Why it was planted, for test failure messages. */
+  note: string;
+}
+
+export interface DemoTenant {
+  data: TenantData;
+  groundTruth: GroundTruth[];
+  /** The reference time the generator built dates against (ISO). */
+  now: string;
+}

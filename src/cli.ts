@@ -1,0 +1,272 @@
+#!/usr/bin/env node
+/**
+ * m365-audit command line (outputs.md). The only place that prints or exits: everything under
+ * src/ returns values or throws typed errors, so the Functions handlers can call the same code.
+ *
+ * Exit codes: 0 the scan was complete; 2 it finished but some area was partial or failed;
+ * 1 it could not run (bad policy or settings, Graph unreachable, authentication refused).
+ */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { stringify as toYaml } from 'yaml';
+import { defaultPolicy, loadPolicy, validatePolicy, type Policy } from './config/policy';
+import { loadSettings, type Settings } from './config/settings';
+import { AuditError, ConfigError } from './errors';
+import { createGraphClient } from './graph/client';
+import { Graph } from './graph/graph';
+import { IMPLEMENTED_AREAS, runScan, countBySeverity, type ScanResult } from './pipeline';
+import { writeReports } from './report/report';
+import type { Lang } from './report/labels';
+import { AREAS, SEVERITIES, type Area } from './rules/ids';
+import { RULES } from './rules/index';
+import { generateDemoTenant } from './sim/demo-tenant';
+import { startSimulator } from './sim/server';
+import { startAzurite } from './store/azurite';
+import { Store } from './store/store';
+
+/** Local state (embedded Azurite data) lives here, relative to the working directory. */
+const STATE_DIR = '.m365-audit';
+
+type Cleanup = () => Promise<void>;
+const cleanups: Cleanup[] = [];
+
+async function runCleanups(): Promise<void> {
+  while (cleanups.length) {
+    const c = cleanups.pop();
+    await c?.().catch(() => undefined);
+  }
+}
+
+// Ctrl-C or a stop signal: stop the embedded Azurite and the simulator before leaving.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping…\n`);
+    void runCleanups().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+
+const MSG = {
+  ja: {
+    coverage: '点検範囲',
+    findings: '指摘',
+    open: '未対応',
+    excepted: '例外',
+    reports: 'レポート',
+    demoCheck: (found: number, planted: number, extra: number) => `デモ検証: 仕込んだ違反 ${planted} 件中 ${found} 件を検出、想定外の検出 ${extra} 件`,
+    simReady: 'シミュレータ起動',
+    policyOk: 'ポリシーファイルは有効です',
+  },
+  en: {
+    coverage: 'coverage',
+    findings: 'findings',
+    open: 'open',
+    excepted: 'excepted',
+    reports: 'reports',
+    demoCheck: (found: number, planted: number, extra: number) => `demo check: found ${found} of ${planted} planted violations, ${extra} unexpected`,
+    simReady: 'simulator running',
+    policyOk: 'the policy file is valid',
+  },
+} as const;
+
+interface CommonOptions {
+  policy?: string;
+  out: string;
+  graphUrl?: string;
+  lang?: Lang;
+  json?: boolean;
+  tenantId?: string;
+  areas?: string;
+}
+
+async function resolvePolicy(file: string | undefined): Promise<Policy> {
+  if (file) return loadPolicy(file);
+  if (existsSync('policy.yaml')) return loadPolicy('policy.yaml');
+  return defaultPolicy();
+}
+
+function parseAreas(text: string | undefined): Area[] {
+  if (!text) return [...IMPLEMENTED_AREAS];
+  const areas = text.split(',').map((a) => a.trim()).filter(Boolean);
+  const bad = areas.filter((a) => !(AREAS as readonly string[]).includes(a));
+  if (bad.length) throw new ConfigError('--areas is invalid:', [`areas: unknown ${bad.join(', ')} (choose from ${AREAS.join(', ')})`]);
+  const later = areas.filter((a) => !IMPLEMENTED_AREAS.includes(a as Area));
+  if (later.length) throw new ConfigError('--areas is invalid:', [`areas: ${later.join(', ')} not implemented in this release (available: ${IMPLEMENTED_AREAS.join(', ')})`]);
+  return areas as Area[];
+}
+
+/** Opens storage: the configured account, or an embedded Azurite under ./.m365-audit/. */
+async function openStore(settings: Settings): Promise<Store> {
+  if (settings.storageConnectionString) return Store.connect(settings.storageConnectionString);
+  const azurite = await startAzurite(resolve(STATE_DIR, 'azurite'));
+  cleanups.push(() => azurite.stop());
+  return Store.connect(azurite.connectionString);
+}
+
+function progress(json: boolean | undefined): (e: { slice: string; status: string; items: number; detail?: string }) => void {
+  return (e) => {
+    if (json) return;
+    process.stderr.write(`  ${e.slice.padEnd(18)} ${e.status.padEnd(8)} ${String(e.items).padStart(6)}${e.detail ? `  ${e.detail.slice(0, 160)}` : ''}\n`);
+  };
+}
+
+function summarise(result: ScanResult, lang: Lang, paths: { json: string; html: string; csv: string }): string {
+  const m = MSG[lang];
+  const counts = countBySeverity(result.findings);
+  const excepted = result.findings.filter((f) => f.status === 'excepted').length;
+  const lines = [
+    `${m.coverage}: ${Object.entries(result.coverage).map(([a, c]) => `${a}=${c?.status}`).join(' ')}`,
+    `${m.findings}: ${result.findings.length} (${m.open}: ${SEVERITIES.map((s) => `${s} ${counts[s]}`).join(', ')}; ${m.excepted}: ${excepted})`,
+    `${m.reports}: ${paths.html}`,
+    `           ${paths.json}`,
+    `           ${paths.csv}`,
+  ];
+  return lines.join('\n');
+}
+
+/** True when nothing could be read at all: Graph unreachable or authentication refused. */
+function couldNotRun(result: ScanResult): boolean {
+  const entries = Object.values(result.coverage);
+  return entries.length > 0 && entries.every((c) => c?.status === 'failed');
+}
+
+async function scanCommand(opts: CommonOptions): Promise<number> {
+  const settings = loadSettings();
+  const policy = await resolvePolicy(opts.policy);
+  const lang: Lang = opts.lang ?? policy.organization.locale;
+  const areas = parseAreas(opts.areas);
+  const tenantId = opts.tenantId ?? settings.tenantId;
+  if (!tenantId) throw new ConfigError('no tenant id:', ['AZURE_TENANT_ID: set it (or pass --tenant-id) to the Entra tenant id being scanned']);
+  const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });
+  cleanups.push(() => handle.close());
+  const store = await openStore(settings);
+  const result = await runScan({ graph: new Graph(handle.client), policy, tenantId, areas, store, onProgress: progress(opts.json) });
+  if (couldNotRun(result)) {
+    for (const c of Object.values(result.coverage)) if (c?.detail) process.stderr.write(`${c.detail}\n`);
+    return 1;
+  }
+  const paths = await writeReports(resolve(opts.out), result, lang, policy.organization.name);
+  await copyReports(store, result, paths);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, coverage: result.coverage, findings: result.findings.length })}\n`);
+  else process.stdout.write(`${summarise(result, lang, paths)}\n`);
+  return result.exitCode;
+}
+
+async function copyReports(store: Store, result: ScanResult, paths: { json: string; html: string; csv: string }): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  await store.putReport(result.tenantId, result.scanId, 'findings.json', await readFile(paths.json), 'application/json');
+  await store.putReport(result.tenantId, result.scanId, 'report.html', await readFile(paths.html), 'text/html; charset=utf-8');
+  await store.putReport(result.tenantId, result.scanId, 'findings.csv', await readFile(paths.csv), 'text/csv; charset=utf-8');
+}
+
+async function demoCommand(opts: CommonOptions & { users: string; seed: string }): Promise<number> {
+  const settings = loadSettings();
+  const demo = generateDemoTenant({ seed: Number(opts.seed), users: Number(opts.users) });
+  const policy = opts.policy ? await loadPolicy(opts.policy) : validatePolicy(demo.policy, 'demo policy');
+  const lang: Lang = opts.lang ?? policy.organization.locale;
+  const sim = await startSimulator({ tenant: demo.data });
+  cleanups.push(() => sim.close());
+  const out = resolve(opts.out);
+  if (!opts.json) process.stderr.write(`${MSG[lang].simReady}: ${sim.url} (tenant ${demo.data.tenantId}, ${demo.data.users.length} users)\n`);
+  const handle = createGraphClient({ graphUrl: sim.url, settings: { ...settings, graphUrl: undefined }, caPem: sim.caPem });
+  cleanups.push(() => handle.close());
+  const store = await openStore(settings);
+  const result = await runScan({ graph: new Graph(handle.client), policy, tenantId: demo.data.tenantId, store, onProgress: progress(opts.json) });
+  const paths = await writeReports(out, result, lang, policy.organization.name);
+  await writeFile(join(out, 'demo-policy.yaml'), toYaml(demo.policy), 'utf8');
+  await copyReports(store, result, paths);
+  const implemented = new Set(RULES.map((r) => r.id as string));
+  const planted = new Set(demo.groundTruth.filter((g) => implemented.has(g.ruleId)).map((g) => `${g.ruleId}|${g.subjectId}`));
+  const found = new Set(result.findings.map((f) => `${f.ruleId}|${f.subject.id}`));
+  const hit = [...planted].filter((k) => found.has(k)).length;
+  const extra = [...found].filter((k) => !planted.has(k)).length;
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, planted: planted.size, found: hit, unexpected: extra })}\n`);
+  else process.stdout.write(`${summarise(result, lang, paths)}\n${MSG[lang].demoCheck(hit, planted.size, extra)}\n`);
+  return result.exitCode;
+}
+
+async function simCommand(opts: { users: string; seed: string; port: string }): Promise<number> {
+  const demo = generateDemoTenant({ seed: Number(opts.seed), users: Number(opts.users) });
+  const sim = await startSimulator({ tenant: demo.data, port: Number(opts.port), certDir: resolve(STATE_DIR, 'sim') });
+  cleanups.push(() => sim.close());
+  process.stdout.write(
+    [
+      `${MSG.en.simReady}: ${sim.url}`,
+      `CA certificate: ${sim.caPath}`,
+      `tenant id: ${demo.data.tenantId}`,
+      '',
+      'scan it from another shell with:',
+      `  NODE_EXTRA_CA_CERTS=${sim.caPath} npx m365-audit scan --graph-url ${sim.url} --tenant-id ${demo.data.tenantId}`,
+      '',
+      'Ctrl-C stops it.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<never>(() => undefined);
+  return 0;
+}
+
+async function policyCheckCommand(file: string, opts: { lang?: Lang }): Promise<number> {
+  const policy = await loadPolicy(file);
+  const lang = opts.lang ?? policy.organization.locale;
+  process.stdout.write(
+    `${MSG[lang].policyOk}: ${file} (assets ${policy.files.assets.length}, exceptions ${policy.exceptions.length}, departments ${policy.organization.departments.length})\n`,
+  );
+  return 0;
+}
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .option('--policy <file>', 'policy file (default: policy.yaml if present, else built-in defaults)')
+    .option('--out <dir>', 'output directory', './out')
+    .option('--graph-url <url>', 'Graph root, e.g. the simulator https://127.0.0.1:PORT (loopback needs no credentials)')
+    .addOption(new Option('--lang <lang>', 'output language').choices(['ja', 'en']))
+    .option('--json', 'machine output on stdout');
+}
+
+/** Runs an action, mapping errors to exit codes and cleaning up. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    let code: number;
+    try {
+      code = await fn(...args);
+    } catch (err) {
+      process.stderr.write(`${err instanceof AuditError ? err.message : `unexpected error: ${(err as Error).stack ?? String(err)}`}\n`);
+      code = 1;
+    }
+    await runCleanups();
+    process.exitCode = code;
+  };
+}
+
+const program = new Command();
+program.name('m365-audit').description('Keeps a Microsoft 365 / Entra ID tenant in line with the organisation\'s information-security standard');
+
+withCommon(program.command('scan').description('one tenant scan'))
+  .option('--areas <list>', `comma-separated areas (${IMPLEMENTED_AREAS.join(',')})`)
+  .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
+  .action(action(scanCommand));
+
+withCommon(program.command('demo').description('scan the embedded simulated tenant and write everything under ./out'))
+  .option('--users <n>', 'size of the demo tenant', '60')
+  .option('--seed <n>', 'seed of the demo tenant', '1')
+  .action(action(demoCommand));
+
+program
+  .command('sim')
+  .description('run the simulated tenant alone and print its URL and CA path')
+  .option('--users <n>', 'size of the demo tenant', '60')
+  .option('--seed <n>', 'seed of the demo tenant', '1')
+  .option('--port <n>', 'port (default: a free one)', '0')
+  .action(action(simCommand));
+
+program
+  .command('policy')
+  .description('policy file tools')
+  .command('check <file>')
+  .description('validate a policy file and print every problem')
+  .addOption(new Option('--lang <lang>', 'output language').choices(['ja', 'en']))
+  .action(action(policyCheckCommand));
+
+void program.parseAsync(process.argv);

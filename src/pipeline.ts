@@ -1,0 +1,129 @@
+/**
+ * The scan pipeline: collectors (concurrently, within Graph's budgets) → Snapshot (+ coverage)
+ * → rules → exceptions → scan record. No console output and no process exit here: the CLI and
+ * the Functions handlers both call it and decide how to report.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Policy } from './config/policy';
+import { COLLECTORS, type CollectContext } from './collect/identity';
+import type { Coverage, Slice, SliceName, Snapshot } from './collect/snapshot';
+import { applyExceptions } from './findings/exceptions';
+import type { Finding } from './findings/finding';
+import type { Graph, GraphStats } from './graph/graph';
+import { evaluate, slicesFor } from './rules/engine';
+import { AREAS, SEVERITIES, type Area, type Severity } from './rules/ids';
+import { RULES } from './rules/index';
+import type { AnyRule } from './rules/rule';
+import type { ScanRecord, Store } from './store/store';
+
+/** Areas whose collectors and rules exist in this release. */
+export const IMPLEMENTED_AREAS: readonly Area[] = AREAS.filter((a) => RULES.some((r) => r.area === a));
+
+export interface ScanOptions {
+  graph: Graph;
+  policy: Policy;
+  tenantId: string;
+  /** Areas to read (default: every implemented area). */
+  areas?: readonly Area[];
+  rules?: readonly AnyRule[];
+  store?: Store;
+  clock?: () => Date;
+  /** Progress per slice (the CLI prints it on stderr). */
+  onProgress?: (event: { slice: SliceName; status: Slice<unknown>['status']; items: number; detail?: string }) => void;
+}
+
+export interface ScanResult {
+  schemaVersion: 1;
+  tenantId: string;
+  scanId: string;
+  startedAt: string;
+  finishedAt: string;
+  areas: Area[];
+  coverage: Partial<Record<Area, Coverage>>;
+  findings: Finding[];
+  skipped: Array<{ ruleId: string; reason: string }>;
+  graph: GraphStats;
+  /** 0: every area complete; 2: some area partial or failed (outputs.md). */
+  exitCode: 0 | 2;
+}
+
+/** Collects the slices `names` concurrently; a collector that throws yields a failed slice. */
+export async function collect(names: readonly SliceName[], ctx: CollectContext, onProgress?: ScanOptions['onProgress']): Promise<Snapshot['slices']> {
+  const slices: Snapshot['slices'] = {};
+  await Promise.all(
+    names.map(async (name) => {
+      let slice: Slice<unknown>;
+      try {
+        slice = await (COLLECTORS[name] as (c: CollectContext) => Promise<Slice<unknown>>)(ctx);
+      } catch (err) {
+        slice = { status: 'failed', items: 0, detail: (err as Error).message };
+      }
+      (slices as Record<string, Slice<unknown>>)[name] = slice;
+      onProgress?.({ slice: name, status: slice.status, items: slice.items, ...(slice.detail ? { detail: slice.detail } : {}) });
+    }),
+  );
+  return slices;
+}
+
+/** Runs one tenant scan and, when a store is given, records it. */
+export async function runScan(options: ScanOptions): Promise<ScanResult> {
+  const clock = options.clock ?? (() => new Date());
+  const rules = options.rules ?? RULES;
+  const areas = [...(options.areas ?? IMPLEMENTED_AREAS)];
+  const unknown = areas.filter((a) => !IMPLEMENTED_AREAS.includes(a));
+  if (unknown.length) throw new Error(`areas not implemented yet: ${unknown.join(', ')}`);
+  const started = clock();
+  const scanId = randomUUID();
+  const slices = await collect(slicesFor(rules, areas), { graph: options.graph, now: started }, options.onProgress);
+  const snapshot: Snapshot = { tenantId: options.tenantId, takenAt: started, slices };
+  const evaluation = evaluate(snapshot, rules, options.policy, areas);
+  const findings = applyExceptions(evaluation.findings, options.policy, started).sort(compareFindings);
+  const finished = clock();
+  const exitCode = Object.values(evaluation.coverage).every((c) => c?.status === 'complete') ? 0 : 2;
+  const result: ScanResult = {
+    schemaVersion: 1,
+    tenantId: options.tenantId,
+    scanId,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    areas,
+    coverage: evaluation.coverage,
+    findings,
+    skipped: evaluation.skipped,
+    graph: { ...options.graph.stats },
+    exitCode,
+  };
+  if (options.store) await options.store.saveScan(scanRecord(result));
+  return result;
+}
+
+/** Open findings by severity, excepted ones counted apart. */
+export function countBySeverity(findings: readonly Finding[]): Record<Severity, number> {
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const f of findings) if (f.status === 'open') counts[f.severity]++;
+  return counts;
+}
+
+export function scanRecord(result: ScanResult): ScanRecord {
+  return {
+    tenantId: result.tenantId,
+    scanId: result.scanId,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    areas: result.areas,
+    coverage: result.coverage,
+    counts: countBySeverity(result.findings),
+    excepted: result.findings.filter((f) => f.status === 'excepted').length,
+    exitCode: result.exitCode,
+  };
+}
+
+/** Most severe first, then by rule id and subject name, so reports read the same every run. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
+    a.ruleId.localeCompare(b.ruleId) ||
+    a.subject.name.localeCompare(b.subject.name) ||
+    a.id.localeCompare(b.id)
+  );
+}

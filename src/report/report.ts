@@ -1,0 +1,133 @@
+/**
+ * Scan outputs (outputs.md): `findings.json` (the contract), `report.html` (readable, Japanese
+ * by default) and `findings.csv` (UTF-8 with BOM so that Excel shows Japanese correctly).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import escapeHtml from 'escape-html';
+import type { Finding } from '../findings/finding';
+import { countBySeverity, type ScanResult } from '../pipeline';
+import { SEVERITIES } from '../rules/ids';
+import { manualClauses } from '../standard/catalogue';
+import { LABELS, type Lang } from './labels';
+
+/** The findings.json document (schemaVersion 1). */
+export function findingsDocument(result: ScanResult): Record<string, unknown> {
+  return {
+    schemaVersion: result.schemaVersion,
+    tenantId: result.tenantId,
+    scanId: result.scanId,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    coverage: result.coverage,
+    findings: result.findings.map((f) => ({
+      id: f.id,
+      ruleId: f.ruleId,
+      clauses: f.clauses,
+      kind: f.kind,
+      severity: f.severity,
+      area: f.area,
+      subject: f.subject,
+      title: f.title,
+      evidence: f.evidence,
+      status: f.status,
+      firstSeen: f.firstSeen,
+      lastSeen: f.lastSeen,
+    })),
+  };
+}
+
+const CSV_COLUMNS = ['id', 'ruleId', 'severity', 'status', 'kind', 'area', 'subjectKind', 'subjectId', 'subjectName', 'title', 'clauses', 'firstSeen', 'lastSeen', 'evidence'];
+
+/** findings.csv: one row per finding, UTF-8 with BOM. */
+export function renderCsv(findings: readonly Finding[], lang: Lang): string {
+  const rows = findings.map((f) => [
+    f.id, f.ruleId, f.severity, f.status, f.kind, f.area, f.subject.kind, f.subject.id, f.subject.name,
+    f.title[lang], f.clauses.join(' '), f.firstSeen, f.lastSeen, JSON.stringify(f.evidence),
+  ]);
+  return `\uFEFF${stringify([CSV_COLUMNS, ...rows], { record_delimiter: 'windows' })}`;
+}
+
+const e = (v: unknown): string => escapeHtml(String(v ?? ''));
+
+function evidenceHtml(evidence: Record<string, unknown>): string {
+  const items = Object.entries(evidence).map(([k, v]) => {
+    const text = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : JSON.stringify(v);
+    return `<li><code>${e(k)}</code>: ${e(text.length > 600 ? `${text.slice(0, 600)}…` : text)}</li>`;
+  });
+  return `<ul class="ev">${items.join('')}</ul>`;
+}
+
+/** report.html: a self-contained page (no scripts, no external resources). */
+export function renderHtml(result: ScanResult, lang: Lang, organization: string): string {
+  const L = LABELS[lang];
+  const counts = countBySeverity(result.findings);
+  const coverageRows = Object.entries(result.coverage).map(
+    ([area, c]) =>
+      `<tr class="cov-${e(c?.status)}"><td>${e(L.areas[area as keyof typeof L.areas] ?? area)}</td><td>${e(L.statuses[c?.status ?? 'failed'])}</td><td>${e(c?.items)}</td><td>${e(c?.detail ?? '')}</td></tr>`,
+  );
+  const incomplete = Object.values(result.coverage).some((c) => c?.status !== 'complete');
+  const findingRows = result.findings.map(
+    (f) =>
+      `<tr class="sev-${e(f.severity)}${f.status === 'excepted' ? ' excepted' : ''}"><td>${e(L.severities[f.severity])}</td><td>${e(f.ruleId)}<br>${e(f.title[lang])}</td><td>${e(f.clauses.join(', '))}</td><td>${e(f.subject.name)}<br><small>${e(f.subject.kind)}: ${e(f.subject.id)}</small></td><td>${e(f.status === 'excepted' ? L.excepted : L.open)}</td><td>${evidenceHtml(f.evidence)}</td></tr>`,
+  );
+  const manual = manualClauses().filter((c) => c.level !== 'chapter');
+  return `<!DOCTYPE html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(L.title)} — ${e(organization)}</title>
+<style>
+body{font-family:"Hiragino Sans","Yu Gothic","Meiryo","Noto Sans CJK JP",sans-serif;margin:2rem;color:#222}
+table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border:1px solid #ccc;padding:.35rem .5rem;vertical-align:top;text-align:left}
+th{background:#f3f3f3}.sev-critical td:first-child{background:#b00020;color:#fff}.sev-high td:first-child{background:#e65100;color:#fff}
+.sev-medium td:first-child{background:#f9a825}.sev-low td:first-child{background:#e0e0e0}.excepted{opacity:.65}
+.cov-partial td:nth-child(2){background:#fff3cd}.cov-failed td:nth-child(2){background:#f8d7da}.warn{background:#fff3cd;padding:.75rem;border-left:4px solid #f0ad4e}
+ul.ev{margin:0;padding-left:1rem}code{font-size:.85em}small{color:#666}
+</style>
+</head>
+<body>
+<h1>${e(L.title)}</h1>
+<p>${e(organization)} — ${e(L.basis)}</p>
+<table><tbody>
+<tr><th>${e(L.tenant)}</th><td>${e(result.tenantId)}</td></tr>
+<tr><th>${e(L.scan)}</th><td>${e(result.scanId)}</td></tr>
+<tr><th>${e(L.started)}</th><td>${e(result.startedAt)}</td></tr>
+<tr><th>${e(L.finished)}</th><td>${e(result.finishedAt)}</td></tr>
+<tr><th>${e(L.graph)}</th><td>${e(result.graph.requests)}</td></tr>
+</tbody></table>
+<h2>${e(L.coverage)}</h2>
+${incomplete ? `<p class="warn">${e(L.partialWarning)}</p>` : ''}
+<table><thead><tr><th>${e(L.area)}</th><th>${e(L.status)}</th><th>${e(L.items)}</th><th>${e(L.detail)}</th></tr></thead><tbody>${coverageRows.join('\n')}</tbody></table>
+<h2>${e(L.summary)}</h2>
+<table><thead><tr>${SEVERITIES.map((s) => `<th>${e(L.severities[s])}</th>`).join('')}</tr></thead><tbody><tr>${SEVERITIES.map((s) => `<td>${counts[s]}</td>`).join('')}</tr></tbody></table>
+<h2>${e(L.findings)} (${result.findings.length})</h2>
+${result.findings.length ? `<table><thead><tr><th>${e(L.severity)}</th><th>${e(L.rule)}</th><th>${e(L.clauses)}</th><th>${e(L.subject)}</th><th>${e(L.status)}</th><th>${e(L.evidence)}</th></tr></thead><tbody>${findingRows.join('\n')}</tbody></table>` : `<p>${e(L.none)}</p>`}
+${result.skipped.length ? `<h2>${e(L.skipped)}</h2><ul>${result.skipped.map((s) => `<li>${e(s.ruleId)}: ${e(s.reason)}</li>`).join('')}</ul>` : ''}
+<h2>${e(L.manual)}</h2>
+<p>${e(L.manualNote)}</p>
+<ul>${manual.map((c) => `<li>${e(c.id)} ${e(c.title[lang])}</li>`).join('')}</ul>
+</body>
+</html>
+`;
+}
+
+export interface WrittenReports {
+  json: string;
+  html: string;
+  csv: string;
+}
+
+/** Writes findings.json, report.html and findings.csv into `outDir`. */
+export async function writeReports(outDir: string, result: ScanResult, lang: Lang, organization: string): Promise<WrittenReports> {
+  await mkdir(outDir, { recursive: true });
+  const paths = { json: join(outDir, 'findings.json'), html: join(outDir, 'report.html'), csv: join(outDir, 'findings.csv') };
+  await Promise.all([
+    writeFile(paths.json, `${JSON.stringify(findingsDocument(result), null, 2)}\n`, 'utf8'),
+    writeFile(paths.html, renderHtml(result, lang, organization), 'utf8'),
+    writeFile(paths.csv, renderCsv(result.findings, lang), 'utf8'),
+  ]);
+  return paths;
+}

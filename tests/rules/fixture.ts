@@ -1,0 +1,103 @@
+/**
+ * One compliant tenant, as snapshot slices. Each rule test changes one field of it
+ * (`withTenant(t => { … })`) and checks that exactly the expected finding appears.
+ */
+import { validatePolicy, type Policy } from '../../src/config/policy';
+import type { DirectoryUser, SliceData } from '../../src/collect/snapshot';
+import type { AnyRule } from '../../src/rules/rule';
+
+export const NOW = new Date('2026-11-27T00:00:00.000Z');
+export const TENANT_ID = '11111111-2222-3333-4444-555555555555';
+export const GA = '62e90394-69f5-4237-9190-012177145e10';
+export const USER_ADMIN = 'fe930be7-5e62-47db-91af-98c3a49a38b1';
+
+const DAY = 86_400_000;
+/** An ISO time `days` days before NOW (fractions allowed). */
+export const daysAgo = (days: number): string => new Date(NOW.getTime() - days * DAY).toISOString();
+
+function user(id: string, upn: string, over: Partial<DirectoryUser> = {}): DirectoryUser {
+  return {
+    id,
+    displayName: upn.split('@')[0] ?? upn,
+    userPrincipalName: upn,
+    mail: upn,
+    userType: 'Member',
+    accountEnabled: true,
+    createdDateTime: daysAgo(400),
+    department: '総務課',
+    employeeId: id.slice(0, 6),
+    employeeLeaveDateTime: null,
+    passwordPolicies: 'None',
+    externalUserState: null,
+    lastSignInDateTime: daysAgo(1),
+    lastSuccessfulSignInDateTime: daysAgo(1),
+    lastNonInteractiveSignInDateTime: daysAgo(0.5),
+    ...over,
+  };
+}
+
+/** The compliant tenant: every rule is silent on it. */
+export function compliantTenant(): SliceData {
+  return {
+    domains: [{ id: 'example.lg.jp', isVerified: true }, { id: 'exampledemo.onmicrosoft.com', isVerified: true }],
+    users: [
+      user('u-member', 'kenta.sato@example.lg.jp', { displayName: '佐藤 健太' }),
+      user('u-admin', 'hanako.suzuki@example.lg.jp', { displayName: '鈴木 花子', department: '事務局' }),
+      user('u-guest', 'taro_partner.example.jp#EXT#@exampledemo.onmicrosoft.com', {
+        displayName: '委託 太郎', userType: 'Guest', mail: 'taro@partner.example.jp', externalUserState: 'Accepted',
+        lastSignInDateTime: daysAgo(10), lastSuccessfulSignInDateTime: daysAgo(10), createdDateTime: daysAgo(100), department: null,
+      }),
+      user('u-breakglass', 'breakglass01@exampledemo.onmicrosoft.com', {
+        displayName: 'Emergency access 01', lastSignInDateTime: daysAgo(200), lastSuccessfulSignInDateTime: daysAgo(200), department: null,
+      }),
+    ],
+    mfaRegistration: [
+      { id: 'u-member', userPrincipalName: 'kenta.sato@example.lg.jp', isMfaRegistered: true, userType: 'member' },
+      { id: 'u-admin', userPrincipalName: 'hanako.suzuki@example.lg.jp', isMfaRegistered: true, userType: 'member' },
+      { id: 'u-guest', userPrincipalName: 'taro_partner.example.jp#EXT#@exampledemo.onmicrosoft.com', isMfaRegistered: true, userType: 'guest' },
+      { id: 'u-breakglass', userPrincipalName: 'breakglass01@exampledemo.onmicrosoft.com', isMfaRegistered: true, userType: 'member' },
+    ],
+    roles: {
+      assignments: [
+        { id: 'a1', principalId: 'u-admin', roleDefinitionId: GA, directoryScopeId: '/', principalType: 'user', principalName: 'hanako.suzuki@example.lg.jp', principalUserType: 'Member' },
+        { id: 'a2', principalId: 'u-breakglass', roleDefinitionId: GA, directoryScopeId: '/', principalType: 'user', principalName: 'breakglass01@exampledemo.onmicrosoft.com', principalUserType: 'Member' },
+      ],
+      eligibility: [],
+    },
+    securityDefaults: { isEnabled: false },
+    conditionalAccess: [
+      {
+        id: 'ca-mfa', displayName: 'MFA for everyone', state: 'enabled', includeUsers: ['All'], includeApplications: ['All'],
+        clientAppTypes: ['all'], builtInControls: ['mfa'], hasAuthenticationStrength: false,
+      },
+      {
+        id: 'ca-legacy', displayName: 'Block legacy authentication', state: 'enabled', includeUsers: ['All'], includeApplications: ['All'],
+        clientAppTypes: ['exchangeActiveSync', 'other'], builtInControls: ['block'], hasAuthenticationStrength: false,
+      },
+    ],
+  };
+}
+
+/** The compliant tenant with one change applied. */
+export function withTenant(change: (t: SliceData) => void): SliceData {
+  const t = compliantTenant();
+  change(t);
+  return t;
+}
+
+/** The policy the fixture is compliant with (defaults + the break-glass account). */
+export function fixturePolicy(over: Record<string, unknown> = {}): Policy {
+  return validatePolicy({ accounts: { emergencyAccessAccounts: ['breakglass01@exampledemo.onmicrosoft.com'] }, ...over });
+}
+
+/** The subject ids a rule reports on a tenant. */
+export function fired(rule: AnyRule, tenant: SliceData, policy: Policy = fixturePolicy(), now: Date = NOW): string[] {
+  return rule.evaluate(tenant as never, { policy, now, tenantId: TENANT_ID }).map((d) => d.subject.id).sort();
+}
+
+/** Finds a user of the fixture by id (throws if absent, to keep tests honest). */
+export function userOf(t: SliceData, id: string): DirectoryUser {
+  const u = t.users.find((x) => x.id === id);
+  if (!u) throw new Error(`fixture has no user ${id}`);
+  return u;
+}

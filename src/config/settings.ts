@@ -17,6 +17,10 @@ const settingsSchema = z.object({
   AZURE_CLIENT_CERTIFICATE_PATH: nonEmpty.optional(),
   AZURE_CLIENT_CERTIFICATE_PASSWORD: z.string().optional(),
   AZURE_STORAGE_CONNECTION_STRING: nonEmpty.optional(),
+  /** The Functions host's own storage; used when AZURE_STORAGE_CONNECTION_STRING is not set. */
+  AzureWebJobsStorage: nonEmpty.optional(),
+  /** Policy file for the Functions app (path relative to the app root). */
+  M365_AUDIT_POLICY_FILE: nonEmpty.optional(),
   TEAMS_WEBHOOK_URL: httpsUrl.optional(),
   /** Graph root override (the simulator, a national cloud): `https://host[:port]`. */
   M365_AUDIT_GRAPH_URL: httpsUrl.optional(),
@@ -33,6 +37,7 @@ export interface Settings {
   clientCertificatePath: string | undefined;
   clientCertificatePassword: string | undefined;
   storageConnectionString: string | undefined;
+  policyFile: string | undefined;
   teamsWebhookUrl: string | undefined;
   graphUrl: string | undefined;
   /** True when running where a managed identity endpoint exists (Azure). */
@@ -68,7 +73,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     clientSecret: s.AZURE_CLIENT_SECRET,
     clientCertificatePath: s.AZURE_CLIENT_CERTIFICATE_PATH,
     clientCertificatePassword: s.AZURE_CLIENT_CERTIFICATE_PASSWORD,
-    storageConnectionString: s.AZURE_STORAGE_CONNECTION_STRING,
+    storageConnectionString: s.AZURE_STORAGE_CONNECTION_STRING ?? s.AzureWebJobsStorage,
+    policyFile: s.M365_AUDIT_POLICY_FILE,
     teamsWebhookUrl: s.TEAMS_WEBHOOK_URL,
     graphUrl: s.M365_AUDIT_GRAPH_URL,
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),

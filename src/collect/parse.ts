@@ -9,7 +9,8 @@ import { z } from 'zod';
 
 /** Graph's "no date" sentinels → null; anything else must be a parseable date. */
 export const graphDate = z
-  .union([z.string(), z.null(), z.undefined()])
+  .string()
+  .nullish()
   .transform((v, ctx) => {
     if (v === null || v === undefined || v === '' || v.startsWith('0001-01-01')) return null;
     const t = Date.parse(v);
@@ -21,11 +22,13 @@ export const graphDate = z
   });
 
 export const optionalString = z
-  .union([z.string(), z.null(), z.undefined()])
+  .string()
+  .nullish()
   .transform((v) => (v === undefined || v === '' ? null : v));
 
 const stringArray = z
-  .union([z.array(z.string()), z.null(), z.undefined()])
+  .array(z.string())
+  .nullish()
   .transform((v) => v ?? []);
 
 export const domainSchema = z.looseObject({ id: z.string().min(1), isVerified: z.boolean() });

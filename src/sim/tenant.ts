@@ -69,4 +69,6 @@ export interface DemoTenant {
   groundTruth: GroundTruth[];
   /** The reference time the generator built dates against (ISO). */
   now: string;
+  /** The demo's policy file contents (the keys of `policy.md`), as a plain object. */
+  policy: JsonObject;
 }

@@ -1,0 +1,543 @@
+/**
+ * The simulator's routes: which path is which endpoint, which throttling buckets it draws from,
+ * and the handlers that turn `TenantData` into Graph v1.0 payloads shaped like the docs'
+ * examples (shared/reference/graph/*.json).
+ */
+import type { Json, JsonObject, SimDrive, TenantData } from './tenant';
+import type { EndpointName, SimOptions, SimRequest, SimResponse } from './types';
+import type { BucketKey } from './throttle';
+import { deltaResponse, type DeltaLog } from './delta';
+import { compileFilter } from './filter';
+import { encodePathSegment, paginate, param, type PageSpec, type QueryParam, type TokenSealer } from './paging';
+import { graphError, jsonOk } from './responses';
+
+/** What a handler may use: the live tenant and the server's shared state. */
+export interface RouteContext {
+  /** `https://127.0.0.1:PORT`, the base of every absolute link we hand out. */
+  origin: string;
+  tenant: TenantData;
+  options: SimOptions;
+  sealer: TokenSealer;
+  deltaLog: DeltaLog;
+  recordMail(sender: string, message: unknown): void;
+}
+
+export interface RouteMatch {
+  endpoint: EndpointName;
+  method: 'GET' | 'POST';
+  /** Decoded path parameters (userId, siteId, driveId, itemId, token). */
+  params: Record<string, string>;
+}
+
+export type RouteResult = { match: RouteMatch } | { status: number; code: string; message: string };
+
+/**
+ * Route table, matched case-insensitively on literal segments (Graph paths are case-insensitive,
+ * which is how the lower-case `signins` nextLink of the docs works). `~delta` is the delta
+ * segment, plain or in function form `delta(token='…')` as the docs' example 2 requests it.
+ */
+const ROUTES: ReadonlyArray<{ pattern: readonly string[]; endpoint: EndpointName; method: 'GET' | 'POST' }> = [
+  { pattern: ['domains'], endpoint: 'domains', method: 'GET' },
+  { pattern: ['users'], endpoint: 'users', method: 'GET' },
+  { pattern: ['users', ':userId', 'mailfolders', 'inbox', 'messagerules'], endpoint: 'messageRules', method: 'GET' },
+  { pattern: ['users', ':userId', 'sendmail'], endpoint: 'sendMail', method: 'POST' },
+  { pattern: ['reports', 'authenticationmethods', 'userregistrationdetails'], endpoint: 'userRegistrationDetails', method: 'GET' },
+  { pattern: ['rolemanagement', 'directory', 'roleassignments'], endpoint: 'roleAssignments', method: 'GET' },
+  { pattern: ['rolemanagement', 'directory', 'roleeligibilityschedules'], endpoint: 'roleEligibilitySchedules', method: 'GET' },
+  { pattern: ['policies', 'identitysecuritydefaultsenforcementpolicy'], endpoint: 'securityDefaults', method: 'GET' },
+  { pattern: ['identity', 'conditionalaccess', 'policies'], endpoint: 'conditionalAccess', method: 'GET' },
+  { pattern: ['auditlogs', 'signins'], endpoint: 'signIns', method: 'GET' },
+  { pattern: ['sites', 'getallsites'], endpoint: 'sites', method: 'GET' },
+  // The getAllSites nextLink continues under the namespace-qualified name (11-sites-getallsites.json).
+  { pattern: ['sites', 'onedrive.getallsites'], endpoint: 'sites', method: 'GET' },
+  { pattern: ['sites', 'microsoft.graph.getallsites'], endpoint: 'sites', method: 'GET' },
+  { pattern: ['sites', ':siteId', 'drives'], endpoint: 'drives', method: 'GET' },
+  { pattern: ['drives', ':driveId', 'root', '~delta'], endpoint: 'delta', method: 'GET' },
+  { pattern: ['drives', ':driveId', 'items', ':itemId', 'permissions'], endpoint: 'permissions', method: 'GET' },
+  { pattern: ['admin', 'sharepoint', 'settings'], endpoint: 'sharepointSettings', method: 'GET' },
+  { pattern: ['$batch'], endpoint: 'batch', method: 'POST' },
+];
+
+const DELTA_SEGMENT = /^delta(?:\((?:token=)?'?([^')]*)'?\))?$/i;
+
+/** Resolves a request path (`/v1.0/…`, still percent-encoded) to an endpoint, or a 400/404 answer. */
+export function matchRoute(path: string): RouteResult {
+  let segs: string[];
+  try {
+    segs = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  } catch {
+    return { status: 400, code: 'BadRequest', message: `Invalid request URL '${path}'.` };
+  }
+  const rest = segs[0] === 'v1.0' ? segs.slice(1) : undefined;
+  if (rest) {
+    for (const r of ROUTES) {
+      if (r.pattern.length !== rest.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < r.pattern.length && ok; i++) {
+        const p = r.pattern[i] ?? '';
+        const s = rest[i] ?? '';
+        if (p === '~delta') {
+          const m = DELTA_SEGMENT.exec(s);
+          if (!m) ok = false;
+          else if (m[1] !== undefined) params.token = m[1];
+        } else if (p.startsWith(':')) params[p.slice(1)] = s;
+        else if (p !== s.toLowerCase()) ok = false;
+      }
+      if (ok) return { match: { endpoint: r.endpoint, method: r.method, params } };
+    }
+  }
+  // SharePoint/OneDrive paths answer itemNotFound, directory paths Request_ResourceNotFound.
+  const first = rest?.[0]?.toLowerCase();
+  if (first === 'sites' || first === 'drives') return { status: 404, code: 'itemNotFound', message: 'The resource could not be found.' };
+  const what = (rest ?? segs).join('/');
+  return {
+    status: 404,
+    code: 'Request_ResourceNotFound',
+    message: `Resource '${what}' does not exist or one of its queried reference-property objects are not present.`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page sizes
+
+/**
+ * Default and maximum page size per endpoint. From the docs: users 100/999 (500 with
+ * signInActivity), signIns 1000/1000, delta pages of at most 200 (as the brief models it).
+ * Guesses where the docs are silent: userRegistrationDetails 1000/1000 like the other
+ * reports; directory collections (role assignments/eligibility, CA policies) 100/999 like users;
+ * SharePoint lists (sites, drives) 200/999; single-page lists in Graph (domains, messageRules,
+ * permissions) 1000/1000 so that they fit in one page unless a test lowers `maxPageSize`.
+ */
+const PAGE_SPECS: Record<EndpointName, PageSpec> = {
+  domains: { defaultSize: 1000, maxSize: 1000 },
+  users: { defaultSize: 100, maxSize: 999 },
+  userRegistrationDetails: { defaultSize: 1000, maxSize: 1000 },
+  roleAssignments: { defaultSize: 100, maxSize: 999 },
+  roleEligibilitySchedules: { defaultSize: 100, maxSize: 999 },
+  securityDefaults: { defaultSize: 1, maxSize: 1 },
+  conditionalAccess: { defaultSize: 100, maxSize: 999 },
+  messageRules: { defaultSize: 1000, maxSize: 1000 },
+  signIns: { defaultSize: 1000, maxSize: 1000 },
+  sites: { defaultSize: 200, maxSize: 999 },
+  drives: { defaultSize: 200, maxSize: 999 },
+  delta: { defaultSize: 200, maxSize: 200 },
+  permissions: { defaultSize: 1000, maxSize: 1000 },
+  sharepointSettings: { defaultSize: 1, maxSize: 1 },
+  sendMail: { defaultSize: 1, maxSize: 1 },
+  batch: { defaultSize: 20, maxSize: 20 },
+};
+
+/** users with signInActivity selected or filtered on: at most 500 a page (user-list.md, newer revision). */
+const SIGN_IN_ACTIVITY_MAX_PAGE = 500;
+
+function specFor(ctx: RouteContext, endpoint: EndpointName): PageSpec {
+  const base = PAGE_SPECS[endpoint];
+  const override = ctx.options.maxPageSize?.[endpoint];
+  if (override === undefined) return { ...base };
+  return { defaultSize: Math.min(base.defaultSize, override), maxSize: override };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookups
+
+/** A user by object id or userPrincipalName, both case-insensitive as in the directory. */
+function findUser(tenant: TenantData, idOrUpn: string): JsonObject | undefined {
+  const key = idOrUpn.toLowerCase();
+  return tenant.users.find(
+    (u) => (typeof u.id === 'string' && u.id.toLowerCase() === key) || (typeof u.userPrincipalName === 'string' && u.userPrincipalName.toLowerCase() === key),
+  );
+}
+
+/** The drive with this id, wherever its site is. */
+export function findDrive(tenant: TenantData, driveId: string): SimDrive | undefined {
+  for (const site of tenant.sites) {
+    for (const d of site.drives) if (d.drive.id === driveId) return d;
+  }
+  return undefined;
+}
+
+function idOf(o: JsonObject): string {
+  return typeof o.id === 'string' ? o.id : String(o.id ?? '');
+}
+
+/** Sorted by id, so page N and page N+1 never overlap or skip while the data stands still. */
+function byId(items: readonly JsonObject[]): JsonObject[] {
+  return [...items].sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
+}
+
+function usesSignInActivity(query: readonly QueryParam[]): boolean {
+  const select = param(query, 'select') ?? '';
+  const filter = param(query, 'filter') ?? '';
+  return select.split(',').some((s) => s.trim().toLowerCase() === 'signinactivity') || /signinactivity/i.test(filter);
+}
+
+/** The mailbox an Outlook request targets (user id when known), for the per-mailbox buckets. */
+export function mailboxOf(ctx: RouteContext, match: RouteMatch): string | undefined {
+  if (match.endpoint !== 'messageRules' && match.endpoint !== 'sendMail') return undefined;
+  const raw = match.params.userId ?? '';
+  const user = findUser(ctx.tenant, raw);
+  return (user ? idOf(user) : raw).toLowerCase();
+}
+
+/** The throttling buckets a request draws from: always `global`, plus its family's. */
+export function throttleKeys(ctx: RouteContext, match: RouteMatch, query: readonly QueryParam[]): BucketKey[] {
+  const keys: BucketKey[] = [{ family: 'global', key: '' }];
+  switch (match.endpoint) {
+    case 'userRegistrationDetails':
+    case 'signIns':
+      keys.push({ family: 'identityReports', key: '' });
+      break;
+    case 'users':
+      if (usesSignInActivity(query)) keys.push({ family: 'signInActivity', key: '' });
+      break;
+    case 'conditionalAccess':
+      keys.push({ family: 'conditionalAccess', key: '' });
+      break;
+    case 'messageRules':
+    case 'sendMail':
+      keys.push({ family: 'outlook', key: mailboxOf(ctx, match) ?? '' });
+      break;
+    default:
+      break;
+  }
+  return keys;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collections
+
+/** Graph's 400 code for a bad query option differs by service. */
+function badRequestCode(endpoint: EndpointName): string {
+  switch (endpoint) {
+    case 'sites':
+    case 'drives':
+    case 'delta':
+    case 'permissions':
+    case 'sharepointSettings':
+      return 'invalidRequest';
+    case 'messageRules':
+    case 'sendMail':
+      return 'ErrorInvalidUrlQuery';
+    default:
+      return 'Request_BadRequest';
+  }
+}
+
+interface ListOptions {
+  endpoint: EndpointName;
+  /** Path the nextLink points at, from `/v1.0`. */
+  linkPath: string;
+  /** What follows `$metadata#` in `@odata.context`; none when the docs' example has none. */
+  context?: string;
+  /** nextLink after `value` (SharePoint style) instead of before it (directory style). */
+  linksAfterValue?: boolean;
+  /** Binds skiptokens to one resource (site, drive item, mailbox). */
+  resourceKey?: string;
+  spec: PageSpec;
+  shape?: (item: JsonObject) => JsonObject;
+  count?: boolean;
+}
+
+function list(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[], items: readonly JsonObject[], o: ListOptions): SimResponse {
+  const filterText = param(query, 'filter');
+  let all = items;
+  if (filterText !== undefined && filterText.trim() !== '') {
+    const f = compileFilter(filterText);
+    if (typeof f !== 'function') {
+      return graphError(req, 400, o.endpoint === 'users' || o.endpoint === 'signIns' ? 'Request_UnsupportedQuery' : badRequestCode(o.endpoint), f.error);
+    }
+    all = all.filter(f);
+  }
+  const paged = paginate(all, {
+    query,
+    sealer: ctx.sealer,
+    scope: `${o.endpoint}|${o.resourceKey ?? ''}|${filterText ?? ''}`,
+    origin: ctx.origin,
+    linkPath: o.linkPath,
+    spec: o.spec,
+  });
+  if ('error' in paged) return graphError(req, 400, badRequestCode(o.endpoint), paged.error);
+  const value = o.shape ? paged.items.map(o.shape) : paged.items;
+  const body: Record<string, unknown> = {};
+  if (o.context !== undefined) body['@odata.context'] = `${ctx.origin}/v1.0/$metadata#${o.context}`;
+  if (o.count) body['@odata.count'] = all.length;
+  if (paged.nextLink && !o.linksAfterValue) body['@odata.nextLink'] = paged.nextLink;
+  body.value = value;
+  if (paged.nextLink && o.linksAfterValue) body['@odata.nextLink'] = paged.nextLink;
+  return jsonOk(body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+/** user properties $select may name (besides whatever keys the tenant data carries). */
+const USER_PROPERTIES = [
+  'id', 'accountEnabled', 'ageGroup', 'assignedLicenses', 'assignedPlans', 'businessPhones', 'city', 'companyName',
+  'country', 'createdDateTime', 'creationType', 'department', 'displayName', 'employeeHireDate', 'employeeId',
+  'employeeLeaveDateTime', 'employeeType', 'externalUserState', 'externalUserStateChangeDateTime', 'givenName',
+  'identities', 'imAddresses', 'jobTitle', 'lastPasswordChangeDateTime', 'mail', 'mailNickname', 'mobilePhone',
+  'officeLocation', 'onPremisesImmutableId', 'onPremisesLastSyncDateTime', 'onPremisesSyncEnabled', 'otherMails',
+  'passwordPolicies', 'postalCode', 'preferredLanguage', 'proxyAddresses', 'signInActivity', 'state',
+  'streetAddress', 'surname', 'usageLocation', 'userPrincipalName', 'userType',
+];
+
+/** The default property set of `GET /users` (user-list.md example 1); signInActivity is never in it. */
+const USER_DEFAULT_PROPERTIES = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+
+function listUsers(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[]): SimResponse {
+  const select = param(query, 'select');
+  let fields: string[] | undefined;
+  let echo: string[] = [];
+  if (select !== undefined && select.trim() !== '') {
+    const known = new Map<string, string>(USER_PROPERTIES.map((p) => [p.toLowerCase(), p]));
+    for (const u of ctx.tenant.users) for (const k of Object.keys(u)) if (!known.has(k.toLowerCase())) known.set(k.toLowerCase(), k);
+    fields = [];
+    for (const raw of select.split(',')) {
+      const name = raw.trim();
+      if (!name) continue;
+      const canonical = known.get(name.toLowerCase());
+      if (!canonical) return graphError(req, 400, 'Request_BadRequest', `Could not find a property named '${name}' on type 'microsoft.graph.user'.`);
+      echo.push(name);
+      if (!fields.includes(canonical)) fields.push(canonical);
+    }
+  }
+  const spec = specFor(ctx, 'users');
+  if (usesSignInActivity(query)) spec.maxSize = Math.min(spec.maxSize, SIGN_IN_ACTIVITY_MAX_PAGE);
+  const chosen = fields;
+  const shape = (u: JsonObject): JsonObject => {
+    const out: JsonObject = {};
+    if (!chosen) {
+      for (const p of USER_DEFAULT_PROPERTIES) out[p] = u[p] ?? (p === 'businessPhones' ? [] : null);
+      return out;
+    }
+    // id comes back even when not selected (user-list.md example 11).
+    if (!chosen.includes('id')) out.id = u.id ?? null;
+    for (const f of chosen) out[f] = u[f] ?? null;
+    return out;
+  };
+  const countParam = param(query, 'count');
+  return list(ctx, req, query, byId(ctx.tenant.users), {
+    endpoint: 'users',
+    linkPath: '/v1.0/users',
+    context: fields ? `users(${echo.join(',')})` : 'users',
+    spec,
+    shape,
+    count: countParam?.toLowerCase() === 'true',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles
+
+/**
+ * The expanded principal, trimmed like the docs' example: `@odata.type`, id, accountEnabled,
+ * displayName, imAddresses, mail, mailNickname, userType; unset values are left out (the example's
+ * guests have no mail). mailNickname, when the tenant data lacks it, is the UPN's local part,
+ * which is what Entra derives it from.
+ */
+function principalOf(user: JsonObject): JsonObject {
+  const out: JsonObject = { '@odata.type': '#microsoft.graph.user', id: user.id ?? null };
+  const put = (k: string, v: Json | undefined): void => {
+    if (v !== undefined && v !== null) out[k] = v;
+  };
+  put('accountEnabled', user.accountEnabled);
+  put('displayName', user.displayName);
+  out.imAddresses = user.imAddresses ?? [];
+  put('mail', user.mail);
+  const upn = typeof user.userPrincipalName === 'string' ? user.userPrincipalName : undefined;
+  put('mailNickname', user.mailNickname ?? (upn ? upn.split('@')[0] : undefined));
+  put('userType', user.userType);
+  return out;
+}
+
+function listRoleAssignments(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[]): SimResponse {
+  const expand = param(query, 'expand')?.trim();
+  const withPrincipal = expand !== undefined && expand !== '';
+  if (withPrincipal && expand.toLowerCase() !== 'principal') {
+    return graphError(req, 400, 'Request_BadRequest', `Could not find a property named '${expand}' on type 'microsoft.graph.unifiedRoleAssignment'.`);
+  }
+  const shape = (a: JsonObject): JsonObject => {
+    if (!withPrincipal) return a;
+    const pid = typeof a.principalId === 'string' ? a.principalId : '';
+    const user = findUser(ctx.tenant, pid);
+    // A principal that is not a user of the tenant data (a service principal, a deleted user) is
+    // left unexpanded: we have nothing to embed, and Graph drops what it cannot resolve.
+    return user ? { ...a, principal: principalOf(user) } : { ...a };
+  };
+  return list(ctx, req, query, byId(ctx.tenant.roleAssignments), {
+    endpoint: 'roleAssignments',
+    linkPath: '/v1.0/roleManagement/directory/roleAssignments',
+    context: withPrincipal ? 'roleManagement/directory/roleAssignments(principal())' : 'roleManagement/directory/roleAssignments',
+    spec: specFor(ctx, 'roleAssignments'),
+    shape,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-ins
+
+/** Newest first; equal timestamps by id, so pages are stable. */
+function newestFirst(items: readonly JsonObject[]): JsonObject[] {
+  const at = (o: JsonObject): number => {
+    const ms = typeof o.createdDateTime === 'string' ? Date.parse(o.createdDateTime) : NaN;
+    return Number.isNaN(ms) ? -Infinity : ms;
+  };
+  return [...items].sort((a, b) => {
+    const d = at(b) - at(a);
+    if (d !== 0 && !Number.isNaN(d)) return d;
+    // Same millisecond: the 7-digit fraction as text, then id.
+    const ta = String(a.createdDateTime ?? '');
+    const tb = String(b.createdDateTime ?? '');
+    if (ta !== tb) return ta < tb ? 1 : -1;
+    return idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mail
+
+function mailboxError(req: SimRequest, ctx: RouteContext, userId: string): { user: JsonObject; rules: JsonObject[] } | SimResponse {
+  const user = findUser(ctx.tenant, userId);
+  if (!user) return graphError(req, 404, 'ErrorInvalidUser', `The requested user '${userId}' is invalid.`);
+  const rules = ctx.tenant.messageRules[idOf(user)];
+  if (!rules) return graphError(req, 404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
+  return { user, rules };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch
+
+/** Runs the handler of a matched route (method, auth, faults and throttling already checked). */
+export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatch, query: readonly QueryParam[]): SimResponse {
+  const t = ctx.tenant;
+  const p = match.params;
+  switch (match.endpoint) {
+    case 'domains':
+      // The docs' example has no @odata.context.
+      return list(ctx, req, query, byId(t.domains), { endpoint: 'domains', linkPath: '/v1.0/domains', spec: specFor(ctx, 'domains') });
+    case 'users':
+      return listUsers(ctx, req, query);
+    case 'userRegistrationDetails':
+      return list(ctx, req, query, byId(t.userRegistrationDetails), {
+        endpoint: 'userRegistrationDetails',
+        linkPath: '/v1.0/reports/authenticationMethods/userRegistrationDetails',
+        context: 'reports/authenticationMethods/userRegistrationDetails',
+        spec: specFor(ctx, 'userRegistrationDetails'),
+      });
+    case 'roleAssignments':
+      return listRoleAssignments(ctx, req, query);
+    case 'roleEligibilitySchedules':
+      return list(ctx, req, query, byId(t.roleEligibilitySchedules), {
+        endpoint: 'roleEligibilitySchedules',
+        linkPath: '/v1.0/roleManagement/directory/roleEligibilitySchedules',
+        context: 'roleManagement/directory/roleEligibilitySchedules',
+        spec: specFor(ctx, 'roleEligibilitySchedules'),
+      });
+    case 'securityDefaults':
+      // A singleton: the object itself, no `value` wrapper.
+      return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#policies/identitySecurityDefaultsEnforcementPolicy`, ...t.securityDefaults });
+    case 'conditionalAccess':
+      // The docs' context drops the `identity/` segment of the request path.
+      return list(ctx, req, query, byId(t.conditionalAccessPolicies), {
+        endpoint: 'conditionalAccess',
+        linkPath: '/v1.0/identity/conditionalAccess/policies',
+        context: 'conditionalAccess/policies',
+        spec: specFor(ctx, 'conditionalAccess'),
+      });
+    case 'messageRules': {
+      const userId = p.userId ?? '';
+      const mb = mailboxError(req, ctx, userId);
+      if ('status' in mb) return mb;
+      // Rules stay in their `sequence` order, as Exchange evaluates them.
+      return list(ctx, req, query, mb.rules, {
+        endpoint: 'messageRules',
+        linkPath: `/v1.0/users/${encodePathSegment(userId)}/mailFolders/inbox/messageRules`,
+        context: `users('${userId}')/mailFolders('inbox')/messageRules`,
+        resourceKey: idOf(mb.user),
+        spec: specFor(ctx, 'messageRules'),
+      });
+    }
+    case 'sendMail': {
+      const userId = p.userId ?? '';
+      const mb = mailboxError(req, ctx, userId);
+      if ('status' in mb) return mb;
+      const body = req.body;
+      if (!isObject(body) || !isObject(body.message)) {
+        return graphError(req, 400, 'ErrorInvalidRequest', "The request body must contain a 'message' object.");
+      }
+      ctx.recordMail(userId, body.message);
+      // 202 Accepted with no body (user-sendmail.md): accepted, not delivered.
+      return { status: 202, headers: { 'Cache-Control': 'no-cache' } };
+    }
+    case 'signIns':
+      return list(ctx, req, query, newestFirst(t.signIns), {
+        endpoint: 'signIns',
+        // Lower-case `signins`, as in the docs' example 2 nextLink.
+        linkPath: '/v1.0/auditLogs/signins',
+        context: 'auditLogs/signIns',
+        spec: specFor(ctx, 'signIns'),
+      });
+    case 'sites':
+      // No @odata.context, nextLink after value and under `oneDrive.getAllSites` (docs example).
+      return list(ctx, req, query, byId(t.sites.map((s) => s.site)), {
+        endpoint: 'sites',
+        linkPath: '/v1.0/sites/oneDrive.getAllSites',
+        linksAfterValue: true,
+        spec: specFor(ctx, 'sites'),
+      });
+    case 'drives': {
+      const siteId = p.siteId ?? '';
+      const site = t.sites.find((s) => typeof s.site.id === 'string' && s.site.id.toLowerCase() === siteId.toLowerCase());
+      if (!site) return graphError(req, 404, 'itemNotFound', 'Requested site could not be found');
+      return list(ctx, req, query, byId(site.drives.map((d) => d.drive)), {
+        endpoint: 'drives',
+        linkPath: `/v1.0/sites/${encodePathSegment(siteId)}/drives`,
+        context: 'drives',
+        resourceKey: siteId.toLowerCase(),
+        spec: specFor(ctx, 'drives'),
+      });
+    }
+    case 'delta': {
+      const driveId = p.driveId ?? '';
+      const drive = findDrive(t, driveId);
+      if (!drive) return graphError(req, 404, 'itemNotFound', 'The resource could not be found.');
+      return deltaResponse({
+        req,
+        driveId,
+        drive,
+        token: p.token ?? param(query, 'token'),
+        query,
+        log: ctx.deltaLog,
+        sealer: ctx.sealer,
+        origin: ctx.origin,
+        spec: specFor(ctx, 'delta'),
+      });
+    }
+    case 'permissions': {
+      const driveId = p.driveId ?? '';
+      const itemId = p.itemId ?? '';
+      const drive = findDrive(t, driveId);
+      if (!drive || !drive.items.some((i) => idOf(i) === itemId)) return graphError(req, 404, 'itemNotFound', 'The resource could not be found.');
+      // The docs' list example has no @odata.context; inherited entries come as the data has them.
+      return list(ctx, req, query, drive.permissions[itemId] ?? [], {
+        endpoint: 'permissions',
+        linkPath: `/v1.0/drives/${encodePathSegment(driveId)}/items/${encodePathSegment(itemId)}/permissions`,
+        linksAfterValue: true,
+        resourceKey: `${driveId}/${itemId}`,
+        spec: specFor(ctx, 'permissions'),
+      });
+    }
+    case 'sharepointSettings':
+      if (ctx.options.wrapSharepointSettings) return jsonOk({ value: t.sharepointSettings });
+      // Bare singleton; the context is what Graph puts on singleton entities (docs silent).
+      return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#admin/sharepoint/settings/$entity`, ...t.sharepointSettings });
+    case 'batch':
+      // The server runs $batch itself; reaching here is a wiring bug.
+      return graphError(req, 500, 'generalException', 'Batch requests are handled by the server.');
+  }
+}

@@ -1,0 +1,327 @@
+/**
+ * A Microsoft Graph v1.0 simulator over HTTPS on 127.0.0.1, serving a `TenantData` through the
+ * endpoints of shared/spec/graph.md with Graph's paging, throttling, `$batch` and error shapes,
+ * plus fault injection for tests. Graph itself is unreachable from the build machines, so this is
+ * what the collectors, the CLI demo and the benchmarks talk to.
+ *
+ * HTTPS is not optional: the Graph SDK follows absolute nextLinks and attaches the bearer token
+ * only on https, so a self-signed certificate is generated at start and handed out (`caPem`,
+ * `caPath` for NODE_EXTRA_CA_CERTS).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+import type { TenantData } from './tenant';
+import { ENDPOINT_NAMES, type EndpointName, type SimFault, type SimOptions, type SimRequest, type SimResponse, type SimServer } from './types';
+import { runBatch } from './batch';
+import { DeltaLog } from './delta';
+import { parseQuery, TokenSealer } from './paging';
+import { defaultError, graphError, MALFORMED_BODY, ODATA_JSON, tooManyRequests } from './responses';
+import { findDrive, handleRoute, mailboxOf, matchRoute, throttleKeys, type RouteContext } from './routes';
+import { formatRetryAfter, resolveLimits, Throttler } from './throttle';
+
+export type { DriveChange, EndpointName, SimFault, SimOptions, SimServer, ThrottleFamily, ThrottleLimit } from './types';
+export { DEFAULT_THROTTLE_LIMITS } from './throttle';
+
+/** Largest request body accepted; Graph's own cap on JSON payloads is 4 MB. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+/** What a matching fault answers instead of the real handler. */
+function faultResponse(req: SimRequest, fault: SimFault): SimResponse {
+  if (fault.malformed) return { status: 200, headers: { 'Content-Type': ODATA_JSON }, malformed: MALFORMED_BODY };
+  const status = fault.status ?? 500;
+  const def = defaultError(status);
+  if (status === 429) {
+    // retryAfter: undefined → 1 s, null → no header at all (how Conditional Access throttles).
+    const ra = fault.retryAfter === undefined ? 1 : fault.retryAfter;
+    return tooManyRequests(req, ra === null ? null : String(ra), fault.code ?? def.code, fault.message ?? def.message);
+  }
+  const headers: Record<string, string> = {};
+  if (fault.retryAfter !== undefined && fault.retryAfter !== null) headers['Retry-After'] = String(fault.retryAfter);
+  return graphError(req, status, fault.code ?? def.code, fault.message ?? def.message, headers);
+}
+
+/** Creates the self-signed certificate: RSA 2048, sha256, for 127.0.0.1 and localhost. */
+async function makeCertificate(): Promise<{ key: string; cert: string }> {
+  const day = 24 * 60 * 60 * 1000;
+  // Valid from yesterday, so a client clock a little behind ours still accepts it.
+  const notBeforeDate = new Date(Date.now() - day);
+  const notAfterDate = new Date(notBeforeDate.getTime() + 30 * day);
+  const pems = await generate(
+    [
+      { name: 'commonName', value: 'localhost' },
+      { name: 'organizationName', value: 'm365-audit Graph simulator' },
+    ],
+    {
+      keyType: 'rsa',
+      keySize: 2048,
+      algorithm: 'sha256',
+      notBeforeDate,
+      notAfterDate,
+      extensions: [
+        // Self-signed and handed to clients as "the CA": mark it as one so strict verifiers accept it as a trust anchor.
+        { name: 'basicConstraints', cA: true, critical: true },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true, critical: true },
+        { name: 'extKeyUsage', serverAuth: true },
+        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+      ],
+    },
+  );
+  return { key: pems.private, cert: pems.cert };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function lowerHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+/**
+ * Starts the simulator on 127.0.0.1 (a free port unless `options.port`), after generating its
+ * certificate and writing it to `caPath`. Close it with `close()`.
+ */
+export async function startSimulator(options: SimOptions): Promise<SimServer> {
+  const pems = await makeCertificate();
+  const ownCertDir = options.certDir === undefined;
+  const certDir = options.certDir ?? mkdtempSync(join(tmpdir(), 'm365-graph-sim-'));
+  mkdirSync(certDir, { recursive: true });
+  const caPath = join(certDir, 'graph-sim-ca.pem');
+  writeFileSync(caPath, pems.cert);
+
+  let tenant: TenantData = options.tenant;
+  const counts: Record<string, number> = {};
+  const resetCounts = (): void => {
+    for (const name of [...ENDPOINT_NAMES, 'throttled', 'total']) counts[name] = 0;
+  };
+  resetCounts();
+  const bump = (name: string): void => {
+    counts[name] = (counts[name] ?? 0) + 1;
+  };
+  const agents = new Set<string>();
+  const mail: Array<{ sender: string; message: unknown }> = [];
+  // The caller's fault objects are kept (not copied): `times` counts down on them, so a test can
+  // see how many uses a fault has left.
+  let faults: SimFault[] = [...(options.faults ?? [])];
+  const throttler = new Throttler(resolveLimits(options.throttle));
+  const sealer = new TokenSealer();
+  const deltaLog = new DeltaLog();
+  const latency = Math.max(0, options.latencyMs ?? 0);
+  let batches = 0;
+  let origin = '';
+
+  const context = (): RouteContext => ({
+    origin,
+    tenant,
+    options,
+    sealer,
+    deltaLog,
+    recordMail: (sender, message) => mail.push({ sender, message }),
+  });
+
+  /** The first fault with uses left that matches, decrementing its `times`. */
+  const takeFault = (endpoint: EndpointName | undefined, pathAndQuery: string): SimFault | undefined => {
+    for (const f of faults) {
+      if (f.times !== undefined && f.times <= 0) continue;
+      if (f.endpoint !== undefined && f.endpoint !== endpoint) continue;
+      if (f.match) {
+        f.match.lastIndex = 0; // a /g or /y RegExp would otherwise remember the last match
+        if (!f.match.test(pathAndQuery)) continue;
+      }
+      if (f.times !== undefined) f.times -= 1;
+      return f;
+    }
+    return undefined;
+  };
+
+  /** Routes one request (top level or batch item): count, fault, method, throttle, latency, handler. */
+  const route = async (req: SimRequest): Promise<SimResponse> => {
+    if (req.inBatch && req.headers['user-agent'] !== undefined) agents.add(req.headers['user-agent']);
+    const routed = matchRoute(req.path);
+    const endpoint = 'match' in routed ? routed.match.endpoint : undefined;
+    if (endpoint) bump(endpoint);
+    const fault = takeFault(endpoint, req.query ? `${req.path}?${req.query}` : req.path);
+    if (fault) {
+      if (endpoint !== 'batch') await sleep(latency);
+      return faultResponse(req, fault);
+    }
+    if (!('match' in routed)) {
+      await sleep(latency);
+      return graphError(req, routed.status, routed.code, routed.message);
+    }
+    const m = routed.match;
+    if (req.method !== m.method) {
+      return graphError(req, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
+    }
+    if (m.endpoint === 'batch') {
+      if (req.inBatch) return graphError(req, 400, 'BadRequest', 'A batch request cannot contain another batch request.');
+      // The envelope costs no latency of its own: its items' groups do.
+      batches += 1;
+      // Items go through `dispatch`, so their 429s are counted and their errors contained.
+      return runBatch(req, dispatch, batches);
+    }
+    if (req.bodyInvalid) {
+      return graphError(req, 400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+    }
+    const query = parseQuery(req.query);
+    if (!query) return graphError(req, 400, 'BadRequest', `Invalid query string '${req.query}'.`);
+    const ctx = context();
+    const verdict = throttler.take(throttleKeys(ctx, m, query));
+    if (verdict) {
+      // Conditional Access throttles without Retry-After (graph.md); the rest say when to come back.
+      return tooManyRequests(req, verdict.family === 'conditionalAccess' ? null : formatRetryAfter(verdict.retryAfterSeconds));
+    }
+    const mailbox = mailboxOf(ctx, m);
+    if (mailbox !== undefined && !throttler.acquireMailbox(mailbox)) {
+      // Outlook's concurrency refusal (docs silent on the body; this is what Exchange sends).
+      // A slot frees when a request in flight finishes, i.e. after about one latency.
+      return tooManyRequests(req, formatRetryAfter(Math.max(latency, 100) / 1000), 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.');
+    }
+    try {
+      await sleep(latency);
+      return handleRoute(context(), req, m, query);
+    } finally {
+      if (mailbox !== undefined) throttler.releaseMailbox(mailbox);
+    }
+  };
+
+  /** `route`, plus the 429 count and a 500 for anything a handler throws. */
+  const dispatch = async (req: SimRequest): Promise<SimResponse> => {
+    let res: SimResponse;
+    try {
+      res = await route(req);
+    } catch (err) {
+      res = graphError(req, 500, 'generalException', `Simulator error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (res.status === 429) bump('throttled');
+    return res;
+  };
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    bump('total');
+    const headers = lowerHeaders(req);
+    agents.add(headers['user-agent'] ?? '');
+    const requestId = randomUUID();
+    const clientRequestId = headers['client-request-id'] || requestId;
+    const url = req.url ?? '/';
+    const qi = url.indexOf('?');
+    const simReq: SimRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: qi < 0 ? url : url.slice(0, qi),
+      query: qi < 0 ? '' : url.slice(qi + 1),
+      headers,
+      body: undefined,
+      requestId,
+      clientRequestId,
+      inBatch: false,
+    };
+    let out: SimResponse;
+    try {
+      const raw = await readBody(req);
+      const auth = headers.authorization ?? '';
+      if (!/^Bearer\s+\S+/i.test(auth)) {
+        out = graphError(simReq, 401, 'InvalidAuthenticationToken', auth.trim() === '' || /^Bearer\s*$/i.test(auth) ? 'Access token is empty.' : 'Access token validation failure. Invalid audience.', {
+          'WWW-Authenticate': 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"',
+        });
+      } else if (raw === 'too-large') {
+        out = graphError(simReq, 413, 'RequestEntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
+      } else {
+        if (raw.length > 0) {
+          try {
+            simReq.body = JSON.parse(raw.toString('utf8'));
+          } catch {
+            simReq.bodyInvalid = true;
+          }
+        }
+        out = await dispatch(simReq);
+      }
+    } catch (err) {
+      out = graphError(simReq, 500, 'generalException', `Simulator error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const payload = out.malformed ?? (out.body === undefined ? '' : JSON.stringify(out.body));
+    res.writeHead(out.status, {
+      ...out.headers,
+      'request-id': requestId,
+      'client-request-id': clientRequestId,
+      'Content-Length': Buffer.byteLength(payload),
+    });
+    res.end(payload);
+  };
+
+  const server: Server = createServer({ key: pems.key, cert: pems.cert }, (req, res) => {
+    void onRequest(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const driveOrThrow = (driveId: string) => {
+    const drive = findDrive(tenant, driveId);
+    if (!drive) throw new Error(`Graph simulator: no drive ${driveId} in the tenant data`);
+    return drive;
+  };
+
+  return {
+    url: origin,
+    caPem: pems.cert,
+    caPath,
+    get tenant(): TenantData {
+      return tenant;
+    },
+    set tenant(t: TenantData) {
+      tenant = t;
+    },
+    counts: () => ({ ...counts }),
+    resetCounts,
+    setFaults: (f) => {
+      faults = [...f];
+    },
+    userAgents: () => [...agents],
+    sentMail: () => mail.map((m) => ({ ...m })),
+    applyDriveChange: (driveId, change) => deltaLog.apply(driveId, driveOrThrow(driveId), change),
+    expireDeltaTokens: (driveId) => {
+      driveOrThrow(driveId);
+      deltaLog.expire(driveId);
+    },
+    resetThrottling: () => throttler.reset(),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive sockets would hold close() open until they time out.
+        server.closeAllConnections();
+      });
+      if (ownCertDir) rmSync(certDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Throttling model: one token bucket per service family (per mailbox for Outlook), refilled
+ * continuously at `limit / perSeconds` tokens a second and holding at most `limit`. A request
+ * needs a token from every bucket that applies to it; a refused request takes none, and its
+ * Retry-After is the time until the emptiest bucket holds a whole token again.
+ */
+import type { ThrottleFamily, ThrottleLimit } from './types';
+
+/**
+ * Graph's published limits (graph.md, concepts/throttling.md): identity reports 5 per 10 s,
+ * users with signInActivity ~10 a minute, Conditional Access ~1 a second, Outlook 10,000 per
+ * 10 minutes per mailbox, and the global 2,000 a second per app.
+ */
+export const DEFAULT_THROTTLE_LIMITS: Readonly<Record<ThrottleFamily, ThrottleLimit>> = {
+  identityReports: { limit: 5, perSeconds: 10 },
+  signInActivity: { limit: 10, perSeconds: 60 },
+  conditionalAccess: { limit: 1, perSeconds: 1 },
+  outlook: { limit: 10_000, perSeconds: 600 },
+  global: { limit: 2_000, perSeconds: 1 },
+};
+
+/** Outlook: at most 4 concurrent requests per app per mailbox (concepts/throttling.md). */
+export const OUTLOOK_CONCURRENCY = 4;
+
+/** A bucket a request draws from: its family, and a key within it (the mailbox for Outlook). */
+export interface BucketKey {
+  family: ThrottleFamily;
+  key: string;
+}
+
+export interface ThrottleVerdict {
+  family: ThrottleFamily;
+  /** Seconds until the request would be admitted. */
+  retryAfterSeconds: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * Formats a Retry-After in seconds rounded up to the millisecond, e.g. "2.128" (Graph sends
+ * fractional values); never below 0.001 so a client never reads "retry now".
+ */
+export function formatRetryAfter(seconds: number): string {
+  const ms = Math.max(1, Math.ceil(Math.round(seconds * 1e6) / 1e3));
+  return String(ms / 1000);
+}
+
+/** Token buckets per family and key, plus the Outlook per-mailbox concurrency counter. */
+export class Throttler {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly inFlight = new Map<string, number>();
+
+  /** `limits` false disables all throttling (buckets and concurrency). */
+  constructor(
+    private readonly limits: Record<ThrottleFamily, ThrottleLimit> | false,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  /** Takes a token from every bucket in `keys`, or none and says which family refused. */
+  take(keys: readonly BucketKey[]): ThrottleVerdict | undefined {
+    if (!this.limits) return undefined;
+    const t = this.now();
+    const drawn: Bucket[] = [];
+    let refused: ThrottleVerdict | undefined;
+    for (const k of keys) {
+      const limit = this.limits[k.family];
+      const rate = limit.limit / (limit.perSeconds * 1000); // tokens per ms
+      const id = `${k.family}\n${k.key}`;
+      let b = this.buckets.get(id);
+      if (!b) {
+        b = { tokens: limit.limit, at: t };
+        this.buckets.set(id, b);
+      }
+      b.tokens = Math.min(limit.limit, b.tokens + (t - b.at) * rate);
+      b.at = t;
+      if (b.tokens >= 1) drawn.push(b);
+      else {
+        const wait = (1 - b.tokens) / rate / 1000;
+        if (!refused || wait > refused.retryAfterSeconds) refused = { family: k.family, retryAfterSeconds: wait };
+      }
+    }
+    if (refused) return refused;
+    for (const b of drawn) b.tokens -= 1;
+    return undefined;
+  }
+
+  /** Claims one of a mailbox's concurrent slots; false when all are in use. */
+  acquireMailbox(mailbox: string): boolean {
+    if (!this.limits) return true;
+    const n = this.inFlight.get(mailbox) ?? 0;
+    if (n >= OUTLOOK_CONCURRENCY) return false;
+    this.inFlight.set(mailbox, n + 1);
+    return true;
+  }
+
+  /** Frees a slot claimed by {@link acquireMailbox}. */
+  releaseMailbox(mailbox: string): void {
+    if (!this.limits) return;
+    const n = (this.inFlight.get(mailbox) ?? 1) - 1;
+    if (n <= 0) this.inFlight.delete(mailbox);
+    else this.inFlight.set(mailbox, n);
+  }
+
+  /** Refills every bucket (in-flight requests are left alone). */
+  reset(): void {
+    this.buckets.clear();
+  }
+}
+
+/** Merges user overrides into the defaults; `false` stays false. */
+export function resolveLimits(
+  throttle: Partial<Record<ThrottleFamily, ThrottleLimit>> | false | undefined,
+): Record<ThrottleFamily, ThrottleLimit> | false {
+  if (throttle === false) return false;
+  const limits = { ...DEFAULT_THROTTLE_LIMITS };
+  // Skip explicit `undefined`s, which a plain spread would copy over the defaults.
+  for (const [family, limit] of Object.entries(throttle ?? {}) as Array<[ThrottleFamily, ThrottleLimit | undefined]>) {
+    if (limit) limits[family] = limit;
+  }
+  return limits;
+}

@@ -1,0 +1,140 @@
+/**
+ * Public and internal types of the Graph simulator. `server.ts` re-exports the public ones; the
+ * split only exists so the route, paging and throttling modules can share them without a runtime
+ * import cycle.
+ */
+import type { JsonObject, TenantData } from './tenant';
+
+/** The endpoints the simulator serves (graph.md's table), plus the `$batch` envelope. */
+export const ENDPOINT_NAMES = [
+  'domains',
+  'users',
+  'userRegistrationDetails',
+  'roleAssignments',
+  'roleEligibilitySchedules',
+  'securityDefaults',
+  'conditionalAccess',
+  'messageRules',
+  'signIns',
+  'sites',
+  'drives',
+  'delta',
+  'permissions',
+  'sharepointSettings',
+  'sendMail',
+  'batch',
+] as const;
+export type EndpointName = (typeof ENDPOINT_NAMES)[number];
+
+/** Service families with their own throttling budget (concepts/throttling.md, graph.md). */
+export const THROTTLE_FAMILIES = ['identityReports', 'signInActivity', 'conditionalAccess', 'outlook', 'global'] as const;
+export type ThrottleFamily = (typeof THROTTLE_FAMILIES)[number];
+
+/** A token bucket: `limit` requests per `perSeconds`, refilled continuously. */
+export interface ThrottleLimit {
+  limit: number;
+  perSeconds: number;
+}
+
+export interface SimFault {
+  /** which requests: an endpoint name and optionally a RegExp tested against the path+query (e.g. `/v1.0/users?$top=2`) */
+  endpoint?: EndpointName;
+  match?: RegExp;
+  /** what to answer: an HTTP status with a Graph error body, or 'malformed' (200 with a truncated/invalid JSON body) */
+  status?: number;
+  code?: string;
+  message?: string;
+  retryAfter?: number | null;
+  malformed?: boolean;
+  /** how many matching requests get the fault (default: all, forever) */
+  times?: number;
+}
+
+export interface SimOptions {
+  tenant: TenantData;
+  /** fixed latency per request in ms (default 0); inside `$batch` it adds once per group of 4 items */
+  latencyMs?: number;
+  /**
+   * Throttling model per service family, each a token bucket; default: Graph's real limits
+   * (see `DEFAULT_THROTTLE_LIMITS`); `false` disables throttling entirely. `outlook` is per mailbox.
+   */
+  throttle?: Partial<Record<ThrottleFamily, ThrottleLimit>> | false;
+  faults?: SimFault[];
+  /** override max page sizes per endpoint (for tests of paging) */
+  maxPageSize?: Partial<Record<EndpointName, number>>;
+  /** directory to write the CA certificate PEM into (default: a new temp dir, removed on close) */
+  certDir?: string;
+  /** default 0 (free port), always bound to 127.0.0.1 */
+  port?: number;
+  /** serve `/admin/sharepoint/settings` wrapped in `value` like the docs' example (default: the bare object) */
+  wrapSharepointSettings?: boolean;
+}
+
+/** One change to a drive, recorded in the drive's delta change sequence. */
+export interface DriveChange {
+  /** Item to add (appended, so add parents first) or replace (same id, keeps its position). */
+  upsert?: JsonObject;
+  /** New permission list for `upsert.id` (or `itemId`); `null` removes the item's permissions. */
+  permissions?: JsonObject[] | null;
+  /** The item whose `permissions` change when there is no `upsert` (a sharing-only change). */
+  itemId?: string;
+  /** Item to delete, with its descendants; they come back from delta as `deleted: {}` stubs. */
+  deleteItemId?: string;
+}
+
+export interface SimServer {
+  /** 'https://127.0.0.1:PORT' (no trailing slash; requests go to url + '/v1.0/...') */
+  url: string;
+  /** the certificate clients must trust */
+  caPem: string;
+  /** file holding caPem (for NODE_EXTRA_CA_CERTS) */
+  caPath: string;
+  /** live data (tests may mutate it between scans, or assign another tenant) */
+  tenant: TenantData;
+  /**
+   * Requests per endpoint name (items inside `$batch` count under their endpoint), plus `batch`
+   * (envelopes), `throttled` (429s sent, top level or inside a batch) and `total` (HTTP requests
+   * received, a batch envelope counting once whatever it carries).
+   */
+  counts(): Record<string, number>;
+  resetCounts(): void;
+  setFaults(faults: SimFault[]): void;
+  /** distinct User-Agent headers seen ('' when a request had none) */
+  userAgents(): string[];
+  sentMail(): Array<{ sender: string; message: unknown }>;
+  /** Applies a change to a drive and bumps its delta sequence (throws on an unknown drive or item). */
+  applyDriveChange(driveId: string, change: DriveChange): void;
+  /** Invalidates every delta token of the drive: they answer 410 resyncRequired from now on. */
+  expireDeltaTokens(driveId: string): void;
+  /** Refills every throttling bucket (e.g. between two scans in one test). */
+  resetThrottling(): void;
+  close(): Promise<void>;
+}
+
+/** Internal: one request going through the router, at top level or as a `$batch` item. */
+export interface SimRequest {
+  method: string;
+  /** Path as received, e.g. `/v1.0/users` (still percent-encoded). */
+  path: string;
+  /** Query as received, without the `?`. */
+  query: string;
+  /** Request headers, names lower-cased. */
+  headers: Record<string, string>;
+  /** Parsed JSON body (undefined when none). */
+  body: unknown;
+  /** The body was present but not valid JSON. */
+  bodyInvalid?: boolean;
+  requestId: string;
+  clientRequestId: string;
+  inBatch: boolean;
+}
+
+/** Internal: a response before serialisation. */
+export interface SimResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** JSON body; undefined for an empty body (202 sendMail). */
+  body?: unknown;
+  /** Raw (deliberately invalid) body text of a 'malformed' fault; wins over `body`. */
+  malformed?: string;
+}

@@ -1,0 +1,147 @@
+/**
+ * The Graph module against the simulator over real HTTPS: paging, retries of 429/503 honouring
+ * Retry-After, the attempt cap, malformed JSON, $batch with per-item retries, budgets.
+ */
+import { GraphError } from '../../src/errors';
+import { createGraphClient } from '../../src/graph/client';
+import { familyOf } from '../../src/graph/budget';
+import { ConfigError } from '../../src/errors';
+import { loadSettings } from '../../src/config/settings';
+import { startTestSim, type TestSim } from '../support/sim';
+
+let t: TestSim;
+beforeEach(async () => {
+  t = await startTestSim({ throttle: false });
+});
+afterEach(async () => {
+  await t.close();
+});
+
+describe('paging', () => {
+  it('follows @odata.nextLink verbatim across pages and reads every record once', async () => {
+    t.sim.setFaults([]);
+    const total = t.sim.tenant.users.length;
+    const graph = t.graph();
+    const pages: number[] = [];
+    const ids = new Set<string>();
+    for await (const page of graph.pages('/users?$select=id,userPrincipalName&$top=7')) {
+      pages.push(page.value.length);
+      for (const u of page.value as Array<{ id: string }>) ids.add(u.id);
+    }
+    expect(ids.size).toBe(total);
+    expect(pages.length).toBe(Math.ceil(total / 7));
+    expect(t.sim.counts().users).toBe(pages.length);
+  });
+
+  it('gets pages no larger than the endpoint allows', async () => {
+    const graph = t.graph();
+    const first = await graph.pages('/users?$select=id,signInActivity&$top=999').next();
+    expect(first.done).toBe(false);
+    expect((first.value as { value: unknown[] }).value.length).toBeLessThanOrEqual(500);
+  });
+});
+
+describe('retries', () => {
+  it.each([429, 503])('retries a %i honouring Retry-After, then succeeds', async (status) => {
+    t.sim.setFaults([{ endpoint: 'domains', status, retryAfter: 0.05, times: 2 }]);
+    const graph = t.graph();
+    const body = (await graph.get('/domains')) as { value: unknown[] };
+    expect(body.value.length).toBeGreaterThan(0);
+    expect(graph.stats.retries).toBe(2);
+    expect(t.sim.counts().domains).toBe(3);
+  });
+
+  it('retries a 429 that carries no Retry-After (Conditional Access) with its own back-off', async () => {
+    t.sim.setFaults([{ endpoint: 'conditionalAccess', status: 429, retryAfter: null, times: 1 }]);
+    const graph = t.graph();
+    await expect(graph.all('/identity/conditionalAccess/policies')).resolves.toBeInstanceOf(Array);
+    expect(graph.stats.throttled).toBe(1);
+  });
+
+  it('gives up after the attempt cap with an error naming endpoint, status and code', async () => {
+    t.sim.setFaults([{ endpoint: 'domains', status: 503, retryAfter: 0.01 }]);
+    const graph = t.graph({ maxAttempts: 3 });
+    const err = await graph.get('/domains').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GraphError);
+    expect((err as GraphError).status).toBe(503);
+    expect((err as Error).message).toMatch(/^GET \/domains answered 503 \(serviceNotAvailable/);
+    expect(t.sim.counts().domains).toBe(3);
+  });
+
+  it('does not retry a 403, and names the permission to grant', async () => {
+    t.sim.setFaults([{ endpoint: 'users', status: 403 }]);
+    const graph = t.graph();
+    await expect(graph.get('/users?$select=id')).rejects.toThrow(/403 \(Authorization_RequestDenied.*grant the app the Graph application permission User\.Read\.All/);
+    expect(t.sim.counts().users).toBe(1);
+  });
+
+  it('reports malformed JSON clearly', async () => {
+    t.sim.setFaults([{ endpoint: 'domains', malformed: true }]);
+    await expect(t.graph().get('/domains')).rejects.toThrow(/GET \/domains answered 200 with a body that is not valid JSON/);
+  });
+});
+
+describe('$batch', () => {
+  it('sends 20 per call, retries a throttled item inside a 200, and returns every answer in request order', async () => {
+    const users = t.sim.tenant.users.slice(0, 25) as Array<{ id: string }>;
+    const victim = users[3]?.id ?? '';
+    t.sim.setFaults([{ endpoint: 'messageRules', match: new RegExp(victim), status: 429, retryAfter: 0.05, times: 1 }]);
+    const graph = t.graph();
+    const results = await graph.batch(users.map((u, i) => ({ id: String(i), method: 'GET', url: `users/${u.id}/mailFolders/inbox/messageRules` })));
+    expect(results.map((r) => r.id)).toEqual(users.map((_, i) => String(i)));
+    expect(results[3]).toMatchObject({ status: 200, attempts: 2 });
+    for (const r of results) {
+      const hasMailbox = Object.prototype.hasOwnProperty.call(t.sim.tenant.messageRules, users[Number(r.id)]?.id ?? '');
+      expect(r.status).toBe(hasMailbox ? 200 : 404);
+      if (!hasMailbox) expect((r.body as { error: { code: string } }).error.code).toBe('MailboxNotEnabledForRESTAPI');
+    }
+    expect(t.sim.counts().batch).toBe(3);
+    expect(graph.stats.throttled).toBe(1);
+  });
+
+  it('stops retrying an item at the attempt cap and returns its last answer', async () => {
+    const user = (t.sim.tenant.users[0] as { id: string }).id;
+    t.sim.setFaults([{ endpoint: 'messageRules', status: 503, retryAfter: 0.01 }]);
+    const graph = t.graph({ maxAttempts: 2 });
+    const [r] = await graph.batch([{ id: 'a', method: 'GET', url: `/users/${user}/mailFolders/inbox/messageRules` }]);
+    expect(r).toMatchObject({ status: 503, attempts: 2 });
+  });
+});
+
+describe('budgets', () => {
+  it('paces a family under its limit so that Graph does not throttle', async () => {
+    await t.close();
+    t = await startTestSim({ throttle: { conditionalAccess: { limit: 2, perSeconds: 1 } } });
+    const paced = t.graph({ budgets: { conditionalAccess: { limit: 2, perSeconds: 1 } } });
+    for (let i = 0; i < 5; i++) await paced.all('/identity/conditionalAccess/policies');
+    expect(t.sim.counts().throttled ?? 0).toBe(0);
+    // Unpaced, Graph throttles; the client still gets through by backing off (no Retry-After here).
+    const unpaced = t.graph({ budgets: { conditionalAccess: { limit: 100, perSeconds: 1 } }, baseBackoffMs: 300 });
+    await Promise.all(Array.from({ length: 5 }, () => unpaced.all('/identity/conditionalAccess/policies')));
+    expect(t.sim.counts().throttled).toBeGreaterThan(0);
+    expect(unpaced.stats.throttled).toBeGreaterThan(0);
+  });
+
+  it('classifies requests into families', () => {
+    expect(familyOf('/auditLogs/signIns?$filter=x')).toBe('identityReports');
+    expect(familyOf('/reports/authenticationMethods/userRegistrationDetails')).toBe('identityReports');
+    expect(familyOf('/users?$select=id,signInActivity&$top=500')).toBe('signInActivity');
+    expect(familyOf('/users?$select=id')).toBe('directory');
+    expect(familyOf('/identity/conditionalAccess/policies')).toBe('conditionalAccess');
+    expect(familyOf('users/abc/mailFolders/inbox/messageRules')).toBe('outlook');
+    expect(familyOf('/drives/b!x/root/delta')).toBe('sharepoint');
+  });
+});
+
+describe('client', () => {
+  it('sends a bearer token and the ISV User-Agent to a loopback Graph without credentials', async () => {
+    await t.graph().get('/domains');
+    expect(t.sim.userAgents().some((ua) => /^ISV\|m365-audit\|m365-audit\/\d+\.\d+\.\d+$/.test(ua))).toBe(true);
+  });
+
+  it('refuses a non-loopback Graph URL without credentials, and a non-https one', () => {
+    expect(() => createGraphClient({ graphUrl: 'https://graph.example.com', settings: loadSettings({}) })).toThrow(ConfigError);
+    expect(() => createGraphClient({ graphUrl: 'https://graph.example.com', settings: loadSettings({}) })).toThrow(/AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH/);
+    expect(() => createGraphClient({ graphUrl: 'http://127.0.0.1:1', settings: loadSettings({}) })).toThrow(/must start with https:\/\//);
+  });
+});

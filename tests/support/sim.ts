@@ -1,0 +1,35 @@
+/**
+ * Test helpers: a simulator over the demo tenant, and a Graph client that trusts its certificate
+ * and retries quickly (real Retry-After values are honoured; only our own back-off is shortened).
+ */
+import { loadSettings } from '../../src/config/settings';
+import { createGraphClient } from '../../src/graph/client';
+import { Graph, type GraphOptions } from '../../src/graph/graph';
+import { generateDemoTenant } from '../../src/sim/demo-tenant';
+import { startSimulator, type SimOptions, type SimServer } from '../../src/sim/server';
+import type { TenantData } from '../../src/sim/tenant';
+
+export interface TestSim {
+  sim: SimServer;
+  graph(options?: GraphOptions): Graph;
+  close(): Promise<void>;
+}
+
+/** Starts a simulator (the demo tenant unless `tenant` is given) and returns Graph factories for it. */
+export async function startTestSim(options: Partial<SimOptions> & { tenant?: TenantData } = {}): Promise<TestSim> {
+  const tenant = options.tenant ?? generateDemoTenant({ seed: 7, users: 60 }).data;
+  const sim = await startSimulator({ ...options, tenant });
+  const handles: Array<{ close(): Promise<void> }> = [];
+  return {
+    sim,
+    graph: (graphOptions: GraphOptions = {}) => {
+      const handle = createGraphClient({ graphUrl: sim.url, settings: loadSettings({}), caPem: sim.caPem });
+      handles.push(handle);
+      return new Graph(handle.client, { baseBackoffMs: 20, ...graphOptions });
+    },
+    close: async () => {
+      await Promise.all(handles.map((h) => h.close()));
+      await sim.close();
+    },
+  };
+}

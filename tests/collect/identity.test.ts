@@ -103,4 +103,12 @@ describe('a failed collection', () => {
     expect(result.findings.some((f) => f.ruleId === 'MFA-01' || f.ruleId === 'MFA-02')).toBe(false);
     expect(coverageOf(snapshot, RULES, ['mfa']).mfa?.detail).toMatch(/^mfaRegistration: /);
   });
+
+  it('a malformed JSON answer fails the slice with a message naming the endpoint', async () => {
+    t.sim.setFaults([{ endpoint: 'conditionalAccess', malformed: true }]);
+    const slices = await collect(['conditionalAccess', 'securityDefaults'], { graph: t.graph(), now: now() });
+    expect(slices.conditionalAccess).toMatchObject({ status: 'failed' });
+    expect(slices.conditionalAccess?.detail).toMatch(/^GET \/identity\/conditionalAccess\/policies answered 200 with a body that is not valid JSON/);
+    expect(slices.securityDefaults?.status).toBe('complete');
+  });
 });

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Policy } from './config/policy';
 import { COLLECTORS, type CollectContext } from './collect/identity';
-import type { Coverage, Slice, SliceName, Snapshot } from './collect/snapshot';
+import type { Slice, SliceName, Snapshot } from './collect/snapshot';
 import { applyExceptions } from './findings/exceptions';
 import type { Finding } from './findings/finding';
 import type { Graph, GraphStats } from './graph/graph';
@@ -32,19 +32,12 @@ export interface ScanOptions {
   onProgress?: (event: { slice: SliceName; status: Slice<unknown>['status']; items: number; detail?: string }) => void;
 }
 
-export interface ScanResult {
+/** A scan's outcome: its record's fields plus the findings themselves. */
+export interface ScanResult extends Pick<ScanRecord, 'tenantId' | 'scanId' | 'startedAt' | 'finishedAt' | 'areas' | 'coverage' | 'exitCode'> {
   schemaVersion: 1;
-  tenantId: string;
-  scanId: string;
-  startedAt: string;
-  finishedAt: string;
-  areas: Area[];
-  coverage: Partial<Record<Area, Coverage>>;
   findings: Finding[];
   skipped: Array<{ ruleId: string; reason: string }>;
   graph: GraphStats;
-  /** 0: every area complete; 2: some area partial or failed (outputs.md). */
-  exitCode: 0 | 2;
 }
 
 /** Collects the slices `names` concurrently; a collector that throws yields a failed slice. */

@@ -2,10 +2,12 @@
  * The command line as a user runs it (the compiled dist/, built by `npm test`'s pretest step):
  * exit codes, outputs, and that the demo works from an empty directory with its own Azurite.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { generateDemoTenant } from '../../src/sim/demo-tenant';
+import { startTestSim } from '../support/sim';
 
 const CLI = resolve(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 
@@ -78,4 +80,60 @@ describe('m365-audit scan', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/areas: unknown bogus/);
   });
+});
+
+describe('m365-audit scan against a running simulator', () => {
+  it('exits 2 and writes partial coverage when PIM data is forbidden', async () => {
+    const demo = generateDemoTenant({ seed: 5, users: 30 });
+    const t = await startTestSim({ tenant: demo.data, faults: [{ endpoint: 'roleEligibilitySchedules', status: 403 }] });
+    try {
+      const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-cli-'));
+      const env = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: t.sim.caPath, AZURE_STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING };
+      const r = await run(['scan', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId, '--lang', 'en'], { cwd, env });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(/coverage: accounts=complete mfa=partial roles=partial/);
+      const doc = JSON.parse(readFileSync(join(cwd, 'out', 'findings.json'), 'utf8')) as { coverage: Record<string, { status: string; detail?: string }> };
+      expect(doc.coverage.roles).toMatchObject({ status: 'partial', detail: expect.stringMatching(/needs Entra ID P2/) });
+      // The CLI used the configured storage: no embedded Azurite was started.
+      expect(existsSync(join(cwd, '.m365-audit'))).toBe(false);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
+});
+
+describe('Ctrl-C', () => {
+  it('stops the embedded Azurite and the simulator before exiting', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-cli-'));
+    // 10,000 users: the users read alone takes about a minute under Graph's signInActivity budget.
+    const child = spawn(process.execPath, [CLI, 'demo', '--users', '10000'], { cwd, env: { PATH: process.env.PATH } });
+    let stderr = '';
+    await new Promise<void>((ready, fail) => {
+      const timer = setTimeout(() => fail(new Error(`demo did not start: ${stderr}`)), 60_000);
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        // The progress line of the first finished slice: Azurite and the simulator are both up.
+        if (/conditionalAccess\s+complete/.test(stderr)) {
+          clearTimeout(timer);
+          ready();
+        }
+      });
+    });
+    // Any process whose command line names this demo's Azurite folder (read from /proc, no pgrep needed).
+    const azuriteRunning = () =>
+      readdirSync('/proc').filter((d) => /^\d+$/.test(d)).some((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${cwd}/.m365-audit/azurite`);
+        } catch {
+          return false;
+        }
+      });
+    expect(azuriteRunning()).toBe(true);
+    const code = await new Promise<number | null>((done) => {
+      child.once('exit', (c) => done(c));
+      child.kill('SIGINT');
+    });
+    expect(code).toBe(130);
+    expect(azuriteRunning()).toBe(false);
+  }, 120_000);
 });

@@ -146,7 +146,7 @@ async function scanCommand(opts: CommonOptions): Promise<number> {
     for (const c of Object.values(result.coverage)) if (c?.detail) process.stderr.write(`${c.detail}\n`);
     return 1;
   }
-  const paths = await writeReports(resolve(opts.out), result, lang, policy.organization.name);
+  const paths = await writeReports(resolve(opts.out), result, lang, policy.organization.name, policy.organization.timeZone);
   await copyReports(store, result, paths);
   if (opts.json) process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, coverage: result.coverage, findings: result.findings.length })}\n`);
   else process.stdout.write(`${summarise(result, lang, paths)}\n`);
@@ -173,7 +173,7 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   cleanups.push(() => handle.close());
   const store = await openStore(settings);
   const result = await runScan({ graph: new Graph(handle.client), policy, tenantId: demo.data.tenantId, store, onProgress: progress(opts.json) });
-  const paths = await writeReports(out, result, lang, policy.organization.name);
+  const paths = await writeReports(out, result, lang, policy.organization.name, policy.organization.timeZone);
   await writeFile(join(out, 'demo-policy.yaml'), toYaml(demo.policy), 'utf8');
   await copyReports(store, result, paths);
   const implemented = new Set(RULES.map((r) => r.id as string));

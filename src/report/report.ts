@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import escapeHtml from 'escape-html';
+import { DateTime } from 'luxon';
 import type { Finding } from '../findings/finding';
 import { countBySeverity, type ScanResult } from '../pipeline';
 import { SEVERITIES } from '../rules/ids';
@@ -51,6 +52,12 @@ export function renderCsv(findings: readonly Finding[], lang: Lang): string {
 
 const e = (v: unknown): string => escapeHtml(String(v ?? ''));
 
+/** A timestamp as the organisation reads it: local time with its zone, e.g. 2026-11-27 11:44:44 JST. */
+function localTime(iso: string, timeZone: string): string {
+  const t = DateTime.fromISO(iso, { zone: 'utc' }).setZone(timeZone);
+  return t.isValid ? `${t.toFormat('yyyy-MM-dd HH:mm:ss')} ${t.offsetNameShort ?? timeZone}` : iso;
+}
+
 function evidenceHtml(evidence: Record<string, unknown>): string {
   const items = Object.entries(evidence).map(([k, v]) => {
     const text = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : JSON.stringify(v);
@@ -60,7 +67,7 @@ function evidenceHtml(evidence: Record<string, unknown>): string {
 }
 
 /** report.html: a self-contained page (no scripts, no external resources). */
-export function renderHtml(result: ScanResult, lang: Lang, organization: string): string {
+export function renderHtml(result: ScanResult, lang: Lang, organization: string, timeZone = 'Asia/Tokyo'): string {
   const L = LABELS[lang];
   const counts = countBySeverity(result.findings);
   const coverageRows = Object.entries(result.coverage).map(
@@ -82,7 +89,8 @@ export function renderHtml(result: ScanResult, lang: Lang, organization: string)
 <style>
 body{font-family:"Hiragino Sans","Yu Gothic","Meiryo","Noto Sans CJK JP",sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border:1px solid #ccc;padding:.35rem .5rem;vertical-align:top;text-align:left}
-th{background:#f3f3f3}.sev-critical td:first-child{background:#b00020;color:#fff}.sev-high td:first-child{background:#e65100;color:#fff}
+th{background:#f3f3f3}table.findings{table-layout:fixed}table.findings col.sev{width:4.5em}table.findings col.rule{width:14em}
+table.findings col.cl{width:6.5em}table.findings col.subj{width:22em}table.findings col.st{width:6em}td{overflow-wrap:anywhere}.sev-critical td:first-child{background:#b00020;color:#fff}.sev-high td:first-child{background:#e65100;color:#fff}
 .sev-medium td:first-child{background:#f9a825}.sev-low td:first-child{background:#e0e0e0}.excepted{opacity:.65}
 .cov-partial td:nth-child(2){background:#fff3cd}.cov-failed td:nth-child(2){background:#f8d7da}.warn{background:#fff3cd;padding:.75rem;border-left:4px solid #f0ad4e}
 ul.ev{margin:0;padding-left:1rem}code{font-size:.85em}small{color:#666}
@@ -94,8 +102,8 @@ ul.ev{margin:0;padding-left:1rem}code{font-size:.85em}small{color:#666}
 <table><tbody>
 <tr><th>${e(L.tenant)}</th><td>${e(result.tenantId)}</td></tr>
 <tr><th>${e(L.scan)}</th><td>${e(result.scanId)}</td></tr>
-<tr><th>${e(L.started)}</th><td>${e(result.startedAt)}</td></tr>
-<tr><th>${e(L.finished)}</th><td>${e(result.finishedAt)}</td></tr>
+<tr><th>${e(L.started)}</th><td>${e(localTime(result.startedAt, timeZone))}</td></tr>
+<tr><th>${e(L.finished)}</th><td>${e(localTime(result.finishedAt, timeZone))}</td></tr>
 <tr><th>${e(L.graph)}</th><td>${e(result.graph.requests)}</td></tr>
 </tbody></table>
 <h2>${e(L.coverage)}</h2>
@@ -104,7 +112,7 @@ ${incomplete ? `<p class="warn">${e(L.partialWarning)}</p>` : ''}
 <h2>${e(L.summary)}</h2>
 <table><thead><tr>${SEVERITIES.map((s) => `<th>${e(L.severities[s])}</th>`).join('')}</tr></thead><tbody><tr>${SEVERITIES.map((s) => `<td>${counts[s]}</td>`).join('')}</tr></tbody></table>
 <h2>${e(L.findings)} (${result.findings.length})</h2>
-${result.findings.length ? `<table><thead><tr><th>${e(L.severity)}</th><th>${e(L.rule)}</th><th>${e(L.clauses)}</th><th>${e(L.subject)}</th><th>${e(L.status)}</th><th>${e(L.evidence)}</th></tr></thead><tbody>${findingRows.join('\n')}</tbody></table>` : `<p>${e(L.none)}</p>`}
+${result.findings.length ? `<table class="findings"><colgroup><col class="sev"><col class="rule"><col class="cl"><col class="subj"><col class="st"><col></colgroup><thead><tr><th>${e(L.severity)}</th><th>${e(L.rule)}</th><th>${e(L.clauses)}</th><th>${e(L.subject)}</th><th>${e(L.status)}</th><th>${e(L.evidence)}</th></tr></thead><tbody>${findingRows.join('\n')}</tbody></table>` : `<p>${e(L.none)}</p>`}
 ${result.skipped.length ? `<h2>${e(L.skipped)}</h2><ul>${result.skipped.map((s) => `<li>${e(s.ruleId)}: ${e(s.reason)}</li>`).join('')}</ul>` : ''}
 <h2>${e(L.manual)}</h2>
 <p>${e(L.manualNote)}</p>
@@ -121,12 +129,12 @@ export interface WrittenReports {
 }
 
 /** Writes findings.json, report.html and findings.csv into `outDir`. */
-export async function writeReports(outDir: string, result: ScanResult, lang: Lang, organization: string): Promise<WrittenReports> {
+export async function writeReports(outDir: string, result: ScanResult, lang: Lang, organization: string, timeZone = 'Asia/Tokyo'): Promise<WrittenReports> {
   await mkdir(outDir, { recursive: true });
   const paths = { json: join(outDir, 'findings.json'), html: join(outDir, 'report.html'), csv: join(outDir, 'findings.csv') };
   await Promise.all([
     writeFile(paths.json, `${JSON.stringify(findingsDocument(result), null, 2)}\n`, 'utf8'),
-    writeFile(paths.html, renderHtml(result, lang, organization), 'utf8'),
+    writeFile(paths.html, renderHtml(result, lang, organization, timeZone), 'utf8'),
     writeFile(paths.csv, renderCsv(result.findings, lang), 'utf8'),
   ]);
   return paths;

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Policy } from './config/policy';
-import { COLLECTORS, type CollectContext } from './collect/identity';
+import { DEFAULT_COLLECT_OPTIONS, type CollectContext, type CollectOptions } from './collect/context';
+import { COLLECTORS } from './collect/index';
 import type { Slice, SliceName, Snapshot } from './collect/snapshot';
 import { applyExceptions } from './findings/exceptions';
 import type { Finding } from './findings/finding';
@@ -28,6 +29,8 @@ export interface ScanOptions {
   rules?: readonly AnyRule[];
   store?: Store;
   clock?: () => Date;
+  /** Collector options (sign-in backfill, overlap, chunking). */
+  collectOptions?: Partial<CollectOptions>;
   /** Progress per slice (the CLI prints it on stderr). */
   onProgress?: (event: { slice: SliceName; status: Slice<unknown>['status']; items: number; detail?: string }) => void;
 }
@@ -40,21 +43,40 @@ export interface ScanResult extends Pick<ScanRecord, 'tenantId' | 'scanId' | 'st
   graph: GraphStats;
 }
 
-/** Collects the slices `names` concurrently; a collector that throws yields a failed slice. */
-export async function collect(names: readonly SliceName[], ctx: CollectContext, onProgress?: ScanOptions['onProgress']): Promise<Snapshot['slices']> {
+/**
+ * Collects the slices `names` concurrently (plus any slice a collector asks for, e.g. the user
+ * list for inbox rules, collected once and shared). A collector that throws yields a failed slice.
+ */
+export async function collect(
+  names: readonly SliceName[],
+  base: Omit<CollectContext, 'slice'>,
+  onProgress?: ScanOptions['onProgress'],
+): Promise<Snapshot['slices']> {
+  const running = new Map<SliceName, Promise<Slice<unknown>>>();
+  const ctx: CollectContext = {
+    ...base,
+    slice: (name) => run(name) as never,
+  };
+  function run(name: SliceName): Promise<Slice<unknown>> {
+    let p = running.get(name);
+    if (!p) {
+      p = (async () => {
+        let slice: Slice<unknown>;
+        try {
+          slice = await (COLLECTORS[name] as (c: CollectContext) => Promise<Slice<unknown>>)(ctx);
+        } catch (err) {
+          slice = { status: 'failed', items: 0, detail: (err as Error).message };
+        }
+        onProgress?.({ slice: name, status: slice.status, items: slice.items, ...(slice.detail ? { detail: slice.detail } : {}) });
+        return slice;
+      })();
+      running.set(name, p);
+    }
+    return p;
+  }
+  await Promise.all(names.map(run));
   const slices: Snapshot['slices'] = {};
-  await Promise.all(
-    names.map(async (name) => {
-      let slice: Slice<unknown>;
-      try {
-        slice = await (COLLECTORS[name] as (c: CollectContext) => Promise<Slice<unknown>>)(ctx);
-      } catch (err) {
-        slice = { status: 'failed', items: 0, detail: (err as Error).message };
-      }
-      (slices as Record<string, Slice<unknown>>)[name] = slice;
-      onProgress?.({ slice: name, status: slice.status, items: slice.items, ...(slice.detail ? { detail: slice.detail } : {}) });
-    }),
-  );
+  for (const [name, p] of running) (slices as Record<string, Slice<unknown>>)[name] = await p;
   return slices;
 }
 
@@ -67,7 +89,18 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   if (unknown.length) throw new Error(`areas not implemented yet: ${unknown.join(', ')}`);
   const started = clock();
   const scanId = randomUUID();
-  const slices = await collect(slicesFor(rules, areas), { graph: options.graph, now: started }, options.onProgress);
+  const slices = await collect(
+    slicesFor(rules, areas),
+    {
+      graph: options.graph,
+      now: started,
+      policy: options.policy,
+      tenantId: options.tenantId,
+      store: options.store,
+      options: { ...DEFAULT_COLLECT_OPTIONS, ...options.collectOptions },
+    },
+    options.onProgress,
+  );
   const snapshot: Snapshot = { tenantId: options.tenantId, takenAt: started, slices };
   const evaluation = evaluate(snapshot, rules, options.policy, areas);
   const findings = applyExceptions(evaluation.findings, options.policy, started).sort(compareFindings);

@@ -16,15 +16,8 @@ import {
   summariseProblems,
   userSchema,
 } from './parse';
-import type { Roles, Slice, SliceData, SliceName } from './snapshot';
-
-/** Context a collector receives. */
-export interface CollectContext {
-  graph: Graph;
-  now: Date;
-}
-
-export type Collector<K extends SliceName> = (ctx: CollectContext) => Promise<Slice<SliceData[K]>>;
+import type { Collector } from './context';
+import type { Roles, Slice } from './snapshot';
 
 /** Properties the users collector selects (graph.md). */
 export const USER_SELECT = [
@@ -33,7 +26,7 @@ export const USER_SELECT = [
 ].join(',');
 
 /** Reads every page of a collection, parsing records as they arrive. */
-async function collectList<S extends z.ZodType>(graph: Graph, url: string, schema: S, where: string): Promise<Slice<z.output<S>[]>> {
+export async function collectList<S extends z.ZodType>(graph: Graph, url: string, schema: S, where: string): Promise<Slice<z.output<S>[]>> {
   const records: z.output<S>[] = [];
   const problems: string[] = [];
   let offset = 0;
@@ -102,14 +95,4 @@ export const collectRoles: Collector<'roles'> = async ({ graph, now }) => {
     items: assignments.data.length + (eligibility?.length ?? 0),
     ...(details.length ? { detail: details.join('; ') } : {}),
   };
-};
-
-/** Every collector by slice name. */
-export const COLLECTORS: { [K in SliceName]: Collector<K> } = {
-  domains: collectDomains,
-  users: collectUsers,
-  mfaRegistration: collectMfaRegistration,
-  roles: collectRoles,
-  securityDefaults: collectSecurityDefaults,
-  conditionalAccess: collectConditionalAccess,
 };

@@ -84,6 +84,70 @@ export interface ConditionalAccessPolicy {
   hasAuthenticationStrength: boolean;
 }
 
+/** A recipient of a forwarding action: the address as the rule holds it. */
+export interface RuleRecipient {
+  address: string;
+  name: string | null;
+}
+
+/** An inbox rule with at least one forwarding action (rules without any are not kept). */
+export interface ForwardingRule {
+  id: string;
+  displayName: string;
+  isEnabled: boolean;
+  forwardTo: RuleRecipient[];
+  redirectTo: RuleRecipient[];
+  forwardAsAttachmentTo: RuleRecipient[];
+}
+
+export interface MailboxRules {
+  userId: string;
+  userPrincipalName: string;
+  rules: ForwardingRule[];
+}
+
+export interface MailRules {
+  /** Mailboxes read, each with its forwarding rules (empty when none). */
+  mailboxes: MailboxRules[];
+  /** Users checked that have no mailbox (404 MailboxNotEnabledForRESTAPI). */
+  withoutMailbox: number;
+}
+
+/** One detected sign-in pattern (SIGN-01…05), ready to become a finding. */
+export interface SignInDetection {
+  ruleId: 'SIGN-01' | 'SIGN-02' | 'SIGN-03' | 'SIGN-04' | 'SIGN-05';
+  subject: { kind: 'user' | 'ip'; id: string; name: string };
+  occurrences: SignInOccurrence[];
+}
+
+export interface SignInOccurrence {
+  /** First and last sign-in of the occurrence (ISO). */
+  windowStart: string;
+  windowEnd: string;
+  /** Credential failures counted (SIGN-01/02/03). */
+  failures: number;
+  /** Successful sign-ins involved (SIGN-03/04/05). */
+  successes: number;
+  /** Distinct users involved (SIGN-02). */
+  users: string[];
+  addresses: string[];
+  countries: string[];
+  clientApps: string[];
+  apps: string[];
+  /** Sign-in ids involved (at most 100; `signInIdsTruncated` says how many were left out). */
+  signInIds: string[];
+  signInIdsTruncated: number;
+}
+
+export interface SignInWatch {
+  /** The range read: [from, to] (ISO). */
+  from: string;
+  to: string;
+  /** Sign-ins read and processed (after de-duplication). */
+  read: number;
+  detections: SignInDetection[];
+}
+
 /** Every slice the collectors can produce, by name. */
 export interface SliceData {
   domains: Domain[];
@@ -92,6 +156,8 @@ export interface SliceData {
   roles: Roles;
   securityDefaults: { isEnabled: boolean };
   conditionalAccess: ConditionalAccessPolicy[];
+  mailRules: MailRules;
+  signIns: SignInWatch;
 }
 
 export type SliceName = keyof SliceData;
@@ -113,4 +179,6 @@ export const AREA_PRIMARY_SLICE: Partial<Record<Area, SliceName>> = {
   accounts: 'users',
   mfa: 'mfaRegistration',
   roles: 'roles',
+  mail: 'mailRules',
+  signins: 'signIns',
 };

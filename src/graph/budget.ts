@@ -23,7 +23,9 @@ export const GRAPH_BUDGETS: Readonly<Record<Family, Budget>> = {
   identityReports: { limit: 5, perSeconds: 10 },
   signInActivity: { limit: 10, perSeconds: 60 },
   conditionalAccess: { limit: 1, perSeconds: 1 },
-  outlook: { limit: 10_000, perSeconds: 600 },
+  // Outlook's 10,000 per 10 minutes applies per app *per mailbox*; a scan sends one request per
+  // mailbox, so the only limit to pace under here is Graph's global one.
+  outlook: { limit: 2_000, perSeconds: 1 },
   directory: { limit: 1_000, perSeconds: 1 },
   sharepoint: { limit: 1_000, perSeconds: 1 },
 };

@@ -39,6 +39,7 @@ export class Store {
   private constructor(
     private readonly tables: Record<(typeof TABLES)[number], TableClient>,
     private readonly reports: ContainerClient,
+    private readonly stateBlobs: ContainerClient,
   ) {}
 
   /** Connects and creates the tables and the container if they are missing. */
@@ -55,9 +56,11 @@ export class Store {
           }),
         ),
       ) as Record<(typeof TABLES)[number], TableClient>;
-      const reports = BlobServiceClient.fromConnectionString(connectionString).getContainerClient('reports');
-      await reports.createIfNotExists();
-      return new Store(tables, reports);
+      const blobs = BlobServiceClient.fromConnectionString(connectionString);
+      const reports = blobs.getContainerClient('reports');
+      const stateBlobs = blobs.getContainerClient('state');
+      await Promise.all([reports.createIfNotExists(), stateBlobs.createIfNotExists()]);
+      return new Store(tables, reports, stateBlobs);
     } catch (err) {
       throw new StoreError(
         `cannot open Azure Storage (${(err as Error).message.split('\n')[0]}) — check AZURE_STORAGE_CONNECTION_STRING, or unset it to use the embedded Azurite`,
@@ -118,6 +121,30 @@ export class Store {
   /** Writes a state value. */
   async setState(tenantId: string, key: string, value: string): Promise<void> {
     await this.tables.state.upsertEntity({ partitionKey: tenantId, rowKey: encodeKey(key), value }, 'Replace');
+  }
+
+  /**
+   * Reads a larger state document (detector state, delta inventories): a blob
+   * `state/<tenantId>/<key>.json`, since table properties stop at 64 KiB.
+   */
+  async getStateBlob(tenantId: string, key: string): Promise<string | undefined> {
+    try {
+      return (await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).downloadToBuffer()).toString('utf8');
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Writes a state document (replacing it whole; a reader never sees half of one). */
+  async putStateBlob(tenantId: string, key: string, value: string): Promise<void> {
+    const data = Buffer.from(value, 'utf8');
+    await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).uploadData(data, { blobHTTPHeaders: { blobContentType: 'application/json' } });
+  }
+
+  /** Deletes a state document (e.g. to restart the sign-in watch). */
+  async deleteStateBlob(tenantId: string, key: string): Promise<void> {
+    await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).deleteIfExists();
   }
 
   /** Keeps a copy of a report file: `reports/<tenantId>/<scanId>/<name>`. */

@@ -9,7 +9,7 @@ import { coverageOf, evaluate } from '../../src/rules/engine';
 import { RULES } from '../../src/rules/index';
 import { defaultPolicy } from '../../src/config/policy';
 import type { JsonObject } from '../../src/sim/tenant';
-import { startTestSim, type TestSim } from '../support/sim';
+import { startTestSim, testContext, type TestSim } from '../support/sim';
 
 let t: TestSim;
 beforeEach(async () => {
@@ -23,7 +23,7 @@ const now = () => new Date();
 
 describe('users', () => {
   it('reads every page and normalises Graph\'s "never" sentinels to null', async () => {
-    const slice = await collectUsers({ graph: t.graph(), now: now() });
+    const slice = await collectUsers(testContext(t.graph()));
     expect(slice.status).toBe('complete');
     if (slice.status === 'failed') return;
     expect(slice.items).toBe(t.sim.tenant.users.length);
@@ -41,7 +41,7 @@ describe('users', () => {
   it('skips an unreadable record, names its field, and marks the slice partial', async () => {
     const victim = t.sim.tenant.users[2] as JsonObject;
     victim.accountEnabled = 'yes';
-    const slice = await collectUsers({ graph: t.graph(), now: now() });
+    const slice = await collectUsers(testContext(t.graph()));
     expect(slice.status).toBe('partial');
     if (slice.status === 'failed') return;
     expect(slice.items).toBe(t.sim.tenant.users.length - 1);
@@ -51,13 +51,13 @@ describe('users', () => {
 
 describe('MFA registration, policies, domains', () => {
   it('reads the registration report with lower-case user types', async () => {
-    const slice = await collectMfaRegistration({ graph: t.graph(), now: now() });
+    const slice = await collectMfaRegistration(testContext(t.graph()));
     expect(slice).toMatchObject({ status: 'complete', items: t.sim.tenant.userRegistrationDetails.length });
     if (slice.status !== 'failed') expect(new Set(slice.data.map((r) => r.userType))).toEqual(new Set(['member', 'guest']));
   });
 
   it('reads security defaults, Conditional Access and domains', async () => {
-    const ctx = { graph: t.graph(), now: now() };
+    const ctx = testContext(t.graph());
     expect(await collectSecurityDefaults(ctx)).toMatchObject({ status: 'complete', data: { isEnabled: t.sim.tenant.securityDefaults.isEnabled } });
     const ca = await collectConditionalAccess(ctx);
     expect(ca).toMatchObject({ status: 'complete', items: t.sim.tenant.conditionalAccessPolicies.length });
@@ -69,7 +69,7 @@ describe('MFA registration, policies, domains', () => {
 
 describe('roles', () => {
   it('reads active assignments with their principals and eligible schedules', async () => {
-    const slice = await collectRoles({ graph: t.graph(), now: now() });
+    const slice = await collectRoles(testContext(t.graph()));
     expect(slice.status).toBe('complete');
     if (slice.status === 'failed') return;
     expect(slice.data.assignments).toHaveLength(t.sim.tenant.roleAssignments.length);
@@ -79,7 +79,7 @@ describe('roles', () => {
 
   it('turns a 403 on roleEligibilitySchedules into partial coverage, keeping active assignments', async () => {
     t.sim.setFaults([{ endpoint: 'roleEligibilitySchedules', status: 403 }]);
-    const slice = await collectRoles({ graph: t.graph(), now: now() });
+    const slice = await collectRoles(testContext(t.graph()));
     expect(slice.status).toBe('partial');
     if (slice.status === 'failed') return;
     expect(slice.data.eligibility).toBeNull();
@@ -92,7 +92,8 @@ describe('a failed collection', () => {
   it('is a failed slice: the rules reading it do not run and coverage says failed, not compliant', async () => {
     t.sim.setFaults([{ endpoint: 'userRegistrationDetails', status: 403 }]);
     const graph = t.graph();
-    const slices = await collect(['users', 'mfaRegistration', 'roles', 'securityDefaults', 'conditionalAccess'], { graph, now: now() });
+    const { slice: _slice, ...base } = testContext(graph);
+    const slices = await collect(['users', 'mfaRegistration', 'roles', 'securityDefaults', 'conditionalAccess'], base);
     expect(slices.mfaRegistration).toMatchObject({ status: 'failed' });
     expect(slices.mfaRegistration?.detail).toMatch(/403 \(Authorization_RequestDenied.*AuditLog\.Read\.All/);
     const snapshot = { tenantId: t.sim.tenant.tenantId, takenAt: now(), slices };
@@ -106,7 +107,8 @@ describe('a failed collection', () => {
 
   it('a malformed JSON answer fails the slice with a message naming the endpoint', async () => {
     t.sim.setFaults([{ endpoint: 'conditionalAccess', malformed: true }]);
-    const slices = await collect(['conditionalAccess', 'securityDefaults'], { graph: t.graph(), now: now() });
+    const { slice: _slice, ...base } = testContext(t.graph());
+    const slices = await collect(['conditionalAccess', 'securityDefaults'], base);
     expect(slices.conditionalAccess).toMatchObject({ status: 'failed' });
     expect(slices.conditionalAccess?.detail).toMatch(/^GET \/identity\/conditionalAccess\/policies answered 200 with a body that is not valid JSON/);
     expect(slices.securityDefaults?.status).toBe('complete');

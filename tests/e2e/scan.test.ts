@@ -49,6 +49,8 @@ describe('scan of the demo tenant', () => {
       accounts: { status: 'complete', items: demo.data.users.length },
       mfa: { status: 'complete', items: demo.data.userRegistrationDetails.length },
       roles: expect.objectContaining({ status: 'complete' }),
+      mail: { status: 'complete', items: Object.keys(demo.data.messageRules).length },
+      signins: { status: 'complete', items: demo.data.signIns.length },
     });
     // The policy's exception marks its finding excepted; nothing else is excepted.
     const excepted = result.findings.filter((f) => f.status === 'excepted');

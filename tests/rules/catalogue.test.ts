@@ -18,6 +18,12 @@ const CONTRACT: Record<string, { clauses: string[]; kind: 'state' | 'event'; sev
   'MFA-02': { clauses: ['5-1-3', '6-2-2'], kind: 'state', severity: 'high', area: 'mfa' },
   'MFA-03': { clauses: ['5-1-3'], kind: 'state', severity: 'critical', area: 'mfa' },
   'MFA-04': { clauses: ['5-4-4'], kind: 'state', severity: 'high', area: 'mfa' },
+  'MAIL-01': { clauses: ['5-7-4', '5-7-1'], kind: 'state', severity: 'high', area: 'mail' },
+  'SIGN-01': { clauses: ['5-3-3'], kind: 'event', severity: 'high', area: 'signins' },
+  'SIGN-02': { clauses: ['5-3-3'], kind: 'event', severity: 'high', area: 'signins' },
+  'SIGN-03': { clauses: ['5-3-3'], kind: 'event', severity: 'critical', area: 'signins' },
+  'SIGN-04': { clauses: ['5-4-4', '5-8-2'], kind: 'event', severity: 'medium', area: 'signins' },
+  'SIGN-05': { clauses: ['5-4-4'], kind: 'event', severity: 'high', area: 'signins' },
 };
 
 describe('rule catalogue', () => {

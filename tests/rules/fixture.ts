@@ -75,6 +75,23 @@ export function compliantTenant(): SliceData {
         clientAppTypes: ['exchangeActiveSync', 'other'], builtInControls: ['block'], hasAuthenticationStrength: false,
       },
     ],
+    mailRules: {
+      mailboxes: [
+        {
+          userId: 'u-member',
+          userPrincipalName: 'kenta.sato@example.lg.jp',
+          rules: [
+            // Internal and approved destinations are compliant; so is any destination of a disabled rule.
+            { id: 'r1', displayName: '課内へ転送', isEnabled: true, forwardTo: [{ address: 'soumu@example.lg.jp', name: '総務課' }], redirectTo: [], forwardAsAttachmentTo: [] },
+            { id: 'r2', displayName: '委託先へ転送', isEnabled: true, forwardTo: [], redirectTo: [{ address: 'desk@partner.example.jp', name: null }], forwardAsAttachmentTo: [] },
+            { id: 'r3', displayName: '旧設定', isEnabled: false, forwardTo: [{ address: 'kenta@gmail.com', name: null }], redirectTo: [], forwardAsAttachmentTo: [] },
+          ],
+        },
+        { userId: 'u-admin', userPrincipalName: 'hanako.suzuki@example.lg.jp', rules: [] },
+      ],
+      withoutMailbox: 1,
+    },
+    signIns: { from: daysAgo(1), to: NOW.toISOString(), read: 0, detections: [] },
   };
 }
 
@@ -87,7 +104,11 @@ export function withTenant(change: (t: SliceData) => void): SliceData {
 
 /** The policy the fixture is compliant with (defaults + the break-glass account). */
 export function fixturePolicy(over: Record<string, unknown> = {}): Policy {
-  return validatePolicy({ accounts: { emergencyAccessAccounts: ['breakglass01@exampledemo.onmicrosoft.com'] }, ...over });
+  return validatePolicy({
+    accounts: { emergencyAccessAccounts: ['breakglass01@exampledemo.onmicrosoft.com'] },
+    mail: { approvedForwardingDomains: ['partner.example.jp'] },
+    ...over,
+  });
 }
 
 /** The subject ids a rule reports on a tenant. */

@@ -2,7 +2,11 @@
  * Test helpers: a simulator over the demo tenant, and a Graph client that trusts its certificate
  * and retries quickly (real Retry-After values are honoured; only our own back-off is shortened).
  */
+import { defaultPolicy } from '../../src/config/policy';
 import { loadSettings } from '../../src/config/settings';
+import { DEFAULT_COLLECT_OPTIONS, type CollectContext } from '../../src/collect/context';
+import { COLLECTORS } from '../../src/collect/index';
+import type { SliceName } from '../../src/collect/snapshot';
 import { createGraphClient } from '../../src/graph/client';
 import { Graph, type GraphOptions } from '../../src/graph/graph';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
@@ -32,4 +36,18 @@ export async function startTestSim(options: Partial<SimOptions> & { tenant?: Ten
       await sim.close();
     },
   };
+}
+
+/** A collector context for tests (default policy, no store unless given). */
+export function testContext(graph: Graph, over: Partial<Omit<CollectContext, 'slice'>> = {}): CollectContext {
+  const base = { graph, now: new Date(), policy: defaultPolicy(), tenantId: 'test-tenant', options: { ...DEFAULT_COLLECT_OPTIONS }, ...over };
+  const cache = new Map<SliceName, Promise<unknown>>();
+  const ctx: CollectContext = {
+    ...base,
+    slice: (name) => {
+      if (!cache.has(name)) cache.set(name, (COLLECTORS[name] as (c: CollectContext) => Promise<unknown>)(ctx));
+      return cache.get(name) as never;
+    },
+  };
+  return ctx;
 }

@@ -1,0 +1,42 @@
+/**
+ * What a collector receives. Collectors do all the I/O of a scan and return plain slices; a
+ * collector that needs another slice (inbox rules need the user list) asks for it through
+ * `slice()`, so each slice is collected once per scan and shared.
+ */
+import type { Policy } from '../config/policy';
+import type { Graph } from '../graph/graph';
+import type { Store } from '../store/store';
+import type { Slice, SliceData, SliceName } from './snapshot';
+
+export interface CollectOptions {
+  /** First sign-in watch (no watermark yet): how far back to read, in hours (default 24, at most 720). */
+  signInBackfillHours: number;
+  /** Sign-ins are read in time chunks of this many hours, oldest first (memory is bounded by one chunk). */
+  signInChunkHours: number;
+  /** Each watch re-reads this many minutes before its watermark, for late-arriving sign-ins. */
+  signInOverlapMinutes: number;
+  /** Forget the stored sign-in watermark and state first (the demo, whose tenant is regenerated each run). */
+  resetSignInState: boolean;
+}
+
+export const DEFAULT_COLLECT_OPTIONS: CollectOptions = {
+  signInBackfillHours: 24,
+  signInChunkHours: 6,
+  signInOverlapMinutes: 30,
+  resetSignInState: false,
+};
+
+export interface CollectContext {
+  graph: Graph;
+  /** The scan's start time. */
+  now: Date;
+  policy: Policy;
+  tenantId: string;
+  /** Where watermarks and detector state live; without it every watch starts afresh. */
+  store?: Store | undefined;
+  options: CollectOptions;
+  /** Another slice this collector depends on (collected once per scan). */
+  slice<K extends SliceName>(name: K): Promise<Slice<SliceData[K]>>;
+}
+
+export type Collector<K extends SliceName> = (ctx: CollectContext) => Promise<Slice<SliceData[K]>>;

@@ -1,0 +1,17 @@
+/** Every collector by slice name. */
+import type { Collector } from './context';
+import { collectConditionalAccess, collectDomains, collectMfaRegistration, collectRoles, collectSecurityDefaults, collectUsers } from './identity';
+import { collectMailRules } from './mail';
+import { collectSignIns } from './signins';
+import type { SliceName } from './snapshot';
+
+export const COLLECTORS: { [K in SliceName]: Collector<K> } = {
+  domains: collectDomains,
+  users: collectUsers,
+  mfaRegistration: collectMfaRegistration,
+  roles: collectRoles,
+  securityDefaults: collectSecurityDefaults,
+  conditionalAccess: collectConditionalAccess,
+  mailRules: collectMailRules,
+  signIns: collectSignIns,
+};

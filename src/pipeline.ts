@@ -44,20 +44,12 @@ export interface ScanResult extends Pick<ScanRecord, 'tenantId' | 'scanId' | 'st
 }
 
 /**
- * Collects the slices `names` concurrently (plus any slice a collector asks for, e.g. the user
- * list for inbox rules, collected once and shared). A collector that throws yields a failed slice.
+ * A collector context whose `slice()` runs each collector at most once per scan and turns a
+ * collector that throws into a failed slice. `slices()` returns what has been collected so far.
  */
-export async function collect(
-  names: readonly SliceName[],
-  base: Omit<CollectContext, 'slice'>,
-  onProgress?: ScanOptions['onProgress'],
-): Promise<Snapshot['slices']> {
+export function sliceRunner(base: Omit<CollectContext, 'slice'>, onProgress?: ScanOptions['onProgress']) {
   const running = new Map<SliceName, Promise<Slice<unknown>>>();
-  const ctx: CollectContext = {
-    ...base,
-    slice: (name) => run(name) as never,
-  };
-  function run(name: SliceName): Promise<Slice<unknown>> {
+  const run = (name: SliceName): Promise<Slice<unknown>> => {
     let p = running.get(name);
     if (!p) {
       p = (async () => {
@@ -73,11 +65,28 @@ export async function collect(
       running.set(name, p);
     }
     return p;
-  }
-  await Promise.all(names.map(run));
-  const slices: Snapshot['slices'] = {};
-  for (const [name, p] of running) (slices as Record<string, Slice<unknown>>)[name] = await p;
-  return slices;
+  };
+  const ctx: CollectContext = { ...base, slice: (name) => run(name) as never };
+  const slices = async (): Promise<Snapshot['slices']> => {
+    const out: Snapshot['slices'] = {};
+    for (const [name, p] of running) (out as Record<string, Slice<unknown>>)[name] = await p;
+    return out;
+  };
+  return { ctx, run, slices };
+}
+
+/**
+ * Collects the slices `names` concurrently (plus any slice a collector asks for, e.g. the user
+ * list for inbox rules, collected once and shared).
+ */
+export async function collect(
+  names: readonly SliceName[],
+  base: Omit<CollectContext, 'slice'>,
+  onProgress?: ScanOptions['onProgress'],
+): Promise<Snapshot['slices']> {
+  const runner = sliceRunner(base, onProgress);
+  await Promise.all(names.map(runner.run));
+  return runner.slices();
 }
 
 /** Runs one tenant scan and, when a store is given, records it. */

@@ -5,8 +5,7 @@
 import { defaultPolicy } from '../../src/config/policy';
 import { loadSettings } from '../../src/config/settings';
 import { DEFAULT_COLLECT_OPTIONS, type CollectContext } from '../../src/collect/context';
-import { COLLECTORS } from '../../src/collect/index';
-import type { SliceName } from '../../src/collect/snapshot';
+import { sliceRunner } from '../../src/pipeline';
 import { createGraphClient } from '../../src/graph/client';
 import { Graph, type GraphOptions } from '../../src/graph/graph';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
@@ -38,16 +37,7 @@ export async function startTestSim(options: Partial<SimOptions> & { tenant?: Ten
   };
 }
 
-/** A collector context for tests (default policy, no store unless given). */
+/** A collector context for tests (default policy, no store unless given), as the pipeline builds it. */
 export function testContext(graph: Graph, over: Partial<Omit<CollectContext, 'slice'>> = {}): CollectContext {
-  const base = { graph, now: new Date(), policy: defaultPolicy(), tenantId: 'test-tenant', options: { ...DEFAULT_COLLECT_OPTIONS }, ...over };
-  const cache = new Map<SliceName, Promise<unknown>>();
-  const ctx: CollectContext = {
-    ...base,
-    slice: (name) => {
-      if (!cache.has(name)) cache.set(name, (COLLECTORS[name] as (c: CollectContext) => Promise<unknown>)(ctx));
-      return cache.get(name) as never;
-    },
-  };
-  return ctx;
+  return sliceRunner({ graph, now: new Date(), policy: defaultPolicy(), tenantId: 'test-tenant', options: { ...DEFAULT_COLLECT_OPTIONS }, ...over }).ctx;
 }

@@ -78,6 +78,17 @@ interface CommonOptions {
   json?: boolean;
   tenantId?: string;
   areas?: string;
+  backfillHours?: string;
+}
+
+/** `--backfill-hours`: how far back the first sign-in watch reads (Graph keeps 30 days). */
+function parseBackfill(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const hours = Number(text);
+  if (!Number.isInteger(hours) || hours < 1 || hours > 720) {
+    throw new ConfigError('--backfill-hours is invalid:', ['backfill-hours: must be a whole number of hours from 1 to 720 (Graph keeps sign-ins 30 days)']);
+  }
+  return hours;
 }
 
 async function resolvePolicy(file: string | undefined): Promise<Policy> {
@@ -131,17 +142,26 @@ function couldNotRun(result: ScanResult): boolean {
   return entries.length > 0 && entries.every((c) => c?.status === 'failed');
 }
 
-async function scanCommand(opts: CommonOptions): Promise<number> {
+async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<number> {
   const settings = loadSettings();
   const policy = await resolvePolicy(opts.policy);
   const lang: Lang = opts.lang ?? policy.organization.locale;
-  const areas = parseAreas(opts.areas);
+  const areas = fixedAreas ?? parseAreas(opts.areas);
+  const backfill = parseBackfill(opts.backfillHours);
   const tenantId = opts.tenantId ?? settings.tenantId;
   if (!tenantId) throw new ConfigError('no tenant id:', ['AZURE_TENANT_ID: set it (or pass --tenant-id) to the Entra tenant id being scanned']);
   const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });
   cleanups.push(() => handle.close());
   const store = await openStore(settings);
-  const result = await runScan({ graph: new Graph(handle.client), policy, tenantId, areas, store, onProgress: progress(opts.json) });
+  const result = await runScan({
+    graph: new Graph(handle.client),
+    policy,
+    tenantId,
+    areas,
+    store,
+    onProgress: progress(opts.json),
+    ...(backfill ? { collectOptions: { signInBackfillHours: backfill } } : {}),
+  });
   if (couldNotRun(result)) {
     for (const c of Object.values(result.coverage)) if (c?.detail) process.stderr.write(`${c.detail}\n`);
     return 1;
@@ -172,7 +192,16 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   const handle = createGraphClient({ graphUrl: sim.url, settings: { ...settings, graphUrl: undefined }, caPem: sim.caPem });
   cleanups.push(() => handle.close());
   const store = await openStore(settings);
-  const result = await runScan({ graph: new Graph(handle.client), policy, tenantId: demo.data.tenantId, store, onProgress: progress(opts.json) });
+  // The simulated tenant is generated afresh each run (its sign-ins move with the clock), so the
+  // demo's sign-in watch starts afresh too instead of continuing from the last run's watermark.
+  const result = await runScan({
+    graph: new Graph(handle.client),
+    policy,
+    tenantId: demo.data.tenantId,
+    store,
+    onProgress: progress(opts.json),
+    collectOptions: { resetSignInState: true },
+  });
   const paths = await writeReports(out, result, lang, policy.organization.name, policy.organization.timeZone);
   await writeFile(join(out, 'demo-policy.yaml'), toYaml(demo.policy), 'utf8');
   await copyReports(store, result, paths);
@@ -246,7 +275,13 @@ program.name('m365-audit').description('Keeps a Microsoft 365 / Entra ID tenant 
 withCommon(program.command('scan').description('one tenant scan'))
   .option('--areas <list>', `comma-separated areas (${IMPLEMENTED_AREAS.join(',')})`)
   .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
-  .action(action(scanCommand));
+  .option('--backfill-hours <n>', 'first sign-in watch: hours to read back (1-720, default 24)')
+  .action(action((opts: CommonOptions) => scanCommand(opts)));
+
+withCommon(program.command('signins').description('the incremental sign-in watch (from the stored watermark)'))
+  .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
+  .option('--backfill-hours <n>', 'first run only: hours to read back (1-720, default 24)')
+  .action(action((opts: CommonOptions) => scanCommand(opts, ['signins'])));
 
 withCommon(program.command('demo').description('scan the embedded simulated tenant and write everything under ./out'))
   .option('--users <n>', 'size of the demo tenant', '60')

@@ -32,6 +32,9 @@ export const LABELS = {
     statuses: { complete: '完了', partial: '一部のみ', failed: '失敗' },
     severities: { critical: '緊急', high: '高', medium: '中', low: '低' },
     partialWarning: '一部の領域は取得が不完全です。その領域の結果は不完全であり、解消の判定には使いません。',
+    notes: '点検の限界',
+    mailboxForwarding:
+      'メールボックス単位の転送設定（Exchange の ForwardingSmtpAddress）は Microsoft Graph から取得できないため、この点検では確認していません。Exchange 管理センター、または Exchange Online PowerShell の Get-Mailbox で確認してください。受信トレイルールによる転送（MAIL-01）は点検済みです。',
   },
   en: {
     title: 'Microsoft 365 information-security check',
@@ -63,5 +66,8 @@ export const LABELS = {
     statuses: { complete: 'complete', partial: 'partial', failed: 'failed' },
     severities: { critical: 'critical', high: 'high', medium: 'medium', low: 'low' },
     partialWarning: 'Some areas were not read completely: their results are incomplete and resolve nothing.',
+    notes: 'Limits of this check',
+    mailboxForwarding:
+      'Mailbox-level forwarding (Exchange ForwardingSmtpAddress) is not exposed by Microsoft Graph and was NOT checked. Check it in the Exchange admin center or with Get-Mailbox in Exchange Online PowerShell. Forwarding by inbox rules (MAIL-01) was checked.',
   },
 } as const;

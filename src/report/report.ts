@@ -114,6 +114,7 @@ ${incomplete ? `<p class="warn">${e(L.partialWarning)}</p>` : ''}
 <h2>${e(L.findings)} (${result.findings.length})</h2>
 ${result.findings.length ? `<table class="findings"><colgroup><col class="sev"><col class="rule"><col class="cl"><col class="subj"><col class="st"><col></colgroup><thead><tr><th>${e(L.severity)}</th><th>${e(L.rule)}</th><th>${e(L.clauses)}</th><th>${e(L.subject)}</th><th>${e(L.status)}</th><th>${e(L.evidence)}</th></tr></thead><tbody>${findingRows.join('\n')}</tbody></table>` : `<p>${e(L.none)}</p>`}
 ${result.skipped.length ? `<h2>${e(L.skipped)}</h2><ul>${result.skipped.map((s) => `<li>${e(s.ruleId)}: ${e(s.reason)}</li>`).join('')}</ul>` : ''}
+${'mail' in result.coverage ? `<h2>${e(L.notes)}</h2><p class="warn">${e(L.mailboxForwarding)}</p>` : ''}
 <h2>${e(L.manual)}</h2>
 <p>${e(L.manualNote)}</p>
 <ul>${manual.map((c) => `<li>${e(c.id)} ${e(c.title[lang])}</li>`).join('')}</ul>

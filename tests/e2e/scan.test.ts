@@ -74,6 +74,8 @@ describe('scan of the demo tenant', () => {
     const html = await readFile(paths.html, 'utf8');
     expect(html).toContain('<html lang="ja">');
     expect(html).toContain('自動点検の対象外の条項');
+    // The report says plainly that mailbox-level forwarding was not checked.
+    expect(html).toContain('ForwardingSmtpAddress）は Microsoft Graph から取得できないため、この点検では確認していません');
   });
 
   it('gives the same finding ids on a second scan (stable fingerprints)', async () => {

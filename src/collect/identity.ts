@@ -7,6 +7,7 @@ import { GraphError } from '../errors';
 import type { Graph } from '../graph/graph';
 import {
   conditionalAccessSchema,
+  directoryEntrySchema,
   domainSchema,
   mfaRegistrationSchema,
   parseRecords,
@@ -46,6 +47,13 @@ export const collectDomains: Collector<'domains'> = ({ graph }) => collectList(g
 // signInActivity pages are at most 500 (Graph answers smaller pages when asked for more).
 export const collectUsers: Collector<'users'> = ({ graph }) =>
   collectList(graph, `/users?$select=${USER_SELECT}&$top=500`, userSchema, 'GET /users');
+
+/**
+ * The user list without signInActivity: 999 a page and outside the ~10-a-minute signInActivity
+ * budget, so inbox-rule reading of a 50,000-user tenant starts in seconds, not minutes.
+ */
+export const collectDirectory: Collector<'directory'> = ({ graph }) =>
+  collectList(graph, '/users?$select=id,userPrincipalName,mail,userType,accountEnabled&$top=999', directoryEntrySchema, 'GET /users');
 
 // The report omits disabled users; it supports no $top, so Graph's own page size applies.
 export const collectMfaRegistration: Collector<'mfaRegistration'> = ({ graph }) =>

@@ -1,6 +1,6 @@
 /** Every collector by slice name. */
 import type { Collector } from './context';
-import { collectConditionalAccess, collectDomains, collectMfaRegistration, collectRoles, collectSecurityDefaults, collectUsers } from './identity';
+import { collectConditionalAccess, collectDirectory, collectDomains, collectMfaRegistration, collectRoles, collectSecurityDefaults, collectUsers } from './identity';
 import { collectMailRules } from './mail';
 import { collectSignIns } from './signins';
 import type { SliceName } from './snapshot';
@@ -8,6 +8,7 @@ import type { SliceName } from './snapshot';
 export const COLLECTORS: { [K in SliceName]: Collector<K> } = {
   domains: collectDomains,
   users: collectUsers,
+  directory: collectDirectory,
   mfaRegistration: collectMfaRegistration,
   roles: collectRoles,
   securityDefaults: collectSecurityDefaults,

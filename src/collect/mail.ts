@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { describeShape, type BatchResult } from '../graph/graph';
 import type { Collector } from './context';
 import { optionalString, parseRecords, summariseProblems } from './parse';
-import type { DirectoryUser, ForwardingRule, MailboxRules, RuleRecipient } from './snapshot';
+import type { DirectoryEntry, ForwardingRule, MailboxRules, RuleRecipient } from './snapshot';
 
 const recipient = z
   .looseObject({ emailAddress: z.looseObject({ address: optionalString, name: optionalString }).nullish() })
@@ -57,35 +57,32 @@ function errorCode(body: unknown): string | undefined {
 }
 
 /** The users whose inbox rules are read. */
-export function mailboxCandidates(users: readonly DirectoryUser[]): DirectoryUser[] {
+export function mailboxCandidates(users: readonly DirectoryEntry[]): DirectoryEntry[] {
   return users.filter((u) => u.userType.toLowerCase() === 'member' && u.mail);
 }
 
 export const collectMailRules: Collector<'mailRules'> = async (ctx) => {
-  const users = await ctx.slice('users');
+  const users = await ctx.slice('directory');
   if (users.status === 'failed') return { status: 'failed', items: 0, detail: `the user list could not be read: ${users.detail}` };
   const candidates = mailboxCandidates(users.data);
-  const results: BatchResult[] = await ctx.graph.batch(
-    candidates.map((u, i) => ({ id: String(i), method: 'GET', url: `/users/${u.id}/mailFolders/inbox/messageRules` })),
-  );
   const mailboxes: MailboxRules[] = [];
   const failed: string[] = [];
   const problems: string[] = [];
   let withoutMailbox = 0;
-  for (const [i, r] of results.entries()) {
-    const user = candidates[i] as DirectoryUser;
+  const handle = async (r: BatchResult): Promise<void> => {
+    const user = candidates[Number(r.id)] as DirectoryEntry;
     if (r.status === 404 && NO_MAILBOX_CODES.has(errorCode(r.body) ?? '')) {
       withoutMailbox++;
-      continue;
+      return;
     }
     if (r.status !== 200) {
       failed.push(`${user.userPrincipalName} (${r.status}${errorCode(r.body) ? ` ${errorCode(r.body)}` : ''})`);
-      continue;
+      return;
     }
     const body = r.body as { value?: unknown; '@odata.nextLink'?: unknown } | undefined;
     if (!body || !Array.isArray(body.value)) {
       failed.push(`${user.userPrincipalName} (answer was ${describeShape(body)})`);
-      continue;
+      return;
     }
     let values: unknown[] = body.value;
     try {
@@ -93,21 +90,26 @@ export const collectMailRules: Collector<'mailRules'> = async (ctx) => {
       if (typeof body['@odata.nextLink'] === 'string') values = [...values, ...(await ctx.graph.all(body['@odata.nextLink']))];
     } catch (err) {
       failed.push(`${user.userPrincipalName} (${(err as Error).message})`);
-      continue;
+      return;
     }
     const parsed = parseRecords(messageRuleSchema, values, `messageRules of ${user.userPrincipalName}`);
     if (parsed.problems.length) {
       // A rule we cannot read might be the forwarding one: the mailbox is not vouched for.
       problems.push(...parsed.problems);
       failed.push(`${user.userPrincipalName} (unreadable rule)`);
-      continue;
+      return;
     }
     mailboxes.push({
       userId: user.id,
       userPrincipalName: user.userPrincipalName,
       rules: parsed.records.filter((rule) => rule.forwardTo.length + rule.redirectTo.length + rule.forwardAsAttachmentTo.length > 0),
     });
-  }
+  };
+  // Answers are handled as each batch completes; none is kept beyond its forwarding rules.
+  await ctx.graph.batchEach(
+    candidates.map((u, i) => ({ id: String(i), method: 'GET', url: `/users/${u.id}/mailFolders/inbox/messageRules` })),
+    handle,
+  );
   const details: string[] = [];
   if (users.status === 'partial') details.push('the user list was partial, so some mailboxes may not have been checked');
   if (failed.length) details.push(`${failed.length} mailbox(es) could not be read after retries: ${summariseProblems(failed, 10)}`);

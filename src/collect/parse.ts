@@ -74,6 +74,16 @@ export const userSchema = z
     lastNonInteractiveSignInDateTime: u.signInActivity?.lastNonInteractiveSignInDateTime ?? null,
   }));
 
+export const directoryEntrySchema = z
+  .looseObject({
+    id: z.string().min(1),
+    userPrincipalName: z.string().min(1),
+    mail: optionalString,
+    userType: optionalString,
+    accountEnabled: z.boolean(),
+  })
+  .transform((u) => ({ id: u.id, userPrincipalName: u.userPrincipalName, mail: u.mail, userType: u.userType ?? 'Member', accountEnabled: u.accountEnabled }));
+
 export const mfaRegistrationSchema = z
   .looseObject({
     id: z.string().min(1),

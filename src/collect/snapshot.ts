@@ -148,10 +148,21 @@ export interface SignInWatch {
   detections: SignInDetection[];
 }
 
+/** A user as the light directory listing gives it (no signInActivity: not rate-limited). */
+export interface DirectoryEntry {
+  id: string;
+  userPrincipalName: string;
+  mail: string | null;
+  userType: string;
+  accountEnabled: boolean;
+}
+
 /** Every slice the collectors can produce, by name. */
 export interface SliceData {
   domains: Domain[];
   users: DirectoryUser[];
+  /** The user list without signInActivity, for collectors that only need who exists. */
+  directory: DirectoryEntry[];
   mfaRegistration: MfaRegistration[];
   roles: Roles;
   securityDefaults: { isEnabled: boolean };

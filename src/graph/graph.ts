@@ -289,23 +289,34 @@ export class Graph {
    * decides what a 404 means). Results come back in request order.
    */
   async batch(requests: readonly BatchRequest[]): Promise<BatchResult[]> {
+    const results = new Map<string, BatchResult>();
+    await this.batchEach(requests, (r) => {
+      results.set(r.id, r);
+    });
+    return requests.map((r) => results.get(r.id) as BatchResult);
+  }
+
+  /**
+   * Like {@link batch}, but hands each final answer to `onResult` as its batch completes and
+   * keeps none of them: memory stays at one batch per call in flight, whatever the number of
+   * requests (50,000 mailboxes' inbox rules).
+   */
+  async batchEach(requests: readonly BatchRequest[], onResult: (result: BatchResult) => void | Promise<void>): Promise<void> {
     const ids = new Set<string>();
     for (const r of requests) {
-      if (ids.has(r.id)) throw new GraphError(`$batch: duplicate request id ${r.id}`, { status: 0, endpoint: '/$batch' });
-      ids.add(r.id);
+      const id = r.id.toLowerCase();
+      if (ids.has(id)) throw new GraphError(`$batch: duplicate request id ${r.id} (ids are not case-sensitive)`, { status: 0, endpoint: '/$batch' });
+      ids.add(id);
     }
-    const results = new Map<string, BatchResult>();
-    const chunks: BatchRequest[][] = [];
-    for (let i = 0; i < requests.length; i += 20) chunks.push(requests.slice(i, i + 20));
     let cursor = 0;
     const worker = async (): Promise<void> => {
-      while (cursor < chunks.length) {
-        const chunk = chunks[cursor++];
-        if (chunk) for (const r of await this.batchChunk(chunk)) results.set(r.id, r);
+      while (cursor < requests.length) {
+        const chunk = requests.slice(cursor, cursor + 20);
+        cursor += 20;
+        for (const r of await this.batchChunk(chunk)) await onResult(r);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.batchConcurrency, chunks.length) }, worker));
-    return requests.map((r) => results.get(r.id) as BatchResult);
+    await Promise.all(Array.from({ length: Math.min(this.batchConcurrency, Math.ceil(requests.length / 20)) }, worker));
   }
 
   private async batchChunk(chunk: readonly BatchRequest[]): Promise<BatchResult[]> {

@@ -142,11 +142,24 @@ function specFor(ctx: RouteContext, endpoint: EndpointName): PageSpec {
 // Lookups
 
 /** A user by object id or userPrincipalName, both case-insensitive as in the directory. */
+/**
+ * Users by lower-case id and UPN. Built once per users array (rebuilt when tests add or remove
+ * users), so a tenant-wide inbox-rule read stays linear instead of scanning the list per request.
+ */
+const userIndexes = new WeakMap<JsonObject[], { length: number; byKey: Map<string, JsonObject> }>();
+
 function findUser(tenant: TenantData, idOrUpn: string): JsonObject | undefined {
-  const key = idOrUpn.toLowerCase();
-  return tenant.users.find(
-    (u) => (typeof u.id === 'string' && u.id.toLowerCase() === key) || (typeof u.userPrincipalName === 'string' && u.userPrincipalName.toLowerCase() === key),
-  );
+  let index = userIndexes.get(tenant.users);
+  if (!index || index.length !== tenant.users.length) {
+    const byKey = new Map<string, JsonObject>();
+    for (const u of tenant.users) {
+      if (typeof u.id === 'string') byKey.set(u.id.toLowerCase(), u);
+      if (typeof u.userPrincipalName === 'string') byKey.set(u.userPrincipalName.toLowerCase(), u);
+    }
+    index = { length: tenant.users.length, byKey };
+    userIndexes.set(tenant.users, index);
+  }
+  return index.byKey.get(idOrUpn.toLowerCase());
 }
 
 /** The drive with this id, wherever its site is. */

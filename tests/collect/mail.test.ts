@@ -30,7 +30,7 @@ describe('inbox rules', () => {
     const slice = await collectMailRules(ctx);
     expect(slice.status).toBe('complete');
     if (slice.status === 'failed') return;
-    const users = await ctx.slice('users');
+    const users = await ctx.slice('directory');
     if (users.status === 'failed') throw new Error('users failed');
     const candidates = mailboxCandidates(users.data);
     const withMailbox = candidates.filter((u) => Object.prototype.hasOwnProperty.call(demo.data.messageRules, u.id));
@@ -72,6 +72,8 @@ describe('inbox rules', () => {
     t.sim.setFaults([{ endpoint: 'users', status: 403 }]);
     const slice = await collectMailRules(testContext(t.graph()));
     expect(slice).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^the user list could not be read: .*User\.Read\.All/) });
+    // The light listing, not the rate-limited one with signInActivity.
+    expect(slice.detail).toContain('$select=id,userPrincipalName,mail,userType,accountEnabled&$top=999');
     expect(t.sim.counts().batch ?? 0).toBe(0);
   });
 });

@@ -51,6 +51,7 @@ export function compliantTenant(): SliceData {
         displayName: 'Emergency access 01', lastSignInDateTime: daysAgo(200), lastSuccessfulSignInDateTime: daysAgo(200), department: null,
       }),
     ],
+    directory: [],
     mfaRegistration: [
       { id: 'u-member', userPrincipalName: 'kenta.sato@example.lg.jp', isMfaRegistered: true, userType: 'member' },
       { id: 'u-admin', userPrincipalName: 'hanako.suzuki@example.lg.jp', isMfaRegistered: true, userType: 'member' },
@@ -99,6 +100,7 @@ export function compliantTenant(): SliceData {
 export function withTenant(change: (t: SliceData) => void): SliceData {
   const t = compliantTenant();
   change(t);
+  t.directory = t.users.map(({ id, userPrincipalName, mail, userType, accountEnabled }) => ({ id, userPrincipalName, mail, userType, accountEnabled }));
   return t;
 }
 

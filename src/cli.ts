@@ -192,15 +192,16 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   const handle = createGraphClient({ graphUrl: sim.url, settings: { ...settings, graphUrl: undefined }, caPem: sim.caPem });
   cleanups.push(() => handle.close());
   const store = await openStore(settings);
-  // The simulated tenant is generated afresh each run (its sign-ins move with the clock), so the
-  // demo's sign-in watch starts afresh too instead of continuing from the last run's watermark.
+  // The simulated tenant is generated afresh each run (its sign-ins move with the clock, its delta
+  // tokens belong to that simulator process), so the demo reads it afresh instead of continuing
+  // from the last run's sign-in watermark and drive delta links.
   const result = await runScan({
     graph: new Graph(handle.client),
     policy,
     tenantId: demo.data.tenantId,
     store,
     onProgress: progress(opts.json),
-    collectOptions: { resetSignInState: true },
+    collectOptions: { freshState: true },
   });
   const paths = await writeReports(out, result, lang, policy.organization.name, policy.organization.timeZone);
   await writeFile(join(out, 'demo-policy.yaml'), toYaml(demo.policy), 'utf8');

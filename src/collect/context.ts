@@ -15,15 +15,18 @@ export interface CollectOptions {
   signInChunkHours: number;
   /** Each watch re-reads this many minutes before its watermark, for late-arriving sign-ins. */
   signInOverlapMinutes: number;
-  /** Forget the stored sign-in watermark and state first (the demo, whose tenant is regenerated each run). */
-  resetSignInState: boolean;
+  /**
+   * Ignore stored watermarks, detector state and drive inventories, and start afresh (the demo,
+   * whose simulated tenant is regenerated each run). What the scan reads is stored as usual.
+   */
+  freshState: boolean;
 }
 
 export const DEFAULT_COLLECT_OPTIONS: CollectOptions = {
   signInBackfillHours: 24,
   signInChunkHours: 6,
   signInOverlapMinutes: 30,
-  resetSignInState: false,
+  freshState: false,
 };
 
 export interface CollectContext {

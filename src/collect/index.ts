@@ -1,6 +1,7 @@
 /** Every collector by slice name. */
 import type { Collector } from './context';
 import { collectConditionalAccess, collectDirectory, collectDomains, collectMfaRegistration, collectRoles, collectSecurityDefaults, collectUsers } from './identity';
+import { collectSharepointSettings, collectSharing, collectSites } from './files';
 import { collectMailRules } from './mail';
 import { collectSignIns } from './signins';
 import type { SliceName } from './snapshot';
@@ -15,4 +16,7 @@ export const COLLECTORS: { [K in SliceName]: Collector<K> } = {
   conditionalAccess: collectConditionalAccess,
   mailRules: collectMailRules,
   signIns: collectSignIns,
+  sites: collectSites,
+  sharing: collectSharing,
+  sharepointSettings: collectSharepointSettings,
 };

@@ -62,7 +62,7 @@ const signInSchema = z
 const literal = (ms: number): string => new Date(ms).toISOString();
 
 async function loadState(ctx: CollectContext): Promise<WatchState | undefined> {
-  if (!ctx.store || ctx.options.resetSignInState) return undefined;
+  if (!ctx.store || ctx.options.freshState) return undefined;
   const text = await ctx.store.getStateBlob(ctx.tenantId, SIGNIN_STATE_KEY);
   if (!text) return undefined;
   const state = JSON.parse(text) as Partial<WatchState>;

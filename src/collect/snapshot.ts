@@ -157,6 +157,59 @@ export interface DirectoryEntry {
   accountEnabled: boolean;
 }
 
+export interface Site {
+  id: string;
+  webUrl: string;
+  name: string;
+}
+
+/** Who a permission grants access to (grantedToV2, grantedToIdentitiesV2, an invitation). */
+export interface Grantee {
+  displayName: string | null;
+  email: string | null;
+  /** SharePoint login name (claims), e.g. `i:0#.f|membership|urn:spo:guest#x@gmail.com`. */
+  loginName: string | null;
+  via: 'grantedToV2' | 'grantedToIdentitiesV2' | 'invitation';
+}
+
+export interface ItemPermission {
+  id: string;
+  roles: string[];
+  /** Sharing link, when the permission is one (scope/type may be missing: Graph omits them at times). */
+  link: { type: string | null; scope: string | null; webUrl: string | null } | null;
+  /** null: no expiry (Graph's `0001-01-01T00:00:00Z`). */
+  expirationDateTime: string | null;
+  /** Inherited from a parent folder: not a finding of its own. */
+  inherited: boolean;
+  grantees: Grantee[];
+}
+
+/** An item at the root of a sharing hierarchy (it carries the `shared` facet), with its permissions. */
+export interface SharedItem {
+  driveId: string;
+  itemId: string;
+  siteId: string;
+  siteUrl: string;
+  name: string;
+  webUrl: string;
+  isFolder: boolean;
+  permissions: ItemPermission[];
+  /** Set when this comes from the last successful read of a drive that failed this time. */
+  asOf?: string;
+}
+
+export interface Sharing {
+  items: SharedItem[];
+  /** Drives read (fully or from their delta). */
+  drives: number;
+  /** Drives whose delta had expired (410) and were enumerated again in full. */
+  resynced: number;
+}
+
+export interface SharePointSettings {
+  sharingCapability: string;
+}
+
 /** Every slice the collectors can produce, by name. */
 export interface SliceData {
   domains: Domain[];
@@ -169,6 +222,9 @@ export interface SliceData {
   conditionalAccess: ConditionalAccessPolicy[];
   mailRules: MailRules;
   signIns: SignInWatch;
+  sites: Site[];
+  sharing: Sharing;
+  sharepointSettings: SharePointSettings;
 }
 
 export type SliceName = keyof SliceData;
@@ -192,4 +248,5 @@ export const AREA_PRIMARY_SLICE: Partial<Record<Area, SliceName>> = {
   roles: 'roles',
   mail: 'mailRules',
   signins: 'signIns',
+  files: 'sharing',
 };

@@ -173,6 +173,7 @@ export class Graph {
   private readonly clock: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly budgets: RequestBudgets;
+  private readonly budgetOf: (family: Family) => Budget;
 
   constructor(
     private readonly client: Client,
@@ -184,7 +185,9 @@ export class Graph {
     this.batchConcurrency = Math.max(1, options.batchConcurrency ?? 4);
     this.clock = options.clock ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.budgets = new RequestBudgets({ ...GRAPH_BUDGETS, ...options.budgets }, this.clock, this.sleep);
+    const budgets = { ...GRAPH_BUDGETS, ...options.budgets };
+    this.budgets = new RequestBudgets(budgets, this.clock, this.sleep);
+    this.budgetOf = (family) => budgets[family];
   }
 
   /**
@@ -373,8 +376,11 @@ export class Graph {
     const now = this.clock();
     const fromHeader = parseRetryAfter(retryAfter, now);
     if (fromHeader !== undefined && fromHeader > this.maxRetryAfterMs) return undefined;
-    // Conditional Access answers 429 without Retry-After: back off exponentially instead.
-    const wait = fromHeader ?? this.baseBackoffMs * 2 ** (attempt - 1);
+    // Conditional Access answers 429 without Retry-After: back off exponentially instead, and
+    // never sooner than the family's own pace (1 s for Conditional Access), or every retry would
+    // land inside the same throttling window.
+    const budget = this.budgetOf(family);
+    const wait = fromHeader ?? Math.max(this.baseBackoffMs * 2 ** (attempt - 1), status === 429 ? Math.ceil((budget.perSeconds * 1000) / budget.limit) : 0);
     if (status === 429) {
       this.stats.throttled++;
       this.budgets.penalise(family, now + wait);

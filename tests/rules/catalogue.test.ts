@@ -24,6 +24,11 @@ const CONTRACT: Record<string, { clauses: string[]; kind: 'state' | 'event'; sev
   'SIGN-03': { clauses: ['5-3-3'], kind: 'event', severity: 'critical', area: 'signins' },
   'SIGN-04': { clauses: ['5-4-4', '5-8-2'], kind: 'event', severity: 'medium', area: 'signins' },
   'SIGN-05': { clauses: ['5-4-4'], kind: 'event', severity: 'high', area: 'signins' },
+  'FILE-01': { clauses: ['5-9-1', '2-3-1'], kind: 'state', severity: 'medium', area: 'files' },
+  'FILE-02': { clauses: ['5-9-1'], kind: 'state', severity: 'high', area: 'files' },
+  'FILE-03': { clauses: ['5-9-1'], kind: 'state', severity: 'medium', area: 'files' },
+  'FILE-04': { clauses: ['5-9-1'], kind: 'state', severity: 'high', area: 'files' },
+  'FILE-05': { clauses: ['2-2'], kind: 'state', severity: 'low', area: 'files' },
 };
 
 describe('rule catalogue', () => {

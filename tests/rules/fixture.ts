@@ -93,6 +93,33 @@ export function compliantTenant(): SliceData {
       withoutMailbox: 1,
     },
     signIns: { from: daysAgo(1), to: NOW.toISOString(), read: 0, detections: [] },
+    sites: [
+      { id: 'example.sharepoint.com,s1,w1', webUrl: 'https://example.sharepoint.com/sites/jinji', name: '人事給与' },
+      { id: 'example.sharepoint.com,s2,w2', webUrl: 'https://example.sharepoint.com/sites/kouhou', name: '広報' },
+      { id: 'example-my.sharepoint.com,s3,w3', webUrl: 'https://example-my.sharepoint.com/personal/kenta_sato_example_lg_jp', name: 'OneDrive' },
+    ],
+    sharing: {
+      items: [
+        {
+          // Class I, shared with specific internal people only: compliant.
+          driveId: 'b!jinji', itemId: 'i-kyuyo', siteId: 'example.sharepoint.com,s1,w1', siteUrl: 'https://example.sharepoint.com/sites/jinji',
+          name: '給与', webUrl: 'https://example.sharepoint.com/sites/jinji/Shared%20Documents/%E7%B5%A6%E4%B8%8E', isFolder: true,
+          permissions: [
+            { id: 'p-owner', roles: ['owner'], link: null, expirationDateTime: null, inherited: false, grantees: [{ displayName: '佐藤 誠', email: 'makoto.sato@example.lg.jp', loginName: 'i:0#.f|membership|makoto.sato@example.lg.jp', via: 'grantedToV2' }] },
+            { id: 'p-users', roles: ['read'], link: { type: 'view', scope: 'users', webUrl: 'https://example.sharepoint.com/:f:/s/jinji/x' }, expirationDateTime: null, inherited: false, grantees: [{ displayName: '鈴木 花子', email: 'hanako.suzuki@example.lg.jp', loginName: null, via: 'grantedToIdentitiesV2' }] },
+          ],
+        },
+        {
+          // Class IV (public), anonymous link: allowed.
+          driveId: 'b!kouhou', itemId: 'i-kouhoushi', siteId: 'example.sharepoint.com,s2,w2', siteUrl: 'https://example.sharepoint.com/sites/kouhou',
+          name: '広報誌.pdf', webUrl: 'https://example.sharepoint.com/sites/kouhou/Shared%20Documents/kouhoushi.pdf', isFolder: false,
+          permissions: [{ id: 'p-anon', roles: ['read'], link: { type: 'view', scope: 'anonymous', webUrl: 'https://example.sharepoint.com/:b:/s/kouhou/y' }, expirationDateTime: null, inherited: false, grantees: [] }],
+        },
+      ],
+      drives: 3,
+      resynced: 0,
+    },
+    sharepointSettings: { sharingCapability: 'externalUserSharingOnly' },
   };
 }
 
@@ -109,6 +136,13 @@ export function fixturePolicy(over: Record<string, unknown> = {}): Policy {
   return validatePolicy({
     accounts: { emergencyAccessAccounts: ['breakglass01@exampledemo.onmicrosoft.com'] },
     mail: { approvedForwardingDomains: ['partner.example.jp'] },
+    files: {
+      assets: [
+        { name: '人事給与ファイル', owner: 'makoto.sato@example.lg.jp', location: 'https://example.sharepoint.com/sites/jinji', class: 'I' },
+        { name: '広報資料', owner: 'kouhou@example.lg.jp', location: 'https://example.sharepoint.com/sites/kouhou', class: 'IV' },
+        { name: '職員 OneDrive', owner: 'sysadmin@example.lg.jp', location: 'https://example-my.sharepoint.com/personal/', class: 'III' },
+      ],
+    },
     ...over,
   });
 }

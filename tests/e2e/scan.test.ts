@@ -100,6 +100,43 @@ describe('scan of the demo tenant', () => {
     }
   });
 
+  it('files: a second scan after changes reads only the deltas and finds exactly the changed ground truth', async () => {
+    const demo = generateDemoTenant({ seed: 12, users: 60 });
+    const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)) });
+    try {
+      const fileTruth = new Set(expected(demo).filter((k) => k.startsWith('FILE-')));
+      const files = (r: ScanResult) => found(r).filter((k) => k.startsWith('FILE-'));
+      const first = await scanWith(t, demo, { freshState: true });
+      expect(files(first)).toEqual([...fileTruth].sort());
+
+      // The class I anonymous link is removed; a class I file gets an organisation-wide link.
+      const anon = demo.groundTruth.find((g) => g.ruleId === 'FILE-01' && first.findings.some((f) => f.subject.id === g.subjectId && f.severity === 'critical'));
+      if (!anon) throw new Error('the demo tenant lacks a class I anonymous link');
+      const [driveId, itemId] = anon.subjectId.split('/') as [string, string];
+      const drive = t.sim.tenant.sites.flatMap((s) => s.drives).find((d) => d.drive.id === driveId);
+      const item = drive?.items.find((i) => i.id === itemId);
+      const plain = drive?.items.find((i) => i.file !== undefined && i.shared === undefined && !(drive.permissions[i.id as string] ?? []).some((p) => p.inheritedFrom));
+      if (!drive || !item || !plain) throw new Error('demo tenant shape changed');
+      const { shared: _unshared, ...rest } = item;
+      t.sim.applyDriveChange(driveId, { upsert: rest, permissions: null });
+      t.sim.applyDriveChange(driveId, {
+        upsert: { ...plain, shared: { scope: 'organization' } },
+        permissions: [{ id: 'new-org-link', roles: ['read'], link: { type: 'view', scope: 'organization', webUrl: 'https://example.sharepoint.com/:x:/s/jinji/org' }, expirationDateTime: '0001-01-01T00:00:00Z' }],
+      });
+      t.sim.resetCounts();
+      const second = await scanWith(t, demo);
+      fileTruth.delete(key('FILE-01', anon.subjectId));
+      fileTruth.add(key('FILE-03', `${driveId}/${plain.id as string}`));
+      expect(files(second)).toEqual([...fileTruth].sort());
+      expect(second.coverage.files?.status).toBe('complete');
+      // Only the new link's permissions were read; every drive was read through its delta once.
+      expect(t.sim.counts().permissions).toBe(1);
+      expect(t.sim.counts().delta).toBe(t.sim.tenant.sites.reduce((n, s) => n + s.drives.length, 0));
+    } finally {
+      await t.close();
+    }
+  });
+
   it('at tenant scale (2,000 users) finds the same planted set and nothing more', async () => {
     const demo = generateDemoTenant({ seed: 3, users: 2000 });
     const { result } = await scanDemo(demo);

@@ -23,6 +23,10 @@ import { AREAS, SEVERITIES, type Area } from './rules/ids';
 import { RULES } from './rules/index';
 import { generateDemoTenant } from './sim/demo-tenant';
 import { startSimulator } from './sim/server';
+import { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_PLAN_ID } from './sim/planner';
+import { closeByPerson } from './findings/ledger';
+import { sinksFromSettings } from './tickets/sinks';
+import { syncTickets } from './tickets/tickets';
 import { startAzurite } from './store/azurite';
 import { Store } from './store/store';
 
@@ -57,6 +61,9 @@ const MSG = {
     demoCheck: (found: number, planted: number, extra: number) => `デモ検証: 仕込んだ違反 ${planted} 件中 ${found} 件を検出、想定外の検出 ${extra} 件`,
     simReady: 'シミュレータ起動',
     policyOk: 'ポリシーファイルは有効です',
+    tickets: (o: number, c: number, r: number, f: number, u: number) => `チケット: 新規 ${o} 件、クローズ ${c} 件、再開 ${r} 件、配信失敗 ${f} 件（次回再送）、担当未割当 ${u} 件`,
+    ledger: (o: number, r: number, res: number) => `台帳: 新規 ${o} 件、再発 ${r} 件、解消 ${res} 件`,
+    closed: '台帳で閉じました',
   },
   en: {
     coverage: 'coverage',
@@ -67,6 +74,9 @@ const MSG = {
     demoCheck: (found: number, planted: number, extra: number) => `demo check: found ${found} of ${planted} planted violations, ${extra} unexpected`,
     simReady: 'simulator running',
     policyOk: 'the policy file is valid',
+    tickets: (o: number, c: number, r: number, f: number, u: number) => `tickets: ${o} opened, ${c} closed, ${r} reopened, ${f} deliveries failed (retried next run), ${u} unrouted`,
+    ledger: (o: number, r: number, res: number) => `ledger: ${o} new, ${r} reopened, ${res} resolved`,
+    closed: 'closed in the ledger',
   },
 } as const;
 
@@ -129,6 +139,10 @@ function summarise(result: ScanResult, lang: Lang, paths: { json: string; html: 
   const lines = [
     `${m.coverage}: ${Object.entries(result.coverage).map(([a, c]) => `${a}=${c?.status}`).join(' ')}`,
     `${m.findings}: ${result.findings.length} (${m.open}: ${SEVERITIES.map((s) => `${s} ${counts[s]}`).join(', ')}; ${m.excepted}: ${excepted})`,
+    ...(result.ledger ? [m.ledger(result.ledger.opened, result.ledger.reopened, result.ledger.resolved)] : []),
+    ...(result.tickets
+      ? [m.tickets(result.tickets.opened.length, result.tickets.closed.length, result.tickets.reopened.length, result.tickets.failedDeliveries.length, result.tickets.unrouted)]
+      : []),
     `${m.reports}: ${paths.html}`,
     `           ${paths.json}`,
     `           ${paths.csv}`,
@@ -153,12 +167,14 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });
   cleanups.push(() => handle.close());
   const store = await openStore(settings);
+  const graph = new Graph(handle.client);
   const result = await runScan({
-    graph: new Graph(handle.client),
+    graph,
     policy,
     tenantId,
     areas,
     store,
+    sinks: sinksFromSettings(settings, graph),
     onProgress: progress(opts.json),
     ...(backfill ? { collectOptions: { signInBackfillHours: backfill } } : {}),
   });
@@ -168,7 +184,9 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   }
   const paths = await writeReports(resolve(opts.out), result, lang, policy.organization.name, policy.organization.timeZone);
   await copyReports(store, result, paths);
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, coverage: result.coverage, findings: result.findings.length })}\n`);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, coverage: result.coverage, findings: result.findings.length, ledger: result.ledger, tickets: result.tickets })}\n`);
+  }
   else process.stdout.write(`${summarise(result, lang, paths)}\n`);
   return result.exitCode;
 }
@@ -195,11 +213,15 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   // The simulated tenant is generated afresh each run (its sign-ins move with the clock, its delta
   // tokens belong to that simulator process), so the demo reads it afresh instead of continuing
   // from the last run's sign-in watermark and drive delta links.
+  const graph = new Graph(handle.client);
+  // Tickets go to the simulated tenant's Planner plan (and a webhook, when one is configured).
+  const demoSettings = { ...settings, planner: settings.planner ?? { planId: DEFAULT_PLANNER_PLAN_ID, bucketId: DEFAULT_PLANNER_BUCKET_ID } };
   const result = await runScan({
-    graph: new Graph(handle.client),
+    graph,
     policy,
     tenantId: demo.data.tenantId,
     store,
+    sinks: sinksFromSettings(demoSettings, graph),
     onProgress: progress(opts.json),
     collectOptions: { freshState: true },
   });
@@ -211,7 +233,9 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   const found = new Set(result.findings.map((f) => `${f.ruleId}|${f.subject.id}`));
   const hit = [...planted].filter((k) => found.has(k)).length;
   const extra = [...found].filter((k) => !planted.has(k)).length;
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, planted: planted.size, found: hit, unexpected: extra })}\n`);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, planted: planted.size, found: hit, unexpected: extra, ledger: result.ledger, tickets: result.tickets, plannerTasks: sim.plannerTasks().length })}\n`);
+  }
   else process.stdout.write(`${summarise(result, lang, paths)}\n${MSG[lang].demoCheck(hit, planted.size, extra)}\n`);
   return result.exitCode;
 }
@@ -244,6 +268,64 @@ async function policyCheckCommand(file: string, opts: { lang?: Lang }): Promise<
     `${MSG[lang].policyOk}: ${file} (assets ${policy.files.assets.length}, exceptions ${policy.exceptions.length}, departments ${policy.organization.departments.length})\n`,
   );
   return 0;
+}
+
+async function ticketsCommand(opts: { tenantId?: string; status: string; json?: boolean; lang?: Lang; policy?: string }): Promise<number> {
+  const settings = loadSettings();
+  const policy = await resolvePolicy(opts.policy);
+  const lang: Lang = opts.lang ?? policy.organization.locale;
+  const tenantId = opts.tenantId ?? settings.tenantId;
+  if (!tenantId) throw new ConfigError('no tenant id:', ['AZURE_TENANT_ID: set it (or pass --tenant-id)']);
+  if (!['open', 'closed', 'all'].includes(opts.status)) throw new ConfigError('--status is invalid:', ['status: one of open, closed, all']);
+  const store = await openStore(settings);
+  const today = new Date().toISOString().slice(0, 10);
+  const rows = [...(await store.getLedger(tenantId)).values()]
+    .filter((e) => e.ticket && (opts.status === 'all' || e.ticket.state === opts.status))
+    .sort((a, b) => (a.ticket?.dueDate ?? '').localeCompare(b.ticket?.dueDate ?? '') || a.id.localeCompare(b.id));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(rows.map((e) => ({ ...e.ticket, findingId: e.id, ruleId: e.ruleId, severity: e.severity, subject: e.subject, findingStatus: e.status })), null, 2)}\n`);
+    return 0;
+  }
+  for (const e of rows) {
+    const t = e.ticket;
+    if (!t) continue;
+    const overdue = t.state === 'open' && t.dueDate < today ? (lang === 'ja' ? ' 期限超過' : ' OVERDUE') : '';
+    const pending = Object.entries(t.sinks).filter(([, s]) => s.delivered !== t.state).map(([n]) => n);
+    process.stdout.write(
+      `${t.id}  ${t.state.padEnd(6)} ${e.severity.padEnd(8)} ${e.ruleId.padEnd(8)} due ${t.dueDate}${overdue}  ${t.assignees.join(',') || '-'}  ${e.subject.name}${pending.length ? `  (undelivered: ${pending.join(',')})` : ''}\n`,
+    );
+  }
+  process.stdout.write(`${rows.length} ticket(s)\n`);
+  return 0;
+}
+
+async function ledgerCloseCommand(findingId: string, opts: { note?: string; tenantId?: string; policy?: string; graphUrl?: string }): Promise<number> {
+  const settings = loadSettings();
+  const policy = await resolvePolicy(opts.policy);
+  const tenantId = opts.tenantId ?? settings.tenantId;
+  if (!tenantId) throw new ConfigError('no tenant id:', ['AZURE_TENANT_ID: set it (or pass --tenant-id)']);
+  if (!opts.note?.trim()) throw new ConfigError('--note is required:', ['note: say what was found and done (5-3-3: cause and containment); it is kept in the ledger']);
+  const store = await openStore(settings);
+  const sinks = settings.planner || settings.ticketWebhook
+    ? (() => {
+        const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });
+        cleanups.push(() => handle.close());
+        return sinksFromSettings(settings, new Graph(handle.client))({ userIdOf: () => undefined });
+      })()
+    : [];
+  return store.withLedgerLease(tenantId, async () => {
+    const entry = await store.getLedgerEntry(tenantId, findingId);
+    if (!entry) throw new ConfigError(`no finding ${findingId} in the ledger of tenant ${tenantId}`, ['finding: copy the id from findings.json or `m365-audit tickets`']);
+    if (entry.kind !== 'event') {
+      throw new ConfigError(`finding ${findingId} is a state finding (${entry.ruleId}):`, ['finding: state findings are resolved by the next complete scan that no longer sees them; fix the configuration instead']);
+    }
+    if (entry.status === 'resolved') throw new ConfigError(`finding ${findingId} is already closed`);
+    const closed = closeByPerson(entry, opts.note?.trim() ?? '', new Date().toISOString());
+    const sync = await syncTickets([closed], { policy, now: new Date(), sinks, departmentOf: () => undefined });
+    await store.putLedgerEntries(tenantId, [sync.changed[0] ?? closed]);
+    process.stdout.write(`${findingId}: ${MSG[policy.organization.locale].closed}${sync.summary.failedDeliveries.length ? ` (undelivered: ${sync.summary.failedDeliveries.join(', ')})` : ''}\n`);
+    return 0;
+  });
 }
 
 function withCommon(cmd: Command): Command {
@@ -296,6 +378,27 @@ program
   .option('--seed <n>', 'seed of the demo tenant', '1')
   .option('--port <n>', 'port (default: a free one)', '0')
   .action(action(simCommand));
+
+program
+  .command('tickets')
+  .description('list remediation tickets from the ledger')
+  .option('--status <status>', 'open, closed or all', 'open')
+  .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
+  .option('--policy <file>', 'policy file')
+  .addOption(new Option('--lang <lang>', 'output language').choices(['ja', 'en']))
+  .option('--json', 'machine output on stdout')
+  .action(action(ticketsCommand));
+
+program
+  .command('ledger')
+  .description('ledger tools')
+  .command('close <findingId>')
+  .description('close an event finding after checking its cause (the note is kept)')
+  .requiredOption('--note <text>', 'what was found and done')
+  .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
+  .option('--policy <file>', 'policy file')
+  .option('--graph-url <url>', 'Graph root (for the Planner sink)')
+  .action(action(ledgerCloseCommand));
 
 program
   .command('policy')

@@ -16,6 +16,14 @@ import { AREAS, SEVERITIES, type Area, type Severity } from './rules/ids';
 import { RULES } from './rules/index';
 import type { AnyRule } from './rules/rule';
 import type { ScanRecord, Store } from './store/store';
+import { reconcile, type LedgerEntry } from './findings/ledger';
+import { syncTickets, type TicketSummary } from './tickets/tickets';
+import type { TicketSink } from './tickets/sink';
+
+/** What sinks may look up in the scan's user directory (Planner assigns by object id). */
+export interface DirectoryLookup {
+  userIdOf(address: string): string | undefined;
+}
 
 /** Areas whose collectors and rules exist in this release. */
 export const IMPLEMENTED_AREAS: readonly Area[] = AREAS.filter((a) => RULES.some((r) => r.area === a));
@@ -29,6 +37,11 @@ export interface ScanOptions {
   rules?: readonly AnyRule[];
   store?: Store;
   clock?: () => Date;
+  /**
+   * External ticket sinks (Planner, webhook). The ledger is the built-in one: with a store, every
+   * scan is reconciled with the ledger and tickets are kept there whatever sinks are configured.
+   */
+  sinks?: (directory: DirectoryLookup) => readonly TicketSink[];
   /** Collector options (sign-in backfill, overlap, chunking). */
   collectOptions?: Partial<CollectOptions>;
   /** Progress per slice (the CLI prints it on stderr). */
@@ -41,6 +54,9 @@ export interface ScanResult extends Pick<ScanRecord, 'tenantId' | 'scanId' | 'st
   findings: Finding[];
   skipped: Array<{ ruleId: string; reason: string }>;
   graph: GraphStats;
+  /** What the ledger reconciliation did (absent without a store). */
+  ledger?: { opened: number; reopened: number; resolved: number; excepted: number; unexcepted: number; appended: number };
+  tickets?: TicketSummary;
 }
 
 /**
@@ -98,8 +114,12 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   if (unknown.length) throw new Error(`areas not implemented yet: ${unknown.join(', ')}`);
   const started = clock();
   const scanId = randomUUID();
+  // With a store the ledger is reconciled and tickets routed: routing needs departments, which the
+  // light directory listing gives cheaply whatever areas are scanned.
+  const wanted = slicesFor(rules, areas);
+  if (options.store && !wanted.includes('directory')) wanted.push('directory');
   const slices = await collect(
-    slicesFor(rules, areas),
+    wanted,
     {
       graph: options.graph,
       now: started,
@@ -112,7 +132,51 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   );
   const snapshot: Snapshot = { tenantId: options.tenantId, takenAt: started, slices };
   const evaluation = evaluate(snapshot, rules, options.policy, areas);
-  const findings = applyExceptions(evaluation.findings, options.policy, started).sort(compareFindings);
+  let findings = applyExceptions(evaluation.findings, options.policy, started).sort(compareFindings);
+  let ledger: ScanResult['ledger'];
+  let tickets: TicketSummary | undefined;
+  if (options.store) {
+    const store = options.store;
+    const directory = slices.directory?.status === 'failed' ? [] : (slices.directory?.data ?? []);
+    const departments = new Map(directory.map((u) => [u.id, u.department]));
+    const ids = new Map<string, string>();
+    for (const u of directory) {
+      ids.set(u.userPrincipalName.toLowerCase(), u.id);
+      if (u.mail) ids.set(u.mail.toLowerCase(), u.id);
+    }
+    const sinks = options.sinks?.({ userIdOf: (address) => ids.get(address.toLowerCase()) }) ?? [];
+    const outcome = await store.withLedgerLease(options.tenantId, async () => {
+      const current = await store.getLedger(options.tenantId);
+      const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, at: started.toISOString() });
+      const sync = await syncTickets(rec.entries.values(), {
+        policy: options.policy,
+        now: started,
+        sinks,
+        departmentOf: (id) => departments.get(id),
+      });
+      const toWrite = new Map<string, LedgerEntry>(rec.changed.map((e) => [e.id, e]));
+      for (const e of sync.changed) {
+        toWrite.set(e.id, e);
+        rec.entries.set(e.id, e);
+      }
+      await store.putLedgerEntries(options.tenantId, [...toWrite.values()]);
+      return { rec, sync };
+    });
+    const { rec, sync } = outcome;
+    findings = findings.map((f) => {
+      const e = rec.entries.get(f.id);
+      return e ? { ...f, firstSeen: e.firstSeen, lastSeen: e.lastSeen, ...(f.kind === 'event' ? { evidence: e.evidence } : {}) } : f;
+    });
+    ledger = {
+      opened: rec.opened.length,
+      reopened: rec.reopened.length,
+      resolved: rec.resolved.length,
+      excepted: rec.excepted.length,
+      unexcepted: rec.unexcepted.length,
+      appended: rec.appended.length,
+    };
+    tickets = sync.summary;
+  }
   const finished = clock();
   const exitCode = Object.values(evaluation.coverage).every((c) => c?.status === 'complete') ? 0 : 2;
   const result: ScanResult = {
@@ -127,6 +191,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     skipped: evaluation.skipped,
     graph: { ...options.graph.stats },
     exitCode,
+    ...(ledger ? { ledger } : {}),
+    ...(tickets ? { tickets } : {}),
   };
   if (options.store) await options.store.saveScan(scanRecord(result));
   return result;

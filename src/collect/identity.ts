@@ -53,7 +53,7 @@ export const collectUsers: Collector<'users'> = ({ graph }) =>
  * budget, so inbox-rule reading of a 50,000-user tenant starts in seconds, not minutes.
  */
 export const collectDirectory: Collector<'directory'> = ({ graph }) =>
-  collectList(graph, '/users?$select=id,userPrincipalName,mail,userType,accountEnabled&$top=999', directoryEntrySchema, 'GET /users');
+  collectList(graph, '/users?$select=id,userPrincipalName,mail,userType,accountEnabled,department&$top=999', directoryEntrySchema, 'GET /users');
 
 // The report omits disabled users; it supports no $top, so Graph's own page size applies.
 export const collectMfaRegistration: Collector<'mfaRegistration'> = ({ graph }) =>

@@ -81,8 +81,9 @@ export const directoryEntrySchema = z
     mail: optionalString,
     userType: optionalString,
     accountEnabled: z.boolean(),
+    department: optionalString,
   })
-  .transform((u) => ({ id: u.id, userPrincipalName: u.userPrincipalName, mail: u.mail, userType: u.userType ?? 'Member', accountEnabled: u.accountEnabled }));
+  .transform((u) => ({ id: u.id, userPrincipalName: u.userPrincipalName, mail: u.mail, userType: u.userType ?? 'Member', accountEnabled: u.accountEnabled, department: u.department }));
 
 export const mfaRegistrationSchema = z
   .looseObject({

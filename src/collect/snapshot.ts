@@ -155,6 +155,7 @@ export interface DirectoryEntry {
   mail: string | null;
   userType: string;
   accountEnabled: boolean;
+  department: string | null;
 }
 
 export interface Site {

@@ -22,6 +22,16 @@ const settingsSchema = z.object({
   /** Policy file for the Functions app (path relative to the app root). */
   M365_AUDIT_POLICY_FILE: nonEmpty.optional(),
   TEAMS_WEBHOOK_URL: httpsUrl.optional(),
+  /** Microsoft Planner ticket sink: the plan and bucket tasks go to (both or neither). */
+  M365_AUDIT_PLANNER_PLAN_ID: nonEmpty.optional(),
+  M365_AUDIT_PLANNER_BUCKET_ID: nonEmpty.optional(),
+  /** Generic JSON webhook ticket sink, and the secret its HMAC signature uses. */
+  M365_AUDIT_TICKET_WEBHOOK_URL: z
+    .string()
+    .url('must be a URL')
+    .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?\//.test(u), 'must start with https:// (plain http only on loopback)')
+    .optional(),
+  M365_AUDIT_TICKET_WEBHOOK_SECRET: nonEmpty.optional(),
   /** Graph root override (the simulator, a national cloud): `https://host[:port]`. */
   M365_AUDIT_GRAPH_URL: httpsUrl.optional(),
   /** Set by App Service / Functions when a managed identity is available. */
@@ -39,6 +49,8 @@ export interface Settings {
   storageConnectionString: string | undefined;
   policyFile: string | undefined;
   teamsWebhookUrl: string | undefined;
+  planner: { planId: string; bucketId: string } | undefined;
+  ticketWebhook: { url: string; secret: string | undefined } | undefined;
   graphUrl: string | undefined;
   /** True when running where a managed identity endpoint exists (Azure). */
   managedIdentity: boolean;
@@ -66,6 +78,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (s.AZURE_CLIENT_SECRET && s.AZURE_CLIENT_CERTIFICATE_PATH) {
     problems.push('AZURE_CLIENT_SECRET: set either a secret or AZURE_CLIENT_CERTIFICATE_PATH, not both (prefer the certificate)');
   }
+  if (Boolean(s.M365_AUDIT_PLANNER_PLAN_ID) !== Boolean(s.M365_AUDIT_PLANNER_BUCKET_ID)) {
+    problems.push('M365_AUDIT_PLANNER_BUCKET_ID: set both M365_AUDIT_PLANNER_PLAN_ID and M365_AUDIT_PLANNER_BUCKET_ID, or neither');
+  }
+  if (s.M365_AUDIT_TICKET_WEBHOOK_SECRET && !s.M365_AUDIT_TICKET_WEBHOOK_URL) {
+    problems.push('M365_AUDIT_TICKET_WEBHOOK_URL: required with M365_AUDIT_TICKET_WEBHOOK_SECRET');
+  }
   if (problems.length) throw new ConfigError('deployment settings are invalid; fix these environment variables:', problems);
   return {
     tenantId: s.AZURE_TENANT_ID,
@@ -76,6 +94,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     storageConnectionString: s.AZURE_STORAGE_CONNECTION_STRING ?? s.AzureWebJobsStorage,
     policyFile: s.M365_AUDIT_POLICY_FILE,
     teamsWebhookUrl: s.TEAMS_WEBHOOK_URL,
+    planner: s.M365_AUDIT_PLANNER_PLAN_ID && s.M365_AUDIT_PLANNER_BUCKET_ID ? { planId: s.M365_AUDIT_PLANNER_PLAN_ID, bucketId: s.M365_AUDIT_PLANNER_BUCKET_ID } : undefined,
+    ticketWebhook: s.M365_AUDIT_TICKET_WEBHOOK_URL ? { url: s.M365_AUDIT_TICKET_WEBHOOK_URL, secret: s.M365_AUDIT_TICKET_WEBHOOK_SECRET } : undefined,
     graphUrl: s.M365_AUDIT_GRAPH_URL,
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
   };

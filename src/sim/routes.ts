@@ -9,6 +9,7 @@ import type { BucketKey } from './throttle';
 import { deltaResponse, type DeltaLog } from './delta';
 import { compileFilter } from './filter';
 import { encodePathSegment, paginate, param, type PageSpec, type QueryParam, type TokenSealer } from './paging';
+import type { PlannerStore } from './planner';
 import { graphError, jsonOk } from './responses';
 
 /** What a handler may use: the live tenant and the server's shared state. */
@@ -20,12 +21,17 @@ export interface RouteContext {
   sealer: TokenSealer;
   deltaLog: DeltaLog;
   recordMail(sender: string, message: unknown): void;
+  planner: PlannerStore;
 }
+
+/** The HTTP methods routes answer (anything else is a 405 on a known path). */
+export type SimMethod = 'GET' | 'POST' | 'PATCH';
 
 export interface RouteMatch {
   endpoint: EndpointName;
-  method: 'GET' | 'POST';
-  /** Decoded path parameters (userId, siteId, driveId, itemId, token). */
+  /** The methods the path accepts. */
+  methods: readonly SimMethod[];
+  /** Decoded path parameters (userId, siteId, driveId, itemId, token, taskId, planId). */
   params: Record<string, string>;
 }
 
@@ -36,26 +42,30 @@ export type RouteResult = { match: RouteMatch } | { status: number; code: string
  * which is how the lower-case `signins` nextLink of the docs works). `~delta` is the delta
  * segment, plain or in function form `delta(token='…')` as the docs' example 2 requests it.
  */
-const ROUTES: ReadonlyArray<{ pattern: readonly string[]; endpoint: EndpointName; method: 'GET' | 'POST' }> = [
-  { pattern: ['domains'], endpoint: 'domains', method: 'GET' },
-  { pattern: ['users'], endpoint: 'users', method: 'GET' },
-  { pattern: ['users', ':userId', 'mailfolders', 'inbox', 'messagerules'], endpoint: 'messageRules', method: 'GET' },
-  { pattern: ['users', ':userId', 'sendmail'], endpoint: 'sendMail', method: 'POST' },
-  { pattern: ['reports', 'authenticationmethods', 'userregistrationdetails'], endpoint: 'userRegistrationDetails', method: 'GET' },
-  { pattern: ['rolemanagement', 'directory', 'roleassignments'], endpoint: 'roleAssignments', method: 'GET' },
-  { pattern: ['rolemanagement', 'directory', 'roleeligibilityschedules'], endpoint: 'roleEligibilitySchedules', method: 'GET' },
-  { pattern: ['policies', 'identitysecuritydefaultsenforcementpolicy'], endpoint: 'securityDefaults', method: 'GET' },
-  { pattern: ['identity', 'conditionalaccess', 'policies'], endpoint: 'conditionalAccess', method: 'GET' },
-  { pattern: ['auditlogs', 'signins'], endpoint: 'signIns', method: 'GET' },
-  { pattern: ['sites', 'getallsites'], endpoint: 'sites', method: 'GET' },
+const ROUTES: ReadonlyArray<{ pattern: readonly string[]; endpoint: EndpointName; methods: readonly SimMethod[] }> = [
+  { pattern: ['domains'], endpoint: 'domains', methods: ['GET'] },
+  { pattern: ['users'], endpoint: 'users', methods: ['GET'] },
+  { pattern: ['users', ':userId', 'mailfolders', 'inbox', 'messagerules'], endpoint: 'messageRules', methods: ['GET'] },
+  { pattern: ['users', ':userId', 'sendmail'], endpoint: 'sendMail', methods: ['POST'] },
+  { pattern: ['reports', 'authenticationmethods', 'userregistrationdetails'], endpoint: 'userRegistrationDetails', methods: ['GET'] },
+  { pattern: ['rolemanagement', 'directory', 'roleassignments'], endpoint: 'roleAssignments', methods: ['GET'] },
+  { pattern: ['rolemanagement', 'directory', 'roleeligibilityschedules'], endpoint: 'roleEligibilitySchedules', methods: ['GET'] },
+  { pattern: ['policies', 'identitysecuritydefaultsenforcementpolicy'], endpoint: 'securityDefaults', methods: ['GET'] },
+  { pattern: ['identity', 'conditionalaccess', 'policies'], endpoint: 'conditionalAccess', methods: ['GET'] },
+  { pattern: ['auditlogs', 'signins'], endpoint: 'signIns', methods: ['GET'] },
+  { pattern: ['sites', 'getallsites'], endpoint: 'sites', methods: ['GET'] },
   // The getAllSites nextLink continues under the namespace-qualified name (11-sites-getallsites.json).
-  { pattern: ['sites', 'onedrive.getallsites'], endpoint: 'sites', method: 'GET' },
-  { pattern: ['sites', 'microsoft.graph.getallsites'], endpoint: 'sites', method: 'GET' },
-  { pattern: ['sites', ':siteId', 'drives'], endpoint: 'drives', method: 'GET' },
-  { pattern: ['drives', ':driveId', 'root', '~delta'], endpoint: 'delta', method: 'GET' },
-  { pattern: ['drives', ':driveId', 'items', ':itemId', 'permissions'], endpoint: 'permissions', method: 'GET' },
-  { pattern: ['admin', 'sharepoint', 'settings'], endpoint: 'sharepointSettings', method: 'GET' },
-  { pattern: ['$batch'], endpoint: 'batch', method: 'POST' },
+  { pattern: ['sites', 'onedrive.getallsites'], endpoint: 'sites', methods: ['GET'] },
+  { pattern: ['sites', 'microsoft.graph.getallsites'], endpoint: 'sites', methods: ['GET'] },
+  { pattern: ['sites', ':siteId', 'drives'], endpoint: 'drives', methods: ['GET'] },
+  { pattern: ['drives', ':driveId', 'root', '~delta'], endpoint: 'delta', methods: ['GET'] },
+  { pattern: ['drives', ':driveId', 'items', ':itemId', 'permissions'], endpoint: 'permissions', methods: ['GET'] },
+  { pattern: ['admin', 'sharepoint', 'settings'], endpoint: 'sharepointSettings', methods: ['GET'] },
+  { pattern: ['planner', 'tasks'], endpoint: 'plannerTasks', methods: ['POST'] },
+  { pattern: ['planner', 'tasks', ':taskId'], endpoint: 'plannerTask', methods: ['GET', 'PATCH'] },
+  { pattern: ['planner', 'tasks', ':taskId', 'details'], endpoint: 'plannerTaskDetails', methods: ['GET', 'PATCH'] },
+  { pattern: ['planner', 'plans', ':planId', 'buckets'], endpoint: 'plannerBuckets', methods: ['GET'] },
+  { pattern: ['$batch'], endpoint: 'batch', methods: ['POST'] },
 ];
 
 const DELTA_SEGMENT = /^delta(?:\((?:token=)?'?([^')]*)'?\))?$/i;
@@ -84,7 +94,7 @@ export function matchRoute(path: string): RouteResult {
         } else if (p.startsWith(':')) params[p.slice(1)] = s;
         else if (p !== s.toLowerCase()) ok = false;
       }
-      if (ok) return { match: { endpoint: r.endpoint, method: r.method, params } };
+      if (ok) return { match: { endpoint: r.endpoint, methods: r.methods, params } };
     }
   }
   // SharePoint/OneDrive paths answer itemNotFound, directory paths Request_ResourceNotFound.
@@ -125,6 +135,11 @@ const PAGE_SPECS: Record<EndpointName, PageSpec> = {
   permissions: { defaultSize: 1000, maxSize: 1000 },
   sharepointSettings: { defaultSize: 1, maxSize: 1 },
   sendMail: { defaultSize: 1, maxSize: 1 },
+  plannerTasks: { defaultSize: 1, maxSize: 1 },
+  plannerTask: { defaultSize: 1, maxSize: 1 },
+  plannerTaskDetails: { defaultSize: 1, maxSize: 1 },
+  // A plan holds at most 200 buckets, so in practice one page.
+  plannerBuckets: { defaultSize: 200, maxSize: 200 },
   batch: { defaultSize: 20, maxSize: 20 },
 };
 
@@ -549,6 +564,22 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
       if (ctx.options.wrapSharepointSettings) return jsonOk({ value: t.sharepointSettings });
       // Bare singleton; the context is what Graph puts on singleton entities (docs silent).
       return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#admin/sharepoint/settings/$entity`, ...t.sharepointSettings });
+    case 'plannerTasks':
+    case 'plannerTask':
+    case 'plannerTaskDetails':
+      return ctx.planner.handle(req, match.endpoint, p);
+    case 'plannerBuckets': {
+      const planId = p.planId ?? '';
+      const buckets = ctx.planner.bucketsOf(planId);
+      if (!buckets) return graphError(req, 404, 'itemNotFound', 'The requested item is not found.');
+      // The docs' example: no @odata.context, buckets in the plan's order (not by id).
+      return list(ctx, req, query, buckets, {
+        endpoint: 'plannerBuckets',
+        linkPath: `/v1.0/planner/plans/${encodePathSegment(planId)}/buckets`,
+        resourceKey: planId,
+        spec: specFor(ctx, 'plannerBuckets'),
+      });
+    }
     case 'batch':
       // The server runs $batch itself; reaching here is a wiring bug.
       return graphError(req, 500, 'generalException', 'Batch requests are handled by the server.');

@@ -22,10 +22,12 @@ import { runBatch } from './batch';
 import { DeltaLog } from './delta';
 import { parseQuery, TokenSealer } from './paging';
 import { defaultError, graphError, MALFORMED_BODY, ODATA_JSON, tooManyRequests } from './responses';
+import { PlannerStore } from './planner';
 import { findDrive, handleRoute, mailboxOf, matchRoute, throttleKeys, type RouteContext } from './routes';
 import { formatRetryAfter, resolveLimits, Throttler } from './throttle';
 
-export type { DriveChange, EndpointName, SimFault, SimOptions, SimServer, ThrottleFamily, ThrottleLimit } from './types';
+export type { DriveChange, EndpointName, SimFault, SimOptions, SimPlannerPlan, SimServer, ThrottleFamily, ThrottleLimit } from './types';
+export { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_BUCKET_NAME, DEFAULT_PLANNER_PLAN_ID, DEFAULT_PLANNER_PLAN_TITLE, PLANNER_CALLER_ID } from './planner';
 export { DEFAULT_THROTTLE_LIMITS } from './throttle';
 
 /** Largest request body accepted; Graph's own cap on JSON payloads is 4 MB. */
@@ -132,6 +134,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   const throttler = new Throttler(resolveLimits(options.throttle));
   const sealer = new TokenSealer();
   const deltaLog = new DeltaLog();
+  const planner = new PlannerStore(options.planner);
   const latency = Math.max(0, options.latencyMs ?? 0);
   let batches = 0;
   let origin = '';
@@ -143,6 +146,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
     sealer,
     deltaLog,
     recordMail: (sender, message) => mail.push({ sender, message }),
+    planner,
   });
 
   /** The first fault with uses left that matches, decrementing its `times`. */
@@ -176,7 +180,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
       return graphError(req, routed.status, routed.code, routed.message);
     }
     const m = routed.match;
-    if (req.method !== m.method) {
+    if (!(m.methods as readonly string[]).includes(req.method)) {
       return graphError(req, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
     }
     if (m.endpoint === 'batch') {
@@ -309,6 +313,8 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
     },
     userAgents: () => [...agents],
     sentMail: () => mail.map((m) => ({ ...m })),
+    plannerTasks: () => planner.snapshot(),
+    plannerPlans: () => planner.planList(),
     applyDriveChange: (driveId, change) => deltaLog.apply(driveId, driveOrThrow(driveId), change),
     expireDeltaTokens: (driveId) => {
       driveOrThrow(driveId);

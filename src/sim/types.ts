@@ -22,6 +22,10 @@ export const ENDPOINT_NAMES = [
   'permissions',
   'sharepointSettings',
   'sendMail',
+  'plannerTasks',
+  'plannerTask',
+  'plannerTaskDetails',
+  'plannerBuckets',
   'batch',
 ] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
@@ -68,6 +72,18 @@ export interface SimOptions {
   port?: number;
   /** serve `/admin/sharepoint/settings` wrapped in `value` like the docs' example (default: the bare object) */
   wrapSharepointSettings?: boolean;
+  /**
+   * Planner plans (with their buckets) that `POST /planner/tasks` may target; default: one plan
+   * `DEFAULT_PLANNER_PLAN_ID` ('m365-audit 是正') with one bucket `DEFAULT_PLANNER_BUCKET_ID` ('未対応').
+   */
+  planner?: { plans: SimPlannerPlan[] };
+}
+
+/** A Planner plan of the simulator (ids are opaque strings; Graph's are 28-character base64url). */
+export interface SimPlannerPlan {
+  id: string;
+  title: string;
+  buckets: Array<{ id: string; name: string }>;
 }
 
 /** One change to a drive, recorded in the drive's delta change sequence. */
@@ -102,6 +118,10 @@ export interface SimServer {
   /** distinct User-Agent headers seen ('' when a request had none) */
   userAgents(): string[];
   sentMail(): Array<{ sender: string; message: unknown }>;
+  /** Every Planner task created so far (creation order), as GET would return it, with its current details (copies). */
+  plannerTasks(): Array<{ task: JsonObject; details: JsonObject }>;
+  /** The Planner plans served (the configured ones, or the default plan). */
+  plannerPlans(): SimPlannerPlan[];
   /** Applies a change to a drive and bumps its delta sequence (throws on an unknown drive or item). */
   applyDriveChange(driveId: string, change: DriveChange): void;
   /** Invalidates every delta token of the drive: they answer 410 resyncRequired from now on. */

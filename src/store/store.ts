@@ -3,10 +3,11 @@
  * features (Table `state`: watermarks, delta links), and report copies (Blob container
  * `reports`). Everything is keyed by tenant so one storage account can serve several tenants.
  */
-import { TableClient, TableServiceClient, type TableEntity } from '@azure/data-tables';
+import { TableClient, TableServiceClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { StoreError } from '../errors';
 import type { Coverage } from '../collect/snapshot';
+import type { LedgerEntry } from '../findings/ledger';
 import type { Area, Severity } from '../rules/ids';
 
 /** What a scan leaves behind in the `scans` table. */
@@ -23,7 +24,21 @@ export interface ScanRecord {
   exitCode: 0 | 2;
 }
 
-const TABLES = ['scans', 'state'] as const;
+const TABLES = ['scans', 'state', 'ledger'] as const;
+
+/** Table string properties hold at most 32K UTF-16 characters: documents are split across `d0…dN`. */
+const CHUNK = 30_000;
+
+function splitDoc(doc: string): Record<string, string | number> {
+  const out: Record<string, string | number> = { chunks: Math.max(1, Math.ceil(doc.length / CHUNK)) };
+  for (let i = 0; i * CHUNK < doc.length || i === 0; i++) out[`d${i}`] = doc.slice(i * CHUNK, (i + 1) * CHUNK);
+  return out;
+}
+
+function joinDoc(e: Record<string, unknown>): string {
+  const n = Number(e.chunks ?? 1);
+  return Array.from({ length: n }, (_, i) => String(e[`d${i}`] ?? '')).join('');
+}
 
 /** Inverted timestamp so that the newest scan sorts first within a tenant's partition. */
 function newestFirstKey(iso: string, scanId: string): string {
@@ -105,6 +120,80 @@ export class Store {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /** Every ledger entry of a tenant, by finding id. */
+  async getLedger(tenantId: string): Promise<Map<string, LedgerEntry>> {
+    const out = new Map<string, LedgerEntry>();
+    const iter = this.tables.ledger.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq ${odataString(tenantId)}` } });
+    for await (const e of iter) {
+      const entry = JSON.parse(joinDoc(e)) as LedgerEntry;
+      out.set(entry.id, entry);
+    }
+    return out;
+  }
+
+  /** One ledger entry, or undefined. */
+  async getLedgerEntry(tenantId: string, findingId: string): Promise<LedgerEntry | undefined> {
+    try {
+      const e = await this.tables.ledger.getEntity<Record<string, unknown>>(tenantId, findingId);
+      return JSON.parse(joinDoc(e)) as LedgerEntry;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Writes ledger entries (whole), in table transactions of at most 100 entities and ~2 MB. */
+  async putLedgerEntries(tenantId: string, entries: readonly LedgerEntry[]): Promise<void> {
+    let batch: TransactionAction[] = [];
+    let size = 0;
+    const flush = async (): Promise<void> => {
+      if (batch.length) await this.tables.ledger.submitTransaction(batch);
+      batch = [];
+      size = 0;
+    };
+    for (const entry of entries) {
+      const doc = JSON.stringify(entry);
+      if (batch.length >= 100 || size + doc.length * 2 > 2_000_000) await flush();
+      batch.push(['upsert', { partitionKey: tenantId, rowKey: entry.id, ruleId: entry.ruleId, status: entry.status, ...splitDoc(doc) }, 'Replace']);
+      size += doc.length * 2;
+    }
+    await flush();
+  }
+
+  /**
+   * Runs `fn` holding the tenant's ledger lease (a blob lease), so that two runs never reconcile
+   * the same ledger at once. A second run waits up to `waitMs`, then fails with a clear message;
+   * it never writes half a reconciliation over another.
+   */
+  async withLedgerLease<T>(tenantId: string, fn: () => Promise<T>, waitMs = 120_000): Promise<T> {
+    const blob = this.stateBlobs.getBlockBlobClient(`${tenantId}/ledger.lock`);
+    if (!(await blob.exists())) await blob.uploadData(Buffer.from('lock'), { conditions: { ifNoneMatch: '*' } }).catch(() => undefined);
+    const lease = blob.getBlobLeaseClient();
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        await lease.acquireLease(60);
+        break;
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+        if (Date.now() >= deadline) {
+          throw new StoreError(
+            `another run is reconciling the ledger of tenant ${tenantId} (its lease is held); nothing was written by this run — run again once it has finished`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    // Renew well within the 60-second lease while the work goes on.
+    const renew = setInterval(() => void lease.renewLease().catch(() => undefined), 20_000);
+    try {
+      return await fn();
+    } finally {
+      clearInterval(renew);
+      await lease.releaseLease().catch(() => undefined);
+    }
   }
 
   /** Reads a state value (watermarks, delta links); undefined when never written. */

@@ -73,7 +73,7 @@ describe('inbox rules', () => {
     const slice = await collectMailRules(testContext(t.graph()));
     expect(slice).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^the user list could not be read: .*User\.Read\.All/) });
     // The light listing, not the rate-limited one with signInActivity.
-    expect(slice.detail).toContain('$select=id,userPrincipalName,mail,userType,accountEnabled&$top=999');
+    expect(slice.detail).toContain('$select=id,userPrincipalName,mail,userType,accountEnabled,department&$top=999');
     expect(t.sim.counts().batch ?? 0).toBe(0);
   });
 });

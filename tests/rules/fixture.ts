@@ -127,7 +127,7 @@ export function compliantTenant(): SliceData {
 export function withTenant(change: (t: SliceData) => void): SliceData {
   const t = compliantTenant();
   change(t);
-  t.directory = t.users.map(({ id, userPrincipalName, mail, userType, accountEnabled }) => ({ id, userPrincipalName, mail, userType, accountEnabled }));
+  t.directory = t.users.map(({ id, userPrincipalName, mail, userType, accountEnabled, department }) => ({ id, userPrincipalName, mail, userType, accountEnabled, department }));
   return t;
 }
 

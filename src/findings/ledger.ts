@@ -1,0 +1,221 @@
+/**
+ * The findings ledger: one entry per finding id (the stable fingerprint), holding its status
+ * history and its ticket. Reconciling a scan with the ledger is pure: {@link reconcile} takes the
+ * current entries and a scan's findings and coverage and returns the entries to write and what
+ * happened; the store does the I/O under a lease.
+ *
+ * Rules (issue "Findings ledger and remediation tickets", controls.md "Kinds of finding"):
+ * - new → open (or excepted); seen again → lastSeen moves; an open/excepted finding follows its
+ *   exception (added → excepted; expired → open again, and its ticket opens).
+ * - a *state* finding not seen by a scan whose coverage of its area was *complete* → resolved;
+ *   nothing resolves in an area that was partial, failed or not scanned.
+ * - seen again after being resolved → reopened: same entry, same ticket, reopen count + 1.
+ * - *event* findings never resolve by themselves; a new occurrence appends to the open entry's
+ *   evidence; a person closes them (`ledger close`), and a later occurrence reopens them.
+ * - Reconciling the same scan twice changes nothing but lastSeen.
+ */
+import type { Coverage } from '../collect/snapshot';
+import type { Area, RuleId, Severity } from '../rules/ids';
+import type { Finding, LocalText, Subject } from './finding';
+
+export type LedgerStatus = 'open' | 'excepted' | 'resolved';
+
+export interface HistoryEntry {
+  at: string;
+  status: LedgerStatus;
+  /** Why: 'new', 'seen again', 'not seen by a complete scan', 'exception …', a person's note. */
+  note: string;
+}
+
+/** Delivery state of one ticket in one sink. */
+export interface SinkState {
+  /** The sink's own reference (Planner task id, webhook delivery id…). */
+  ref?: string;
+  /** The ticket state the sink last accepted. */
+  delivered: 'open' | 'closed' | null;
+  attempts: number;
+  lastError?: string;
+}
+
+export interface TicketRecord {
+  /** `T-` + the first 12 characters of the finding id: short enough to quote on the phone. */
+  id: string;
+  title: string;
+  /** Addresses of who it is routed to (department owner, asset owner, system administrators). */
+  assignees: string[];
+  /** False when no owner matched and it fell back to the system administrators. */
+  routed: boolean;
+  dueDate: string;
+  dueDateTime: string;
+  state: 'open' | 'closed';
+  openedAt: string;
+  closedAt: string | null;
+  /** Delivery per sink name. */
+  sinks: Record<string, SinkState>;
+}
+
+export interface LedgerEntry {
+  id: string;
+  ruleId: RuleId;
+  kind: 'state' | 'event';
+  area: Area;
+  severity: Severity;
+  clauses: readonly string[];
+  title: LocalText;
+  subject: Subject;
+  status: LedgerStatus;
+  firstSeen: string;
+  lastSeen: string;
+  resolvedAt: string | null;
+  reopenCount: number;
+  evidence: Record<string, unknown>;
+  history: HistoryEntry[];
+  ticket: TicketRecord | null;
+}
+
+/** History kept per entry: the latest changes (older ones are dropped, the count is not). */
+export const HISTORY_LIMIT = 50;
+/** Occurrences kept in an event finding's evidence (the newest). */
+export const OCCURRENCE_LIMIT = 50;
+
+export interface ScanOutcome {
+  findings: readonly Finding[];
+  coverage: Partial<Record<Area, Coverage>>;
+  /** Areas the scan read (an area not read resolves nothing). */
+  areas: readonly Area[];
+  at: string;
+}
+
+export interface Reconciliation {
+  /** Entries that changed (to be written). */
+  changed: LedgerEntry[];
+  /** Finding ids by what happened to them. */
+  opened: string[];
+  reopened: string[];
+  resolved: string[];
+  excepted: string[];
+  unexcepted: string[];
+  appended: string[];
+  /** Every entry after reconciliation, for the findings' firstSeen/lastSeen. */
+  entries: Map<string, LedgerEntry>;
+}
+
+function push(entry: LedgerEntry, h: HistoryEntry): void {
+  entry.history = [...entry.history, h].slice(-HISTORY_LIMIT);
+}
+
+type Occurrence = { windowStart?: unknown; signInIds?: unknown };
+
+/** Merges event occurrences, de-duplicated by window start and sign-in ids, newest kept. */
+export function mergeOccurrences(existing: unknown, incoming: unknown): { merged: unknown[]; added: number } {
+  const keyOf = (o: Occurrence): string => `${String(o.windowStart)}|${JSON.stringify(o.signInIds ?? [])}`;
+  const list = Array.isArray(existing) ? [...(existing as Occurrence[])] : [];
+  const seen = new Set(list.map(keyOf));
+  let added = 0;
+  for (const o of Array.isArray(incoming) ? (incoming as Occurrence[]) : []) {
+    const k = keyOf(o);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    list.push(o);
+    added++;
+  }
+  return { merged: list.slice(-OCCURRENCE_LIMIT), added };
+}
+
+function newEntry(f: Finding, at: string): LedgerEntry {
+  return {
+    id: f.id,
+    ruleId: f.ruleId,
+    kind: f.kind,
+    area: f.area,
+    severity: f.severity,
+    clauses: f.clauses,
+    title: f.title,
+    subject: f.subject,
+    status: f.status,
+    firstSeen: at,
+    lastSeen: at,
+    resolvedAt: null,
+    reopenCount: 0,
+    evidence: f.evidence,
+    history: [{ at, status: f.status, note: f.status === 'excepted' ? 'new, covered by an exception' : 'new' }],
+    ticket: null,
+  };
+}
+
+/** Reconciles a scan's findings with the ledger entries. Pure: nothing is written here. */
+export function reconcile(current: ReadonlyMap<string, LedgerEntry>, scan: ScanOutcome): Reconciliation {
+  const entries = new Map<string, LedgerEntry>();
+  for (const [id, e] of current) entries.set(id, e);
+  const out: Reconciliation = { changed: [], opened: [], reopened: [], resolved: [], excepted: [], unexcepted: [], appended: [], entries };
+  const changed = new Set<string>();
+  const seen = new Set<string>();
+
+  for (const f of scan.findings) {
+    seen.add(f.id);
+    const before = entries.get(f.id);
+    if (!before) {
+      entries.set(f.id, newEntry(f, scan.at));
+      changed.add(f.id);
+      (f.status === 'excepted' ? out.excepted : out.opened).push(f.id);
+      continue;
+    }
+    const e: LedgerEntry = { ...before, history: [...before.history] };
+    let material = false;
+    if (f.kind === 'event') {
+      const { merged, added } = mergeOccurrences(e.evidence.occurrences, f.evidence.occurrences);
+      if (added > 0) {
+        e.evidence = { ...f.evidence, occurrences: merged };
+        material = true;
+        if (e.status !== 'resolved') out.appended.push(f.id);
+      }
+      // A closed event finding reopens only on a new occurrence, not on re-reading an old one.
+      if (e.status === 'resolved' && added === 0) {
+        continue;
+      }
+    } else if (JSON.stringify(e.evidence) !== JSON.stringify(f.evidence) || e.severity !== f.severity) {
+      e.evidence = f.evidence;
+      material = true;
+    }
+    e.severity = f.severity;
+    e.subject = f.subject;
+    e.title = f.title;
+    if (e.status === 'resolved') {
+      e.status = f.status;
+      e.resolvedAt = null;
+      e.reopenCount += 1;
+      push(e, { at: scan.at, status: f.status, note: 'seen again after being resolved' });
+      out.reopened.push(f.id);
+      material = true;
+    } else if (e.status !== f.status) {
+      push(e, { at: scan.at, status: f.status, note: f.status === 'excepted' ? 'covered by an exception' : 'exception expired or removed' });
+      (f.status === 'excepted' ? out.excepted : out.unexcepted).push(f.id);
+      e.status = f.status;
+      material = true;
+    }
+    if (material || e.lastSeen !== scan.at) {
+      e.lastSeen = scan.at;
+      entries.set(f.id, e);
+      changed.add(f.id);
+    }
+  }
+
+  for (const [id, before] of current) {
+    if (seen.has(id) || before.status === 'resolved' || before.kind === 'event') continue;
+    if (!scan.areas.includes(before.area) || scan.coverage[before.area]?.status !== 'complete') continue;
+    const e: LedgerEntry = { ...before, status: 'resolved', resolvedAt: scan.at, history: [...before.history] };
+    push(e, { at: scan.at, status: 'resolved', note: 'not seen by a complete scan of its area' });
+    entries.set(id, e);
+    changed.add(id);
+    out.resolved.push(id);
+  }
+  out.changed = [...changed].map((id) => entries.get(id) as LedgerEntry);
+  return out;
+}
+
+/** A person closes an event finding (5-3-3: cause checked and contained); the note is kept. */
+export function closeByPerson(entry: LedgerEntry, note: string, at: string): LedgerEntry {
+  const e: LedgerEntry = { ...entry, status: 'resolved', resolvedAt: at, history: [...entry.history] };
+  push(e, { at, status: 'resolved', note: `closed by a person: ${note}` });
+  return e;
+}

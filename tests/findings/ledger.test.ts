@@ -1,0 +1,97 @@
+import { closeByPerson, reconcile, type LedgerEntry, type ScanOutcome } from '../../src/findings/ledger';
+import { fingerprint, type Finding } from '../../src/findings/finding';
+
+const T1 = '2026-11-01T00:00:00.000Z';
+const T2 = '2026-11-02T00:00:00.000Z';
+const T3 = '2026-11-03T00:00:00.000Z';
+
+function state(subjectId: string, over: Partial<Finding> = {}): Finding {
+  const subject = { kind: 'user' as const, id: subjectId, name: `${subjectId}@example.lg.jp` };
+  return {
+    id: fingerprint(over.ruleId ?? 'ACCT-02', subject), ruleId: 'ACCT-02', clauses: ['4-1-2'], kind: 'state', severity: 'medium', area: 'accounts',
+    subject, title: { ja: 't', en: 't' }, evidence: { days: 100 }, status: 'open', firstSeen: 'x', lastSeen: 'x', ...over,
+  };
+}
+
+function event(subjectId: string, occurrences: Array<{ windowStart: string; signInIds: string[] }>): Finding {
+  const subject = { kind: 'user' as const, id: subjectId, name: subjectId };
+  return {
+    id: fingerprint('SIGN-01', subject), ruleId: 'SIGN-01', clauses: ['5-3-3'], kind: 'event', severity: 'high', area: 'signins',
+    subject, title: { ja: 't', en: 't' }, evidence: { occurrences }, status: 'open', firstSeen: 'x', lastSeen: 'x',
+  };
+}
+
+const complete = { accounts: { status: 'complete' as const, items: 10 }, signins: { status: 'complete' as const, items: 10 } };
+const scan = (findings: Finding[], at: string, over: Partial<ScanOutcome> = {}): ScanOutcome => ({ findings, coverage: complete, areas: ['accounts', 'signins'], at, ...over });
+
+/** Applies a reconciliation the way the pipeline writes it. */
+function apply(ledger: Map<string, LedgerEntry>, s: ScanOutcome) {
+  const rec = reconcile(ledger, s);
+  for (const e of rec.changed) ledger.set(e.id, e);
+  return rec;
+}
+
+describe('ledger reconciliation', () => {
+  it('opens new findings, moves lastSeen, and changes nothing when the same scan is reconciled twice', () => {
+    const ledger = new Map<string, LedgerEntry>();
+    const first = apply(ledger, scan([state('a')], T1));
+    expect(first.opened).toHaveLength(1);
+    const again = apply(ledger, scan([state('a')], T1));
+    expect(again.changed).toEqual([]);
+    const later = apply(ledger, scan([state('a')], T2));
+    expect(later.opened).toEqual([]);
+    expect([...ledger.values()][0]).toMatchObject({ status: 'open', firstSeen: T1, lastSeen: T2, history: [{ status: 'open', note: 'new' }] });
+  });
+
+  it('resolves a state finding only when a complete scan of its area no longer sees it', () => {
+    const ledger = new Map<string, LedgerEntry>();
+    apply(ledger, scan([state('a')], T1));
+    const id = state('a').id;
+    expect(apply(ledger, scan([], T2, { coverage: { accounts: { status: 'partial', items: 5 } } })).resolved).toEqual([]);
+    expect(apply(ledger, scan([], T2, { coverage: { accounts: { status: 'failed', items: 0 } } })).resolved).toEqual([]);
+    expect(apply(ledger, scan([], T2, { areas: ['signins'] })).resolved).toEqual([]);
+    expect(ledger.get(id)?.status).toBe('open');
+    expect(apply(ledger, scan([], T2)).resolved).toEqual([id]);
+    expect(ledger.get(id)).toMatchObject({ status: 'resolved', resolvedAt: T2 });
+  });
+
+  it('reopens the same entry when a resolved finding comes back', () => {
+    const ledger = new Map<string, LedgerEntry>();
+    apply(ledger, scan([state('a')], T1));
+    apply(ledger, scan([], T2));
+    const rec = apply(ledger, scan([state('a')], T3));
+    expect(rec.reopened).toEqual([state('a').id]);
+    expect(ledger.size).toBe(1);
+    expect(ledger.get(state('a').id)).toMatchObject({ status: 'open', resolvedAt: null, reopenCount: 1, firstSeen: T1, lastSeen: T3 });
+    expect(ledger.get(state('a').id)?.history.map((h) => h.status)).toEqual(['open', 'resolved', 'open']);
+  });
+
+  it('follows exceptions: added → excepted, expired → open again', () => {
+    const ledger = new Map<string, LedgerEntry>();
+    apply(ledger, scan([state('a')], T1));
+    expect(apply(ledger, scan([state('a', { status: 'excepted' })], T2)).excepted).toHaveLength(1);
+    expect(ledger.get(state('a').id)?.status).toBe('excepted');
+    expect(apply(ledger, scan([state('a')], T3)).unexcepted).toHaveLength(1);
+    expect(ledger.get(state('a').id)?.status).toBe('open');
+  });
+
+  it('never resolves event findings; appends new occurrences once; a person closes them; a new occurrence reopens', () => {
+    const ledger = new Map<string, LedgerEntry>();
+    const o1 = { windowStart: T1, signInIds: ['s1', 's2'] };
+    const o2 = { windowStart: T2, signInIds: ['s3'] };
+    apply(ledger, scan([event('u', [o1])], T1));
+    const id = event('u', []).id;
+    expect(apply(ledger, scan([], T2)).resolved).toEqual([]);
+    expect(apply(ledger, scan([event('u', [o1, o2])], T2)).appended).toEqual([id]);
+    expect(apply(ledger, scan([event('u', [o2])], T3)).appended).toEqual([]);
+    expect(ledger.get(id)?.evidence.occurrences).toEqual([o1, o2]);
+
+    ledger.set(id, closeByPerson(ledger.get(id) as LedgerEntry, '本人の入力ミスと確認', T3));
+    expect(ledger.get(id)?.status).toBe('resolved');
+    // Re-reading an old occurrence does not reopen it; a new one does.
+    expect(apply(ledger, scan([event('u', [o2])], T3)).reopened).toEqual([]);
+    const o3 = { windowStart: T3, signInIds: ['s9'] };
+    expect(apply(ledger, scan([event('u', [o3])], T3)).reopened).toEqual([id]);
+    expect(ledger.get(id)?.history.some((h) => h.note === 'closed by a person: 本人の入力ミスと確認')).toBe(true);
+  });
+});

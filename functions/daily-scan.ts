@@ -9,11 +9,11 @@ import { depsFromSettings, type ScanDeps } from '../src/runtime';
 export function dailyScanHandler(deps: () => Promise<ScanDeps>) {
   return async (_timer: Timer, context: InvocationContext): Promise<void> => {
     const d = await deps();
-    const { graph, close } = d.graph();
+    const { graph, close, sinks } = d.graph();
     try {
-      const result = await runScan({ graph, policy: d.policy, tenantId: d.tenantId, store: d.store, ...(d.clock ? { clock: d.clock } : {}) });
+      const result = await runScan({ graph, policy: d.policy, tenantId: d.tenantId, store: d.store, ...(sinks ? { sinks } : {}), ...(d.clock ? { clock: d.clock } : {}) });
       const open = result.findings.filter((f) => f.status === 'open').length;
-      context.log(`scan ${result.scanId}: ${open} open findings; coverage ${JSON.stringify(result.coverage)}`);
+      context.log(`scan ${result.scanId}: ${open} open findings, ${result.tickets?.opened.length ?? 0} tickets opened; coverage ${JSON.stringify(result.coverage)}`);
       if (result.exitCode !== 0) context.warn(`scan ${result.scanId}: some areas were partial or failed`);
     } finally {
       await close();

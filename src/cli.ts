@@ -236,8 +236,25 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, planted: planted.size, found: hit, unexpected: extra, ledger: result.ledger, tickets: result.tickets, plannerTasks: sim.plannerTasks().length })}\n`);
   }
-  else process.stdout.write(`${summarise(result, lang, paths)}\n${MSG[lang].demoCheck(hit, planted.size, extra)}\n`);
+  else {
+    process.stdout.write(`${summarise(result, lang, paths)}\n${MSG[lang].demoCheck(hit, planted.size, extra)}\n`);
+    process.stdout.write(ticketLines(await store.getLedger(demo.data.tenantId), new Set(result.tickets?.opened ?? []), lang, demo.data.tenantId));
+  }
   return result.exitCode;
+}
+
+/** The demo's ticket listing: the tickets this run opened (at most 12), and how to see them all. */
+function ticketLines(ledger: Map<string, import('./findings/ledger').LedgerEntry>, opened: Set<string>, lang: Lang, tenantId: string): string {
+  const rows = [...ledger.values()].filter((e) => e.ticket && opened.has(e.ticket.id)).sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity));
+  const lines = rows.slice(0, 12).map((e) => `  ${e.ticket?.id}  ${e.severity.padEnd(8)} ${e.ruleId.padEnd(8)} ${lang === 'ja' ? '期限' : 'due'} ${e.ticket?.dueDate}  → ${e.ticket?.assignees.join(', ') || '-'}  ${e.subject.name}`);
+  if (rows.length > 12) lines.push(`  … ${rows.length - 12} more`);
+  const all = `npx m365-audit tickets --tenant-id ${tenantId}`;
+  const head = lang === 'ja' ? `今回起票したチケット (${rows.length} 件、Planner にも登録):` : `tickets opened by this run (${rows.length}, also in Planner):`;
+  const tail = lang === 'ja' ? `全件: ${all}` : `all of them: ${all}`;
+  const none = lang === 'ja'
+    ? '今回新たに起票したチケットはありません（同じ指摘のチケットは起票済みで、重複して起票しません）。'
+    : 'No new tickets this run (the same findings already have theirs; tickets are never duplicated).';
+  return rows.length ? `${head}\n${lines.join('\n')}\n${tail}\n` : `${none}\n${tail}\n`;
 }
 
 async function simCommand(opts: { users: string; seed: string; port: string }): Promise<number> {

@@ -10,12 +10,15 @@ import { ConfigError } from './errors';
 import { createGraphClient } from './graph/client';
 import { Graph } from './graph/graph';
 import { Store } from './store/store';
+import type { DirectoryLookup } from './pipeline';
+import type { TicketSink } from './tickets/sink';
+import { sinksFromSettings } from './tickets/sinks';
 
 export interface ScanDeps {
   policy: Policy;
   tenantId: string;
   /** A fresh Graph per run (budgets and counters are per scan); `close` releases connections. */
-  graph(): { graph: Graph; close(): Promise<void> };
+  graph(): { graph: Graph; close(): Promise<void>; sinks?: (directory: DirectoryLookup) => readonly TicketSink[] };
   store: Store;
   clock?: () => Date;
 }
@@ -35,7 +38,8 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
     store,
     graph: () => {
       const handle = createGraphClient({ settings });
-      return { graph: new Graph(handle.client), close: () => handle.close() };
+      const graph = new Graph(handle.client);
+      return { graph, close: () => handle.close(), sinks: sinksFromSettings(settings, graph) };
     },
   };
 }

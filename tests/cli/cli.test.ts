@@ -35,8 +35,25 @@ describe('m365-audit demo', () => {
     expect(r.stdout).toMatch(/デモ検証: 仕込んだ違反 (\d+) 件中 \1 件を検出、想定外の検出 0 件/);
     for (const f of ['findings.json', 'report.html', 'findings.csv', 'demo-policy.yaml']) expect(existsSync(join(cwd, 'out', f))).toBe(true);
     expect(existsSync(join(cwd, '.m365-audit', 'azurite'))).toBe(true);
-    const doc = JSON.parse(readFileSync(join(cwd, 'out', 'findings.json'), 'utf8')) as { coverage: Record<string, { status: string }> };
+    const doc = JSON.parse(readFileSync(join(cwd, 'out', 'findings.json'), 'utf8')) as { coverage: Record<string, { status: string }>; findings: Array<{ status: string }> };
     expect(Object.values(doc.coverage).every((c) => c.status === 'complete')).toBe(true);
+    const open = doc.findings.filter((f) => f.status === 'open').length;
+    expect(r.stdout).toContain(`チケット: 新規 ${open} 件`);
+    expect(r.stdout).toMatch(new RegExp(`今回起票したチケット \\(${open} 件、Planner にも登録\\):\\n  T-[0-9a-f]{12}  critical`));
+
+    // A second run on the same ledger opens nothing new: the same findings keep their tickets.
+    const again = await run(['demo', '--out', 'out'], { cwd });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('チケット: 新規 0 件');
+    expect(again.stdout).toContain('今回新たに起票したチケットはありません');
+
+    // The tickets are in the ledger; `tickets` lists them.
+    const tenant = /--tenant-id ([0-9a-f-]{36})/.exec(again.stdout)?.[1] ?? '';
+    const list = await run(['tickets', '--tenant-id', tenant, '--json'], { cwd });
+    expect(list.code).toBe(0);
+    const tickets = JSON.parse(list.stdout) as Array<{ id: string; state: string; dueDate: string; assignees: string[]; sinks: Record<string, { delivered: string }> }>;
+    expect(tickets).toHaveLength(open);
+    for (const t of tickets) expect(t).toMatchObject({ state: 'open', dueDate: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), sinks: { planner: { delivered: 'open' } } });
   }, 180_000);
 
   it('speaks English with --lang en and gives machine output with --json', async () => {
@@ -133,6 +150,26 @@ describe('m365-audit signins', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/backfill-hours: must be a whole number of hours from 1 to 720/);
   });
+});
+
+describe('m365-audit ledger close', () => {
+  it('closes an event finding with a note, and refuses a state finding', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-cli-'));
+    const r = await run(['demo', '--out', 'out', '--json'], { cwd });
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(readFileSync(join(cwd, 'out', 'findings.json'), 'utf8')) as { tenantId: string; findings: Array<{ id: string; kind: string; ruleId: string }> };
+    const event = doc.findings.find((f) => f.kind === 'event');
+    const state = doc.findings.find((f) => f.kind === 'state');
+    if (!event || !state) throw new Error('the demo has both kinds of finding');
+    const closed = await run(['ledger', 'close', event.id, '--note', '本人に確認、パスワード変更済み', '--tenant-id', doc.tenantId], { cwd });
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toContain(`${event.id}: 台帳で閉じました`);
+    const list = JSON.parse((await run(['tickets', '--status', 'closed', '--tenant-id', doc.tenantId, '--json'], { cwd })).stdout) as Array<{ findingId: string; state: string }>;
+    expect(list).toEqual([expect.objectContaining({ findingId: event.id, state: 'closed' })]);
+    const refused = await run(['ledger', 'close', state.id, '--note', 'x', '--tenant-id', doc.tenantId], { cwd });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/is a state finding .*resolved by the next complete scan/s);
+  }, 180_000);
 });
 
 describe('Ctrl-C', () => {

@@ -2,7 +2,7 @@
  * The simulator's Planner endpoints (POST/GET/PATCH tasks, task details, plan buckets) over real
  * HTTPS, top level and inside `$batch`, with etags, If-Match, Prefer and faults.
  */
-import { Agent, fetch } from 'undici';
+import { simClient } from '../support/sim-client';
 import { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_PLAN_ID, PLANNER_CALLER_ID, startSimulator, type SimServer } from '../../src/sim/server';
 import { plannerEtag } from '../../src/sim/planner';
 import type { JsonObject, TenantData } from '../../src/sim/tenant';
@@ -31,39 +31,10 @@ function makeTenant(): TenantData {
   };
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any;
-}
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type BatchItemAnswer = { status: number; body?: any };
 
-function client(sim: SimServer) {
-  const agent = new Agent({ connect: { ca: sim.caPem } });
-  const call = async (path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> => {
-    const headers: Record<string, string> = { Authorization: 'Bearer test-token', ...init.headers };
-    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-    const res = await fetch(`${sim.url}/v1.0${path}`, {
-      method: init.method ?? 'GET',
-      headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      dispatcher: agent,
-    });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers as unknown as Headers, text, json };
-  };
-  return { agent, call };
-}
+const client = (sim: SimServer) => simClient(sim);
 
 const newTask = (extra: JsonObject = {}): JsonObject => ({
   planId: PLAN,

@@ -2,7 +2,7 @@
  * The Graph simulator against a tiny hand-made tenant, over real HTTPS with undici trusting the
  * simulator's certificate.
  */
-import { Agent, fetch } from 'undici';
+import { simClient, type Answer } from '../support/sim-client';
 import { startSimulator, type SimServer } from '../../src/sim/server';
 import type { JsonObject, TenantData } from '../../src/sim/tenant';
 
@@ -95,41 +95,10 @@ function makeTenant(userCount = 5): TenantData {
   };
 }
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any;
-}
-
 const UA = 'ISV|Contoso|m365-audit/0.1.0';
 
 function client(sim: SimServer) {
-  const agent = new Agent({ connect: { ca: sim.caPem } });
-  const call = async (
-    pathOrUrl: string,
-    init: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
-  ): Promise<Answer> => {
-    const url = pathOrUrl.startsWith('https://') ? pathOrUrl : `${sim.url}/v1.0${pathOrUrl}`;
-    const headers: Record<string, string> = { 'User-Agent': UA, ...init.headers };
-    if (init.token !== null) headers.Authorization = `Bearer ${init.token ?? 'test-token'}`;
-    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-    const res = await fetch(url, {
-      method: init.method ?? 'GET',
-      headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      dispatcher: agent,
-    });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers as unknown as Headers, text, json };
-  };
+  const { agent, call } = simClient(sim, { userAgent: UA });
   /** Follows nextLinks verbatim; returns every page's body. */
   const pages = async (first: string, init: { headers?: Record<string, string> } = {}): Promise<Answer[]> => {
     const out: Answer[] = [];

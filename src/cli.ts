@@ -338,8 +338,8 @@ async function ledgerCloseCommand(findingId: string, opts: { note?: string; tena
     }
     if (entry.status === 'resolved') throw new ConfigError(`finding ${findingId} is already closed`);
     const closed = closeByPerson(entry, opts.note?.trim() ?? '', new Date().toISOString());
-    const sync = await syncTickets([closed], { policy, now: new Date(), sinks, departmentOf: () => undefined });
-    await store.putLedgerEntries(tenantId, [sync.changed[0] ?? closed]);
+    await store.putLedgerEntries(tenantId, [closed]);
+    const sync = await syncTickets([closed], { policy, now: new Date(), sinks, departmentOf: () => undefined, persist: (e) => store.putLedgerEntries(tenantId, e) });
     process.stdout.write(`${findingId}: ${MSG[policy.organization.locale].closed}${sync.summary.failedDeliveries.length ? ` (undelivered: ${sync.summary.failedDeliveries.join(', ')})` : ''}\n`);
     return 0;
   });

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Policy } from './config/policy';
 import { DEFAULT_COLLECT_OPTIONS, type CollectContext, type CollectOptions } from './collect/context';
 import { COLLECTORS } from './collect/index';
+import { commitWatchState } from './collect/signins';
 import type { Slice, SliceName, Snapshot } from './collect/snapshot';
 import { applyExceptions } from './findings/exceptions';
 import type { Finding } from './findings/finding';
@@ -145,21 +146,29 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       if (u.mail) ids.set(u.mail.toLowerCase(), u.id);
     }
     const sinks = options.sinks?.({ userIdOf: (address) => ids.get(address.toLowerCase()) }) ?? [];
-    const outcome = await store.withLedgerLease(options.tenantId, async () => {
+    const outcome = await store.withLedgerLease(options.tenantId, async (assertHeld) => {
+      const write = async (entries: LedgerEntry[]): Promise<void> => {
+        assertHeld();
+        await store.putLedgerEntries(options.tenantId, entries);
+      };
       const current = await store.getLedger(options.tenantId);
       const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, at: started.toISOString() });
+      // The reconciliation is on record before any ticket leaves; deliveries are recorded as they go.
+      await write(rec.changed);
       const sync = await syncTickets(rec.entries.values(), {
         policy: options.policy,
         now: started,
         sinks,
         departmentOf: (id) => departments.get(id),
+        persist: write,
       });
-      const toWrite = new Map<string, LedgerEntry>(rec.changed.map((e) => [e.id, e]));
-      for (const e of sync.changed) {
-        toWrite.set(e.id, e);
-        rec.entries.set(e.id, e);
+      for (const e of sync.changed) rec.entries.set(e.id, e);
+      // Only now that the detections are in the ledger may the sign-in watch move on.
+      const watch = slices.signIns;
+      if (watch && watch.status !== 'failed' && watch.data.nextState) {
+        assertHeld();
+        await commitWatchState(store, options.tenantId, watch.data.nextState);
       }
-      await store.putLedgerEntries(options.tenantId, [...toWrite.values()]);
       return { rec, sync };
     });
     const { rec, sync } = outcome;

@@ -209,9 +209,11 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
   const meta = new Map<string, { name: string; webUrl: string; isFolder: boolean }>();
   for (const change of changes) {
     if (change.deleted !== undefined) {
-      if (items[change.id]) delete items[change.id];
-      // A deleted folder we did not track may have held shared items: verify them all below.
-      else if (inventory) orphanedDeletion = true;
+      const tracked = items[change.id];
+      if (tracked) delete items[change.id];
+      // A deleted folder may have held shared items, and Graph need not report each child:
+      // verify the remaining ones below (a 404 drops them). An untracked stub may be a folder.
+      if (inventory && (!tracked || tracked.isFolder)) orphanedDeletion = true;
       toRead.delete(change.id);
       continue;
     }

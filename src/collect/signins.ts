@@ -9,9 +9,10 @@
  * - Streaming: Graph returns sign-ins newest first, but windows need time order, so the range is
  *   read in time chunks, oldest chunk first; only one chunk (in a compact form) is held at a time.
  *   The same code serves the 15-minute watch (one chunk) and a 30-day backfill.
- * - Watermark and detector state are stored only after every page was read. An interrupted run
- *   stores nothing and reports no detections (coverage failed), so the next run reads the same
- *   range again: no gap and no double count.
+ * - Watermark and detector state are handed back (`nextState`) and stored by the pipeline only
+ *   after every page was read AND the detections are in the ledger. An interrupted run, or one
+ *   whose ledger write fails, stores nothing, so the next run reads the same range again: no
+ *   gap and no double count.
  */
 import { z } from 'zod';
 import { parseRecords, summariseProblems } from './parse';
@@ -99,17 +100,35 @@ export const collectSignIns: Collector<'signIns'> = async (ctx) => {
     }
     chunk.sort((a, b) => a.time - b.time || a.id.localeCompare(b.id));
     for (const e of chunk) detector.process(e);
-    detector.pruneBefore(end);
+    // Not after the last chunk: what the next run's overlap re-reads needs its window history.
+    if (end < to) detector.pruneBefore(end);
   }
   if (problems.length) details.push(`skipped ${problems.length} unreadable sign-in record(s): ${summariseProblems(problems)}`);
-  if (ctx.store) {
-    const state: WatchState = { version: 1, watermark: literal(to), detector: detector.snapshot(to - overlap) };
-    await ctx.store.putStateBlob(ctx.tenantId, SIGNIN_STATE_KEY, JSON.stringify(state));
-  }
+  const state: WatchState = { version: 1, watermark: literal(to), detector: detector.snapshot(to - overlap) };
   return {
     status: details.length ? 'partial' : 'complete',
-    data: { from: literal(from), to: literal(to), read: detector.processed, detections: detector.results() },
+    data: {
+      from: literal(from),
+      to: literal(to),
+      read: detector.processed,
+      detections: detector.results(),
+      ...(ctx.store ? { nextState: { key: SIGNIN_STATE_KEY, watermark: state.watermark, value: JSON.stringify(state) } } : {}),
+    },
     items: detector.processed,
     ...(details.length ? { detail: details.join('; ') } : {}),
   };
 };
+
+/**
+ * Stores the watch state a collection handed back, unless another run already stored a later
+ * watermark (two runs at once: the later one wins, the watermark never goes back).
+ */
+export async function commitWatchState(store: NonNullable<CollectContext['store']>, tenantId: string, next: { key: string; watermark: string; value: string }): Promise<boolean> {
+  const current = await store.getStateBlob(tenantId, next.key);
+  if (current) {
+    const stored = (JSON.parse(current) as Partial<WatchState>).watermark;
+    if (typeof stored === 'string' && Date.parse(stored) > Date.parse(next.watermark)) return false;
+  }
+  await store.putStateBlob(tenantId, next.key, next.value);
+  return true;
+}

@@ -128,8 +128,12 @@ export interface SignInOccurrence {
   failures: number;
   /** Successful sign-ins involved (SIGN-03/04/05). */
   successes: number;
-  /** Distinct users involved (SIGN-02). */
+  /** windowStart of the earlier run's occurrence this one continues (the same burst going on). */
+  continues?: string;
+  /** Distinct users involved (SIGN-02); the lists below hold at most 100 entries each. */
+  distinctUsers: number;
   users: string[];
+  distinctAddresses: number;
   addresses: string[];
   countries: string[];
   clientApps: string[];
@@ -146,6 +150,11 @@ export interface SignInWatch {
   /** Sign-ins read and processed (after de-duplication). */
   read: number;
   detections: SignInDetection[];
+  /**
+   * The watermark and detector state to store — by the pipeline, only after the detections are
+   * safely in the ledger, so a run that fails later is read again rather than lost.
+   */
+  nextState?: { key: string; watermark: string; value: string };
 }
 
 /** A user as the light directory listing gives it (no signInActivity: not rate-limited). */

@@ -24,8 +24,10 @@ export function covers(e: PolicyException, finding: Finding): boolean {
   const { id, name, url } = finding.subject;
   if (want === id.toLowerCase() || want === name.toLowerCase()) return true;
   if (want.startsWith('https://')) {
-    const target = (url ?? name).toLowerCase();
-    return target.startsWith(want);
+    // Whole path segments, as the asset register matches: /sites/jinji is not /sites/jinji2.
+    const target = (url ?? name).toLowerCase().replace(/\/+$/, '');
+    const prefix = want.replace(/\/+$/, '');
+    return target === prefix || target.startsWith(`${prefix}/`);
   }
   return false;
 }

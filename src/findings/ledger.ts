@@ -48,6 +48,8 @@ export interface TicketRecord {
   dueDate: string;
   dueDateTime: string;
   state: 'open' | 'closed';
+  /** State changes since it opened (close, reopen…): part of each sink event's idempotency key. */
+  transitions: number;
   openedAt: string;
   closedAt: string | null;
   /** Delivery per sink name. */
@@ -165,7 +167,9 @@ export function reconcile(current: ReadonlyMap<string, LedgerEntry>, scan: ScanO
     if (f.kind === 'event') {
       const { merged, added } = mergeOccurrences(e.evidence.occurrences, f.evidence.occurrences);
       if (added > 0) {
-        e.evidence = { ...f.evidence, occurrences: merged };
+        // Totals over every occurrence kept, not only this scan's.
+        const sum = (k: 'failures' | 'successes'): number => merged.reduce<number>((n, o) => n + (Number((o as Record<string, unknown>)[k]) || 0), 0);
+        e.evidence = { ...f.evidence, occurrences: merged, failures: sum('failures'), successes: sum('successes') };
         material = true;
         if (e.status !== 'resolved') out.appended.push(f.id);
       }

@@ -46,6 +46,8 @@ export class RequestBudgets {
   private readonly starts = new Map<Family, number[]>();
   /** Serialises waiters per family so that a burst queues instead of all waking at once. */
   private readonly queues = new Map<Family, Promise<void>>();
+  /** Throttling answers: no request of the family starts before this time. */
+  private readonly notBefore = new Map<Family, number>();
 
   constructor(
     private readonly budgets: Readonly<Record<Family, Budget>>,
@@ -63,10 +65,8 @@ export class RequestBudgets {
 
   /** Records that Graph throttled this family: nothing may start before `untilMs`. */
   penalise(family: Family, untilMs: number): void {
-    const budget = this.budgets[family];
-    const window = budget.perSeconds * 1000;
-    // Fill the window so that the next start waits until `untilMs`.
-    this.starts.set(family, Array.from({ length: budget.limit }, () => untilMs - window));
+    // A "not before" on top of the window: the window's own history still counts afterwards.
+    this.notBefore.set(family, Math.max(this.notBefore.get(family) ?? 0, untilMs));
   }
 
   private async take(family: Family): Promise<void> {
@@ -74,6 +74,11 @@ export class RequestBudgets {
     const window = budget.perSeconds * 1000;
     for (;;) {
       const now = this.clock();
+      const blockedUntil = this.notBefore.get(family) ?? 0;
+      if (now < blockedUntil) {
+        await this.sleep(blockedUntil - now);
+        continue;
+      }
       const starts = (this.starts.get(family) ?? []).filter((t) => t > now - window);
       if (starts.length < budget.limit) {
         starts.push(now);

@@ -195,8 +195,18 @@ export class Graph {
    * the attempt cap. Returns the final answer whatever its status; throws only when no answer
    * could be had or the body is not JSON.
    */
-  async send(method: BatchRequest['method'], url: string, options: { headers?: Record<string, string>; body?: unknown } = {}): Promise<GraphResponse> {
-    const family = familyOf(describeEndpoint(url));
+  async send(
+    method: BatchRequest['method'],
+    url: string,
+    options: { headers?: Record<string, string>; body?: unknown; idempotent?: boolean } = {},
+  ): Promise<GraphResponse> {
+    // The whole path and query (not the shortened one of messages): `signInActivity` may come
+    // late in a long `$select`.
+    const family = familyOf(decodeURIComponent(url.replace(/^https:\/\/[^/]+\/(v1\.0|beta)/i, '')));
+    // A request that creates something (POST /planner/tasks) may have been carried out when the
+    // answer was a gateway timeout or a dropped connection; retrying it could create it twice.
+    // 429 and 503 mean it was not processed, so those are always retried.
+    const idempotent = options.idempotent ?? method !== 'POST';
     for (let attempt = 1; ; attempt++) {
       await this.budgets.acquire(family);
       this.stats.requests++;
@@ -212,9 +222,9 @@ export class Graph {
               ? request.patch(options.body ?? {})
               : request.delete())) as Response;
       } catch (err) {
-        if (attempt >= this.maxAttempts) {
+        if (attempt >= this.maxAttempts || !idempotent) {
           throw new GraphError(
-            `${method} ${describeEndpoint(url)}: no answer from Microsoft Graph after ${attempt} attempts (${(err as Error).message}) — check the network and --graph-url`,
+            `${method} ${describeEndpoint(url)}: no answer from Microsoft Graph after ${attempt} attempt(s) (${(err as Error).message}) — check the network and --graph-url`,
             { status: 0, endpoint: describeEndpoint(url) },
             { cause: err },
           );
@@ -224,10 +234,12 @@ export class Graph {
         continue;
       }
       const headers = headerRecord(response.headers);
-      if (RETRYABLE.has(response.status) && attempt < this.maxAttempts) {
-        await response.arrayBuffer().catch(() => undefined);
+      const retryable = RETRYABLE.has(response.status) && (idempotent || response.status !== 504);
+      if (retryable && attempt < this.maxAttempts) {
+        // Decide before reading the body: a Retry-After beyond the cap returns this answer as is.
         const wait = this.retryDelay(response.status, headers['retry-after'], attempt, family);
         if (wait !== undefined) {
+          await response.arrayBuffer().catch(() => undefined);
           this.stats.retries++;
           await this.sleep(wait);
           continue;
@@ -331,6 +343,8 @@ export class Graph {
       this.stats.batchCalls++;
       this.stats.batchItems += pending.length;
       const res = await this.send('POST', '/$batch', {
+        // A batch of reads may be sent again; one that writes may not.
+        idempotent: pending.every((r) => r.method === 'GET'),
         body: {
           requests: pending.map((r) => ({
             id: r.id,

@@ -69,10 +69,15 @@ export interface DetectorState {
   users: Record<string, Kept[]>;
   /** Recent failures per IP address. */
   ips: Record<string, Kept[]>;
+  /**
+   * Occurrences still open to extension, by `rule|subject`: their span and the sign-in ids
+   * already reported, so that a burst going on across two runs is continued, never counted twice.
+   */
+  open: Record<string, { start: number; end: number; ids: string[] }>;
 }
 
 export function emptyDetectorState(): DetectorState {
-  return { version: 1, seen: {}, users: {}, ips: {} };
+  return { version: 1, seen: {}, users: {}, ips: {}, open: {} };
 }
 
 type SignRuleId = SignInDetection['ruleId'];
@@ -81,6 +86,8 @@ const MAX_IDS = 100;
 
 /** An occurrence being built in this run. */
 class Occurrence {
+  /** windowStart of the occurrence (of an earlier run) that this one continues. */
+  continues: string | undefined;
   start = Number.POSITIVE_INFINITY;
   end = Number.NEGATIVE_INFINITY;
   private readonly ids = new Set<string>();
@@ -108,18 +115,28 @@ class Occurrence {
     }
   }
 
+  /** Ids of the sign-ins in this occurrence. */
+  idList(): string[] {
+    return [...this.ids];
+  }
+
   toJSON(): SignInOccurrence {
     const ids = [...this.ids];
+    // Every list is capped: a spray against 10,000 users must still fit in one ledger entry.
+    const cap = (set: Set<string>): string[] => [...set].sort().slice(0, MAX_IDS);
     return {
       windowStart: new Date(this.start).toISOString(),
       windowEnd: new Date(this.end).toISOString(),
+      ...(this.continues ? { continues: this.continues } : {}),
       failures: this.failures,
       successes: this.successes,
-      users: [...this.users].sort(),
-      addresses: [...this.addresses].sort(),
-      countries: [...this.countries].sort(),
-      clientApps: [...this.clientApps].sort(),
-      apps: [...this.apps].sort(),
+      distinctUsers: this.users.size,
+      users: cap(this.users),
+      distinctAddresses: this.addresses.size,
+      addresses: cap(this.addresses),
+      countries: cap(this.countries),
+      clientApps: cap(this.clientApps),
+      apps: cap(this.apps),
       signInIds: ids.slice(0, MAX_IDS),
       signInIdsTruncated: Math.max(0, ids.length - MAX_IDS),
     };
@@ -171,10 +188,15 @@ export class SignInDetector {
   /** Sign-ins processed (not counting duplicates). */
   processed = 0;
 
+  /** Occurrences left open by earlier runs (read-only copy of the state at start). */
+  private readonly priorOpen: ReadonlyMap<string, { start: number; end: number; ids: ReadonlySet<string> }>;
+
   constructor(
     private readonly config: DetectorConfig,
     private readonly state: DetectorState = emptyDetectorState(),
   ) {
+    state.open ??= {};
+    this.priorOpen = new Map(Object.entries(state.open).map(([k, o]) => [k, { start: o.start, end: o.end, ids: new Set(o.ids) }]));
     this.failureCodes = new Set(config.credentialFailureCodes);
     this.allowed = new Set(config.allowedCountries.map((c) => c.toUpperCase()));
   }
@@ -282,7 +304,9 @@ export class SignInDetector {
    * (the burst goes on): no new threshold check is needed, which keeps a long attack O(1) a sign-in.
    */
   private extendOpen(ruleId: SignRuleId, subject: SignInDetection['subject'], e: Kept): boolean {
-    const open = this.detections.get(`${ruleId}|${subject.id}`)?.occurrences.find((o) => e.t - o.end < this.config.windowMs && o.start - e.t < this.config.windowMs);
+    const key = `${ruleId}|${subject.id}`;
+    const near = (o: { start: number; end: number }): boolean => e.t - o.end < this.config.windowMs && o.start - e.t < this.config.windowMs;
+    const open = this.detections.get(key)?.occurrences.some(near) || (this.priorOpen.has(key) && near(this.priorOpen.get(key) as { start: number; end: number }));
     if (!open) return false;
     this.record(ruleId, subject, [e]);
     return true;
@@ -294,22 +318,36 @@ export class SignInDetector {
     this.state.seen = pruned.seen;
     this.state.users = pruned.users;
     this.state.ips = pruned.ips;
+    this.state.open = pruned.open;
   }
 
-  /** Adds events to the open occurrence of (rule, subject) or opens a new one. */
-  private record(ruleId: SignRuleId, subject: SignInDetection['subject'], events: readonly Kept[]): void {
+  /**
+   * Adds events to the open occurrence of (rule, subject) or opens a new one. Sign-ins an earlier
+   * run already reported in an occurrence are left out: a burst that goes on across runs is
+   * reported as a continuation holding only the new sign-ins.
+   */
+  private record(ruleId: SignRuleId, subject: SignInDetection['subject'], window: readonly Kept[]): void {
     const key = `${ruleId}|${subject.id}`;
+    const prior = this.priorOpen.get(key);
+    const events = prior ? window.filter((e) => !prior.ids.has(e.id)) : window;
+    if (!events.length) return;
     const detection = this.detections.get(key) ?? { ruleId, subject, occurrences: [] };
     this.detections.set(key, detection);
     const start = Math.min(...events.map((e) => e.t));
     const end = Math.max(...events.map((e) => e.t));
-    const open = detection.occurrences.find((o) => start - o.end < this.config.windowMs && o.start - end < this.config.windowMs);
-    if (open) open.add(events);
-    else {
-      const o = new Occurrence();
-      o.add(events);
-      detection.occurrences.push(o);
+    let open = detection.occurrences.find((o) => start - o.end < this.config.windowMs && o.start - end < this.config.windowMs);
+    if (!open) {
+      open = new Occurrence();
+      if (prior && start - prior.end < this.config.windowMs && prior.start - end < this.config.windowMs) open.continues = new Date(prior.start).toISOString();
+      detection.occurrences.push(open);
     }
+    open.add(events);
+    const stored = this.state.open[key];
+    this.state.open[key] = {
+      start: Math.min(stored?.start ?? open.start, open.start),
+      end: Math.max(stored?.end ?? open.end, open.end),
+      ids: [...new Set([...(stored?.ids ?? []), ...events.map((e) => e.id)])],
+    };
   }
 
   /** The detections of this run: one per (rule, subject), with its occurrences. */
@@ -336,6 +374,13 @@ export class SignInDetector {
       seen: Object.fromEntries(Object.entries(this.state.seen).filter(([, t]) => t >= horizon)),
       users: prune(this.state.users),
       ips: prune(this.state.ips),
+      // An occurrence stays open while a later sign-in could still extend it; its reported ids
+      // are kept only while they can still be re-read (they are in `seen`).
+      open: Object.fromEntries(
+        Object.entries(this.state.open)
+          .filter(([, o]) => o.end > horizon)
+          .map(([k, o]) => [k, { ...o, ids: o.ids.filter((id) => (this.state.seen[id] ?? 0) >= horizon) }]),
+      ),
     };
   }
 }

@@ -167,7 +167,7 @@ export class Store {
    * the same ledger at once. A second run waits up to `waitMs`, then fails with a clear message;
    * it never writes half a reconciliation over another.
    */
-  async withLedgerLease<T>(tenantId: string, fn: () => Promise<T>, waitMs = 120_000): Promise<T> {
+  async withLedgerLease<T>(tenantId: string, fn: (assertHeld: () => void) => Promise<T>, waitMs = 120_000): Promise<T> {
     const blob = this.stateBlobs.getBlockBlobClient(`${tenantId}/ledger.lock`);
     if (!(await blob.exists())) await blob.uploadData(Buffer.from('lock'), { conditions: { ifNoneMatch: '*' } }).catch(() => undefined);
     const lease = blob.getBlobLeaseClient();
@@ -186,10 +186,21 @@ export class Store {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-    // Renew well within the 60-second lease while the work goes on.
-    const renew = setInterval(() => void lease.renewLease().catch(() => undefined), 20_000);
+    // Renew well within the 60-second lease while the work goes on. A renewal that fails means
+    // another run may own the ledger by now: writes check `assertHeld` and stop instead.
+    let lost: unknown;
+    const renew = setInterval(() => {
+      lease.renewLease().catch((err: unknown) => {
+        lost ??= err;
+      });
+    }, 20_000);
+    const assertHeld = (): void => {
+      if (lost !== undefined) {
+        throw new StoreError(`the ledger lease of tenant ${tenantId} could not be renewed; this run stopped writing to avoid overwriting another run — run again`);
+      }
+    };
     try {
-      return await fn();
+      return await fn(assertHeld);
     } finally {
       clearInterval(renew);
       await lease.releaseLease().catch(() => undefined);

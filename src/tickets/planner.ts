@@ -35,7 +35,10 @@ export class PlannerSink implements TicketSink {
       const id = this.options.userIdOf(address);
       if (id) assignments[id] = { '@odata.type': '#microsoft.graph.plannerAssignment', orderHint: ' !' };
     }
+    // Not retried on a gateway timeout or a lost connection: the task may exist already. The
+    // ticket stays undelivered and the next run tries again (a rare duplicate beats a lost ticket).
     const created = await this.graph.send('POST', '/planner/tasks', {
+      idempotent: false,
       body: { planId: this.options.planId, bucketId: this.options.bucketId, title: m.title, dueDateTime: m.ticket.dueDateTime, assignments },
     });
     const id = (created.body as { id?: unknown } | undefined)?.id;

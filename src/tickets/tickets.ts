@@ -18,6 +18,12 @@ export interface TicketContext {
   sinks: readonly TicketSink[];
   /** user object id → department (for routing). */
   departmentOf: (userId: string) => string | null | undefined;
+  /**
+   * Writes changed entries as the sync goes (every `persistEvery`), so that deliveries already
+   * made are on record even if the run stops half-way: nothing is sent twice.
+   */
+  persist?: (entries: LedgerEntry[]) => Promise<void>;
+  persistEvery?: number;
 }
 
 export interface TicketSummary {
@@ -57,6 +63,7 @@ function commentFor(entry: LedgerEntry, policy: Policy): string {
 export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketContext): Promise<{ changed: LedgerEntry[]; summary: TicketSummary }> {
   const summary: TicketSummary = { opened: [], closed: [], reopened: [], failedDeliveries: [], unrouted: 0 };
   const changed: LedgerEntry[] = [];
+  let unsaved = 0;
   const at = ctx.now.toISOString();
   const lang = ctx.policy.organization.locale;
   for (const original of entries) {
@@ -75,6 +82,7 @@ export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketCon
         dueDate: due.date,
         dueDateTime: due.dueDateTime,
         state: 'open',
+        transitions: 0,
         openedAt: at,
         closedAt: null,
         sinks: {},
@@ -83,7 +91,7 @@ export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketCon
       summary.opened.push(ticket.id);
       dirty = true;
     } else if (entry.ticket.state !== want) {
-      entry = { ...entry, ticket: { ...entry.ticket, state: want, closedAt: want === 'closed' ? at : null } };
+      entry = { ...entry, ticket: { ...entry.ticket, state: want, closedAt: want === 'closed' ? at : null, transitions: (entry.ticket.transitions ?? 0) + 1 } };
       (want === 'closed' ? summary.closed : summary.reopened).push(entry.ticket?.id ?? '');
       dirty = true;
     }
@@ -115,7 +123,15 @@ export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketCon
       }
       dirty = true;
     }
-    if (dirty) changed.push({ ...entry, ticket: { ...ticket, sinks } });
+    if (dirty) {
+      changed.push({ ...entry, ticket: { ...ticket, sinks } });
+      unsaved++;
+      if (ctx.persist && unsaved >= (ctx.persistEvery ?? 20)) {
+        await ctx.persist(changed.slice(-unsaved));
+        unsaved = 0;
+      }
+    }
   }
+  if (ctx.persist && unsaved > 0) await ctx.persist(changed.slice(-unsaved));
   return { changed, summary };
 }

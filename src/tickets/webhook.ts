@@ -5,7 +5,7 @@
  *   Content-Type: application/json
  *   X-M365Audit-Event: ticket.opened | ticket.closed | ticket.reopened
  *   X-M365Audit-Delivery: <uuid, unique per attempt>
- *   X-M365Audit-Idempotency-Key: <finding id>:<event>:<reopen count>   (same on every retry)
+ *   X-M365Audit-Idempotency-Key: <finding id>:<event>:<ticket transitions>   (same on every retry)
  *   X-M365Audit-Signature: sha256=<hex HMAC-SHA256 of the raw body with the shared secret>  (when a secret is set)
  *   { "event", "sentAt", "ticket": {…}, "finding": {…}, "title", "body", "comment" }
  *
@@ -80,7 +80,7 @@ export class WebhookSink implements TicketSink {
       'Content-Type': 'application/json',
       'X-M365Audit-Event': event,
       'X-M365Audit-Delivery': randomUUID(),
-      'X-M365Audit-Idempotency-Key': `${m.entry.id}:${event}:${m.entry.reopenCount}`,
+      'X-M365Audit-Idempotency-Key': `${m.entry.id}:${event}:${m.ticket.transitions ?? 0}`,
     };
     if (this.options.secret) headers['X-M365Audit-Signature'] = signature(this.options.secret, body);
     let status: number;

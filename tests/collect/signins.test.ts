@@ -4,7 +4,7 @@
  * later run that reads only what is new.
  */
 import { randomUUID } from 'node:crypto';
-import { collectSignIns, SIGNIN_STATE_KEY } from '../../src/collect/signins';
+import { collectSignIns, commitWatchState, SIGNIN_STATE_KEY } from '../../src/collect/signins';
 import { validatePolicy } from '../../src/config/policy';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import type { JsonObject } from '../../src/sim/tenant';
@@ -28,6 +28,14 @@ afterEach(async () => {
   await t.close();
 });
 
+/** Collects, then stores the watch state as the pipeline does once the ledger has the detections. */
+async function watch(...args: Parameters<typeof testContext>) {
+  const ctx = testContext(...args);
+  const slice = await collectSignIns(ctx);
+  if (slice.status !== 'failed' && slice.data.nextState && ctx.store) await commitWatchState(ctx.store, ctx.tenantId, slice.data.nextState);
+  return slice;
+}
+
 function found(slice: Awaited<ReturnType<typeof collectSignIns>>): string[] {
   if (slice.status === 'failed') throw new Error(`sign-ins failed: ${slice.detail}`);
   return slice.data.detections.map((d) => `${d.ruleId} ${d.subject.id}`).sort();
@@ -36,7 +44,7 @@ function found(slice: Awaited<ReturnType<typeof collectSignIns>>): string[] {
 describe('sign-in watch', () => {
   it('streams a day of sign-ins over many pages and finds the planted detections', async () => {
     const tenantId = randomUUID();
-    const slice = await collectSignIns(testContext(t.graph(fast), { policy, tenantId, store }));
+    const slice = await watch(t.graph(fast), { policy, tenantId, store });
     expect(found(slice)).toEqual(expected);
     if (slice.status === 'failed') return;
     expect(slice.data.read).toBe(demo.data.signIns.length);
@@ -50,17 +58,17 @@ describe('sign-in watch', () => {
     const graph = t.graph({ ...fast, maxAttempts: 2 });
     // Every page after the first fails: the run dies mid-stream.
     t.sim.setFaults([{ endpoint: 'signIns', match: /skiptoken/i, status: 503, retryAfter: 0.01 }]);
-    await expect(collectSignIns(testContext(graph, { policy, tenantId, store }))).rejects.toThrow(/auditLogs\/signins.* answered 503/i);
+    await expect(watch(graph, { policy, tenantId, store })).rejects.toThrow(/auditLogs\/signins.* answered 503/i);
     expect(await store.getStateBlob(tenantId, SIGNIN_STATE_KEY)).toBeUndefined();
     t.sim.setFaults([]);
-    const resumed = await collectSignIns(testContext(graph, { policy, tenantId, store }));
+    const resumed = await watch(graph, { policy, tenantId, store });
     expect(found(resumed)).toEqual(expected);
     if (resumed.status !== 'failed') expect(resumed.data.read).toBe(demo.data.signIns.length);
   });
 
   it('on the next run reads only from the watermark (minus the overlap), counting re-read sign-ins once', async () => {
     const tenantId = randomUUID();
-    const first = await collectSignIns(testContext(t.graph(fast), { policy, tenantId, store }));
+    const first = await watch(t.graph(fast), { policy, tenantId, store });
     expect(found(first)).toEqual(expected);
     // New activity after the first run: 10 failures of one user within 10 minutes.
     const victim = demo.data.users.find((u) => u.userType === 'Member' && u.accountEnabled === true) as JsonObject;
@@ -75,7 +83,7 @@ describe('sign-in watch', () => {
         status: { errorCode: 50126, failureReason: 'Invalid username or password or Invalid on-premise username or password.', additionalDetails: null },
       });
     }
-    const later = await collectSignIns(testContext(t.graph(fast), { policy, tenantId, store, now: new Date(base + 15 * 60_000) }));
+    const later = await watch(t.graph(fast), { policy, tenantId, store, now: new Date(base + 15 * 60_000) });
     expect(found(later)).toEqual([`SIGN-01 ${victim.id as string}`]);
     if (later.status === 'failed') return;
     // Read from the stored watermark minus 30 minutes, not the whole day again.
@@ -85,6 +93,6 @@ describe('sign-in watch', () => {
 
   it('reports missing Entra ID P1 as a failed read, not as "no detections"', async () => {
     t.sim.setFaults([{ endpoint: 'signIns', status: 403, code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', message: 'Tenant does not have a SKU required for this request.' }]);
-    await expect(collectSignIns(testContext(t.graph(fast), { policy, tenantId: randomUUID(), store }))).rejects.toThrow(/403 \(Authentication_RequestFromNonPremiumTenantOrB2CTenant.*AuditLog\.Read\.All \(needs Entra ID P1\)/);
+    await expect(watch(t.graph(fast), { policy, tenantId: randomUUID(), store })).rejects.toThrow(/403 \(Authentication_RequestFromNonPremiumTenantOrB2CTenant.*AuditLog\.Read\.All \(needs Entra ID P1\)/);
   });
 });

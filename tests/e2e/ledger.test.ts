@@ -155,6 +155,24 @@ describe('ledger and tickets', () => {
     });
   });
 
+  it('a run whose ledger write fails does not move the sign-in watermark: the next run finds the same detections', async () => {
+    await withSim(37, async (t, demo) => {
+      const planted = demo.groundTruth.filter((g) => g.ruleId.startsWith('SIGN-')).map((g) => `${g.ruleId} ${g.subjectId}`).sort();
+      const failing = new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop === 'putLedgerEntries') return async () => { throw new Error('table service unavailable'); };
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const graph = t.graph({ budgets: { identityReports: { limit: 1000, perSeconds: 1 } } });
+      await expect(runScan({ graph, policy: validatePolicy(demo.policy), tenantId: demo.data.tenantId, store: failing, areas: ['signins'] })).rejects.toThrow(/table service unavailable/);
+      const again = await runScan({ graph, policy: validatePolicy(demo.policy), tenantId: demo.data.tenantId, store, areas: ['signins'] });
+      expect(again.findings.map((f) => `${f.ruleId} ${f.subject.id}`).sort()).toEqual(planted);
+      expect(again.ledger?.opened).toBe(planted.length);
+    });
+  });
+
   it('two reconciliations at once never corrupt the ledger or duplicate a ticket', async () => {
     await withSim(36, async (t, demo) => {
       const [a, b] = await Promise.all([scan(t, demo, { fresh: true }), scan(t, demo, { fresh: true })]);

@@ -26,6 +26,9 @@ describe('exceptions', () => {
     const item = finding({ ruleId: 'ACCT-01', subject: { kind: 'driveItem', id: 'b!x/01', name: '/Shared Documents/a.xlsx', url: 'https://example.sharepoint.com/sites/jinji/Shared%20Documents/a.xlsx' } });
     expect(covers(p('https://example.sharepoint.com/sites/jinji'), item)).toBe(true);
     expect(covers(p('https://example.sharepoint.com/sites/zaimu'), item)).toBe(false);
+    // Prefixes match whole path segments only.
+    expect(covers(p('https://example.sharepoint.com/sites/jin'), item)).toBe(false);
+    expect(covers(p('https://example.sharepoint.com/sites/jinji/'), item)).toBe(true);
   });
 
   it('are in force from the start of approvedOn to the end of expiresOn in the organisation time zone', () => {

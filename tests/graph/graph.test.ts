@@ -4,7 +4,7 @@
  */
 import { GraphError } from '../../src/errors';
 import { createGraphClient } from '../../src/graph/client';
-import { familyOf } from '../../src/graph/budget';
+import { familyOf, GRAPH_BUDGETS, RequestBudgets } from '../../src/graph/budget';
 import { ConfigError } from '../../src/errors';
 import { loadSettings } from '../../src/config/settings';
 import { startTestSim, type TestSim } from '../support/sim';
@@ -68,6 +68,24 @@ describe('retries', () => {
     expect(t.sim.counts().domains).toBe(3);
   });
 
+  it('does not wait out a Retry-After beyond its cap: the 429 comes back as a clear error', async () => {
+    t.sim.setFaults([{ endpoint: 'domains', status: 429, retryAfter: 500 }]);
+    const graph = t.graph({ maxRetryAfterSeconds: 60 });
+    await expect(graph.get('/domains')).rejects.toThrow(/^GET \/domains answered 429 \(TooManyRequests/);
+    expect(t.sim.counts().domains).toBe(1);
+  });
+
+  it('never repeats a POST that may have been carried out (504), but does after a 503', async () => {
+    const body = { planId: 'simPlan0000000000000000000000', bucketId: 'simBucket00000000000000000000', title: 't' };
+    t.sim.setFaults([{ endpoint: 'plannerTasks', status: 504, times: 1 }]);
+    const graph = t.graph();
+    expect((await graph.send('POST', '/planner/tasks', { body })).status).toBe(504);
+    expect(t.sim.counts().plannerTasks).toBe(1);
+    t.sim.setFaults([{ endpoint: 'plannerTasks', status: 503, retryAfter: 0.01, times: 1 }]);
+    expect((await graph.send('POST', '/planner/tasks', { body })).status).toBe(201);
+    expect(t.sim.plannerTasks()).toHaveLength(1);
+  });
+
   it('does not retry a 403, and names the permission to grant', async () => {
     t.sim.setFaults([{ endpoint: 'users', status: 403 }]);
     const graph = t.graph();
@@ -120,6 +138,21 @@ describe('budgets', () => {
     await Promise.all(Array.from({ length: 5 }, () => unpaced.all('/identity/conditionalAccess/policies')));
     expect(t.sim.counts().throttled).toBeGreaterThan(0);
     expect(unpaced.stats.throttled).toBeGreaterThan(0);
+  });
+
+  it('after a throttling answer waits until Retry-After, and the window still counts afterwards', async () => {
+    let now = 0;
+    const slept: number[] = [];
+    const budgets = new RequestBudgets({ ...GRAPH_BUDGETS, identityReports: { limit: 5, perSeconds: 10 } }, () => now, async (ms) => {
+      slept.push(ms);
+      now += ms;
+    });
+    for (let i = 0; i < 5; i++) await budgets.acquire('identityReports');
+    budgets.penalise('identityReports', now + 1000);
+    await budgets.acquire('identityReports');
+    // Not 1 s (the Retry-After) but the 10 s the five earlier requests still occupy.
+    expect(now).toBe(10_000);
+    expect(slept.reduce((a, b) => a + b, 0)).toBe(10_000);
   });
 
   it('classifies requests into families', () => {

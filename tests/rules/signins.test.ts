@@ -138,6 +138,28 @@ describe('state across runs', () => {
     expect(run3.results()[0]?.occurrences[0]?.failures).toBe(10);
   });
 
+  it('continues a burst that goes on across runs without counting its sign-ins twice', () => {
+    const config = detectorConfig(validatePolicy({}));
+    const run1 = new SignInDetector(config);
+    range(10, (i) => ev(i)).forEach((e) => run1.process(e));
+    const [o1] = run1.results()[0]?.occurrences ?? [];
+    expect(o1?.failures).toBe(10);
+    const state = JSON.parse(JSON.stringify(run1.snapshot(T0 + 10 * MIN))) as ReturnType<SignInDetector['snapshot']>;
+    const run2 = new SignInDetector(config, state);
+    range(5, (i) => ev(15 + i)).forEach((e) => run2.process(e));
+    const [o2] = run2.results()[0]?.occurrences ?? [];
+    // Only the five new failures, marked as the continuation of run 1's occurrence.
+    expect(o2).toMatchObject({ failures: 5, continues: o1?.windowStart });
+    expect(o2?.signInIds.some((id) => o1?.signInIds.includes(id))).toBe(false);
+  });
+
+  it('caps the lists of an occurrence so a large spray still fits in one ledger entry', () => {
+    const spray = range(500, (i) => ev(i / 10, { user: `victim${i}`, ipAddress: '192.0.2.200' }));
+    const [d] = detect(spray).filter((x) => x.ruleId === 'SIGN-02');
+    expect(d?.occurrences[0]).toMatchObject({ distinctUsers: 500, failures: 500, signInIdsTruncated: 400 });
+    expect(d?.occurrences[0]?.users).toHaveLength(100);
+  });
+
   it('keeps only one window of state however long the stream', () => {
     const d = new SignInDetector(detectorConfig(validatePolicy({})));
     // 30 days of sign-ins: 200 users failing once an hour each.

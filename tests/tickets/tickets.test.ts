@@ -168,6 +168,15 @@ describe('webhook sink', () => {
       const ok = await syncTickets([resolved], { policy, now: NOW, sinks: [sink], departmentOf });
       expect(ok.summary.failedDeliveries).toEqual([]);
       expect(hook.received.map((r) => r.headers['x-m365audit-event'])).toEqual(['ticket.opened', 'ticket.closed', 'ticket.closed', 'ticket.closed']);
+      // Retries of one event share their key; each later state change has a key of its own.
+      const keys = hook.received.map((r) => r.headers['x-m365audit-idempotency-key']);
+      expect(new Set(keys.slice(1)).size).toBe(1);
+      let entry = ok.changed[0] as LedgerEntry;
+      for (const status of ['open', 'excepted', 'open'] as const) {
+        entry = (await syncTickets([{ ...entry, status }], { policy, now: NOW, sinks: [sink], departmentOf })).changed[0] as LedgerEntry;
+      }
+      const all = hook.received.map((r) => r.headers['x-m365audit-idempotency-key']);
+      expect(new Set(all).size).toBe(all.length - 2);
     } finally {
       await hook.close();
     }

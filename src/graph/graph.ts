@@ -101,6 +101,16 @@ export function describeEndpoint(url: string): string {
   return path.replace(/(\$skiptoken=|token=)[^&)]+/gi, '$1…').slice(0, 200);
 }
 
+/** The budget family of a URL or path, read from the whole of it (encoded or not). */
+export function familyOfUrl(url: string): Family {
+  const path = url.replace(/^https:\/\/[^/]+\/(v1\.0|beta)/i, '');
+  try {
+    return familyOf(decodeURIComponent(path));
+  } catch {
+    return familyOf(path);
+  }
+}
+
 /** Parses a Retry-After header (seconds, possibly fractional, or an HTTP date) into ms. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -202,7 +212,7 @@ export class Graph {
   ): Promise<GraphResponse> {
     // The whole path and query (not the shortened one of messages): `signInActivity` may come
     // late in a long `$select`.
-    const family = familyOf(decodeURIComponent(url.replace(/^https:\/\/[^/]+\/(v1\.0|beta)/i, '')));
+    const family = familyOfUrl(url);
     // A request that creates something (POST /planner/tasks) may have been carried out when the
     // answer was a gateway timeout or a dropped connection; retrying it could create it twice.
     // 429 and 503 mean it was not processed, so those are always retried.

@@ -4,6 +4,7 @@
  */
 import { GraphError } from '../../src/errors';
 import { createGraphClient } from '../../src/graph/client';
+import { familyOfUrl } from '../../src/graph/graph';
 import { familyOf, GRAPH_BUDGETS, RequestBudgets } from '../../src/graph/budget';
 import { ConfigError } from '../../src/errors';
 import { loadSettings } from '../../src/config/settings';
@@ -163,6 +164,9 @@ describe('budgets', () => {
     expect(familyOf('/identity/conditionalAccess/policies')).toBe('conditionalAccess');
     expect(familyOf('users/abc/mailFolders/inbox/messageRules')).toBe('outlook');
     expect(familyOf('/drives/b!x/root/delta')).toBe('sharepoint');
+    // A nextLink whose long, encoded $select names signInActivity at its end is still paced as such.
+    const longSelect = `https://graph.microsoft.com/v1.0/users?%24select=${'id%2C'.repeat(60)}signInActivity&%24top=500&%24skiptoken=abc%25`;
+    expect(familyOfUrl(longSelect)).toBe('signInActivity');
   });
 });
 

@@ -35,6 +35,8 @@ export interface SinkState {
   delivered: 'open' | 'closed' | null;
   attempts: number;
   lastError?: string;
+  /** Created, but its text could not be written yet: finished on a later run. */
+  incomplete?: boolean;
 }
 
 export interface TicketRecord {

@@ -29,7 +29,7 @@ export class PlannerSink implements TicketSink {
     private readonly options: PlannerOptions,
   ) {}
 
-  async open(m: TicketMessage): Promise<string> {
+  async open(m: TicketMessage): Promise<{ ref: string; complete: boolean }> {
     const assignments: Record<string, unknown> = {};
     for (const address of m.ticket.assignees) {
       const id = this.options.userIdOf(address);
@@ -44,9 +44,16 @@ export class PlannerSink implements TicketSink {
     const id = (created.body as { id?: unknown } | undefined)?.id;
     if (created.status !== 201 || typeof id !== 'string') throw new SinkError(`planner sink: creating the task answered ${created.status}; it is retried on the next run`);
     // The task exists now: its id must be recorded whatever happens next, or a retry would create
-    // a second task. A description that fails is written again with the next state change.
-    await this.describe(id, m.body).catch(() => undefined);
-    return id;
+    // a second task. A description that fails is written by `update` on the next run.
+    const complete = await this.describe(id, m.body).then(
+      () => true,
+      () => false,
+    );
+    return { ref: id, complete };
+  }
+
+  async update(m: TicketMessage, ref: string): Promise<void> {
+    await this.describe(ref, m.body);
   }
 
   async close(m: TicketMessage, ref: string): Promise<void> {

@@ -17,8 +17,13 @@ export interface TicketMessage {
 
 export interface TicketSink {
   readonly name: string;
-  /** Creates the ticket; returns the sink's reference to it. */
-  open(message: TicketMessage): Promise<string>;
+  /**
+   * Creates the ticket and returns the sink's reference to it. `complete: false` when the ticket
+   * exists but part of it (a description) could not be written: `update` finishes it next run.
+   */
+  open(message: TicketMessage): Promise<{ ref: string; complete: boolean }>;
   close(message: TicketMessage, ref: string): Promise<void>;
   reopen(message: TicketMessage, ref: string): Promise<void>;
+  /** Rewrites the ticket's text (used to finish an incomplete creation). */
+  update?(message: TicketMessage, ref: string): Promise<void>;
 }

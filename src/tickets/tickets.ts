@@ -101,7 +101,20 @@ export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketCon
     const sinks: Record<string, SinkState> = { ...ticket.sinks };
     for (const sink of ctx.sinks) {
       const state: SinkState = sinks[sink.name] ?? { delivered: null, attempts: 0 };
-      if (state.delivered === ticket.state) continue;
+      if (state.delivered === ticket.state) {
+        // Delivered, but created incomplete (its text failed): finish it.
+        if (state.incomplete && state.ref && sink.update) {
+          try {
+            await sink.update(message, state.ref);
+            sinks[sink.name] = { ref: state.ref, delivered: state.delivered, attempts: 0 };
+          } catch (err) {
+            sinks[sink.name] = { ...state, attempts: state.attempts + 1, lastError: (err as Error).message.slice(0, 500) };
+            summary.failedDeliveries.push(`${sink.name}: ${ticket.id}`);
+          }
+          dirty = true;
+        }
+        continue;
+      }
       // Never created and already closed: nothing to tell the sink.
       if (!state.ref && ticket.state === 'closed') {
         sinks[sink.name] = { ...state, delivered: 'closed' };
@@ -109,7 +122,10 @@ export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketCon
         continue;
       }
       try {
-        if (!state.ref) sinks[sink.name] = { ref: await sink.open(message), delivered: 'open', attempts: 0 };
+        if (!state.ref) {
+          const created = await sink.open(message);
+          sinks[sink.name] = { ref: created.ref, delivered: 'open', attempts: 0, ...(created.complete ? {} : { incomplete: true, lastError: 'created, but its text could not be written yet' }) };
+        }
         else if (ticket.state === 'closed') {
           await sink.close(message, state.ref);
           sinks[sink.name] = { ref: state.ref, delivered: 'closed', attempts: 0 };

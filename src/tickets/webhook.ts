@@ -61,9 +61,9 @@ export class WebhookSink implements TicketSink {
   readonly name = 'webhook';
   constructor(private readonly options: WebhookOptions) {}
 
-  async open(m: TicketMessage): Promise<string> {
+  async open(m: TicketMessage): Promise<{ ref: string; complete: boolean }> {
     await this.post('ticket.opened', m);
-    return m.entry.id;
+    return { ref: m.entry.id, complete: true };
   }
 
   async close(m: TicketMessage): Promise<void> {

@@ -34,10 +34,17 @@ class FakeSink implements TicketSink {
   readonly name = 'fake';
   calls: string[] = [];
   failNext = 0;
-  async open(m: TicketMessage): Promise<string> {
+  incompleteNext = false;
+  async open(m: TicketMessage): Promise<{ ref: string; complete: boolean }> {
     this.maybeFail();
     this.calls.push(`open ${m.ticket.id}`);
-    return `ref-${m.ticket.id}`;
+    const complete = !this.incompleteNext;
+    this.incompleteNext = false;
+    return { ref: `ref-${m.ticket.id}`, complete };
+  }
+  async update(m: TicketMessage, ref: string): Promise<void> {
+    this.maybeFail();
+    this.calls.push(`update ${ref}`);
   }
   async close(m: TicketMessage, ref: string): Promise<void> {
     this.maybeFail();
@@ -107,6 +114,17 @@ describe('ticket lifecycle', () => {
     const res = await syncTickets([entry], { policy, now: NOW, sinks: [sink], departmentOf });
     expect(res.summary.closed).toHaveLength(1);
     expect(sink.calls[1]).toMatch(/^close /);
+  });
+
+  it('finishes a ticket created incomplete on the next run, once', async () => {
+    const sink = new FakeSink();
+    sink.incompleteNext = true;
+    let [entry] = (await syncTickets(entries([finding('user', 'u-soumu')]), { policy, now: NOW, sinks: [sink], departmentOf })).changed as [LedgerEntry];
+    expect(entry.ticket?.sinks.fake).toMatchObject({ delivered: 'open', incomplete: true });
+    [entry] = (await syncTickets([entry], { policy, now: NOW, sinks: [sink], departmentOf })).changed as [LedgerEntry];
+    expect(entry.ticket?.sinks.fake?.incomplete).toBeUndefined();
+    expect((await syncTickets([entry], { policy, now: NOW, sinks: [sink], departmentOf })).changed).toEqual([]);
+    expect(sink.calls).toEqual([`open ${entry.ticket?.id}`, `update ref-${entry.ticket?.id}`]);
   });
 
   it('counts unrouted open tickets', async () => {

@@ -91,6 +91,15 @@ describe('sign-in watch', () => {
     expect(later.data.read).toBe(10);
   });
 
+  it('never moves a stored watermark back when two watches finish out of order', async () => {
+    const tenantId = randomUUID();
+    const state = (watermark: string) => ({ key: SIGNIN_STATE_KEY, watermark, value: JSON.stringify({ version: 1, watermark, detector: { version: 1, seen: {}, users: {}, ips: {}, open: {} } }) });
+    expect(await commitWatchState(store, tenantId, state('2026-11-27T03:15:00.000Z'))).toBe(true);
+    expect(await commitWatchState(store, tenantId, state('2026-11-27T03:00:00.000Z'))).toBe(false);
+    expect(JSON.parse((await store.getStateBlob(tenantId, SIGNIN_STATE_KEY)) ?? '{}')).toMatchObject({ watermark: '2026-11-27T03:15:00.000Z' });
+    expect(await commitWatchState(store, tenantId, state('2026-11-27T03:30:00.000Z'))).toBe(true);
+  });
+
   it('reports missing Entra ID P1 as a failed read, not as "no detections"', async () => {
     t.sim.setFaults([{ endpoint: 'signIns', status: 403, code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', message: 'Tenant does not have a SKU required for this request.' }]);
     await expect(watch(t.graph(fast), { policy, tenantId: randomUUID(), store })).rejects.toThrow(/403 \(Authentication_RequestFromNonPremiumTenantOrB2CTenant.*AuditLog\.Read\.All \(needs Entra ID P1\)/);

@@ -17,7 +17,7 @@ import { AuditError, ConfigError } from './errors';
 import { createGraphClient } from './graph/client';
 import { Graph } from './graph/graph';
 import { IMPLEMENTED_AREAS, runScan, countBySeverity, type ScanResult } from './pipeline';
-import { writeReports } from './report/report';
+import { writeReports, type KeepReport } from './report/report';
 import type { Lang } from './report/labels';
 import { AREAS, SEVERITIES, type Area } from './rules/ids';
 import { RULES } from './rules/index';
@@ -182,8 +182,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     for (const c of Object.values(result.coverage)) if (c?.detail) process.stderr.write(`${c.detail}\n`);
     return 1;
   }
-  const paths = await writeReports(resolve(opts.out), result, lang, policy.organization.name, policy.organization.timeZone);
-  await copyReports(store, result, paths);
+  const paths = await writeReports(resolve(opts.out), result, lang, policy.organization.name, policy.organization.timeZone, keepIn(store, result));
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, coverage: result.coverage, findings: result.findings.length, ledger: result.ledger, tickets: result.tickets })}\n`);
   }
@@ -191,11 +190,9 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   return result.exitCode;
 }
 
-async function copyReports(store: Store, result: ScanResult, paths: { json: string; html: string; csv: string }): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
-  await store.putReport(result.tenantId, result.scanId, 'findings.json', await readFile(paths.json), 'application/json');
-  await store.putReport(result.tenantId, result.scanId, 'report.html', await readFile(paths.html), 'text/html; charset=utf-8');
-  await store.putReport(result.tenantId, result.scanId, 'findings.csv', await readFile(paths.csv), 'text/csv; charset=utf-8');
+/** Keeps a copy of each report in blob storage: `reports/<tenant>/<scan>/<file>`. */
+function keepIn(store: Store, result: ScanResult): KeepReport {
+  return (name, content, type) => store.putReport(result.tenantId, result.scanId, name, content, type);
 }
 
 async function demoCommand(opts: CommonOptions & { users: string; seed: string }): Promise<number> {
@@ -225,9 +222,8 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
     onProgress: progress(opts.json),
     collectOptions: { freshState: true },
   });
-  const paths = await writeReports(out, result, lang, policy.organization.name, policy.organization.timeZone);
+  const paths = await writeReports(out, result, lang, policy.organization.name, policy.organization.timeZone, keepIn(store, result));
   await writeFile(join(out, 'demo-policy.yaml'), toYaml(demo.policy), 'utf8');
-  await copyReports(store, result, paths);
   const implemented = new Set(RULES.map((r) => r.id as string));
   const planted = new Set(demo.groundTruth.filter((g) => implemented.has(g.ruleId)).map((g) => `${g.ruleId}|${g.subjectId}`));
   const found = new Set(result.findings.map((f) => `${f.ruleId}|${f.subject.id}`));

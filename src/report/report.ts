@@ -129,14 +129,27 @@ export interface WrittenReports {
   csv: string;
 }
 
+/** Also hands each rendered file to `keep` (e.g. a copy in blob storage), without reading it back. */
+export type KeepReport = (name: string, content: string, contentType: string) => Promise<unknown>;
+
 /** Writes findings.json, report.html and findings.csv into `outDir`. */
-export async function writeReports(outDir: string, result: ScanResult, lang: Lang, organization: string, timeZone = 'Asia/Tokyo'): Promise<WrittenReports> {
+export async function writeReports(
+  outDir: string,
+  result: ScanResult,
+  lang: Lang,
+  organization: string,
+  timeZone = 'Asia/Tokyo',
+  keep?: KeepReport,
+): Promise<WrittenReports> {
   await mkdir(outDir, { recursive: true });
-  const paths = { json: join(outDir, 'findings.json'), html: join(outDir, 'report.html'), csv: join(outDir, 'findings.csv') };
-  await Promise.all([
-    writeFile(paths.json, `${JSON.stringify(findingsDocument(result), null, 2)}\n`, 'utf8'),
-    writeFile(paths.html, renderHtml(result, lang, organization, timeZone), 'utf8'),
-    writeFile(paths.csv, renderCsv(result.findings, lang), 'utf8'),
-  ]);
-  return paths;
+  const files = [
+    { key: 'json', name: 'findings.json', type: 'application/json', content: `${JSON.stringify(findingsDocument(result), null, 2)}\n` },
+    { key: 'html', name: 'report.html', type: 'text/html; charset=utf-8', content: renderHtml(result, lang, organization, timeZone) },
+    { key: 'csv', name: 'findings.csv', type: 'text/csv; charset=utf-8', content: renderCsv(result.findings, lang) },
+  ] as const;
+  await Promise.all(files.map(async (f) => {
+    await writeFile(join(outDir, f.name), f.content, 'utf8');
+    await keep?.(f.name, f.content, f.type);
+  }));
+  return { json: join(outDir, 'findings.json'), html: join(outDir, 'report.html'), csv: join(outDir, 'findings.csv') };
 }

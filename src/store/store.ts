@@ -242,11 +242,6 @@ export class Store {
     await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).uploadData(data, { blobHTTPHeaders: { blobContentType: 'application/json' } });
   }
 
-  /** Deletes a state document (e.g. to restart the sign-in watch). */
-  async deleteStateBlob(tenantId: string, key: string): Promise<void> {
-    await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).deleteIfExists();
-  }
-
   /** Keeps a copy of a report file: `reports/<tenantId>/<scanId>/<name>`. */
   async putReport(tenantId: string, scanId: string, name: string, content: string | Buffer, contentType: string): Promise<string> {
     const blob = this.reports.getBlockBlobClient(`${tenantId}/${scanId}/${name}`);

@@ -97,7 +97,10 @@ export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketCon
     }
     const ticket = entry.ticket as TicketRecord;
     if (ticket.state === 'open' && !ticket.routed) summary.unrouted++;
-    const message: TicketMessage = { entry, ticket, title: ticket.title, body: ticketBody(entry, ticket, ctx.policy), comment: commentFor(entry, ctx.policy) };
+    // Rendered only when a sink has something to do: most entries need nothing on most runs.
+    let rendered: TicketMessage | undefined;
+    const message = (): TicketMessage =>
+      (rendered ??= { entry, ticket, title: ticket.title, body: ticketBody(entry, ticket, ctx.policy), comment: commentFor(entry, ctx.policy) });
     const sinks: Record<string, SinkState> = { ...ticket.sinks };
     for (const sink of ctx.sinks) {
       const state: SinkState = sinks[sink.name] ?? { delivered: null, attempts: 0 };
@@ -105,7 +108,7 @@ export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketCon
         // Delivered, but created incomplete (its text failed): finish it.
         if (state.incomplete && state.ref && sink.update) {
           try {
-            await sink.update(message, state.ref);
+            await sink.update(message(), state.ref);
             sinks[sink.name] = { ref: state.ref, delivered: state.delivered, attempts: 0 };
           } catch (err) {
             sinks[sink.name] = { ...state, attempts: state.attempts + 1, lastError: (err as Error).message.slice(0, 500) };
@@ -123,14 +126,14 @@ export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketCon
       }
       try {
         if (!state.ref) {
-          const created = await sink.open(message);
+          const created = await sink.open(message());
           sinks[sink.name] = { ref: created.ref, delivered: 'open', attempts: 0, ...(created.complete ? {} : { incomplete: true, lastError: 'created, but its text could not be written yet' }) };
         }
         else if (ticket.state === 'closed') {
-          await sink.close(message, state.ref);
+          await sink.close(message(), state.ref);
           sinks[sink.name] = { ref: state.ref, delivered: 'closed', attempts: 0 };
         } else {
-          await sink.reopen(message, state.ref);
+          await sink.reopen(message(), state.ref);
           sinks[sink.name] = { ref: state.ref, delivered: 'open', attempts: 0 };
         }
       } catch (err) {

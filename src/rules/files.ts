@@ -11,7 +11,8 @@
  * expired link grants nothing.
  */
 import type { Asset, Policy } from '../config/policy';
-import type { Domain, Grantee, ItemPermission, SharedItem } from '../collect/snapshot';
+import type { Grantee, ItemPermission, SharedItem } from '../collect/snapshot';
+import { internalDomainSet, isOutside } from './domains';
 import type { Severity } from './ids';
 import { defineRule, type FindingDraft } from './rule';
 
@@ -35,11 +36,6 @@ export function classOf(siteUrl: string, policy: Policy): InfoClass {
   return assetFor(siteUrl, policy.files.assets)?.class ?? policy.files.defaultClass;
 }
 
-function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
-}
-
 /**
  * controls.md FILE-02: external when the email or UPN domain is not internal, or the login name
  * contains `#ext#` or `urn:spo:guest`.
@@ -49,11 +45,7 @@ export function isExternal(g: Grantee, internal: ReadonlySet<string>): boolean {
   if (login.includes('#ext#') || login.includes('urn:spo:guest')) return true;
   // The claim's last segment is the UPN: i:0#.f|membership|name@example.lg.jp
   const upn = login.includes('|') ? login.slice(login.lastIndexOf('|') + 1) : '';
-  return [g.email ?? '', upn].some((address) => address.includes('@') && !internal.has(domainOf(address)));
-}
-
-function internalDomains(domains: readonly Domain[], policy: Policy): Set<string> {
-  return new Set([...domains.filter((d) => d.isVerified).map((d) => d.id.toLowerCase()), ...policy.organization.internalDomains]);
+  return [g.email ?? '', upn].some((address) => isOutside(address, internal));
 }
 
 /** Permissions that count: not inherited, not an expired link. */
@@ -130,7 +122,7 @@ export const externalGrant = defineRule({
     en: 'Remove the external person\'s or guest\'s access. If sharing with a contractor is needed, have it requested and approved, share with an expiry, and record it (5-9-2).',
   },
   evaluate: ({ sharing, domains }, { policy, now }) => {
-    const internal = internalDomains(domains, policy);
+    const internal = internalDomainSet(domains, policy);
     return sharing.items.flatMap((item) => {
       const cls = classOf(item.siteUrl, policy);
       const severity = GRANT_SEVERITY[cls];

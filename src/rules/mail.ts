@@ -7,13 +7,8 @@
  * says so rather than implying it was checked.
  */
 import type { ForwardingRule } from '../collect/snapshot';
+import { domainOf, internalDomainSet, isOutside, normaliseDomain } from './domains';
 import { defineRule } from './rule';
-
-/** The domain of an address, lower-case ('' when it has none). */
-export function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).trim().toLowerCase().replace(/\.$/, '');
-}
 
 const ACTIONS = ['forwardTo', 'redirectTo', 'forwardAsAttachmentTo'] as const;
 
@@ -31,23 +26,17 @@ export const externalForwarding = defineRule({
   },
   evaluate: ({ mailRules, domains }, { policy }) => {
     // Exact domain match: a subdomain of a verified domain is only internal if it is verified too.
-    const internal = new Set([
-      ...domains.filter((d) => d.isVerified).map((d) => d.id.toLowerCase()),
-      ...policy.organization.internalDomains,
-    ]);
-    const approved = new Set(policy.mail.approvedForwardingDomains);
-    const freeMail = new Set(policy.mail.freeMailDomains);
+    const internal = internalDomainSet(domains, policy);
+    const approved = new Set(policy.mail.approvedForwardingDomains.map(normaliseDomain));
+    const freeMail = new Set(policy.mail.freeMailDomains.map(normaliseDomain));
     return mailRules.mailboxes.flatMap((mailbox) => {
       const offending = mailbox.rules
         .filter((rule: ForwardingRule) => rule.isEnabled)
         .map((rule) => {
           const destinations = ACTIONS.flatMap((action) =>
             rule[action]
-              .filter((r) => {
-                const d = domainOf(r.address);
-                // No domain: an Exchange-internal reference (legacy DN), which cannot leave the tenant.
-                return d !== '' && !internal.has(d) && !approved.has(d);
-              })
+              // No domain: an Exchange-internal reference (legacy DN), which cannot leave the tenant.
+              .filter((r) => isOutside(r.address, internal, approved))
               .map((r) => ({ action, address: r.address })),
           );
           return { rule, destinations };

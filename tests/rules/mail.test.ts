@@ -1,4 +1,4 @@
-import { domainOf, externalForwarding } from '../../src/rules/mail';
+import { externalForwarding } from '../../src/rules/mail';
 import type { ForwardingRule, SliceData } from '../../src/collect/snapshot';
 import { compliantTenant, fired, fixturePolicy, NOW, TENANT_ID, withTenant } from './fixture';
 
@@ -64,9 +64,7 @@ describe('MAIL-01 external forwarding', () => {
     expect(evaluate(t, fixturePolicy({ mail: { freeMailDomains: ['yahoo.co.jp'] } }))[0]?.severity).toBe('high');
   });
 
-  it('is silent on the compliant tenant and reads domains from addresses', () => {
+  it('is silent on the compliant tenant', () => {
     expect(fired(externalForwarding, compliantTenant())).toEqual([]);
-    expect(domainOf('A@B.Example.JP.')).toBe('b.example.jp');
-    expect(domainOf('/o=ExchangeLabs/ou=Exchange/cn=Recipients')).toBe('');
   });
 });

@@ -108,6 +108,7 @@
  *          `shared` facet: they are not subjects.
  */
 
+import { RULE_IDS } from '../rules/ids';
 import type { DemoTenant, GroundTruth, Json, JsonObject, SimDrive, SimSite, TenantData } from './tenant';
 
 export interface DemoTenantOptions {
@@ -1514,7 +1515,7 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     ],
   };
 
-  const order = ['ACCT-01', 'ACCT-02', 'ACCT-03', 'ACCT-04', 'ACCT-05', 'ACCT-06', 'ACCT-07', 'MFA-01', 'MFA-02', 'MFA-03', 'MFA-04', 'MAIL-01', 'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05', 'FILE-01', 'FILE-02', 'FILE-03', 'FILE-04', 'FILE-05'];
+  const order: readonly string[] = RULE_IDS;
   const groundTruth = truth
     .map((g, i) => ({ g, i }))
     .sort((a, b) => order.indexOf(a.g.ruleId) - order.indexOf(b.g.ruleId) || a.i - b.i)

@@ -1,49 +1,61 @@
 /**
- * The contract of controls.md: rule ids, clauses, kinds, severities and areas. A change here is a
- * change of the contract, and must be made in controls.md first.
+ * The contract of docs/controls.md (the repo's copy of shared/spec/controls.md): rule ids,
+ * clauses, kinds and severities are read from the document itself, and the rule definitions, the
+ * id list and the README's check tables are held to it. A change of the contract is made in the
+ * document first; this test then says everything else that must follow.
  */
 import { RULES } from '../../src/rules/index';
-import { RULE_IDS, SEVERITIES } from '../../src/rules/ids';
+import { AREAS, RULE_IDS, SEVERITIES } from '../../src/rules/ids';
 import { clause } from '../../src/standard/catalogue';
+import { readControls, readReadmeChecks, severitiesIn } from '../support/controls-doc';
 
-const CONTRACT: Record<string, { clauses: string[]; kind: 'state' | 'event'; severity: string; area: string }> = {
-  'ACCT-01': { clauses: ['5-1-1'], kind: 'state', severity: 'medium', area: 'accounts' },
-  'ACCT-02': { clauses: ['4-1-2'], kind: 'state', severity: 'medium', area: 'accounts' },
-  'ACCT-03': { clauses: ['4-1-2'], kind: 'state', severity: 'high', area: 'accounts' },
-  'ACCT-04': { clauses: ['5-1-4'], kind: 'state', severity: 'medium', area: 'roles' },
-  'ACCT-05': { clauses: ['5-1-4', '5-2-1'], kind: 'state', severity: 'high', area: 'roles' },
-  'ACCT-06': { clauses: ['7-5-1', '6-1-4'], kind: 'state', severity: 'medium', area: 'accounts' },
-  'ACCT-07': { clauses: ['5-1-2'], kind: 'state', severity: 'medium', area: 'accounts' },
-  'MFA-01': { clauses: ['5-1-3'], kind: 'state', severity: 'critical', area: 'mfa' },
-  'MFA-02': { clauses: ['5-1-3', '6-2-2'], kind: 'state', severity: 'high', area: 'mfa' },
-  'MFA-03': { clauses: ['5-1-3'], kind: 'state', severity: 'critical', area: 'mfa' },
-  'MFA-04': { clauses: ['5-4-4'], kind: 'state', severity: 'high', area: 'mfa' },
-  'MAIL-01': { clauses: ['5-7-4', '5-7-1'], kind: 'state', severity: 'high', area: 'mail' },
-  'SIGN-01': { clauses: ['5-3-3'], kind: 'event', severity: 'high', area: 'signins' },
-  'SIGN-02': { clauses: ['5-3-3'], kind: 'event', severity: 'high', area: 'signins' },
-  'SIGN-03': { clauses: ['5-3-3'], kind: 'event', severity: 'critical', area: 'signins' },
-  'SIGN-04': { clauses: ['5-4-4', '5-8-2'], kind: 'event', severity: 'medium', area: 'signins' },
-  'SIGN-05': { clauses: ['5-4-4'], kind: 'event', severity: 'high', area: 'signins' },
-  'FILE-01': { clauses: ['5-9-1', '2-3-1'], kind: 'state', severity: 'medium', area: 'files' },
-  'FILE-02': { clauses: ['5-9-1'], kind: 'state', severity: 'high', area: 'files' },
-  'FILE-03': { clauses: ['5-9-1'], kind: 'state', severity: 'medium', area: 'files' },
-  'FILE-04': { clauses: ['5-9-1'], kind: 'state', severity: 'high', area: 'files' },
-  'FILE-05': { clauses: ['2-2'], kind: 'state', severity: 'low', area: 'files' },
-};
+const controls = readControls();
+const byId = new Map(controls.map((c) => [c.id, c]));
+
+/** Which product areas a section of the document may put its rules in (roles are an account topic there). */
+const SECTION_AREAS: Array<[RegExp, string[]]> = [
+  [/^Accounts/, ['accounts', 'roles']],
+  [/^MFA/, ['mfa']],
+  [/^Mail/, ['mail']],
+  [/^Sign-ins/, ['signins']],
+  [/^Files/, ['files']],
+];
+
+describe('the control document', () => {
+  it('is read: every row has an id, clauses, a kind and at least one severity', () => {
+    expect(controls.length).toBeGreaterThanOrEqual(22);
+    for (const c of controls) {
+      expect(c.clauses.length).toBeGreaterThan(0);
+      expect(['state', 'event']).toContain(c.kind);
+      expect(c.severities.length).toBeGreaterThan(0);
+    }
+  });
+  it('reads severities from the cells as written', () => {
+    expect(severitiesIn('high; **critical** when any destination is free mail')).toEqual(['high', 'critical']);
+    expect(severitiesIn('I: critical, II: high, III: medium')).toEqual(['critical', 'high', 'medium']);
+  });
+});
 
 describe('rule catalogue', () => {
-  it('has unique ids, all from controls.md', () => {
+  it('has unique ids, and the id list is exactly the document\'s', () => {
     const ids = RULES.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(RULE_IDS).toContain(id);
+    expect([...RULE_IDS]).toEqual(controls.map((c) => c.id));
   });
-  it('implements exactly the rules of this release', () => {
-    expect(RULES.map((r) => r.id).sort()).toEqual(Object.keys(CONTRACT).sort());
+  it('implements every rule of the document', () => {
+    expect(RULES.map((r) => r.id).sort()).toEqual(controls.map((c) => c.id).sort());
   });
-  it.each(RULES.map((r) => [r.id, r] as const))('%s matches controls.md and the clause catalogue', (id, rule) => {
-    const c = CONTRACT[id];
-    expect(c).toBeDefined();
-    expect({ clauses: [...rule.clauses], kind: rule.kind, severity: rule.severity, area: rule.area }).toEqual(c);
+  it.each(RULES.map((r) => [r.id, r] as const))('%s matches docs/controls.md and the clause catalogue', (id, rule) => {
+    const c = byId.get(id);
+    if (!c) throw new Error(`${id} is not in docs/controls.md`);
+    expect({ clauses: [...rule.clauses], kind: rule.kind }).toEqual({ clauses: c.clauses, kind: c.kind });
+    // A single severity is the rule's; a case-dependent cell must name the rule's default among its cases.
+    if (c.severities.length === 1) expect(rule.severity).toBe(c.severities[0]);
+    else expect(c.severities).toContain(rule.severity);
+    const areas = SECTION_AREAS.find(([re]) => re.test(c.section))?.[1];
+    expect(areas).toBeDefined();
+    expect(areas).toContain(rule.area);
+    expect(AREAS).toContain(rule.area);
     for (const cl of rule.clauses) {
       expect(clause(cl)).toBeDefined();
       expect(clause(cl)?.automatable).toBe(true);
@@ -54,5 +66,19 @@ describe('rule catalogue', () => {
       expect(rule.remediation[lang].trim().length).toBeGreaterThan(20);
     }
     expect(rule.requires.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the README check tables', () => {
+  const readme = readReadmeChecks();
+  it('list every rule once, in the document\'s order', () => {
+    expect(readme.map((r) => r.id)).toEqual(controls.map((c) => c.id));
+  });
+  it.each(readme.map((r) => [r.id, r] as const))('%s: clauses, area and severities as the document and the rule say', (id, row) => {
+    const c = byId.get(id);
+    const rule = RULES.find((r) => r.id === id);
+    expect(row.clauses).toEqual(c?.clauses);
+    expect(row.area).toBe(rule?.area);
+    expect(row.severities).toEqual(c?.severities);
   });
 });

@@ -1,3 +1,4 @@
+import { RULE_IDS } from '../../src/rules/ids';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
@@ -9,13 +10,6 @@ import type { DemoTenant, JsonObject } from '../../src/sim/tenant';
  */
 
 const NOW = new Date('2026-06-15T03:00:00Z');
-const RULE_IDS = [
-  'ACCT-01', 'ACCT-02', 'ACCT-03', 'ACCT-04', 'ACCT-05', 'ACCT-06', 'ACCT-07',
-  'MFA-01', 'MFA-02', 'MFA-03', 'MFA-04',
-  'MAIL-01',
-  'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05',
-  'FILE-01', 'FILE-02', 'FILE-03', 'FILE-04', 'FILE-05',
-];
 const POLICY_KEYS = ['organization', 'accounts', 'mail', 'signIns', 'files', 'exceptions', 'tickets', 'alerts'];
 const NEVER = '0001-01-01T00:00:00Z';
 

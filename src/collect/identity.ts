@@ -155,9 +155,11 @@ function graphFailure(err: unknown): string {
 
 /**
  * The groups among the role holders, each read once with its transitive user members, however
- * many roles it holds. Eligibility principals whose type the service did not give (no
- * expansion) and that are not known from the active assignments are looked up as groups
- * (`GET /groups/{id}`: 404 means a user or service principal). A group whose members cannot be
+ * many roles it holds. Principals whose type the service did not give (no expansion, in either
+ * list) are looked up as groups (`GET /groups/{id}`: 404 means a user or service principal; real
+ * Graph expands service principals too, so in practice this is only the no-expansion case). A PIM
+ * schedule with `memberType` `Group` names a user eligible through a group: that user is a
+ * holder as it stands. A group whose members cannot be
  * read keeps `members: null` and adds a detail naming it and the permission: the other holders
  * are still evaluated, and the slice is partial.
  */
@@ -167,37 +169,33 @@ async function collectRoleGroups(
   eligibility: RoleEligibility[] | null,
   details: string[],
 ): Promise<RoleGroup[]> {
+  // Every principal once, with what the expansions said of it (type 'unknown' = not expanded).
+  const principals: Array<{ principalId: string; principalType?: string; principalName?: string | null }> = [...assignments, ...(eligibility ?? [])];
   const names = new Map<string, string | null>();
   const known = new Map<string, string>();
-  for (const a of assignments) {
-    if (a.principalType !== 'unknown') known.set(a.principalId, a.principalType);
-    if (a.principalType === 'group') names.set(a.principalId, a.principalName);
+  for (const p of principals) {
+    if (p.principalType && p.principalType !== 'unknown') known.set(p.principalId, p.principalType);
+    if (p.principalType === 'group' && !names.get(p.principalId)) names.set(p.principalId, p.principalName ?? null);
   }
-  for (const e of eligibility ?? []) {
-    const type = e.principalType ?? known.get(e.principalId);
-    if (type === 'group') {
-      e.principalType = 'group';
-      if (!names.has(e.principalId) || names.get(e.principalId) === null) names.set(e.principalId, e.principalName ?? names.get(e.principalId) ?? null);
-      continue;
-    }
-    // Known already (a user, a service principal, or looked up before): nothing to ask.
-    if (type !== undefined) continue;
-    // Not expanded and not seen active: ask the directory whether it is a group (once per id).
+  for (const p of principals) {
+    // Known (a user, a service principal, a group, or looked up before): nothing to ask.
+    if (known.has(p.principalId)) continue;
+    // Not expanded anywhere: ask the directory whether it is a group (once per id).
     try {
-      const body = await graph.get(`/groups/${encodeURIComponent(e.principalId)}?$select=id,displayName`);
+      const body = await graph.get(`/groups/${encodeURIComponent(p.principalId)}?$select=id,displayName`);
       const parsed = parseRecords(groupSchema, [body], 'GET /groups/{id}').records[0];
-      known.set(e.principalId, 'group');
-      e.principalType = 'group';
-      names.set(e.principalId, parsed?.displayName ?? null);
+      known.set(p.principalId, 'group');
+      names.set(p.principalId, parsed?.displayName ?? null);
     } catch (err) {
       if (err instanceof GraphError && err.status === 404) {
-        known.set(e.principalId, 'notGroup');
+        known.set(p.principalId, 'notGroup');
         continue;
       }
-      known.set(e.principalId, 'unresolved');
-      details.push(`eligible principal ${e.principalId}: GET /groups/{id} ${graphFailure(err)}; whether it is a group (and who its members are) is unknown`);
+      known.set(p.principalId, 'unresolved');
+      details.push(`role principal ${p.principalId}: GET /groups/{id} ${graphFailure(err)}; whether it is a group (and who its members are) is unknown`);
     }
   }
+  for (const a of assignments) if (known.get(a.principalId) === 'group') a.principalType = 'group';
   for (const e of eligibility ?? []) if (known.get(e.principalId) === 'group') e.principalType = 'group';
   const groups: RoleGroup[] = [];
   for (const [id, displayName] of names) {

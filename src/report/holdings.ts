@@ -3,6 +3,7 @@
  * "Global Administrator（適格）via グループ 情報システム管理者グループ". The raw evidence keeps the
  * ids (`group: {id, displayName}`); this line is what a person reads in the report and ticket.
  */
+/** The languages the report and tickets are written in. */
 export type HoldingLang = 'ja' | 'en';
 
 const VIA = {

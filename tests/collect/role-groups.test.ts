@@ -106,6 +106,19 @@ describe('roles held through groups', () => {
     }
   });
 
+  it('an unexpanded principal that is not a group (a service principal here) is looked up once and left as it is', async () => {
+    const tenant = groupTenant();
+    tenant.roleAssignments.push({ id: 'a-sp', principalId: 'sp-backup', resourceScope: '/', directoryScopeId: '/', roleDefinitionId: GA });
+    tenant.roleEligibilitySchedules.push(schedule('e-sp', 'sp-backup', EXCHANGE));
+    t = await startTestSim({ throttle: false, tenant });
+    const slice = await collectRoles(testContext(t.graph()));
+    expect(slice.status).toBe('complete');
+    if (slice.status === 'failed') return;
+    expect(slice.data.assignments.find((a) => a.id === 'a-sp')?.principalType).toBe('unknown');
+    expect(slice.data.groups?.map((g) => g.id)).toEqual(['g-admins', 'g-pim']);
+    expect(t.sim.counts().group).toBe(1);
+  });
+
   it('a 403 on one member list makes roles partial, names the group and GroupMember.Read.All, and keeps the others', async () => {
     const { status, data, detail } = await rolesFrom({ faults: [{ endpoint: 'groupTransitiveMembers', match: /g-pim/, status: 403, code: 'Authorization_RequestDenied' }] });
     expect(status).toBe('partial');

@@ -9,6 +9,8 @@ import {
   conditionalAccessSchema,
   directoryEntrySchema,
   domainSchema,
+  groupMemberSchema,
+  groupSchema,
   mfaRegistrationSchema,
   parseRecords,
   roleAssignmentSchema,
@@ -18,7 +20,7 @@ import {
   userSchema,
 } from './parse';
 import type { Collector } from './context';
-import type { Roles, Slice } from './snapshot';
+import type { RoleEligibility, RoleGroup, Roles, Slice } from './snapshot';
 
 /** Properties the users collector selects (graph.md). */
 export const USER_SELECT = [
@@ -27,11 +29,17 @@ export const USER_SELECT = [
 ].join(',');
 
 /** Reads every page of a collection, parsing records as they arrive. */
-export async function collectList<S extends z.ZodType>(graph: Graph, url: string, schema: S, where: string): Promise<Slice<z.output<S>[]>> {
+export async function collectList<S extends z.ZodType>(
+  graph: Graph,
+  url: string,
+  schema: S,
+  where: string,
+  headers?: Record<string, string>,
+): Promise<Slice<z.output<S>[]>> {
   const records: z.output<S>[] = [];
   const problems: string[] = [];
   let offset = 0;
-  for await (const page of graph.pages(url)) {
+  for await (const page of graph.pages(url, headers)) {
     const parsed = parseRecords(schema, page.value, where, offset);
     offset += page.value.length;
     records.push(...parsed.records);
@@ -81,7 +89,7 @@ export const collectRoles: Collector<'roles'> = async ({ graph, now }) => {
   const details: string[] = assignments.detail ? [assignments.detail] : [];
   let eligibility: Roles['eligibility'] = null;
   try {
-    const eligible = await collectList(graph, '/roleManagement/directory/roleEligibilitySchedules', roleEligibilitySchema, 'GET roleEligibilitySchedules');
+    const eligible = await collectEligibility(graph);
     if (eligible.status !== 'failed') {
       if (eligible.detail) details.push(eligible.detail);
       const t = now.getTime();
@@ -89,18 +97,122 @@ export const collectRoles: Collector<'roles'> = async ({ graph, now }) => {
       eligibility = eligible.data
         .filter((e) => (e.status ?? 'Provisioned').toLowerCase() === 'provisioned')
         .filter((e) => (e.start === null || Date.parse(e.start) <= t) && (e.end === null || Date.parse(e.end) > t))
-        .map(({ id, principalId, roleDefinitionId, directoryScopeId }) => ({ id, principalId, roleDefinitionId, directoryScopeId }));
+        .map(({ status: _s, start: _b, end: _e, ...kept }) => kept);
     }
   } catch (err) {
     if (err instanceof GraphError && (err.status === 403 || err.status === 401)) {
       details.push(`roleEligibilitySchedules: ${err.status} (needs Entra ID P2 and RoleEligibilitySchedule.Read.Directory); eligible role holders were not checked`);
     } else throw err;
   }
+  const groups = await collectRoleGroups(graph, assignments.data, eligibility, details);
   const partial = eligibility === null || assignments.status === 'partial' || details.length > 0;
   return {
     status: partial ? 'partial' : 'complete',
-    data: { assignments: assignments.data, eligibility },
+    data: { assignments: assignments.data, eligibility, groups },
     items: assignments.data.length + (eligibility?.length ?? 0),
     ...(details.length ? { detail: details.join('; ') } : {}),
   };
 };
+
+/** Properties read of each user member of a role-holding group (graph.md). */
+export const GROUP_MEMBER_SELECT = 'id,userPrincipalName,userType,accountEnabled';
+
+/**
+ * The transitive user members of a group ("List group transitive members", v1.0): nested groups
+ * come back flattened, the `microsoft.graph.user` cast leaves out devices, contacts and service
+ * principals. Doc revisions disagree on whether the cast needs the advanced-query headers (older:
+ * `ConsistencyLevel: eventual` and `$count=true` are required; newer: a plain cast works), so both
+ * are always sent: correct under either reading. `$top=999` is the documented maximum page.
+ */
+export function groupMembersUrl(groupId: string): string {
+  return `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=${GROUP_MEMBER_SELECT}&$top=999&$count=true`;
+}
+
+const ADVANCED_QUERY = { ConsistencyLevel: 'eventual' };
+
+/**
+ * roleEligibilitySchedules with their principals expanded ("unifiedRoleEligibilitySchedule
+ * resource type": `principal` supports `$expand`), so a group is known as one. A service that
+ * refuses the expansion (400) is asked again without it; the roles collector then resolves the
+ * principals' types itself.
+ */
+async function collectEligibility(graph: Graph): Promise<Slice<z.output<typeof roleEligibilitySchema>[]>> {
+  const base = '/roleManagement/directory/roleEligibilitySchedules';
+  try {
+    return await collectList(graph, `${base}?$expand=principal`, roleEligibilitySchema, 'GET roleEligibilitySchedules');
+  } catch (err) {
+    if (err instanceof GraphError && err.status === 400) return collectList(graph, base, roleEligibilitySchema, 'GET roleEligibilitySchedules');
+    throw err;
+  }
+}
+
+function graphFailure(err: unknown): string {
+  if (!(err instanceof GraphError)) throw err;
+  return err.status === 401 || err.status === 403
+    ? `${err.status} (needs GroupMember.Read.All)`
+    : `${err.status || 'no response'}${err.code ? ` ${err.code}` : ''}`;
+}
+
+/**
+ * The groups among the role holders, each read once with its transitive user members, however
+ * many roles it holds. Principals whose type the service did not give (no expansion, in either
+ * list) are looked up as groups (`GET /groups/{id}`: 404 means a user or service principal; real
+ * Graph expands service principals too, so in practice this is only the no-expansion case). A PIM
+ * schedule with `memberType` `Group` names a user eligible through a group: that user is a
+ * holder as it stands. A group whose members cannot be
+ * read keeps `members: null` and adds a detail naming it and the permission: the other holders
+ * are still evaluated, and the slice is partial.
+ */
+async function collectRoleGroups(
+  graph: Graph,
+  assignments: Roles['assignments'],
+  eligibility: RoleEligibility[] | null,
+  details: string[],
+): Promise<RoleGroup[]> {
+  // Every principal once, with what the expansions said of it (type 'unknown' = not expanded).
+  const principals: Array<{ principalId: string; principalType?: string; principalName?: string | null }> = [...assignments, ...(eligibility ?? [])];
+  const names = new Map<string, string | null>();
+  const known = new Map<string, string>();
+  for (const p of principals) {
+    if (p.principalType && p.principalType !== 'unknown') known.set(p.principalId, p.principalType);
+    if (p.principalType === 'group' && !names.get(p.principalId)) names.set(p.principalId, p.principalName ?? null);
+  }
+  for (const p of principals) {
+    // Known (a user, a service principal, a group, or looked up before): nothing to ask.
+    if (known.has(p.principalId)) continue;
+    // Not expanded anywhere: ask the directory whether it is a group (once per id).
+    try {
+      const body = await graph.get(`/groups/${encodeURIComponent(p.principalId)}?$select=id,displayName`);
+      const parsed = parseRecords(groupSchema, [body], 'GET /groups/{id}').records[0];
+      known.set(p.principalId, 'group');
+      names.set(p.principalId, parsed?.displayName ?? null);
+    } catch (err) {
+      if (err instanceof GraphError && err.status === 404) {
+        known.set(p.principalId, 'notGroup');
+        continue;
+      }
+      known.set(p.principalId, 'unresolved');
+      details.push(`role principal ${p.principalId}: GET /groups/{id} ${graphFailure(err)}; whether it is a group (and who its members are) is unknown`);
+    }
+  }
+  for (const a of assignments) if (known.get(a.principalId) === 'group') a.principalType = 'group';
+  for (const e of eligibility ?? []) if (known.get(e.principalId) === 'group') e.principalType = 'group';
+  const groups: RoleGroup[] = [];
+  for (const [id, displayName] of names) {
+    const label = `group ${displayName ? `${displayName} (${id})` : id}`;
+    try {
+      const read = await collectList(graph, groupMembersUrl(id), groupMemberSchema, `GET /groups/${id}/transitiveMembers`, ADVANCED_QUERY);
+      if (read.status === 'failed') {
+        details.push(`${label}: ${read.detail}; its members were not checked`);
+        groups.push({ id, displayName, members: null });
+        continue;
+      }
+      if (read.detail) details.push(`${label}: ${read.detail}`);
+      groups.push({ id, displayName, members: read.data });
+    } catch (err) {
+      details.push(`${label}: GET /groups/{id}/transitiveMembers/microsoft.graph.user ${graphFailure(err)}; its members were not checked`);
+      groups.push({ id, displayName, members: null });
+    }
+  }
+  return groups;
+}

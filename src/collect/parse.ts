@@ -121,9 +121,23 @@ export const roleAssignmentSchema = z
     roleDefinitionId: a.roleDefinitionId.toLowerCase(),
     directoryScopeId: a.directoryScopeId ?? '/',
     principalType: (a.principal?.['@odata.type'] ?? '#microsoft.graph.unknown').replace(/^#microsoft\.graph\./, ''),
-    principalName: a.principal?.userPrincipalName ?? a.principal?.mail ?? a.principal?.displayName ?? null,
+    // A group is known by its displayName (role-assignable groups are mostly not mail-enabled).
+    principalName: /group$/i.test(a.principal?.['@odata.type'] ?? '')
+      ? (a.principal?.displayName ?? a.principal?.mail ?? null)
+      : (a.principal?.userPrincipalName ?? a.principal?.mail ?? a.principal?.displayName ?? null),
     principalUserType: a.principal?.userType ?? null,
   }));
+
+/** An expanded `principal` (a directoryObject: user, group, servicePrincipal, …). */
+const principalSchema = z
+  .looseObject({
+    '@odata.type': optionalString,
+    displayName: optionalString,
+    userPrincipalName: optionalString,
+    mail: optionalString,
+    userType: optionalString,
+  })
+  .nullish();
 
 export const roleEligibilitySchema = z
   .looseObject({
@@ -132,6 +146,8 @@ export const roleEligibilitySchema = z
     roleDefinitionId: z.string().min(1),
     directoryScopeId: optionalString,
     status: optionalString,
+    memberType: optionalString,
+    principal: principalSchema,
     scheduleInfo: z
       .looseObject({
         startDateTime: graphDate,
@@ -145,9 +161,33 @@ export const roleEligibilitySchema = z
     roleDefinitionId: e.roleDefinitionId.toLowerCase(),
     directoryScopeId: e.directoryScopeId ?? '/',
     status: e.status,
+    memberType: e.memberType,
+    // No `principal` when the service did not expand it: the collector resolves the type then.
+    ...(e.principal?.['@odata.type']
+      ? {
+          principalType: e.principal['@odata.type'].replace(/^#microsoft\.graph\./, ''),
+          principalName: /group$/i.test(e.principal['@odata.type'])
+            ? (e.principal.displayName ?? e.principal.mail ?? null)
+            : (e.principal.userPrincipalName ?? e.principal.mail ?? e.principal.displayName ?? null),
+          principalUserType: e.principal.userType ?? null,
+        }
+      : {}),
     start: e.scheduleInfo?.startDateTime ?? null,
     end: e.scheduleInfo?.expiration?.endDateTime ?? null,
   }));
+
+/** A user from `GET /groups/{id}/transitiveMembers/microsoft.graph.user?$select=…`. */
+export const groupMemberSchema = z
+  .looseObject({
+    id: z.string().min(1),
+    userPrincipalName: optionalString,
+    userType: optionalString,
+    accountEnabled: z.boolean().nullish(),
+  })
+  .transform((m) => ({ id: m.id, userPrincipalName: m.userPrincipalName, userType: m.userType, accountEnabled: m.accountEnabled ?? null }));
+
+/** `GET /groups/{id}?$select=id,displayName`: what the roles collector names a group by. */
+export const groupSchema = z.looseObject({ id: z.string().min(1), displayName: optionalString });
 
 export const securityDefaultsSchema = z.looseObject({ isEnabled: z.boolean() });
 

@@ -63,12 +63,43 @@ export interface RoleEligibility {
   principalId: string;
   roleDefinitionId: string;
   directoryScopeId: string;
+  /**
+   * From the expanded principal (`$expand=principal`), or found by the roles collector when the
+   * expansion was not served (`group` when `GET /groups/{id}` answered); absent when unknown.
+   */
+  principalType?: string;
+  principalName?: string | null;
+  principalUserType?: string | null;
+  /** PIM's `memberType`: `Direct`, `Group` (inherited through a group) or `Inherited`. */
+  memberType?: string | null;
+}
+
+/** A user among the transitive members of a group that holds a role. */
+export interface RoleGroupMember {
+  id: string;
+  userPrincipalName: string | null;
+  /** `Member` / `Guest` as /users writes it; null when Graph withheld it. */
+  userType: string | null;
+  accountEnabled: boolean | null;
+}
+
+/** A group that holds (or is eligible for) a role, with its user members (nested groups flattened). */
+export interface RoleGroup {
+  id: string;
+  displayName: string | null;
+  /** null when the member list could not be read (the slice is then partial). */
+  members: RoleGroupMember[] | null;
 }
 
 export interface Roles {
   assignments: RoleAssignment[];
   /** null when PIM data could not be read (no Entra ID P2 / permission): coverage is partial. */
   eligibility: RoleEligibility[] | null;
+  /**
+   * Groups among the principals above, read once each with their transitive user members. Absent
+   * (older snapshots, tests) means none was found.
+   */
+  groups?: RoleGroup[];
 }
 
 export interface ConditionalAccessPolicy {

@@ -84,6 +84,7 @@ const PERMISSIONS: ReadonlyArray<[RegExp, string]> = [
   [/^\/?reports\/authenticationmethods/i, 'AuditLog.Read.All (needs Entra ID P1)'],
   [/^\/?rolemanagement\/directory\/roleeligibility/i, 'RoleEligibilitySchedule.Read.Directory (needs Entra ID P2)'],
   [/^\/?rolemanagement/i, 'RoleManagement.Read.Directory'],
+  [/^\/?groups/i, 'GroupMember.Read.All'],
   [/^\/?policies|^\/?identity\/conditionalaccess/i, 'Policy.Read.All'],
   [/^\/?auditlogs/i, 'AuditLog.Read.All (needs Entra ID P1)'],
   [/^\/?admin\/sharepoint/i, 'SharePointTenantSettings.Read.All'],

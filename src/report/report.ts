@@ -11,6 +11,7 @@ import type { Finding } from '../findings/finding';
 import { countBySeverity, type ScanResult } from '../pipeline';
 import { SEVERITIES } from '../rules/ids';
 import { manualClauses } from '../standard/catalogue';
+import { groupHoldingLine } from './holdings';
 import { LABELS, type Lang } from './labels';
 
 /** The findings.json document (schemaVersion 1). */
@@ -58,11 +59,14 @@ function localTime(iso: string, timeZone: string): string {
   return t.isValid ? `${t.toFormat('yyyy-MM-dd HH:mm:ss')} ${t.offsetNameShort ?? timeZone}` : iso;
 }
 
-function evidenceHtml(evidence: Record<string, unknown>): string {
+function evidenceHtml(evidence: Record<string, unknown>, lang: Lang): string {
   const items = Object.entries(evidence).map(([k, v]) => {
     const text = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : JSON.stringify(v);
     return `<li><code>${e(k)}</code>: ${e(text.length > 600 ? `${text.slice(0, 600)}…` : text)}</li>`;
   });
+  // Roles held through a group: say which group in words ("via グループ …").
+  const via = groupHoldingLine(evidence, lang);
+  if (via) items.push(`<li>${e(via.label)}: ${e(via.text.length > 600 ? `${via.text.slice(0, 600)}…` : via.text)}</li>`);
   return `<ul class="ev">${items.join('')}</ul>`;
 }
 
@@ -77,7 +81,7 @@ export function renderHtml(result: ScanResult, lang: Lang, organization: string,
   const incomplete = Object.values(result.coverage).some((c) => c?.status !== 'complete');
   const findingRows = result.findings.map(
     (f) =>
-      `<tr class="sev-${e(f.severity)}${f.status === 'excepted' ? ' excepted' : ''}"><td>${e(L.severities[f.severity])}</td><td>${e(f.ruleId)}<br>${e(f.title[lang])}</td><td>${e(f.clauses.join(', '))}</td><td>${e(f.subject.name)}<br><small>${e(f.subject.kind)}: ${e(f.subject.id)}</small></td><td>${e(f.status === 'excepted' ? L.excepted : L.open)}</td><td>${evidenceHtml(f.evidence)}</td></tr>`,
+      `<tr class="sev-${e(f.severity)}${f.status === 'excepted' ? ' excepted' : ''}"><td>${e(L.severities[f.severity])}</td><td>${e(f.ruleId)}<br>${e(f.title[lang])}</td><td>${e(f.clauses.join(', '))}</td><td>${e(f.subject.name)}<br><small>${e(f.subject.kind)}: ${e(f.subject.id)}</small></td><td>${e(f.status === 'excepted' ? L.excepted : L.open)}</td><td>${evidenceHtml(f.evidence, lang)}</td></tr>`,
   );
   const manual = manualClauses().filter((c) => c.level !== 'chapter');
   return `<!DOCTYPE html>

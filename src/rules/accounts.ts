@@ -2,11 +2,16 @@
  * Account rules — アカウント管理 (standard 5-1, 4-1, 6-1, 7-5), controls.md ACCT-01…07.
  * Endpoints: GET /users ($select incl. signInActivity; User.Read.All, AuditLog.Read.All,
  * User-LifeCycleInfo.Read.All), GET /roleManagement/directory/roleAssignments?$expand=principal
- * (RoleManagement.Read.Directory), roleEligibilitySchedules (RoleEligibilitySchedule.Read.Directory).
+ * (RoleManagement.Read.Directory), roleEligibilitySchedules (RoleEligibilitySchedule.Read.Directory),
+ * GET /groups/{id}/transitiveMembers/microsoft.graph.user for groups holding a role
+ * (GroupMember.Read.All): ACCT-04 counts distinct principals — each user once however many ways it
+ * holds Global Administrator (directly, eligible, through one or more groups), each service
+ * principal once (it can use the role as fully as a user), and a group whose members could not
+ * be read once (it stands for at least the person it was made for; the slice is then partial).
  */
 import { GLOBAL_ADMIN_ROLE } from '../config/policy';
 import type { DirectoryUser } from '../collect/snapshot';
-import { roleHolders } from './privileged';
+import { holdingEvidence, roleHolders } from './privileged';
 import { daysSince, defineRule, listed, type FindingDraft } from './rule';
 
 const isMember = (u: DirectoryUser): boolean => u.userType.toLowerCase() === 'member';
@@ -133,7 +138,18 @@ export const tooManyGlobalAdmins = defineRule({
         count: holders.length,
         maxGlobalAdmins: policy.accounts.maxGlobalAdmins,
         eligibleChecked: roles.eligibility !== null,
-        holders: holders.map((h) => ({ id: h.principalId, name: h.principalName, type: h.principalType, via: [...new Set(h.roles.map((r) => r.via))] })),
+        holders: holders.map((h) => {
+          const groups = [...new Map(h.roles.flatMap((r) => (r.group ? [[r.group.id, r.group] as const] : []))).values()];
+          return {
+            id: h.principalId,
+            name: h.principalName,
+            type: h.principalType,
+            via: [...new Set(h.roles.map((r) => r.via))],
+            // Whether the user also holds it directly shows in `direct`; each group it holds it through is named.
+            ...(groups.length ? { groups: groups.map((g) => ({ id: g.id, displayName: g.displayName })), direct: h.roles.some((r) => !r.group) } : {}),
+            ...(h.membersUnknown ? { membersUnknown: true } : {}),
+          };
+        }),
       },
     }];
   },
@@ -159,7 +175,7 @@ export const guestPrivileged = defineRule({
       if (!userType || userType.toLowerCase() !== 'guest') return [];
       return [{
         subject: { kind: 'user' as const, id: h.principalId, name: user?.userPrincipalName ?? h.principalName ?? h.principalId },
-        evidence: { roles: h.roles.map((r) => ({ role: r.roleName, roleId: r.roleId, via: r.via, scope: r.scope })) },
+        evidence: { roles: h.roles.map((r) => holdingEvidence(r)) },
       }];
     });
   },

@@ -1,12 +1,13 @@
 /**
  * MFA rules — 多要素認証 (standard 5-1-3, 5-4-4, 6-2-2), controls.md MFA-01…04.
  * Endpoints: GET /reports/authenticationMethods/userRegistrationDetails (AuditLog.Read.All,
- * Entra ID P1), roleAssignments / roleEligibilitySchedules, GET /users,
+ * Entra ID P1), roleAssignments / roleEligibilitySchedules and, for groups holding a role,
+ * GET /groups/{id}/transitiveMembers/microsoft.graph.user (GroupMember.Read.All), GET /users,
  * GET /policies/identitySecurityDefaultsEnforcementPolicy and
  * GET /identity/conditionalAccess/policies (Policy.Read.All).
  */
 import type { ConditionalAccessPolicy } from '../collect/snapshot';
-import { roleHolders } from './privileged';
+import { holdingEvidence, roleHolders } from './privileged';
 import { defineRule, listed } from './rule';
 
 const has = (list: readonly string[], value: string): boolean => list.some((v) => v.toLowerCase() === value.toLowerCase());
@@ -37,7 +38,7 @@ export const privilegedWithoutMfa = defineRule({
       const user = byId.get(h.principalId);
       return [{
         subject: { kind: 'user' as const, id: h.principalId, name: user?.userPrincipalName ?? (reg.userPrincipalName || h.principalId) },
-        evidence: { isMfaRegistered: false, roles: h.roles.map((r) => ({ role: r.roleName, roleId: r.roleId, via: r.via })) },
+        evidence: { isMfaRegistered: false, roles: h.roles.map((r) => holdingEvidence(r, false)) },
       }];
     });
   },

@@ -24,16 +24,21 @@
  *          masaki.ikeda (last SUCCESS 120 d ago; lastSignInDateTime 2 d ago = recent failed
  *          attempts; the rule reads lastSuccessful first ⇒ stale).
  * ACCT-03  tomoko.hasegawa (enabled, employeeLeaveDateTime 10 d ago, last sign-in 12 d ago).
- * ACCT-04  tenant: 5 distinct Global Administrator principals — breakglass01 (active),
- *          naoki.watanabe (active), takuya.umetsu (active AND eligible: counted once),
- *          makoto.sato (eligible), guest yasuhiro.murakami (eligible).
+ * ACCT-04  tenant: 7 distinct Global Administrator users — breakglass01 (active),
+ *          naoki.watanabe (active), takuya.umetsu (active AND eligible AND through the group
+ *          情報システム管理者グループ: counted once), makoto.sato (eligible), guest
+ *          yasuhiro.murakami (eligible), hiroshi.takahashi and shota.shibata (through the group,
+ *          which holds an active GA assignment; the group itself is not a holder).
  * ACCT-05  guest yasuhiro.murakami (GA eligible; NO MFA ⇒ also MFA-01).
  *          guest ryo.aoki (Exchange Administrator active; MFA registered).
+ *          guest kaito.hoshino (member of 委託先保守グループ, which is ELIGIBLE for Exchange
+ *          Administrator; MFA registered).
  * ACCT-06  guest mayumi.endo (last sign-in 150 d ago).
  *          guest jun.goto (never signed in, created 45 d ago, PendingAcceptance).
  * ACCT-07  kazuya.ishikawa (passwordPolicies 'DisablePasswordExpiration, DisableStrongPassword').
  * MFA-01   guest yasuhiro.murakami (GA eligible, not registered).
  *          kenichi.yamashita (Intune Administrator eligible, not registered; NOT MFA-02).
+ *          shota.shibata (GA through 情報システム管理者グループ, not registered; NOT MFA-02).
  * MFA-02   haruka.maeda (enabled Member, not registered). tsubasa.ishii (see ACCT-02).
  * MFA-03   tenant: security defaults off; the all-users/all-apps MFA policy is report-only,
  *          the enabled MFA policies cover only a group / only Office365.
@@ -71,7 +76,10 @@
  *          breakglass01 (emergencyAccessAccounts) last sign-in 200 d ago; MFA registered (fido2),
  *          so neither MFA-01 (it is GA) nor MFA-02.
  * ACCT-03  ichiro.ito left 40 d ago but is disabled. megumi.tanaka leaves in 20 d.
- * ACCT-04  —  (takuya.umetsu's active + eligible GA must count once; the count is 5 either way.)
+ * ACCT-04  —  (takuya.umetsu's active + eligible + group GA must count once; the count is 7.)
+ * MFA-01   haruka.maeda (MFA-02 above) is the only member of 庁内ポータル閲覧者グループ, which
+ *          holds Global Reader (not privileged): MFA-02 for her, never MFA-01. hiroshi.takahashi
+ *          (情報システム管理者グループ) is registered: neither.
  * ACCT-05  guest aya.takagi holds Global Reader (not privileged) and has no MFA: no ACCT-05, no
  *          MFA-01, no MFA-02 (guest).
  * ACCT-06  guest nana.yuki never signed in, created 28 d ago (guestGraceDays − 2).
@@ -1012,6 +1020,14 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     }),
   ];
 
+  // ── planted: people holding roles through role-assignable groups ────────────────────────────
+  // Their own stream, so that adding them moves no other planted id.
+  const groupRng = new Rng(mixSeed(seed, 81));
+  const groupAdminNoMfa = people.add(groupRng, { surname: ['柴田', 'shibata'], given: ['翔太', 'shota'], dept: DEPT.soumu, mfa: 'none' });
+  const groupVendor = people.add(groupRng, { surname: ['星野', 'hoshino'], given: ['海斗', 'kaito'], guestDomain: VENDOR_DOMAIN, createdDaysAgo: 180, lastSignInDaysAgo: 2, mfa: 'authenticator' });
+  gt('ACCT-05', groupVendor.id, 'guest kaito.hoshino (委託先): eligible for Exchange Administrator through the group 委託先保守グループ');
+  gt('MFA-01', groupAdminNoMfa.id, 'shota.shibata: Global Administrator through the group 情報システム管理者グループ, no MFA registration (so not MFA-02)');
+
   // Fixed compliant members get ordinary rules.
   const fixedCount = people.all.length;
   for (const p of people.all) {
@@ -1061,7 +1077,37 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
   eligible(fukusocho, ROLE.userAdmin, 250);
   eligible(intuneNoMfa, ROLE.intuneAdmin, 150);
   assign(auditor, ROLE.globalReader);
-  gt('ACCT-04', tenantId, '5 distinct Global Administrator principals (3 active incl. breakglass01, takuya.umetsu active+eligible counted once, makoto.sato and guest yasuhiro.murakami eligible) > 4');
+
+  // ── roles held through role-assignable groups ──────────────────────────────────────────────────
+  // "Use Microsoft Entra groups to manage role assignments": isAssignableToRole groups, membership
+  // Assigned, and no nesting (a group cannot be a member of a role-assignable group).
+  const groups: JsonObject[] = [];
+  const groupMembers: Record<string, string[]> = {};
+  const roleGroup = (displayName: string, mailNickname: string, description: string, members: Person[]): string => {
+    const id = groupRng.guid();
+    groups.push({
+      id, createdDateTime: isoSec(ago(groupRng.between(300, 900) * DAY)), description, displayName, groupTypes: [],
+      isAssignableToRole: true, mail: null, mailEnabled: false, mailNickname, securityEnabled: true, visibility: 'Private',
+    });
+    groupMembers[id] = members.map((m) => m.id);
+    for (const m of members) m.isAdmin = true;
+    return id;
+  };
+  const johosysAdmins = roleGroup('情報システム管理者グループ', 'johosys-admins', '全体管理者ロールを付与する役割割り当て可能グループ', [jimukyokucho, johosys, groupAdminNoMfa]);
+  roleAssignments.push({ id: roleAssignmentId(ROLE.globalAdmin, johosysAdmins), principalId: johosysAdmins, resourceScope: '/', directoryScopeId: '/', roleDefinitionId: ROLE.globalAdmin });
+  const vendorGroup = roleGroup('委託先保守グループ', 'itaku-hoshu', '委託先の保守作業用（PIM で Exchange 管理者の資格を付与）', [groupVendor]);
+  {
+    const id = groupRng.guid();
+    const start = ago(120 * DAY + groupRng.int(0, 36_000_000));
+    roleEligibilitySchedules.push({
+      id, principalId: vendorGroup, roleDefinitionId: ROLE.exchangeAdmin, directoryScopeId: '/', appScopeId: null, createdUsing: id,
+      createdDateTime: start.toISOString(), modifiedDateTime: '0001-01-01T08:00:00Z', status: 'Provisioned', memberType: 'Direct',
+      scheduleInfo: { startDateTime: start.toISOString(), recurrence: null, expiration: { type: 'afterDateTime', endDateTime: isoSec(new Date(start.getTime() + 365 * DAY)), duration: null } },
+    });
+  }
+  const readers = roleGroup('庁内ポータル閲覧者グループ', 'portal-readers', 'グローバル閲覧者ロール（特権ではない）', [noMfa]);
+  roleAssignments.push({ id: roleAssignmentId(ROLE.globalReader, readers), principalId: readers, resourceScope: '/', directoryScopeId: '/', roleDefinitionId: ROLE.globalReader });
+  gt('ACCT-04', tenantId, '7 distinct Global Administrator users (breakglass01, naoki.watanabe, takuya.umetsu active, eligible AND through 情報システム管理者グループ counted once, makoto.sato and guest yasuhiro.murakami eligible, hiroshi.takahashi and shota.shibata through the group) > 4');
 
   // ── conditional access & security defaults ───────────────────────────────────────────────────
   const trialGroupId = rng.guid();
@@ -1528,6 +1574,8 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     userRegistrationDetails,
     roleAssignments,
     roleEligibilitySchedules,
+    groups,
+    groupMembers,
     securityDefaults,
     conditionalAccessPolicies,
     messageRules,

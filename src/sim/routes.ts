@@ -65,6 +65,9 @@ const ROUTES: ReadonlyArray<{ pattern: readonly string[]; endpoint: EndpointName
   { pattern: ['planner', 'tasks', ':taskId'], endpoint: 'plannerTask', methods: ['GET', 'PATCH'] },
   { pattern: ['planner', 'tasks', ':taskId', 'details'], endpoint: 'plannerTaskDetails', methods: ['GET', 'PATCH'] },
   { pattern: ['planner', 'plans', ':planId', 'buckets'], endpoint: 'plannerBuckets', methods: ['GET'] },
+  { pattern: ['groups', ':groupId'], endpoint: 'group', methods: ['GET'] },
+  { pattern: ['groups', ':groupId', 'transitivemembers'], endpoint: 'groupTransitiveMembers', methods: ['GET'] },
+  { pattern: ['groups', ':groupId', 'transitivemembers', ':cast'], endpoint: 'groupTransitiveMembers', methods: ['GET'] },
   { pattern: ['$batch'], endpoint: 'batch', methods: ['POST'] },
 ];
 
@@ -140,6 +143,9 @@ const PAGE_SPECS: Record<EndpointName, PageSpec> = {
   plannerTaskDetails: { defaultSize: 1, maxSize: 1 },
   // A plan holds at most 200 buckets, so in practice one page.
   plannerBuckets: { defaultSize: 200, maxSize: 200 },
+  group: { defaultSize: 1, maxSize: 1 },
+  // "List group transitive members": 100 by default, $top up to 999 (newer revision).
+  groupTransitiveMembers: { defaultSize: 100, maxSize: 999 },
   batch: { defaultSize: 20, maxSize: 20 },
 };
 
@@ -379,6 +385,151 @@ function principalOf(user: JsonObject): JsonObject {
   return out;
 }
 
+/** A group of the tenant data by id (case-insensitive). */
+function findGroup(tenant: TenantData, id: string): JsonObject | undefined {
+  const key = id.toLowerCase();
+  return (tenant.groups ?? []).find((g) => typeof g.id === 'string' && g.id.toLowerCase() === key);
+}
+
+/**
+ * An expanded group principal: `@odata.type` `#microsoft.graph.group` and the group's properties
+ * as the tenant data holds them (v1.0 metadata, EntityType `group`: displayName, groupTypes,
+ * isAssignableToRole, mail, mailEnabled, mailNickname, securityEnabled, …).
+ */
+function groupPrincipalOf(group: JsonObject): JsonObject {
+  return { '@odata.type': '#microsoft.graph.group', ...group };
+}
+
+/** The expanded principal of a role assignment or schedule: a user or a group; undefined for others. */
+function expandPrincipal(ctx: RouteContext, principalId: string): JsonObject | undefined {
+  const user = findUser(ctx.tenant, principalId);
+  if (user) return principalOf(user);
+  const group = findGroup(ctx.tenant, principalId);
+  return group ? groupPrincipalOf(group) : undefined;
+}
+
+function listRoleEligibility(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[]): SimResponse {
+  const expand = param(query, 'expand')?.trim();
+  const asked = expand !== undefined && expand !== '';
+  const mode = ctx.options.eligibilityExpand ?? 'served';
+  if (asked && (mode === 'rejected' || expand.toLowerCase() !== 'principal')) {
+    return graphError(req, 400, 'BadRequest', `Could not find a property named '${expand}' on type 'microsoft.graph.unifiedRoleEligibilitySchedule'.`);
+  }
+  const withPrincipal = asked && mode === 'served';
+  const shape = (e: JsonObject): JsonObject => {
+    if (!withPrincipal) return e;
+    const principal = expandPrincipal(ctx, typeof e.principalId === 'string' ? e.principalId : '');
+    return principal ? { ...e, principal } : { ...e };
+  };
+  return list(ctx, req, query, byId(ctx.tenant.roleEligibilitySchedules), {
+    endpoint: 'roleEligibilitySchedules',
+    linkPath: '/v1.0/roleManagement/directory/roleEligibilitySchedules',
+    context: withPrincipal ? 'roleManagement/directory/roleEligibilitySchedules(principal())' : 'roleManagement/directory/roleEligibilitySchedules',
+    spec: specFor(ctx, 'roleEligibilitySchedules'),
+    shape,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+/** Every user and group below `groupId` (nested groups followed, cycles cut), in discovery order. */
+function transitiveMembers(tenant: TenantData, groupId: string): { users: JsonObject[]; groups: JsonObject[] } {
+  const members = tenant.groupMembers ?? {};
+  const seen = new Set<string>([groupId.toLowerCase()]);
+  const users: JsonObject[] = [];
+  const groups: JsonObject[] = [];
+  const queue = [groupId];
+  while (queue.length) {
+    const gid = queue.shift() ?? '';
+    const direct = Object.entries(members).find(([k]) => k.toLowerCase() === gid.toLowerCase())?.[1] ?? [];
+    for (const id of direct) {
+      if (seen.has(id.toLowerCase())) continue;
+      seen.add(id.toLowerCase());
+      const user = findUser(tenant, id);
+      if (user) {
+        users.push(user);
+        continue;
+      }
+      const group = findGroup(tenant, id);
+      if (group) {
+        groups.push(group);
+        queue.push(id);
+      }
+    }
+  }
+  return { users, groups };
+}
+
+/** OData casts the member list supports; anything else is 400 Request_UnsupportedQuery (newer revision). */
+const MEMBER_CASTS: Record<string, string> = {
+  'microsoft.graph.user': 'user',
+  'microsoft.graph.group': 'group',
+  'microsoft.graph.device': 'device',
+  'microsoft.graph.orgcontact': 'orgContact',
+  'microsoft.graph.serviceprincipal': 'servicePrincipal',
+};
+
+/**
+ * `GET /groups/{id}/transitiveMembers[/microsoft.graph.user]` ("List group transitive members",
+ * v1.0): a flat list of all nested members. With the user cast the items are users (`$select`
+ * applies, `@odata.context` `users(…)` as example 4 shows); without it they are directoryObjects
+ * carrying `@odata.type`. Under `castNeedsAdvancedQuery` (the older revision) a cast without
+ * `ConsistencyLevel: eventual` and `$count=true` is refused.
+ */
+function listGroupMembers(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[], groupId: string, cast: string | undefined): SimResponse {
+  const group = findGroup(ctx.tenant, groupId);
+  if (!group) {
+    return graphError(req, 404, 'Request_ResourceNotFound', `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`);
+  }
+  const type = cast === undefined ? undefined : MEMBER_CASTS[cast.toLowerCase()];
+  if (cast !== undefined && type === undefined) return graphError(req, 400, 'Request_UnsupportedQuery', `The OData cast '${cast}' is not a supported member type.`);
+  const count = param(query, 'count')?.toLowerCase() === 'true';
+  if (cast !== undefined && ctx.options.castNeedsAdvancedQuery && (req.headers.consistencylevel?.toLowerCase() !== 'eventual' || !count)) {
+    return graphError(req, 400, 'Request_UnsupportedQuery', "OData cast requires the 'ConsistencyLevel: eventual' header and '$count=true'.");
+  }
+  const { users, groups } = transitiveMembers(ctx.tenant, idOf(group));
+  const items = type === undefined ? [...users, ...groups] : type === 'user' ? users : type === 'group' ? groups : [];
+  const select = param(query, 'select');
+  const fields = select?.split(',').map((f) => f.trim()).filter((f) => f !== '');
+  const isUser = (o: JsonObject): boolean => users.includes(o);
+  const shape = (o: JsonObject): JsonObject => {
+    const out: JsonObject = type === undefined ? { '@odata.type': isUser(o) ? '#microsoft.graph.user' : '#microsoft.graph.group' } : {};
+    if (!fields?.length) {
+      const keep = isUser(o) ? USER_DEFAULT_PROPERTIES : Object.keys(o);
+      for (const k of keep) out[k] = o[k] ?? null;
+      return out;
+    }
+    if (!fields.includes('id')) out.id = o.id ?? null;
+    for (const f of fields) out[f] = o[f] ?? null;
+    return out;
+  };
+  const context = type === undefined ? 'directoryObjects' : fields?.length ? `${type}s(${fields.join(',')})` : `${type}s`;
+  return list(ctx, req, query, byId(items), {
+    endpoint: 'groupTransitiveMembers',
+    linkPath: `/v1.0/groups/${encodePathSegment(idOf(group))}/transitiveMembers${cast === undefined ? '' : `/${cast}`}`,
+    context,
+    resourceKey: `${idOf(group)}|${cast ?? ''}`,
+    spec: specFor(ctx, 'groupTransitiveMembers'),
+    shape,
+    count,
+  });
+}
+
+function getGroup(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[], groupId: string): SimResponse {
+  const group = findGroup(ctx.tenant, groupId);
+  if (!group) {
+    return graphError(req, 404, 'Request_ResourceNotFound', `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`);
+  }
+  const fields = param(query, 'select')?.split(',').map((f) => f.trim()).filter((f) => f !== '');
+  const out: JsonObject = {};
+  if (fields?.length) {
+    out.id = group.id ?? null;
+    for (const f of fields) out[f] = group[f] ?? null;
+  } else Object.assign(out, group);
+  return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#groups/$entity`, ...out });
+}
+
 function listRoleAssignments(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[]): SimResponse {
   const expand = param(query, 'expand')?.trim();
   const withPrincipal = expand !== undefined && expand !== '';
@@ -388,10 +539,10 @@ function listRoleAssignments(ctx: RouteContext, req: SimRequest, query: readonly
   const shape = (a: JsonObject): JsonObject => {
     if (!withPrincipal) return a;
     const pid = typeof a.principalId === 'string' ? a.principalId : '';
-    const user = findUser(ctx.tenant, pid);
-    // A principal that is not a user of the tenant data (a service principal, a deleted user) is
-    // left unexpanded: we have nothing to embed, and Graph drops what it cannot resolve.
-    return user ? { ...a, principal: principalOf(user) } : { ...a };
+    // A principal that is neither a user nor a group of the tenant data (a service principal, a
+    // deleted user) is left unexpanded: we have nothing to embed, and Graph drops what it cannot resolve.
+    const principal = expandPrincipal(ctx, pid);
+    return principal ? { ...a, principal } : { ...a };
   };
   return list(ctx, req, query, byId(ctx.tenant.roleAssignments), {
     endpoint: 'roleAssignments',
@@ -460,12 +611,11 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
     case 'roleAssignments':
       return listRoleAssignments(ctx, req, query);
     case 'roleEligibilitySchedules':
-      return list(ctx, req, query, byId(t.roleEligibilitySchedules), {
-        endpoint: 'roleEligibilitySchedules',
-        linkPath: '/v1.0/roleManagement/directory/roleEligibilitySchedules',
-        context: 'roleManagement/directory/roleEligibilitySchedules',
-        spec: specFor(ctx, 'roleEligibilitySchedules'),
-      });
+      return listRoleEligibility(ctx, req, query);
+    case 'group':
+      return getGroup(ctx, req, query, p.groupId ?? '');
+    case 'groupTransitiveMembers':
+      return listGroupMembers(ctx, req, query, p.groupId ?? '', p.cast);
     case 'securityDefaults':
       // A singleton: the object itself, no `value` wrapper.
       return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#policies/identitySecurityDefaultsEnforcementPolicy`, ...t.securityDefaults });

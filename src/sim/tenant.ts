@@ -42,6 +42,14 @@ export interface TenantData {
   roleAssignments: JsonObject[];
   /** `roleEligibilitySchedules` objects. */
   roleEligibilitySchedules: JsonObject[];
+  /**
+   * Group objects as `GET /groups/{id}` returns them (role-assignable ones carry
+   * `isAssignableToRole: true`); a role principal that is one of these expands as
+   * `#microsoft.graph.group`. Absent: no groups.
+   */
+  groups?: JsonObject[];
+  /** Direct members per group id: user or group object ids (nested groups are resolved transitively). */
+  groupMembers?: Record<string, string[]>;
   /** `identitySecurityDefaultsEnforcementPolicy` object. */
   securityDefaults: JsonObject;
   /** `conditionalAccessPolicy` objects. */

@@ -26,6 +26,9 @@ export const ENDPOINT_NAMES = [
   'plannerTask',
   'plannerTaskDetails',
   'plannerBuckets',
+  // Groups holding roles: `GET /groups/{id}` and `GET /groups/{id}/transitiveMembers[/cast]`.
+  'group',
+  'groupTransitiveMembers',
   'batch',
 ] as const;
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
@@ -77,6 +80,18 @@ export interface SimOptions {
    * `DEFAULT_PLANNER_PLAN_ID` ('m365-audit 是正') with one bucket `DEFAULT_PLANNER_BUCKET_ID` ('未対応').
    */
   planner?: { plans: SimPlannerPlan[] };
+  /**
+   * Play the older revision of "List group transitive members" (v1.0), under which an OData cast
+   * (`/transitiveMembers/microsoft.graph.user`) needs the advanced-query pair `ConsistencyLevel:
+   * eventual` and `$count=true`, else 400 Request_UnsupportedQuery. Default: the newer revision
+   * (a plain cast works).
+   */
+  castNeedsAdvancedQuery?: boolean;
+  /**
+   * `$expand=principal` on roleEligibilitySchedules: 'served' (default; the resource page says
+   * `principal` supports `$expand`), 'ignored' (answered without principals) or 'rejected' (400).
+   */
+  eligibilityExpand?: 'served' | 'ignored' | 'rejected';
 }
 
 /** A Planner plan of the simulator (ids are opaque strings; Graph's are 28-character base64url). */

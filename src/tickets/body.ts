@@ -7,6 +7,7 @@ import { DateTime } from 'luxon';
 import type { Policy } from '../config/policy';
 import type { LedgerEntry, TicketRecord } from '../findings/ledger';
 import type { Area } from '../rules/ids';
+import { groupHoldingLine } from '../report/holdings';
 import { ruleById } from '../rules/index';
 import { clause } from '../standard/catalogue';
 
@@ -49,13 +50,17 @@ function local(iso: string, timeZone: string): string {
   return t.isValid ? t.toFormat('yyyy-MM-dd HH:mm') : iso;
 }
 
-function evidenceLines(evidence: Record<string, unknown>, max = 12): string[] {
-  return Object.entries(evidence)
+function evidenceLines(evidence: Record<string, unknown>, lang: Lang, max = 12): string[] {
+  const lines = Object.entries(evidence)
     .slice(0, max)
     .map(([k, v]) => {
       const text = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : JSON.stringify(v);
       return `- ${k}: ${text.length > 400 ? `${text.slice(0, 400)}…` : text}`;
     });
+  // Roles held through a group: name the group in words, not only inside the JSON.
+  const via = groupHoldingLine(evidence, lang);
+  if (via) lines.push(`- ${via.label}: ${via.text.length > 400 ? `${via.text.slice(0, 400)}…` : via.text}`);
+  return lines;
 }
 
 /** The ticket title: severity, rule, what and where (Planner allows 255 characters). */
@@ -76,7 +81,7 @@ export function ticketBody(entry: LedgerEntry, ticket: Pick<TicketRecord, 'assig
     '',
     `■ ${h.scope}`,
     `${entry.subject.kind}: ${entry.subject.name} (${entry.subject.id})`,
-    ...evidenceLines(entry.evidence),
+    ...evidenceLines(entry.evidence, lang),
     '',
     `■ ${h.cause}`,
     `${entry.ruleId} ${entry.title[lang]}`,

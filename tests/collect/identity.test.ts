@@ -73,8 +73,13 @@ describe('roles', () => {
     expect(slice.status).toBe('complete');
     if (slice.status === 'failed') return;
     expect(slice.data.assignments).toHaveLength(t.sim.tenant.roleAssignments.length);
-    expect(slice.data.assignments.every((a) => a.principalType === 'user' && a.principalName)).toBe(true);
+    expect(slice.data.assignments.every((a) => (a.principalType === 'user' || a.principalType === 'group') && a.principalName)).toBe(true);
     expect(slice.data.eligibility).not.toBeNull();
+    // The demo tenant's role-assignable groups, each read once with its members.
+    expect(slice.data.groups?.map((g) => `${g.displayName}: ${g.members?.length}`).sort()).toEqual(
+      (t.sim.tenant.groups ?? []).map((g) => `${String(g.displayName)}: ${t.sim.tenant.groupMembers?.[g.id as string]?.length}`).sort(),
+    );
+    expect(t.sim.counts().groupTransitiveMembers).toBe(t.sim.tenant.groups?.length);
   });
 
   it('turns a 403 on roleEligibilitySchedules into partial coverage, keeping active assignments', async () => {

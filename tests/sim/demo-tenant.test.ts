@@ -180,7 +180,8 @@ describe('generateDemoTenant', () => {
 
   test('roles: assignments without principal, eligibility schedules in the PIM shape', () => {
     const d = demo.data;
-    const userIds = new Set(d.users.map((u) => u.id));
+    // Principals are users or role-assignable groups.
+    const userIds = new Set([...d.users.map((u) => u.id), ...(d.groups ?? []).map((g) => g.id)]);
     for (const a of d.roleAssignments) {
       expect(Object.keys(a).sort()).toEqual(['directoryScopeId', 'id', 'principalId', 'resourceScope', 'roleDefinitionId']);
       expect(a).not.toHaveProperty('principal');
@@ -195,6 +196,40 @@ describe('generateDemoTenant', () => {
       const exp = obj(obj(e.scheduleInfo).expiration);
       expect(Date.parse(str(exp.endDateTime))).toBeGreaterThan(NOW.getTime());
     }
+  });
+
+  test('roles through groups: role-assignable groups without nesting, a violating and a compliant member, a non-privileged near miss', () => {
+    const d = demo.data;
+    const byName = new Map((d.groups ?? []).map((g) => [g.displayName, g]));
+    const upns = (groupName: string): string[] => {
+      const g = byName.get(groupName);
+      return (d.groupMembers?.[str(g?.id)] ?? []).map((id) => str(d.users.find((u) => u.id === id)?.userPrincipalName)).sort();
+    };
+    expect([...byName.keys()]).toEqual(['情報システム管理者グループ', '委託先保守グループ', '庁内ポータル閲覧者グループ']);
+    for (const g of d.groups ?? []) {
+      expect(g).toMatchObject({ isAssignableToRole: true, securityEnabled: true, mailEnabled: false, groupTypes: [], visibility: 'Private' });
+      // "Group nesting isn't supported" for role-assignable groups: members are users only.
+      for (const m of d.groupMembers?.[str(g.id)] ?? []) expect(d.users.some((u) => u.id === m)).toBe(true);
+    }
+    expect(upns('情報システム管理者グループ')).toEqual(['hiroshi.takahashi@example.lg.jp', 'shota.shibata@example.lg.jp', 'takuya.umetsu@example.lg.jp']);
+    expect(upns('委託先保守グループ')).toEqual(['kaito.hoshino_vendor-it.example.jp#EXT#@exampledemo.onmicrosoft.com']);
+    expect(upns('庁内ポータル閲覧者グループ')).toEqual(['haruka.maeda@example.lg.jp']);
+    const role = (groupName: string) => [
+      ...d.roleAssignments.filter((a) => a.principalId === byName.get(groupName)?.id).map((a) => `active ${str(a.roleDefinitionId)}`),
+      ...d.roleEligibilitySchedules.filter((e) => e.principalId === byName.get(groupName)?.id).map((e) => `eligible ${str(e.roleDefinitionId)}`),
+    ];
+    expect(role('情報システム管理者グループ')).toEqual(['active 62e90394-69f5-4237-9190-012177145e10']);
+    expect(role('委託先保守グループ')).toEqual(['eligible 29232cdf-9323-42fd-ade2-1d097af3e4de']);
+    expect(role('庁内ポータル閲覧者グループ')).toEqual(['active f2ef992c-3afb-46b9-b7cf-a126ee74c451']);
+    // The violating members are planted; the compliant one and the near miss are not.
+    const upnOf = (id: string) => str(d.users.find((u) => u.id === id)?.userPrincipalName);
+    const truth = demo.groundTruth.map((g) => `${g.ruleId} ${upnOf(g.subjectId)}`);
+    expect(truth).toContain('MFA-01 shota.shibata@example.lg.jp');
+    expect(truth).toContain('ACCT-05 kaito.hoshino_vendor-it.example.jp#EXT#@exampledemo.onmicrosoft.com');
+    expect(truth).toContain('MFA-02 haruka.maeda@example.lg.jp');
+    expect(truth.filter((t) => /hiroshi\.takahashi|MFA-01 haruka|MFA-02 shota/.test(t))).toEqual([]);
+    const registered = (upn: string) => d.userRegistrationDetails.find((r) => r.userPrincipalName === upn)?.isMfaRegistered;
+    expect([registered('shota.shibata@example.lg.jp'), registered('hiroshi.takahashi@example.lg.jp'), registered('haruka.maeda@example.lg.jp')]).toEqual([false, true, false]);
   });
 
   test('security defaults off; Conditional Access policies in the Graph shape', () => {

@@ -28,16 +28,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 async function benchOne(users: number, areas: Area[] | undefined, latencyMs: number, store: Store | undefined, rescan: boolean, filesPerDrive: number): Promise<Record<string, unknown>> {
+  const generateStarted = performance.now();
   const demo = generateDemoTenant({ seed: 1, users });
+  const generateMs = Math.round(performance.now() - generateStarted);
   padDrives(demo, filesPerDrive);
   const sim = await startSimulator({ tenant: demo.data, latencyMs });
   const handle = createGraphClient({ graphUrl: sim.url, settings: loadSettings({}), caPem: sim.caPem });
   try {
     const first = await scanOnce(sim, handle, demo, areas, store, true);
-    if (!rescan) return { users, ...first };
+    if (!rescan) return { users, generateMs, ...first };
     sim.resetThrottling();
     const second = await scanOnce(sim, handle, demo, areas, store, false);
-    return { users, firstScan: first, noChangeRescan: second };
+    return { users, generateMs, firstScan: first, noChangeRescan: second };
   } finally {
     await handle.close();
     await sim.close();

@@ -48,10 +48,9 @@ describe('generateDemoTenant', () => {
     expect(big.policy).toEqual(demo.policy);
   });
 
-  test('10,000 users are generated quickly with the same ground truth', () => {
-    const t0 = Date.now();
+  // How fast it is generated is the benchmark's to measure (`npm run bench` reports generateMs), not a test's.
+  test('10,000 users are generated with the same ground truth', () => {
     const huge = generateDemoTenant({ seed: 1, users: 10_000, now: NOW });
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(huge.data.users).toHaveLength(10_000);
     expect(huge.groundTruth).toEqual(demo.groundTruth);
     expect(new Set(huge.data.users.map((u) => u.id)).size).toBe(10_000);

@@ -540,7 +540,9 @@ describe('Graph simulator latency', () => {
     const res = await c.call('/$batch', { method: 'POST', body: { requests } });
     const took = Date.now() - started;
     expect(res.status).toBe(200);
+    // Causal bounds, not a speed target: two sequential groups cannot take less than two
+    // latencies, and eight sequential items could not take less than eight.
     expect(took).toBeGreaterThanOrEqual(190);
-    expect(took).toBeLessThan(700);
+    expect(took).toBeLessThan(800);
   });
 });

@@ -31,7 +31,7 @@ export const ENDPOINT_NAMES = [
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 
 /** Service families with their own throttling budget (concepts/throttling.md, graph.md). */
-export const THROTTLE_FAMILIES = ['identityReports', 'signInActivity', 'conditionalAccess', 'outlook', 'global'] as const;
+export const THROTTLE_FAMILIES = ['identityReports', 'signInActivity', 'conditionalAccess', 'outlook', 'global', 'sharepoint'] as const;
 export type ThrottleFamily = (typeof THROTTLE_FAMILIES)[number];
 
 /** A token bucket: `limit` requests per `perSeconds`, refilled continuously. */
@@ -72,6 +72,17 @@ export interface SimOptions {
   port?: number;
   /** serve `/admin/sharepoint/settings` wrapped in `value` like the docs' example (default: the bare object) */
   wrapSharepointSettings?: boolean;
+  /**
+   * Licences of the simulated tenant: they size the `sharepoint` throttle family (resource units a
+   * minute, "Avoid getting throttled or blocked in SharePoint Online"), unless `throttle.sharepoint`
+   * sets it. Default: the smallest band (1,200 RU a minute).
+   */
+  licenceCount?: number;
+  /**
+   * Item ids whose `shared` facet delta leaves out although they are shared (SharePoint omits it
+   * for some specific-people links, per open docs issues).
+   */
+  omitSharedFacet?: readonly string[];
   /**
    * Planner plans (with their buckets) that `POST /planner/tasks` may target; default: one plan
    * `DEFAULT_PLANNER_PLAN_ID` ('m365-audit 是正') with one bucket `DEFAULT_PLANNER_BUCKET_ID` ('未対応').
@@ -147,6 +158,11 @@ export interface SimRequest {
   requestId: string;
   clientRequestId: string;
   inBatch: boolean;
+  /**
+   * The `roles` claim of the caller's bearer token when it is a JWT (batch items inherit the
+   * envelope's); undefined for an opaque token, which the simulator treats as claiming nothing.
+   */
+  appRoles?: readonly string[];
 }
 
 /** Internal: a response before serialisation. */

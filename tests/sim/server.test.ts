@@ -3,6 +3,7 @@
  * simulator's certificate.
  */
 import { simClient, type Answer } from '../support/sim-client';
+import { simulatorToken } from '../../src/graph/client';
 import { startSimulator, type SimServer } from '../../src/sim/server';
 import type { JsonObject, TenantData } from '../../src/sim/tenant';
 
@@ -400,13 +401,20 @@ describe('Graph simulator (throttling off)', () => {
     expect(restart.json['@odata.deltaLink']).toBeDefined();
   });
 
-  test('a sharing-only drive change brings the item back in delta', async () => {
+  test('a sharing-only drive change comes back in delta only to Sites.FullControl.All with the sharing Prefer values', async () => {
     const base = `/drives/${encodeURIComponent(DRIVE_ID)}/root/delta`;
     const latest = await c.call(`${base}?token=latest`);
     expect(latest.json.value).toEqual([]);
     sim.applyDriveChange(DRIVE_ID, { itemId: 'i3', permissions: [{ id: 'p9', roles: ['read'], link: { scope: 'anonymous', type: 'view' } }] });
-    const after = await c.call(latest.json['@odata.deltaLink']);
+    const prefer = { Prefer: 'hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted, deltatraversepermissiongaps' };
+    const fullControl = simulatorToken(['Sites.FullControl.All']);
+    // An opaque token, a JWT with Sites.Read.All only, or FullControl without the Prefer values: nothing.
+    expect((await c.call(latest.json['@odata.deltaLink'], { headers: prefer })).json.value).toEqual([]);
+    expect((await c.call(latest.json['@odata.deltaLink'], { headers: prefer, token: simulatorToken(['Sites.Read.All']) })).json.value).toEqual([]);
+    expect((await c.call(latest.json['@odata.deltaLink'], { token: fullControl, headers: { Prefer: 'hierarchicalsharing' } })).json.value).toEqual([]);
+    const after = await c.call(latest.json['@odata.deltaLink'], { headers: prefer, token: fullControl });
     expect(after.json.value.map((i: JsonObject) => i.id)).toEqual(['i3']);
+    expect(after.json.value[0]['@microsoft.graph.sharedChanged']).toBe('True');
     const perms = await c.call(`/drives/${encodeURIComponent(DRIVE_ID)}/items/i3/permissions`);
     expect(perms.json.value[0].link.scope).toBe('anonymous');
     expect(() => sim.applyDriveChange(DRIVE_ID, { itemId: 'nope', permissions: null })).toThrow();

@@ -77,6 +77,8 @@ export interface GraphStats {
   batchItems: number;
   retries: number;
   throttled: number;
+  /** Budget units spent per family, retries included (SharePoint's: resource units). */
+  units: Partial<Record<Family, number>>;
 }
 
 const RETRYABLE = new Set([429, 503, 504]);
@@ -182,7 +184,7 @@ export function graphErrorFor(method: string, url: string, status: number, body:
  * Graph access for collectors. One instance per scan: it owns the budgets and the counters.
  */
 export class Graph {
-  readonly stats: GraphStats = { requests: 0, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0 };
+  readonly stats: GraphStats = { requests: 0, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0, units: {} };
   private readonly maxAttempts: number;
   private readonly maxRetryAfterMs: number;
   private readonly baseBackoffMs: number;
@@ -234,6 +236,10 @@ export class Graph {
     }
   }
 
+  private spend(family: Family, cost: number): void {
+    this.stats.units[family] = (this.stats.units[family] ?? 0) + cost;
+  }
+
   /**
    * SharePoint's draft RateLimit-* headers (sent when an app nears its resource-unit budget,
    * "Avoid getting throttled or blocked in SharePoint Online"): pace the family by them.
@@ -266,6 +272,7 @@ export class Graph {
     for (let attempt = 1; ; attempt++) {
       await this.budgets.acquire(family, cost);
       this.stats.requests++;
+      this.spend(family, cost);
       let response: Response;
       try {
         let request = this.client.api(url).responseType(ResponseType.RAW);
@@ -396,7 +403,10 @@ export class Graph {
     let pending = [...chunk];
     for (let attempt = 1; pending.length; attempt++) {
       // Budget each item by its own family (an inbox-rule item is an Outlook request).
-      for (const r of pending) await this.budgets.acquire(familyOf(r.url), costOf(r.url));
+      for (const r of pending) {
+        await this.budgets.acquire(familyOf(r.url), costOf(r.url));
+        this.spend(familyOf(r.url), costOf(r.url));
+      }
       this.stats.batchCalls++;
       this.stats.batchItems += pending.length;
       const res = await this.send('POST', '/$batch', {

@@ -49,6 +49,12 @@ function parentId(item: JsonObject): string | undefined {
   return undefined;
 }
 
+/** The `shared.scope` for a permission list: its widest link scope, else `users`. */
+function sharedScope(permissions: readonly JsonObject[]): string {
+  const scopes = permissions.map((p) => (p.link && typeof p.link === 'object' && !Array.isArray(p.link) ? p.link.scope : undefined));
+  return scopes.includes('anonymous') ? 'anonymous' : scopes.includes('organization') ? 'organization' : 'users';
+}
+
 /** Change sequences of every drive the simulator has touched. */
 export class DeltaLog {
   private readonly logs = new Map<string, DriveLog>();
@@ -86,7 +92,17 @@ export class DeltaLog {
       // A sharing change with an upsert is an item change; without one it is sharing-only, which
       // SharePoint shows only to Sites.FullControl.All callers (see the header).
       if (change.upsert) log.changed.set(id, seq);
-      else log.sharing.set(id, seq);
+      else {
+        log.sharing.set(id, seq);
+        // The item's `shared` facet follows its sharing state (it is what a full enumeration
+        // shows), even though the change itself is not reported to every caller.
+        const at = drive.items.findIndex((i) => itemId(i) === id);
+        const item = drive.items[at];
+        if (item) {
+          const { shared: _old, ...rest } = item;
+          drive.items[at] = change.permissions && change.permissions.length ? { ...rest, shared: item.shared ?? { scope: sharedScope(change.permissions) } } : rest;
+        }
+      }
     }
     if (change.deleteItemId !== undefined) {
       const doomed = new Set([change.deleteItemId]);

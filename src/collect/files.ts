@@ -1,21 +1,33 @@
 /**
- * SharePoint and OneDrive sharing (FILE-01…05). Endpoints (graph.md; Sites.Read.All,
- * SharePointTenantSettings.Read.All):
+ * SharePoint and OneDrive sharing (FILE-01…05). Endpoints (graph.md; Sites.Read.All, and
+ * Sites.FullControl.All for incremental sharing changes; SharePointTenantSettings.Read.All):
  *   GET /sites/getAllSites → GET /sites/{id}/drives (in $batch) → GET /drives/{id}/root/delta with
- *   `Prefer: hierarchicalsharing` → GET /drives/{id}/items/{id}/permissions (in $batch) for items
+ *   `Prefer: hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted,
+ *   deltatraversepermissiongaps` → GET /drives/{id}/items/{id}/permissions (in $batch) for items
  *   carrying the `shared` facet; GET /admin/sharepoint/settings.
  *
  * Only what the standard cares about is read, and on later scans only what changed:
- * - Each drive keeps an inventory (a state blob): its `@odata.deltaLink` and the items at the
- *   root of a sharing hierarchy with their last permissions. A later scan starts from the
- *   deltaLink, applies the changes (deleted, unshared, newly shared or re-shared items) and
- *   re-reads permissions only for changed shared items, yet knows every shared item that exists
- *   now — what state-finding resolution needs.
- * - With `Prefer: hierarchicalsharing` only roots of sharing hierarchies carry `shared`; items
- *   below inherit, and inherited entries (`inheritedFrom`) are not findings of their own.
+ * - Each drive keeps an inventory (a state blob): its `@odata.deltaLink`, the items at the root
+ *   of a sharing hierarchy with their last permissions and parents, every folder's parent, and
+ *   when the drive was last enumerated in full. A later scan starts from the deltaLink, applies
+ *   the changes and re-reads permissions only for changed shared items (and the tracked items
+ *   below them, whose lists hold what they inherit), yet knows every shared item that exists now.
+ * - Sharing-only changes (a link added to an unchanged file) appear in delta only for an app
+ *   holding Sites.FullControl.All ("driveItem: delta"; SharePoint blog "How to retrieve complete
+ *   set of permission changes while using delta"). The app's roles are read from its access
+ *   token; without FullControl each drive is enumerated in full every `files.fullEnumerationDays`
+ *   and an incremental run in between reports *partial* coverage saying what it cannot see.
+ * - SharePoint lists an ancestor's permissions on the items below under the same ids and never
+ *   sends `inheritedFrom` ("Permission resource type"): each item carries its tracked ancestors
+ *   (`ancestorIds`) and the rules decide inheritance from them.
+ * - `shared` is unreliable (open docs issues: missing for specific-people links): a tracked item
+ *   that comes back without it is re-read, never dropped unread.
+ * - Requests are paced in SharePoint resource units by the tenant's licence band ("Avoid getting
+ *   throttled or blocked in SharePoint Online"; budget.ts), honouring RateLimit-* and Retry-After.
  * - A deltaLink that expired (410 `resync…`) makes that drive enumerate again from scratch.
- * - A drive that fails after the retry cap makes the slice partial; its last good inventory is
- *   reported as is (marked `asOf`), its deltaLink is kept, so nothing of it is resolved or lost.
+ * - A drive that fails after the retry cap, or whose next page fails, makes the slice partial; its
+ *   last good inventory is reported as is (marked `asOf`), its deltaLink is kept, so nothing of it
+ *   is resolved or lost. A site whose libraries' next page fails costs only that site.
  */
 import { z } from 'zod';
 import { GraphError } from '../errors';

@@ -121,7 +121,8 @@ export interface SimServer {
   /**
    * Requests per endpoint name (items inside `$batch` count under their endpoint), plus `batch`
    * (envelopes), `throttled` (429s sent, top level or inside a batch) and `total` (HTTP requests
-   * received, a batch envelope counting once whatever it carries).
+   * received, a batch envelope counting once whatever it carries), and `resourceUnits`
+   * (SharePoint resource units of the admitted requests).
    */
   counts(): Record<string, number>;
   resetCounts(): void;

@@ -6,6 +6,7 @@
  */
 import { collectSharing } from '../../src/collect/files';
 import { costOf, GRAPH_BUDGETS, RequestBudgets, sharepointBudget } from '../../src/graph/budget';
+import { rolesOfToken, SIMULATOR_DEFAULT_ROLES, simulatorToken } from '../../src/graph/client';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { startTestSim, testContext, type TestSim } from '../support/sim';
 
@@ -46,6 +47,18 @@ describe('costs and bands', () => {
     expect(sharepointBudget(15_000).limit).toBe(4_800);
     expect(sharepointBudget(50_000).limit).toBe(6_000);
     expect(GRAPH_BUDGETS.sharepoint).toEqual(sharepointBudget(undefined));
+  });
+});
+
+describe('granted roles from the access token', () => {
+  it('reads the roles claim of a JWT payload; an opaque or malformed token has none', () => {
+    const token = simulatorToken(['Sites.Read.All', 'User.Read.All']);
+    expect(token.split('.')).toHaveLength(3);
+    expect(rolesOfToken(token)).toEqual(['Sites.Read.All', 'User.Read.All']);
+    expect(rolesOfToken(simulatorToken(SIMULATOR_DEFAULT_ROLES))).toContain('Sites.FullControl.All');
+    expect(rolesOfToken('simulator-placeholder-token')).toBeUndefined();
+    expect(rolesOfToken('a.bm90IGpzb24.c')).toBeUndefined();
+    expect(rolesOfToken(`x.${Buffer.from('{"scp":"Files.Read"}').toString('base64url')}.y`)).toBeUndefined();
   });
 });
 

@@ -274,6 +274,7 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
   const toRead = new Set<string>();
   let orphanedDeletion = false;
   const meta = new Map<string, { name: string; webUrl: string; isFolder: boolean; parentId: string | undefined }>();
+  const moved = new Set<string>();
   for (const change of changes) {
     const parentId = change.parentReference?.id ?? undefined;
     if (change.deleted !== undefined) {
@@ -288,6 +289,8 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
       continue;
     }
     if (change.folder !== undefined) {
+      // A folder that moved takes its tracked items away from (or under) other shared ancestors.
+      if (folders[change.id] !== undefined && folders[change.id] !== parentId) moved.add(change.id);
       if (parentId && change.root === undefined) folders[change.id] = parentId;
       else delete folders[change.id];
     }
@@ -305,7 +308,7 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
   // A tracked item's list holds what it inherits from its ancestors (same ids): when an ancestor
   // changes, is re-read or goes, re-read the tracked items below it too, or their lists would
   // keep a link the ancestor no longer has (and report it on them).
-  const touched = new Set([...toRead, ...changes.filter((c) => c.deleted !== undefined).map((c) => c.id)]);
+  const touched = new Set([...toRead, ...moved, ...changes.filter((c) => c.deleted !== undefined).map((c) => c.id)]);
   if (touched.size) {
     for (const [id, item] of Object.entries(items)) {
       if (toRead.has(id)) continue;

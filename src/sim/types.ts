@@ -61,6 +61,7 @@ export interface SimOptions {
   /**
    * Throttling model per service family, each a token bucket; default: Graph's real limits
    * (see `DEFAULT_THROTTLE_LIMITS`); `false` disables throttling entirely. `outlook` is per mailbox.
+   * `sharepoint` is in resource units (a permission read draws 5; see `licenceCount`).
    */
   throttle?: Partial<Record<ThrottleFamily, ThrottleLimit>> | false;
   faults?: SimFault[];
@@ -103,7 +104,11 @@ export interface DriveChange {
   upsert?: JsonObject;
   /** New permission list for `upsert.id` (or `itemId`); `null` removes the item's permissions. */
   permissions?: JsonObject[] | null;
-  /** The item whose `permissions` change when there is no `upsert` (a sharing-only change). */
+  /**
+   * The item whose `permissions` change when there is no `upsert`: a sharing-only change. Its
+   * `shared` facet follows (set for a non-empty list, removed for an empty one), but delta
+   * reports the change only to a Sites.FullControl.All token sending the sharing Prefer values.
+   */
   itemId?: string;
   /** Item to delete, with its descendants; they come back from delta as `deleted: {}` stubs. */
   deleteItemId?: string;

@@ -175,6 +175,33 @@ describe('inheritance from the hierarchy (SharePoint returns no inheritedFrom)',
   });
 });
 
+describe('inheritance when a folder moves', () => {
+  it('a folder moved out from under a shared folder re-reads the shared items inside it', async () => {
+    const tenantId = randomUUID();
+    const drive = jinjiDrive(t.sim.tenant);
+    const driveId = drive.drive.id as string;
+    const folder = byName(drive, '給与');
+    const root = drive.items.find((i) => i.root !== undefined) as JsonObject;
+    const ref = (parent: JsonObject) => ({ driveId, driveType: 'documentLibrary', id: parent.id as string });
+    // 給与/移動用 (a plain folder) holding a file shared on its own.
+    const sub: JsonObject = { id: 'moving-folder', name: '移動用', folder: { childCount: 1 }, parentReference: ref(folder) };
+    const file: JsonObject = { id: 'moving-file', name: 'メモ.docx', file: {}, shared: { scope: 'users' }, parentReference: ref(sub) };
+    t.sim.applyDriveChange(driveId, { upsert: sub });
+    t.sim.applyDriveChange(driveId, { upsert: file, permissions: [newLink('users')] });
+    const anonId = (drive.permissions[folder.id as string] ?? []).find((p) => (p.link as JsonObject | undefined)?.scope === 'anonymous')?.id;
+    const before = (await sharing(tenantId)).data.items.find((i) => i.itemId === 'moving-file');
+    expect(before?.ancestorIds).toEqual([folder.id]);
+    expect(before?.permissions.map((p) => p.id)).toContain(anonId);
+    // The folder moves to the top of the library: only the folder comes back in delta.
+    t.sim.applyDriveChange(driveId, { upsert: { ...sub, parentReference: ref(root) } });
+    t.sim.resetCounts();
+    const after = (await sharing(tenantId)).data.items.find((i) => i.itemId === 'moving-file');
+    expect(after?.ancestorIds).toEqual([]);
+    expect(after?.permissions.map((p) => p.id)).not.toContain(anonId);
+    expect(t.sim.counts().permissions).toBe(1);
+  });
+});
+
 describe('sharing changes and the app\'s roles', () => {
   it('sends the sharing Prefer values and, with Sites.FullControl.All, sees a link added to an unchanged file incrementally', async () => {
     const tenantId = randomUUID();

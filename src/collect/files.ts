@@ -295,7 +295,9 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
       else delete folders[change.id];
     }
     const info = { name: change.name ?? change.id, webUrl: change.webUrl ?? '', isFolder: change.folder !== undefined, parentId };
-    // SharePoint omits `shared` at times (open docs issues: specific-people links), so a tracked
+    // SharePoint omits `shared` at times (microsoft-graph-docs#17418 "Shared facet not set when
+    // sharing links with specific people in SharePoint"; onedrive-api-docs#1101 "Shared key
+    // missing in the Delta API response"), so a tracked
     // item that comes back without it is re-read rather than dropped: dropping it would resolve a
     // finding whose link may still exist. A sharing-only change is read whatever its facets say.
     const sharedChanged = change['@microsoft.graph.sharedChanged'] !== undefined && change['@microsoft.graph.sharedChanged'] !== false;

@@ -81,7 +81,8 @@ export interface SimOptions {
   licenceCount?: number;
   /**
    * Item ids whose `shared` facet delta leaves out although they are shared (SharePoint omits it
-   * for some specific-people links, per open docs issues).
+   * for some specific-people links: microsoft-graph-docs#17418 "Shared facet not set when sharing
+   * links with specific people in SharePoint").
    */
   omitSharedFacet?: readonly string[];
   /**

@@ -14,7 +14,7 @@ import { stringify as toYaml } from 'yaml';
 import { defaultPolicy, loadPolicy, validatePolicy, type Policy } from './config/policy';
 import { loadSettings, type Settings } from './config/settings';
 import { AuditError, ConfigError } from './errors';
-import { createGraphClient } from './graph/client';
+import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph } from './graph/graph';
 import { IMPLEMENTED_AREAS, runScan, countBySeverity, type ScanResult } from './pipeline';
 import { writeReports, type KeepReport } from './report/report';
@@ -167,7 +167,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });
   cleanups.push(() => handle.close());
   const store = await openStore(settings);
-  const graph = new Graph(handle.client);
+  const graph = new Graph(handle.client, graphOptionsFor(handle, settings));
   const result = await runScan({
     graph,
     policy,
@@ -210,7 +210,7 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   // The simulated tenant is generated afresh each run (its sign-ins move with the clock, its delta
   // tokens belong to that simulator process), so the demo reads it afresh instead of continuing
   // from the last run's sign-in watermark and drive delta links.
-  const graph = new Graph(handle.client);
+  const graph = new Graph(handle.client, graphOptionsFor(handle, settings));
   // Tickets go to the simulated tenant's Planner plan (and a webhook, when one is configured).
   const demoSettings = { ...settings, planner: settings.planner ?? { planId: DEFAULT_PLANNER_PLAN_ID, bucketId: DEFAULT_PLANNER_BUCKET_ID } };
   const result = await runScan({

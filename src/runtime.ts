@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { defaultPolicy, loadPolicy, type Policy } from './config/policy';
 import { loadSettings, type Settings } from './config/settings';
 import { ConfigError } from './errors';
-import { createGraphClient } from './graph/client';
+import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph } from './graph/graph';
 import { Store } from './store/store';
 import type { DirectoryLookup } from './pipeline';
@@ -38,7 +38,7 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
     store,
     graph: () => {
       const handle = createGraphClient({ settings });
-      const graph = new Graph(handle.client);
+      const graph = new Graph(handle.client, graphOptionsFor(handle, settings));
       return { graph, close: () => handle.close(), sinks: sinksFromSettings(settings, graph) };
     },
   };

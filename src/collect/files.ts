@@ -1,24 +1,37 @@
 /**
- * SharePoint and OneDrive sharing (FILE-01…05). Endpoints (graph.md; Sites.Read.All,
- * SharePointTenantSettings.Read.All):
+ * SharePoint and OneDrive sharing (FILE-01…05). Endpoints (graph.md; Sites.Read.All, and
+ * Sites.FullControl.All for incremental sharing changes; SharePointTenantSettings.Read.All):
  *   GET /sites/getAllSites → GET /sites/{id}/drives (in $batch) → GET /drives/{id}/root/delta with
- *   `Prefer: hierarchicalsharing` → GET /drives/{id}/items/{id}/permissions (in $batch) for items
+ *   `Prefer: hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted,
+ *   deltatraversepermissiongaps` → GET /drives/{id}/items/{id}/permissions (in $batch) for items
  *   carrying the `shared` facet; GET /admin/sharepoint/settings.
  *
  * Only what the standard cares about is read, and on later scans only what changed:
- * - Each drive keeps an inventory (a state blob): its `@odata.deltaLink` and the items at the
- *   root of a sharing hierarchy with their last permissions. A later scan starts from the
- *   deltaLink, applies the changes (deleted, unshared, newly shared or re-shared items) and
- *   re-reads permissions only for changed shared items, yet knows every shared item that exists
- *   now — what state-finding resolution needs.
- * - With `Prefer: hierarchicalsharing` only roots of sharing hierarchies carry `shared`; items
- *   below inherit, and inherited entries (`inheritedFrom`) are not findings of their own.
+ * - Each drive keeps an inventory (a state blob): its `@odata.deltaLink`, the items at the root
+ *   of a sharing hierarchy with their last permissions and parents, every folder's parent, and
+ *   when the drive was last enumerated in full. A later scan starts from the deltaLink, applies
+ *   the changes and re-reads permissions only for changed shared items (and the tracked items
+ *   below them, whose lists hold what they inherit), yet knows every shared item that exists now.
+ * - Sharing-only changes (a link added to an unchanged file) appear in delta only for an app
+ *   holding Sites.FullControl.All ("driveItem: delta"; SharePoint blog "How to retrieve complete
+ *   set of permission changes while using delta"). The app's roles are read from its access
+ *   token; without FullControl each drive is enumerated in full every `files.fullEnumerationDays`
+ *   and an incremental run in between reports *partial* coverage saying what it cannot see.
+ * - SharePoint lists an ancestor's permissions on the items below under the same ids and never
+ *   sends `inheritedFrom` ("Permission resource type"): each item carries its tracked ancestors
+ *   (`ancestorIds`) and the rules decide inheritance from them.
+ * - `shared` is unreliable (open docs issues: missing for specific-people links): a tracked item
+ *   that comes back without it is re-read, never dropped unread.
+ * - Requests are paced in SharePoint resource units by the tenant's licence band ("Avoid getting
+ *   throttled or blocked in SharePoint Online"; budget.ts), honouring RateLimit-* and Retry-After.
  * - A deltaLink that expired (410 `resync…`) makes that drive enumerate again from scratch.
- * - A drive that fails after the retry cap makes the slice partial; its last good inventory is
- *   reported as is (marked `asOf`), its deltaLink is kept, so nothing of it is resolved or lost.
+ * - A drive that fails after the retry cap, or whose next page fails, makes the slice partial; its
+ *   last good inventory is reported as is (marked `asOf`), its deltaLink is kept, so nothing of it
+ *   is resolved or lost. A site whose libraries' next page fails costs only that site.
  */
 import { z } from 'zod';
 import { GraphError } from '../errors';
+import { sharepointBudget } from '../graph/budget';
 import type { BatchResult } from '../graph/graph';
 import type { Collector, CollectContext } from './context';
 import { graphDate, optionalString, parseRecords, summariseProblems } from './parse';
@@ -78,14 +91,32 @@ const deltaItemSchema = z.looseObject({
   shared: z.unknown().optional(),
   deleted: z.unknown().optional(),
   root: z.unknown().optional(),
+  parentReference: z.looseObject({ id: optionalString }).nullish(),
+  // "True" in the docs' text; read loosely (a boolean true is as good).
+  '@microsoft.graph.sharedChanged': z.unknown().optional(),
 });
 
-/** A drive's stored inventory. */
+/** A tracked item of a drive's inventory (a SharedItem without what the drive gives). */
+type TrackedItem = Omit<SharedItem, 'driveId' | 'itemId' | 'siteId' | 'siteUrl' | 'asOf' | 'ancestorIds'> & {
+  /** `parentReference.id`: with `folders`, the item's ancestry. */
+  parentId?: string | undefined;
+};
+
+/**
+ * A drive's stored inventory. Version 2 adds each tracked item's parent and the parent of every
+ * folder (inheritance is decided from the hierarchy: "Permission resource type" says OneDrive for
+ * Business and SharePoint don't return `inheritedFrom`) and when the drive was last enumerated in
+ * full. A version-1 inventory is still read for its items, but its drive is enumerated in full.
+ */
 interface DriveInventory {
-  version: 1;
+  version: 2;
   deltaLink: string;
-  items: Record<string, Omit<SharedItem, 'driveId' | 'itemId' | 'siteId' | 'siteUrl' | 'asOf'>>;
+  items: Record<string, TrackedItem>;
+  /** Folder id → parent folder id, for every folder seen (the root has none). */
+  folders: Record<string, string>;
   readAt: string;
+  /** When the drive was last enumerated from scratch; undefined: never (a version-1 inventory). */
+  fullReadAt: string | undefined;
 }
 
 interface DriveRef {
@@ -94,6 +125,16 @@ interface DriveRef {
 }
 
 const inventoryKey = (driveId: string): string => `files-drive-${driveId}`;
+
+/**
+ * The Prefer values of every delta call ("driveItem: delta", scanning permissions hierarchies):
+ * `shared` only on the roots of sharing hierarchies, and sharing-only changes reported (marked
+ * `@microsoft.graph.sharedChanged`) — the latter only to an app holding Sites.FullControl.All.
+ */
+export const DELTA_PREFER = 'hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted, deltatraversepermissiongaps';
+
+/** The permission that lets SharePoint report sharing-only changes in delta. */
+export const FULL_CONTROL = 'Sites.FullControl.All';
 
 export const collectSites: Collector<'sites'> = async ({ graph }) => {
   const sites: Site[] = [];
@@ -135,7 +176,14 @@ async function listDrives(ctx: CollectContext, sites: readonly Site[], failures:
       }
       const body = r.body as { value: unknown[]; '@odata.nextLink'?: unknown };
       let values = body.value;
-      if (typeof body['@odata.nextLink'] === 'string') values = [...values, ...(await ctx.graph.all(body['@odata.nextLink']))];
+      if (typeof body['@odata.nextLink'] === 'string') {
+        // A next page that fails costs this site only (the drives of its first page still count).
+        try {
+          values = [...values, ...(await ctx.graph.all(body['@odata.nextLink']))];
+        } catch (err) {
+          failures.push(`${site.webUrl}: the next page of its libraries could not be read (${(err as Error).message})`);
+        }
+      }
       for (const d of parseRecords(driveSchema, values, `drives of ${site.webUrl}`).records) drives.push({ driveId: d.id, site });
     },
   );
@@ -160,7 +208,15 @@ async function readPermissions(ctx: CollectContext, driveId: string, itemIds: re
         return;
       }
       let values = body.value;
-      if (typeof body['@odata.nextLink'] === 'string') values = [...values, ...(await ctx.graph.all(body['@odata.nextLink']))];
+      if (typeof body['@odata.nextLink'] === 'string') {
+        // Caught here so that the other items of the batch are still read; the drive fails below.
+        try {
+          values = [...values, ...(await ctx.graph.all(body['@odata.nextLink']))];
+        } catch (err) {
+          failures.push(`${itemId}: the next page of its permissions (${(err as Error).message})`);
+          return;
+        }
+      }
       const parsed = parseRecords(permissionSchema, values, `permissions of ${itemId}`);
       if (parsed.problems.length) failures.push(summariseProblems(parsed.problems, 2));
       else out.set(itemId, parsed.records);
@@ -173,13 +229,19 @@ async function readPermissions(ctx: CollectContext, driveId: string, itemIds: re
 interface DriveResult {
   items: SharedItem[];
   resynced: boolean;
+  /** Enumerated from scratch this time (every shared item's permissions read again). */
+  full: boolean;
 }
 
-/** Brings one drive's inventory up to date from its delta and returns its shared items. */
-async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInventory | undefined): Promise<DriveResult> {
-  const headers = { Prefer: 'hierarchicalsharing' };
+/**
+ * Brings one drive's inventory up to date and returns its shared items. `full`: enumerate the
+ * drive from scratch (no deltaLink) and read every shared item's permissions again — the only
+ * way to see a sharing-only change without Sites.FullControl.All.
+ */
+async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInventory | undefined, full: boolean): Promise<DriveResult> {
+  const headers = { Prefer: DELTA_PREFER };
   const fresh = `/drives/${ref.driveId}/root/delta`;
-  let inventory = stored;
+  let base = full ? undefined : stored;
   let resynced = false;
   let changes: Array<z.output<typeof deltaItemSchema>> = [];
   let deltaLink: string | undefined;
@@ -195,95 +257,189 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
     if (!deltaLink) throw new Error(`delta of drive ${ref.driveId} ended without an @odata.deltaLink`);
   };
   try {
-    await read(inventory?.deltaLink ?? fresh);
+    await read(base?.deltaLink ?? fresh);
   } catch (err) {
     // An expired delta token: Graph answers 410 with a resync… code. Start the drive over.
-    if (!(err instanceof GraphError && err.status === 410 && inventory)) throw err;
-    inventory = undefined;
+    if (!(err instanceof GraphError && err.status === 410 && base)) throw err;
+    base = undefined;
     resynced = true;
     await read(fresh);
   }
-  const items: DriveInventory['items'] = inventory ? { ...inventory.items } : {};
+  const fromScratch = base === undefined;
+  const items: DriveInventory['items'] = base ? { ...base.items } : {};
+  const folders: DriveInventory['folders'] = base ? { ...base.folders } : {};
+  // What was tracked before a from-scratch read: such an item that comes back without `shared`
+  // is re-read, not dropped (see below).
+  const previous = stored?.items ?? {};
   const toRead = new Set<string>();
   let orphanedDeletion = false;
-  const meta = new Map<string, { name: string; webUrl: string; isFolder: boolean }>();
+  const meta = new Map<string, { name: string; webUrl: string; isFolder: boolean; parentId: string | undefined }>();
+  const moved = new Set<string>();
   for (const change of changes) {
+    const parentId = change.parentReference?.id ?? undefined;
     if (change.deleted !== undefined) {
       const tracked = items[change.id];
       if (tracked) delete items[change.id];
+      delete folders[change.id];
       // A deleted folder may have held shared items, and Graph need not report each child:
       // verify the remaining ones below (a 404 drops them). An untracked stub may be a folder.
-      if (inventory && (!tracked || tracked.isFolder)) orphanedDeletion = true;
+      if (base && (!tracked || tracked.isFolder)) orphanedDeletion = true;
       toRead.delete(change.id);
+      meta.delete(change.id);
       continue;
     }
-    if (change.shared !== undefined) {
+    if (change.folder !== undefined) {
+      // A folder that moved takes its tracked items away from (or under) other shared ancestors.
+      if (folders[change.id] !== undefined && folders[change.id] !== parentId) moved.add(change.id);
+      if (parentId && change.root === undefined) folders[change.id] = parentId;
+      else delete folders[change.id];
+    }
+    const info = { name: change.name ?? change.id, webUrl: change.webUrl ?? '', isFolder: change.folder !== undefined, parentId };
+    // SharePoint omits `shared` at times (microsoft-graph-docs#17418 "Shared facet not set when
+    // sharing links with specific people in SharePoint"; onedrive-api-docs#1101 "Shared key
+    // missing in the Delta API response"), so a tracked
+    // item that comes back without it is re-read rather than dropped: dropping it would resolve a
+    // finding whose link may still exist. A sharing-only change is read whatever its facets say.
+    const sharedChanged = change['@microsoft.graph.sharedChanged'] !== undefined && change['@microsoft.graph.sharedChanged'] !== false;
+    if (change.shared !== undefined || sharedChanged || items[change.id] || previous[change.id]) {
       toRead.add(change.id);
-      meta.set(change.id, { name: change.name ?? change.id, webUrl: change.webUrl ?? '', isFolder: change.folder !== undefined });
-    } else {
-      // Not (or no longer) the root of a sharing hierarchy: its links and grants were removed.
-      delete items[change.id];
-      toRead.delete(change.id);
+      meta.set(change.id, info);
     }
   }
   if (orphanedDeletion) for (const id of Object.keys(items)) toRead.add(id);
+  // A tracked item's list holds what it inherits from its ancestors (same ids): when an ancestor
+  // changes, is re-read or goes, re-read the tracked items below it too, or their lists would
+  // keep a link the ancestor no longer has (and report it on them).
+  const touched = new Set([...toRead, ...moved, ...changes.filter((c) => c.deleted !== undefined).map((c) => c.id)]);
+  if (touched.size) {
+    for (const [id, item] of Object.entries(items)) {
+      if (toRead.has(id)) continue;
+      const seen = new Set<string>([id]);
+      for (let p = meta.get(id)?.parentId ?? item.parentId; p !== undefined && !seen.has(p); p = folders[p]) {
+        seen.add(p);
+        if (touched.has(p)) {
+          toRead.add(id);
+          break;
+        }
+      }
+    }
+  }
   const permissions = await readPermissions(ctx, ref.driveId, [...toRead]);
   for (const id of toRead) {
     const perms = permissions.get(id);
-    if (perms === undefined) {
+    // Gone (404), or nothing shared any more: no longer tracked.
+    if (perms === undefined || perms.length === 0) {
       delete items[id];
       continue;
     }
     const known = meta.get(id) ?? items[id];
-    items[id] = { name: known?.name ?? id, webUrl: known?.webUrl ?? '', isFolder: known?.isFolder ?? false, permissions: perms };
+    items[id] = { name: known?.name ?? id, webUrl: known?.webUrl ?? '', isFolder: known?.isFolder ?? false, parentId: known?.parentId, permissions: perms };
   }
-  if (ctx.store) {
-    const next: DriveInventory = { version: 1, deltaLink: deltaLink as string, items, readAt: ctx.now.toISOString() };
-    await ctx.store.putStateBlob(ctx.tenantId, inventoryKey(ref.driveId), JSON.stringify(next));
-  }
-  return { items: toShared(ref, items), resynced };
+  const fullReadAt = fromScratch ? ctx.now.toISOString() : base?.fullReadAt;
+  const next: DriveInventory = { version: 2, deltaLink: deltaLink as string, items, folders, readAt: ctx.now.toISOString(), fullReadAt };
+  if (ctx.store) await ctx.store.putStateBlob(ctx.tenantId, inventoryKey(ref.driveId), JSON.stringify(next));
+  return { items: toShared(ref, next), resynced, full: fromScratch };
 }
 
-function toShared(ref: DriveRef, items: DriveInventory['items'], asOf?: string): SharedItem[] {
-  return Object.entries(items).map(([itemId, i]) => ({
-    driveId: ref.driveId,
-    itemId,
-    siteId: ref.site.id,
-    siteUrl: ref.site.webUrl,
-    ...i,
-    ...(asOf ? { asOf } : {}),
-  }));
+/**
+ * The inventory's items as SharedItems, each with its tracked ancestors (nearest first), so that
+ * the rules can tell a permission an item shares with an ancestor (same id) from its own.
+ */
+function toShared(ref: DriveRef, inv: Pick<DriveInventory, 'items'> & { folders?: DriveInventory['folders'] }, asOf?: string): SharedItem[] {
+  const folders = inv.folders ?? {};
+  return Object.entries(inv.items).map(([itemId, i]) => {
+    const { parentId, ...item } = i;
+    const ancestorIds: string[] = [];
+    const seen = new Set<string>([itemId]);
+    for (let p = parentId; p !== undefined && !seen.has(p); p = folders[p]) {
+      seen.add(p);
+      if (inv.items[p]) ancestorIds.push(p);
+    }
+    return {
+      driveId: ref.driveId,
+      itemId,
+      siteId: ref.site.id,
+      siteUrl: ref.site.webUrl,
+      ...item,
+      ancestorIds,
+      ...(asOf ? { asOf } : {}),
+    };
+  });
 }
 
 async function loadInventory(ctx: CollectContext, driveId: string): Promise<DriveInventory | undefined> {
   if (!ctx.store || ctx.options.freshState) return undefined;
   const text = await ctx.store.getStateBlob(ctx.tenantId, inventoryKey(driveId));
   if (!text) return undefined;
-  const inv = JSON.parse(text) as Partial<DriveInventory>;
-  // An unreadable inventory is dropped: the drive is simply enumerated again in full.
-  return inv.version === 1 && typeof inv.deltaLink === 'string' && inv.items ? (inv as DriveInventory) : undefined;
+  let inv: Partial<Omit<DriveInventory, 'version'>> & { version?: unknown };
+  try {
+    inv = JSON.parse(text) as typeof inv;
+  } catch {
+    return undefined;
+  }
+  if (typeof inv.deltaLink !== 'string' || !inv.items || typeof inv.items !== 'object') return undefined;
+  // Version 1 had no ancestry and no full-read time: keep its items (a shared item missing its
+  // facet is then re-read, not dropped) but enumerate the drive in full (fullReadAt undefined).
+  if (inv.version === 1) return { version: 2, deltaLink: inv.deltaLink, items: inv.items, folders: {}, readAt: String(inv.readAt ?? ''), fullReadAt: undefined };
+  // Anything else unreadable is dropped: the drive is simply enumerated again in full.
+  return inv.version === 2 && inv.folders && typeof inv.folders === 'object' ? (inv as DriveInventory) : undefined;
+}
+
+/** Whether a drive must be enumerated from scratch this run. */
+function needsFullRead(stored: DriveInventory | undefined, fullControl: boolean, now: Date, days: number): boolean {
+  if (!stored?.fullReadAt) return true;
+  if (fullControl) return false;
+  const last = Date.parse(stored.fullReadAt);
+  return !Number.isFinite(last) || now.getTime() - last >= days * 86_400_000;
+}
+
+/**
+ * Sizes the SharePoint resource-unit budget to the tenant's licence band ("Avoid getting
+ * throttled or blocked in SharePoint Online"): M365_AUDIT_LICENCE_COUNT, else the number of
+ * enabled members of the directory (when it can be read), else the lowest band.
+ */
+async function paceSharePoint(ctx: CollectContext): Promise<number> {
+  let licences = ctx.graph.licenceCount;
+  if (licences === undefined) {
+    const directory = await ctx.slice('directory');
+    if (directory.status !== 'failed') licences = directory.data.filter((u) => u.accountEnabled && u.userType.toLowerCase() === 'member').length;
+  }
+  const budget = sharepointBudget(licences);
+  ctx.graph.setBudget('sharepoint', budget);
+  return budget.limit;
 }
 
 export const collectSharing: Collector<'sharing'> = async (ctx) => {
   const sites = await ctx.slice('sites');
   if (sites.status === 'failed') return { status: 'failed', items: 0, detail: `the site list could not be read: ${sites.detail}` };
+  await paceSharePoint(ctx);
+  const roles = await ctx.graph.grantedRoles();
+  const fullControl = (roles ?? []).some((r) => r.toLowerCase() === FULL_CONTROL.toLowerCase());
+  const days = ctx.policy.files.fullEnumerationDays;
   const failures: string[] = [];
   const drives = await listDrives(ctx, sites.data, failures);
   const items: SharedItem[] = [];
   let resynced = 0;
+  const incremental: string[] = [];
+  let nextFull: number | undefined;
   let cursor = 0;
   const worker = async (): Promise<void> => {
     while (cursor < drives.length) {
       const ref = drives[cursor++] as DriveRef;
       const stored = await loadInventory(ctx, ref.driveId);
       try {
-        const result = await syncDrive(ctx, ref, stored);
+        const result = await syncDrive(ctx, ref, stored, needsFullRead(stored, fullControl, ctx.now, days));
         items.push(...result.items);
         if (result.resynced) resynced++;
+        if (!result.full && !fullControl) {
+          incremental.push(ref.driveId);
+          const due = Date.parse(stored?.fullReadAt ?? '') + days * 86_400_000;
+          if (Number.isFinite(due)) nextFull = Math.min(nextFull ?? due, due);
+        }
       } catch (err) {
         failures.push(`${ref.site.webUrl} drive ${ref.driveId}: ${(err as Error).message}`);
         // Nothing of this drive is resolved: its last good inventory stands, marked as such.
-        if (stored) items.push(...toShared(ref, stored.items, stored.readAt));
+        if (stored) items.push(...toShared(ref, stored, stored.readAt));
       }
     }
   };
@@ -291,6 +447,14 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
   const details: string[] = [];
   if (sites.status === 'partial') details.push(`site list partial: ${sites.detail}`);
   if (failures.length) details.push(`${failures.length} drive(s) or site(s) could not be read: ${summariseProblems(failures, 5)}`);
+  if (incremental.length) {
+    // SharePoint reports sharing-only changes in delta only to Sites.FullControl.All ("driveItem:
+    // delta"): an incremental read without it cannot show a link added to an unchanged file.
+    const why = roles === undefined ? `the app's roles could not be read from its access token, so ${FULL_CONTROL} is not assumed` : `the app does not hold ${FULL_CONTROL}`;
+    details.push(
+      `${incremental.length} drive(s) read incrementally while ${why}: SharePoint does not report sharing-only changes to it, so a sharing link or grant added to an otherwise unchanged file is not visible until the drive's next full enumeration (every files.fullEnumerationDays = ${days} day(s)${nextFull !== undefined ? `, next due ${new Date(nextFull).toISOString()}` : ''}); grant ${FULL_CONTROL} to see them on every scan`,
+    );
+  }
   return {
     status: details.length ? 'partial' : 'complete',
     data: { items, drives: drives.length, resynced },

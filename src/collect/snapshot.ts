@@ -220,7 +220,10 @@ export interface ItemPermission {
   link: { type: string | null; scope: string | null; webUrl: string | null } | null;
   /** null: no expiry (Graph's `0001-01-01T00:00:00Z`). */
   expirationDateTime: string | null;
-  /** Inherited from a parent folder: not a finding of its own. */
+  /**
+   * Graph sent `inheritedFrom`. OneDrive for Business and SharePoint never do ("Permission
+   * resource type"), so the rules decide inheritance from the item hierarchy, not from this.
+   */
   inherited: boolean;
   grantees: Grantee[];
 }
@@ -235,6 +238,12 @@ export interface SharedItem {
   webUrl: string;
   isFolder: boolean;
   permissions: ItemPermission[];
+  /**
+   * The tracked (shared) items above this one in its drive, nearest first. A permission with the
+   * same id on one of them is that ancestor's, listed here because SharePoint lists inherited
+   * permissions on every item below (without `inheritedFrom`). Absent: none known.
+   */
+  ancestorIds?: string[];
   /** Set when this comes from the last successful read of a drive that failed this time. */
   asOf?: string;
 }

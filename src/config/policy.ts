@@ -116,6 +116,9 @@ const asset = z.strictObject({
 const files = z.strictObject({
   defaultClass: infoClass.default('III'),
   assets: z.array(asset).default([]),
+  // Without Sites.FullControl.All an incremental delta cannot show sharing-only changes, so each
+  // drive is enumerated in full at least this often ("driveItem: delta"; README, permissions).
+  fullEnumerationDays: positiveInt.default(7),
 });
 
 const exception = z

@@ -34,6 +34,8 @@ const settingsSchema = z.object({
   M365_AUDIT_TICKET_WEBHOOK_SECRET: nonEmpty.optional(),
   /** Graph root override (the simulator, a national cloud): `https://host[:port]`. */
   M365_AUDIT_GRAPH_URL: httpsUrl.optional(),
+  // Sizes SharePoint's resource-unit budget (README, "RU pacing"); unset: estimated from the directory.
+  M365_AUDIT_LICENCE_COUNT: z.string().regex(/^\d+$/, 'a whole number of licences, e.g. 1200').optional(),
   /** Set by App Service / Functions when a managed identity is available. */
   IDENTITY_ENDPOINT: z.string().optional(),
   MSI_ENDPOINT: z.string().optional(),
@@ -52,6 +54,8 @@ export interface Settings {
   planner: { planId: string; bucketId: string } | undefined;
   ticketWebhook: { url: string; secret: string | undefined } | undefined;
   graphUrl: string | undefined;
+  /** Licences of the tenant (M365_AUDIT_LICENCE_COUNT), for SharePoint's resource-unit band. */
+  licenceCount: number | undefined;
   /** True when running where a managed identity endpoint exists (Azure). */
   managedIdentity: boolean;
 }
@@ -97,6 +101,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     planner: s.M365_AUDIT_PLANNER_PLAN_ID && s.M365_AUDIT_PLANNER_BUCKET_ID ? { planId: s.M365_AUDIT_PLANNER_PLAN_ID, bucketId: s.M365_AUDIT_PLANNER_BUCKET_ID } : undefined,
     ticketWebhook: s.M365_AUDIT_TICKET_WEBHOOK_URL ? { url: s.M365_AUDIT_TICKET_WEBHOOK_URL, secret: s.M365_AUDIT_TICKET_WEBHOOK_SECRET } : undefined,
     graphUrl: s.M365_AUDIT_GRAPH_URL,
+    licenceCount: s.M365_AUDIT_LICENCE_COUNT === undefined ? undefined : Number(s.M365_AUDIT_LICENCE_COUNT),
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
   };
 }

@@ -51,14 +51,72 @@ export function isLoopbackUrl(url: string): boolean {
   return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** A credential for the simulator: a fixed placeholder bearer token. */
-const placeholderCredential: TokenCredential = {
-  getToken: async () => ({ token: 'simulator-placeholder-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
+/**
+ * The application permissions the simulator's placeholder token claims by default: everything
+ * the README's permission table asks for, Sites.FullControl.All included (so that incremental
+ * sharing changes are visible, as with a fully consented app).
+ */
+export const SIMULATOR_DEFAULT_ROLES: readonly string[] = [
+  'AuditLog.Read.All',
+  'Directory.Read.All',
+  'Domain.Read.All',
+  'GroupMember.Read.All',
+  'MailboxSettings.Read',
+  'Mail.Send',
+  'Policy.Read.All',
+  'RoleEligibilitySchedule.Read.Directory',
+  'RoleManagement.Read.Directory',
+  'SharePointTenantSettings.Read.All',
+  'Sites.FullControl.All',
+  'Sites.Read.All',
+  'Tasks.ReadWrite.All',
+  'User.Read.All',
+];
 
-/** Chooses the credential for a Graph root from the deployment settings. */
-export function chooseCredential(graphUrl: string, settings: Settings): TokenCredential {
-  if (isLoopbackUrl(graphUrl)) return placeholderCredential;
+function base64url(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
+}
+
+/**
+ * An unsigned JWT (`alg: none`) claiming `roles` for the simulator: JWT-shaped like Entra's
+ * app-only tokens, so that the collectors read their granted roles the same way everywhere and
+ * the simulator answers by them (e.g. sharing changes in delta only for Sites.FullControl.All).
+ */
+export function simulatorToken(roles: readonly string[], nowMs: number = Date.now()): string {
+  const iat = Math.floor(nowMs / 1000);
+  const header = base64url(JSON.stringify({ typ: 'JWT', alg: 'none' }));
+  const payload = base64url(JSON.stringify({ aud: GRAPH_ROOT, iss: 'https://sts.windows.net/simulator/', iat, nbf: iat, exp: iat + 3600, idtyp: 'app', roles: [...roles] }));
+  return `${header}.${payload}.`;
+}
+
+/**
+ * The `roles` claim of a JWT access token (its payload decoded, not verified: this only tells
+ * the app what it was granted). Undefined when the token is not a JWT or carries no roles array.
+ */
+export function rolesOfToken(token: string): string[] | undefined {
+  const part = token.split('.')[1];
+  if (!part) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as { roles?: unknown };
+    return Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A credential for the simulator: a placeholder JWT claiming `roles`. */
+function placeholderCredential(roles: readonly string[]): TokenCredential {
+  return {
+    getToken: async () => ({ token: simulatorToken(roles), expiresOnTimestamp: Date.now() + 3_600_000 }),
+  };
+}
+
+/**
+ * Chooses the credential for a Graph root from the deployment settings. On loopback (the
+ * simulator) a placeholder token claiming `simulatorRoles` (default {@link SIMULATOR_DEFAULT_ROLES}).
+ */
+export function chooseCredential(graphUrl: string, settings: Settings, simulatorRoles: readonly string[] = SIMULATOR_DEFAULT_ROLES): TokenCredential {
+  if (isLoopbackUrl(graphUrl)) return placeholderCredential(simulatorRoles);
   if (settings.clientCertificatePath && settings.tenantId && settings.clientId) {
     return new ClientCertificateCredential(settings.tenantId, settings.clientId, {
       certificatePath: settings.clientCertificatePath,
@@ -108,12 +166,19 @@ export interface ClientOptions {
   caPem?: string | undefined;
   /** Per-request timeout in ms (default 100 s, Graph's own gateway timeout). */
   timeoutMs?: number;
+  /** Simulator only: the roles its placeholder token claims (default {@link SIMULATOR_DEFAULT_ROLES}). */
+  simulatorRoles?: readonly string[];
 }
 
 /** A Graph SDK client plus the dispatcher to close when the scan is done. */
 export interface GraphClientHandle {
   client: Client;
   graphUrl: string;
+  /**
+   * The application permissions granted to the app, from its access token's `roles` claim
+   * (the token itself is neither returned nor logged); undefined when unreadable.
+   */
+  grantedRoles(): Promise<string[] | undefined>;
   close(): Promise<void>;
 }
 
@@ -123,9 +188,13 @@ export function createGraphClient(options: ClientOptions): GraphClientHandle {
   if (!graphUrl.startsWith('https://')) {
     throw new ConfigError('--graph-url is invalid:', [`graph-url: must start with https:// (the Graph SDK attaches tokens and follows nextLinks only on https)`]);
   }
-  const credential = chooseCredential(graphUrl, options.settings);
+  const credential = chooseCredential(graphUrl, options.settings, options.simulatorRoles);
   const origin = new URL(graphUrl).origin;
   const scope = isLoopbackUrl(graphUrl) ? `${GRAPH_ROOT}/.default` : `${origin}/.default`;
+  const grantedRoles = async (): Promise<string[] | undefined> => {
+    const token = await credential.getToken(scope);
+    return token ? rolesOfToken(token.token) : undefined;
+  };
   const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [scope] });
   const dispatcher = new Agent({
     connections: 16,
@@ -137,5 +206,10 @@ export function createGraphClient(options: ClientOptions): GraphClientHandle {
     defaultVersion: 'v1.0',
     customHosts: new Set([new URL(graphUrl).hostname]),
   });
-  return { client, graphUrl, close: () => dispatcher.close() };
+  return { client, graphUrl, grantedRoles, close: () => dispatcher.close() };
+}
+
+/** The Graph options that come from the client and the deployment settings (roles, licences). */
+export function graphOptionsFor(handle: GraphClientHandle, settings: Settings): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined } {
+  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount };
 }

@@ -11,7 +11,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { ResponseType } from '@microsoft/microsoft-graph-client';
 import { GraphError } from '../errors';
-import { familyOf, GRAPH_BUDGETS, RequestBudgets, type Budget, type Family } from './budget';
+import { costOf, familyOf, GRAPH_BUDGETS, RequestBudgets, type Budget, type Family } from './budget';
 
 /** Options of a {@link Graph}; everything has a production default. */
 export interface GraphOptions {
@@ -27,6 +27,13 @@ export interface GraphOptions {
   batchConcurrency?: number;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The application permissions (`roles` claim) of the access token Graph is called with;
+   * undefined when they cannot be read. From {@link GraphClientHandle.grantedRoles}.
+   */
+  grantedRoles?: () => Promise<readonly string[] | undefined>;
+  /** Licences of the tenant (M365_AUDIT_LICENCE_COUNT), to size budgets that depend on it. */
+  licenceCount?: number | undefined;
 }
 
 /** What Graph answered. `body` is parsed JSON (undefined for an empty body). */
@@ -70,6 +77,8 @@ export interface GraphStats {
   batchItems: number;
   retries: number;
   throttled: number;
+  /** Budget units spent per family, retries included (SharePoint's: resource units). */
+  units: Partial<Record<Family, number>>;
 }
 
 const RETRYABLE = new Set([429, 503, 504]);
@@ -176,7 +185,7 @@ export function graphErrorFor(method: string, url: string, status: number, body:
  * Graph access for collectors. One instance per scan: it owns the budgets and the counters.
  */
 export class Graph {
-  readonly stats: GraphStats = { requests: 0, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0 };
+  readonly stats: GraphStats = { requests: 0, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0, units: {} };
   private readonly maxAttempts: number;
   private readonly maxRetryAfterMs: number;
   private readonly baseBackoffMs: number;
@@ -185,6 +194,9 @@ export class Graph {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly budgets: RequestBudgets;
   private readonly budgetOf: (family: Family) => Budget;
+  private readonly rolesOf: (() => Promise<readonly string[] | undefined>) | undefined;
+  /** The tenant's licence count when configured (sizes SharePoint's resource-unit budget). */
+  readonly licenceCount: number | undefined;
 
   constructor(
     private readonly client: Client,
@@ -198,7 +210,46 @@ export class Graph {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     const budgets = { ...GRAPH_BUDGETS, ...options.budgets };
     this.budgets = new RequestBudgets(budgets, this.clock, this.sleep);
-    this.budgetOf = (family) => budgets[family];
+    this.budgetOf = (family) => this.budgets.budgetOf(family);
+    this.rolesOf = options.grantedRoles;
+    this.licenceCount = options.licenceCount;
+  }
+
+  /** Replaces a family's budget for the rest of the scan (SharePoint's, sized to the tenant). */
+  setBudget(family: Family, budget: Budget): void {
+    this.budgets.setBudget(family, budget);
+  }
+
+  /** The family's current budget. */
+  budget(family: Family): Budget {
+    return this.budgetOf(family);
+  }
+
+  /**
+   * The application permissions granted to the app, read from its access token's `roles` claim
+   * (never the token itself); undefined when unknown.
+   */
+  async grantedRoles(): Promise<readonly string[] | undefined> {
+    try {
+      return this.rolesOf ? await this.rolesOf() : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private spend(family: Family, cost: number): void {
+    this.stats.units[family] = (this.stats.units[family] ?? 0) + cost;
+  }
+
+  /**
+   * SharePoint's draft RateLimit-* headers (sent when an app nears its resource-unit budget,
+   * "Avoid getting throttled or blocked in SharePoint Online"): pace the family by them.
+   */
+  private observeRateLimit(family: Family, headers: Record<string, string>): void {
+    const remaining = headers['ratelimit-remaining'];
+    if (remaining === undefined) return;
+    const reset = Number(headers['ratelimit-reset'] ?? '60');
+    this.budgets.observe(family, Number(remaining), this.clock() + (Number.isFinite(reset) ? reset : 60) * 1000);
   }
 
   /**
@@ -218,9 +269,11 @@ export class Graph {
     // answer was a gateway timeout or a dropped connection; retrying it could create it twice.
     // 429 and 503 mean it was not processed, so those are always retried.
     const idempotent = options.idempotent ?? method !== 'POST';
+    const cost = costOf(url);
     for (let attempt = 1; ; attempt++) {
-      await this.budgets.acquire(family);
+      await this.budgets.acquire(family, cost);
       this.stats.requests++;
+      this.spend(family, cost);
       let response: Response;
       try {
         let request = this.client.api(url).responseType(ResponseType.RAW);
@@ -245,6 +298,7 @@ export class Graph {
         continue;
       }
       const headers = headerRecord(response.headers);
+      this.observeRateLimit(family, headers);
       const retryable = RETRYABLE.has(response.status) && (idempotent || response.status !== 504);
       if (retryable && attempt < this.maxAttempts) {
         // Decide before reading the body: a Retry-After beyond the cap returns this answer as is.
@@ -350,7 +404,10 @@ export class Graph {
     let pending = [...chunk];
     for (let attempt = 1; pending.length; attempt++) {
       // Budget each item by its own family (an inbox-rule item is an Outlook request).
-      for (const r of pending) await this.budgets.acquire(familyOf(r.url));
+      for (const r of pending) {
+        await this.budgets.acquire(familyOf(r.url), costOf(r.url));
+        this.spend(familyOf(r.url), costOf(r.url));
+      }
       this.stats.batchCalls++;
       this.stats.batchItems += pending.length;
       const res = await this.send('POST', '/$batch', {
@@ -372,6 +429,7 @@ export class Graph {
       let waitMs = 0;
       for (const r of pending) {
         const item = answered.get(r.id.toLowerCase());
+        if (item) this.observeRateLimit(familyOf(r.url), item.headers);
         if (!item || RETRYABLE.has(item.status)) {
           const wait = item ? parseRetryAfter(item.headers['retry-after'], this.clock()) : undefined;
           if (attempt < this.maxAttempts && (wait === undefined || wait <= this.maxRetryAfterMs)) {

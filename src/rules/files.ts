@@ -7,11 +7,15 @@
  * A site's class comes from the asset register (情報資産管理簿, 2-2): the entry whose location is
  * the longest prefix of the site URL, matched on whole path segments (`/sites/jinji` covers
  * `/sites/jinji/…` but not `/sites/jinji2`); no entry → `defaultClass` and FILE-05.
- * Permissions inherited from a parent (`inheritedFrom`) are not findings of their own, and an
- * expired link grants nothing.
+ * An expired link grants nothing. Inheritance is decided from the item hierarchy, never from
+ * `inheritedFrom` ("Permission resource type": OneDrive for Business and SharePoint document
+ * libraries don't return it, and list an ancestor's permissions on every item below under the
+ * same ids): a permission that a tracked ancestor also carries is that ancestor's finding, so it
+ * is reported once, on the topmost item carrying it — and on the next item down once the
+ * ancestor loses it.
  */
 import type { Asset, Policy } from '../config/policy';
-import type { Grantee, ItemPermission, SharedItem } from '../collect/snapshot';
+import type { Grantee, ItemPermission, Sharing, SharedItem } from '../collect/snapshot';
 import { internalDomainSet, isOutside } from './domains';
 import type { Severity } from './ids';
 import { defineRule, type FindingDraft } from './rule';
@@ -48,9 +52,15 @@ export function isExternal(g: Grantee, internal: ReadonlySet<string>): boolean {
   return [g.email ?? '', upn].some((address) => isOutside(address, internal));
 }
 
-/** Permissions that count: not inherited, not an expired link. */
-function effective(item: SharedItem, now: Date): ItemPermission[] {
-  return item.permissions.filter((p) => !p.inherited && !(p.link && p.expirationDateTime && Date.parse(p.expirationDateTime) <= now.getTime()));
+/** Each shared item with the permissions that are its own (see the header), expired links left out. */
+export function ownPermissions(sharing: Sharing, now: Date): Array<{ item: SharedItem; permissions: ItemPermission[] }> {
+  const byKey = new Map(sharing.items.map((i) => [`${i.driveId}/${i.itemId}`, i] as const));
+  return sharing.items.map((item) => {
+    const fromAbove = new Set<string>();
+    for (const a of item.ancestorIds ?? []) for (const p of byKey.get(`${item.driveId}/${a}`)?.permissions ?? []) fromAbove.add(p.id);
+    const permissions = item.permissions.filter((p) => !fromAbove.has(p.id) && !(p.link && p.expirationDateTime && Date.parse(p.expirationDateTime) <= now.getTime()));
+    return { item, permissions };
+  });
 }
 
 function itemSubject(item: SharedItem): FindingDraft['subject'] {
@@ -101,10 +111,10 @@ export const anonymousLink = defineRule({
     en: 'Delete the "Anyone with the link" link and share with the specific people who need it instead. Class I, II and III information may not be shared anonymously.',
   },
   evaluate: ({ sharing }, { policy, now }) =>
-    sharing.items.flatMap((item) => {
+    ownPermissions(sharing, now).flatMap(({ item, permissions }) => {
       const cls = classOf(item.siteUrl, policy);
       const severity = LINK_SEVERITY[cls];
-      const links = effective(item, now).filter((p) => p.link?.scope?.toLowerCase() === 'anonymous');
+      const links = permissions.filter((p) => p.link?.scope?.toLowerCase() === 'anonymous');
       return severity && links.length ? [{ subject: itemSubject(item), severity, evidence: itemEvidence(item, cls, links) }] : [];
     }),
 });
@@ -123,11 +133,11 @@ export const externalGrant = defineRule({
   },
   evaluate: ({ sharing, domains }, { policy, now }) => {
     const internal = internalDomainSet(domains, policy);
-    return sharing.items.flatMap((item) => {
+    return ownPermissions(sharing, now).flatMap(({ item, permissions }) => {
       const cls = classOf(item.siteUrl, policy);
       const severity = GRANT_SEVERITY[cls];
       if (!severity) return [];
-      const grants = effective(item, now)
+      const grants = permissions
         .map((p) => ({ ...p, grantees: p.grantees.filter((g) => isExternal(g, internal)) }))
         .filter((p) => p.grantees.length > 0);
       return grants.length ? [{ subject: itemSubject(item), severity, evidence: itemEvidence(item, cls, grants) }] : [];
@@ -148,10 +158,10 @@ export const organizationLinkOnClassI = defineRule({
     en: 'Delete the "People in your organization" link and grant access only to those whose duties need it (2-3-1: only the minimum of people handle it).',
   },
   evaluate: ({ sharing }, { policy, now }) =>
-    sharing.items.flatMap((item) => {
+    ownPermissions(sharing, now).flatMap(({ item, permissions }) => {
       const cls = classOf(item.siteUrl, policy);
       if (cls !== 'I') return [];
-      const links = effective(item, now).filter((p) => p.link?.scope?.toLowerCase() === 'organization');
+      const links = permissions.filter((p) => p.link?.scope?.toLowerCase() === 'organization');
       return links.length ? [{ subject: itemSubject(item), evidence: itemEvidence(item, cls, links) }] : [];
     }),
 });

@@ -128,6 +128,8 @@ export async function runBatch(req: SimRequest, dispatch: (item: SimRequest) => 
       requestId: randomUUID(),
       clientRequestId: item.headers['client-request-id'] ?? req.clientRequestId,
       inBatch: true,
+      // Items run with the envelope's access token.
+      ...(req.appRoles ? { appRoles: req.appRoles } : {}),
     };
   };
   const runOne = async (item: BatchItem): Promise<SimResponse> => {

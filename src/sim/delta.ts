@@ -3,6 +3,13 @@
  * only what changed since. Each drive keeps a change sequence: `applyDriveChange` bumps it and
  * stamps the items it touched, deletions leave tombstones, and `expireDeltaTokens` moves the
  * drive to a new epoch so every older token answers 410.
+ *
+ * Sharing-only changes (new permissions, no upsert) are kept apart: SharePoint reports them, with
+ * `@microsoft.graph.sharedChanged: "True"`, only to an app-only caller holding
+ * Sites.FullControl.All that sends `Prefer: deltashowsharingchanges` (with
+ * deltashowremovedasdeleted and deltatraversepermissiongaps, which it requires) — "driveItem:
+ * delta" (scanning permission hierarchies) and the SharePoint blog "How to retrieve complete set
+ * of permission changes while using delta". Any other caller does not see them at all.
  */
 import type { Json, JsonObject, SimDrive } from './tenant';
 import type { DriveChange, SimRequest, SimResponse } from './types';
@@ -16,6 +23,8 @@ interface DriveLog {
   epoch: number;
   /** Item id → sequence of its last change (live items only). */
   changed: Map<string, number>;
+  /** Item id → sequence of its last sharing-only change (permissions without an upsert). */
+  sharing: Map<string, number>;
   /** Deleted item id → sequence of the deletion and its stub. */
   tombstones: Map<string, { seq: number; item: JsonObject }>;
 }
@@ -40,6 +49,12 @@ function parentId(item: JsonObject): string | undefined {
   return undefined;
 }
 
+/** The `shared.scope` for a permission list: its widest link scope, else `users`. */
+function sharedScope(permissions: readonly JsonObject[]): string {
+  const scopes = permissions.map((p) => (p.link && typeof p.link === 'object' && !Array.isArray(p.link) ? p.link.scope : undefined));
+  return scopes.includes('anonymous') ? 'anonymous' : scopes.includes('organization') ? 'organization' : 'users';
+}
+
 /** Change sequences of every drive the simulator has touched. */
 export class DeltaLog {
   private readonly logs = new Map<string, DriveLog>();
@@ -48,7 +63,7 @@ export class DeltaLog {
   log(driveId: string): DriveLog {
     let log = this.logs.get(driveId);
     if (!log) {
-      log = { seq: 0, epoch: 0, changed: new Map(), tombstones: new Map() };
+      log = { seq: 0, epoch: 0, changed: new Map(), sharing: new Map(), tombstones: new Map() };
       this.logs.set(driveId, log);
     }
     return log;
@@ -74,8 +89,20 @@ export class DeltaLog {
       }
       if (change.permissions === null) delete drive.permissions[id];
       else drive.permissions[id] = change.permissions;
-      // A sharing change brings the item back in the delta feed, as SharePoint does.
-      log.changed.set(id, seq);
+      // A sharing change with an upsert is an item change; without one it is sharing-only, which
+      // SharePoint shows only to Sites.FullControl.All callers (see the header).
+      if (change.upsert) log.changed.set(id, seq);
+      else {
+        log.sharing.set(id, seq);
+        // The item's `shared` facet follows its sharing state (it is what a full enumeration
+        // shows), even though the change itself is not reported to every caller.
+        const at = drive.items.findIndex((i) => itemId(i) === id);
+        const item = drive.items[at];
+        if (item) {
+          const { shared: _old, ...rest } = item;
+          drive.items[at] = change.permissions && change.permissions.length ? { ...rest, shared: item.shared ?? { scope: sharedScope(change.permissions) } } : rest;
+        }
+      }
     }
     if (change.deleteItemId !== undefined) {
       const doomed = new Set([change.deleteItemId]);
@@ -101,6 +128,7 @@ export class DeltaLog {
         stub.deleted = {};
         log.tombstones.set(id, { seq, item: stub });
         log.changed.delete(id);
+        log.sharing.delete(id);
         delete drive.permissions[id];
       }
       drive.items.splice(0, drive.items.length, ...kept);
@@ -124,6 +152,40 @@ export interface DeltaArgs {
   sealer: TokenSealer;
   origin: string;
   spec: PageSpec;
+  /** Roles of the caller's token (the `roles` claim). */
+  appRoles: readonly string[];
+  /** Items served without their `shared` facet (SimOptions.omitSharedFacet). */
+  omitShared: ReadonlySet<string>;
+}
+
+/** The `roles` claim of a bearer token that is a JWT (undefined for an opaque token). */
+export function rolesOfBearer(authorization: string): string[] | undefined {
+  const token = authorization.replace(/^Bearer\s+/i, '').trim();
+  const part = token.split('.')[1];
+  if (!part) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as { roles?: unknown };
+    return Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Prefer values SharePoint needs to report sharing-only changes ("driveItem: delta"). */
+const SHARING_PREFERS = ['deltashowsharingchanges', 'deltashowremovedasdeleted', 'deltatraversepermissiongaps'];
+
+function showsSharingChanges(a: DeltaArgs): boolean {
+  const prefer = (a.req.headers.prefer ?? '').toLowerCase().split(',').map((p) => p.trim());
+  const roles = a.appRoles.map((r) => r.toLowerCase());
+  return roles.includes('sites.fullcontrol.all') && SHARING_PREFERS.every((p) => prefer.includes(p));
+}
+
+/** An item as served: without `shared` when the options say SharePoint leaves it out. */
+function served(a: DeltaArgs, item: JsonObject): JsonObject {
+  const id = itemId(item);
+  if (id === undefined || item.shared === undefined || !a.omitShared.has(id)) return item;
+  const { shared: _omitted, ...rest } = item;
+  return rest;
 }
 
 function scopeOf(driveId: string): string {
@@ -146,12 +208,20 @@ function openToken(a: DeltaArgs, token: string): DeltaState | undefined {
   }
 }
 
-/** Items changed after `since`, live ones in hierarchy order, then deletion stubs in deletion order. */
-function changesSince(drive: SimDrive, log: DriveLog, since: number): JsonObject[] {
-  const live = drive.items.filter((i) => {
+/**
+ * Items changed after `since`, live ones in hierarchy order, then deletion stubs in deletion
+ * order. Sharing-only changes count only when `sharing` (FullControl and the Prefer values), and
+ * carry `@microsoft.graph.sharedChanged`.
+ */
+function changesSince(drive: SimDrive, log: DriveLog, since: number, sharing: boolean): JsonObject[] {
+  const live: JsonObject[] = [];
+  for (const i of drive.items) {
     const id = itemId(i);
-    return id !== undefined && (log.changed.get(id) ?? 0) > since;
-  });
+    if (id === undefined) continue;
+    const shareChanged = sharing && (log.sharing.get(id) ?? 0) > since;
+    if (shareChanged) live.push({ ...i, '@microsoft.graph.sharedChanged': 'True' });
+    else if ((log.changed.get(id) ?? 0) > since) live.push(i);
+  }
   const gone = [...log.tombstones.values()].filter((t) => t.seq > since).sort((x, y) => x.seq - y.seq).map((t) => t.item);
   return [...live, ...gone];
 }
@@ -199,9 +269,9 @@ export function deltaResponse(a: DeltaArgs): SimResponse {
   // no query of their own; an explicit $top on a later call wins.
   const per = explicitTop || state.p === undefined ? size.size : Math.min(state.p, a.spec.maxSize);
 
-  const all = state.m === 'enum' ? enumeration(a) : changesSince(a.drive, log, state.s);
+  const all = state.m === 'enum' ? enumeration(a) : changesSince(a.drive, log, state.s, showsSharingChanges(a));
   const end = state.o + per;
-  const value = all.slice(state.o, end);
+  const value = all.slice(state.o, end).map((i) => served(a, i));
   if (end < all.length) {
     return jsonOk({ value, '@odata.nextLink': linkFor(a, { ...state, o: end, p: per }) });
   }

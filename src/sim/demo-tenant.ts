@@ -62,6 +62,9 @@
  *          anonymous link with an expiry (medium).
  * FILE-02  /sites/jinji (I) file 職員名簿.xlsx: `users` link to guest taro.nakamura (email
  *          @partner.example.jp, loginName …#ext#…) (critical).
+ *          /sites/jinji (I) file 給与/賞与計算.xlsx, shared itself inside the shared folder 給与:
+ *          `users` link to guest taro.nakamura (critical). Its permission list also holds 給与's
+ *          anonymous link and owner entry under the same ids, as SharePoint lists them.
  *          /sites/soumu (II) folder 委託契約: direct grant to
  *          i:0#.f|membership|urn:spo:guest#kobayashi.m@gmail.com (high).
  * FILE-03  /sites/jinji (I) folder 人事評価: organization link.
@@ -112,8 +115,11 @@
  *          ⇒ default III) organization link. /sites/kyukyu (I): link with no scope/type and
  *          internal grantees + a direct internal grant (nothing).
  *          /sites/jinji (I) folder 研修資料: `users` link to internal users only.
- *          Children of shared folders carry only inherited permissions (inheritedFrom) and no
- *          `shared` facet: they are not subjects.
+ *          Children of shared folders carry no `shared` facet and no permissions of their own:
+ *          the simulator lists the folder's permissions on them (same ids, no inheritedFrom, as
+ *          SharePoint does); they are not subjects.
+ * FILE-01  /sites/jinji 給与/賞与計算.xlsx lists 給与's anonymous link (same id): reported once,
+ *          on 給与, not on the file.
  */
 
 import { RULE_IDS } from '../rules/ids';
@@ -832,7 +838,8 @@ class Files {
         items.push(item);
         let ownPerms: JsonObject[] | null = null;
         if (spec2.share) {
-          if (inherited) throw new Error('demo: shared item below a shared folder');
+          // A shared item below a shared folder carries `shared` itself; its permission list (the
+          // simulator adds the ancestors' entries, same ids) includes the folder's.
           const kind = isFolder ? 'f' : (MIME[ext]?.[1] ?? 'u');
           ownPerms = spec2.share.perms.map((f) => f(ctx, kind));
           permissions[id] = ownPerms;
@@ -840,9 +847,9 @@ class Files {
           for (const f of spec2.share.findings ?? []) {
             this.truth.push({ ruleId: f.ruleId, subjectId: `${driveId}/${id}`, note: `${f.note} (${webUrl} ${path})` });
           }
-        } else if (inherited) {
-          permissions[id] = inherited.perms.map((p) => ({ ...p, inheritedFrom: inherited.from }));
         }
+        // Items below a shared folder store nothing of their own: the simulator lists the
+        // ancestors' permissions on them, without inheritedFrom ("Permission resource type").
         const nextInherited = ownPerms
           ? { from: { driveId, id, path: `/drives/${driveId}/root:${path}` } as JsonObject, perms: ownPerms }
           : inherited;
@@ -1378,7 +1385,12 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
   ] });
   files.addSite({ host: SP_HOST, path: '/sites/jinji', name: '人事給与', linkSegment: 's/jinji', drives: [
     { name: 'ドキュメント', owner: soumukacho, tree: [
-      dir('給与', [dir('2025年度', [f('4月支給明細.pdf'), f('5月支給明細.pdf')]), f('賞与計算.xlsx')], {
+      dir('給与', [dir('2025年度', [f('4月支給明細.pdf'), f('5月支給明細.pdf')]), { name: '賞与計算.xlsx', share: {
+        // Shared itself below the shared folder: its list also holds 給与's anonymous link (same
+        // id), which is 給与's finding, not this file's.
+        scope: 'users', perms: [perm.link('users', 'edit', [partnerGuest])],
+        findings: [{ ruleId: 'FILE-02', note: 'users link granting guest taro.nakamura on class I file 給与/賞与計算.xlsx, shared below the shared folder 給与 (critical)' }],
+      } }], {
         scope: 'anonymous', perms: [perm.owner(soumukacho), perm.link('anonymous', 'view')],
         findings: [{ ruleId: 'FILE-01', note: 'anonymous view link on class I folder 給与 (critical)' }],
       }),

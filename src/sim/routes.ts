@@ -235,7 +235,60 @@ export function throttleKeys(ctx: RouteContext, match: RouteMatch, query: readon
     default:
       break;
   }
+  const ru = sharepointCost(match, query);
+  if (ru !== undefined) keys.push({ family: 'sharepoint', key: '', cost: ru });
   return keys;
+}
+
+/**
+ * SharePoint's resource-unit cost of a request ("Avoid getting throttled or blocked in
+ * SharePoint Online", resource units table): 5 for any permission operation, 2 for a multi-item
+ * query or a delta without a token, 1 for a delta with a token or a single item. Undefined for
+ * requests SharePoint does not serve. `$batch` items come here one by one, as SharePoint counts them.
+ */
+export function sharepointCost(match: RouteMatch, query: readonly QueryParam[]): number | undefined {
+  switch (match.endpoint) {
+    case 'permissions':
+      return 5;
+    case 'delta':
+      return match.params.token !== undefined || param(query, 'token') !== undefined ? 1 : 2;
+    case 'sites':
+    case 'drives':
+      return 2;
+    case 'sharepointSettings':
+      return 1;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * An item's permission list as SharePoint returns it: its own entries, then those of its
+ * ancestors, under the same ids ("Permission resource type": OneDrive for Business and
+ * SharePoint document libraries don't return `inheritedFrom`). Only a personal (consumer)
+ * drive marks the inherited ones with `inheritedFrom`.
+ */
+export function effectivePermissions(drive: SimDrive, itemId: string): JsonObject[] {
+  const byId = new Map(drive.items.map((i) => [idOf(i), i] as const));
+  const personal = drive.drive.driveType === 'personal';
+  const out: JsonObject[] = [];
+  const seen = new Set<string>();
+  let current = byId.get(itemId);
+  let own = true;
+  for (let depth = 0; current && depth < 64; depth++) {
+    const id = idOf(current);
+    for (const p of drive.permissions[id] ?? []) {
+      const { inheritedFrom: _drop, ...bare } = p;
+      if (seen.has(idOf(bare))) continue;
+      seen.add(idOf(bare));
+      out.push(own ? p : personal ? { ...bare, inheritedFrom: { driveId: drive.drive.id as Json, id } } : bare);
+    }
+    own = false;
+    const ref = current.parentReference;
+    const parent = ref && typeof ref === 'object' && !Array.isArray(ref) && typeof ref.id === 'string' ? ref.id : undefined;
+    current = parent === undefined ? undefined : byId.get(parent);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,6 +747,8 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
         sealer: ctx.sealer,
         origin: ctx.origin,
         spec: specFor(ctx, 'delta'),
+        appRoles: req.appRoles ?? [],
+        omitShared: new Set(ctx.options.omitSharedFacet ?? []),
       });
     }
     case 'permissions': {
@@ -701,8 +756,8 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
       const itemId = p.itemId ?? '';
       const drive = findDrive(t, driveId);
       if (!drive || !drive.items.some((i) => idOf(i) === itemId)) return graphError(req, 404, 'itemNotFound', 'The resource could not be found.');
-      // The docs' list example has no @odata.context; inherited entries come as the data has them.
-      return list(ctx, req, query, drive.permissions[itemId] ?? [], {
+      // The docs' list example has no @odata.context. Ancestors' entries are listed too.
+      return list(ctx, req, query, effectivePermissions(drive, itemId), {
         endpoint: 'permissions',
         linkPath: `/v1.0/drives/${encodePathSegment(driveId)}/items/${encodePathSegment(itemId)}/permissions`,
         linksAfterValue: true,

@@ -24,7 +24,8 @@ import { parseQuery, TokenSealer } from './paging';
 import { defaultError, graphError, MALFORMED_BODY, ODATA_JSON, tooManyRequests } from './responses';
 import { PlannerStore } from './planner';
 import { findDrive, handleRoute, mailboxOf, matchRoute, throttleKeys, type RouteContext } from './routes';
-import { formatRetryAfter, resolveLimits, Throttler } from './throttle';
+import { formatRetryAfter, rateLimitHeaders, resolveLimits, Throttler } from './throttle';
+import { rolesOfBearer } from './delta';
 
 export type { DriveChange, EndpointName, SimFault, SimOptions, SimPlannerPlan, SimServer, ThrottleFamily, ThrottleLimit } from './types';
 export { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_BUCKET_NAME, DEFAULT_PLANNER_PLAN_ID, DEFAULT_PLANNER_PLAN_TITLE, PLANNER_CALLER_ID } from './planner';
@@ -120,7 +121,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   let tenant: TenantData = options.tenant;
   const counts: Record<string, number> = {};
   const resetCounts = (): void => {
-    for (const name of [...ENDPOINT_NAMES, 'throttled', 'total']) counts[name] = 0;
+    for (const name of [...ENDPOINT_NAMES, 'throttled', 'total', 'resourceUnits']) counts[name] = 0;
   };
   resetCounts();
   const bump = (name: string): void => {
@@ -131,7 +132,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   // The caller's fault objects are kept (not copied): `times` counts down on them, so a test can
   // see how many uses a fault has left.
   let faults: SimFault[] = [...(options.faults ?? [])];
-  const throttler = new Throttler(resolveLimits(options.throttle));
+  const throttler = new Throttler(resolveLimits(options.throttle, options.licenceCount));
   const sealer = new TokenSealer();
   const deltaLog = new DeltaLog();
   const planner = new PlannerStore(options.planner);
@@ -196,11 +197,17 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
     const query = parseQuery(req.query);
     if (!query) return graphError(req, 400, 'BadRequest', `Invalid query string '${req.query}'.`);
     const ctx = context();
-    const verdict = throttler.take(throttleKeys(ctx, m, query));
+    const keys = throttleKeys(ctx, m, query);
+    const verdict = throttler.take(keys);
     if (verdict) {
       // Conditional Access throttles without Retry-After (graph.md); the rest say when to come back.
-      return tooManyRequests(req, verdict.family === 'conditionalAccess' ? null : formatRetryAfter(verdict.retryAfterSeconds));
+      const refused = tooManyRequests(req, verdict.family === 'conditionalAccess' ? null : formatRetryAfter(verdict.retryAfterSeconds));
+      if (verdict.family === 'sharepoint') Object.assign(refused.headers, rateLimitHeaders(throttler.state('sharepoint'), true));
+      return refused;
     }
+    counts.resourceUnits = (counts.resourceUnits ?? 0) + keys.reduce((n, k) => n + (k.family === 'sharepoint' ? (k.cost ?? 1) : 0), 0);
+    // SharePoint's draft RateLimit-* headers once 80% of the minute's resource units are spent.
+    const spHeaders = keys.some((k) => k.family === 'sharepoint') ? rateLimitHeaders(throttler.state('sharepoint'), false) : {};
     const mailbox = mailboxOf(ctx, m);
     if (mailbox !== undefined && !throttler.acquireMailbox(mailbox)) {
       // Outlook's concurrency refusal (docs silent on the body; this is what Exchange sends).
@@ -209,7 +216,9 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
     }
     try {
       await sleep(latency);
-      return handleRoute(context(), req, m, query);
+      const answer = handleRoute(context(), req, m, query);
+      Object.assign(answer.headers, spHeaders);
+      return answer;
     } finally {
       if (mailbox !== undefined) throttler.releaseMailbox(mailbox);
     }
@@ -245,6 +254,8 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
       clientRequestId,
       inBatch: false,
     };
+    const roles = rolesOfBearer(headers.authorization ?? '');
+    if (roles) simReq.appRoles = roles;
     let out: SimResponse;
     try {
       const raw = await readBody(req);

@@ -17,6 +17,9 @@ export const DEFAULT_THROTTLE_LIMITS: Readonly<Record<ThrottleFamily, ThrottleLi
   conditionalAccess: { limit: 1, perSeconds: 1 },
   outlook: { limit: 10_000, perSeconds: 600 },
   global: { limit: 2_000, perSeconds: 1 },
+  // Resource units per app per tenant a minute, smallest licence band ("Avoid getting throttled
+  // or blocked in SharePoint Online"); requests draw their RU cost (see sharepointCost in routes).
+  sharepoint: { limit: 1_200, perSeconds: 60 },
 };
 
 /** Outlook: at most 4 concurrent requests per app per mailbox (concepts/throttling.md). */
@@ -26,6 +29,30 @@ export const OUTLOOK_CONCURRENCY = 4;
 export interface BucketKey {
   family: ThrottleFamily;
   key: string;
+  /** Units the request draws (default 1; SharePoint's resource units). */
+  cost?: number;
+}
+
+/** A bucket's state, for SharePoint's RateLimit-* headers. */
+export interface BucketState {
+  limit: number;
+  /** Units left now. */
+  tokens: number;
+  /** Seconds until the bucket is full again. */
+  secondsToFull: number;
+}
+
+/**
+ * SharePoint's draft RateLimit headers ("Avoid getting throttled or blocked in SharePoint
+ * Online"): sent once an app has used 80% of its minute's resource units, and on the refusal.
+ */
+export function rateLimitHeaders(state: BucketState | undefined, refused: boolean): Record<string, string> {
+  if (!state || (!refused && state.tokens > state.limit * 0.2)) return {};
+  return {
+    'RateLimit-Limit': String(state.limit),
+    'RateLimit-Remaining': String(Math.max(0, Math.floor(state.tokens))),
+    'RateLimit-Reset': String(Math.max(1, Math.ceil(state.secondsToFull))),
+  };
 }
 
 export interface ThrottleVerdict {
@@ -63,7 +90,7 @@ export class Throttler {
   take(keys: readonly BucketKey[]): ThrottleVerdict | undefined {
     if (!this.limits) return undefined;
     const t = this.now();
-    const drawn: Bucket[] = [];
+    const drawn: Array<[Bucket, number]> = [];
     let refused: ThrottleVerdict | undefined;
     for (const k of keys) {
       const limit = this.limits[k.family];
@@ -76,15 +103,26 @@ export class Throttler {
       }
       b.tokens = Math.min(limit.limit, b.tokens + (t - b.at) * rate);
       b.at = t;
-      if (b.tokens >= 1) drawn.push(b);
+      const cost = Math.min(limit.limit, Math.max(0, k.cost ?? 1));
+      if (b.tokens >= cost) drawn.push([b, cost]);
       else {
-        const wait = (1 - b.tokens) / rate / 1000;
+        const wait = (cost - b.tokens) / rate / 1000;
         if (!refused || wait > refused.retryAfterSeconds) refused = { family: k.family, retryAfterSeconds: wait };
       }
     }
     if (refused) return refused;
-    for (const b of drawn) b.tokens -= 1;
+    for (const [b, cost] of drawn) b.tokens -= cost;
     return undefined;
+  }
+
+  /** The state of a family's bucket for `key` (undefined when throttling is off). */
+  state(family: ThrottleFamily, key = ''): BucketState | undefined {
+    if (!this.limits) return undefined;
+    const limit = this.limits[family];
+    const b = this.buckets.get(`${family}\n${key}`);
+    const rate = limit.limit / (limit.perSeconds * 1000);
+    const tokens = b ? Math.min(limit.limit, b.tokens + (this.now() - b.at) * rate) : limit.limit;
+    return { limit: limit.limit, tokens, secondsToFull: (limit.limit - tokens) / rate / 1000 };
   }
 
   /** Claims one of a mailbox's concurrent slots; false when all are in use. */
@@ -110,12 +148,27 @@ export class Throttler {
   }
 }
 
+/**
+ * SharePoint's resource units a minute for a tenant's licence count: 1,200 / 2,400 / 3,600 /
+ * 4,800 / 6,000 for 0–1k / 1k–5k / 5k–15k / 15k–50k / 50k+ ("Avoid getting throttled or blocked
+ * in SharePoint Online"). Kept here, apart from the product's copy, so the simulator models the
+ * service rather than the client.
+ */
+export function sharepointRuLimit(licenceCount: number): ThrottleLimit {
+  const bands: Array<[number, number]> = [[1_000, 1_200], [5_000, 2_400], [15_000, 3_600], [50_000, 4_800]];
+  const band = bands.find(([below]) => licenceCount < below);
+  return { limit: band ? band[1] : 6_000, perSeconds: 60 };
+}
+
 /** Merges user overrides into the defaults; `false` stays false. */
 export function resolveLimits(
   throttle: Partial<Record<ThrottleFamily, ThrottleLimit>> | false | undefined,
+  licenceCount?: number,
 ): Record<ThrottleFamily, ThrottleLimit> | false {
   if (throttle === false) return false;
   const limits = { ...DEFAULT_THROTTLE_LIMITS };
+  // The tenant's licence band sets SharePoint's resource units; an explicit limit still wins.
+  if (licenceCount !== undefined) limits.sharepoint = sharepointRuLimit(licenceCount);
   // Skip explicit `undefined`s, which a plain spread would copy over the defaults.
   for (const [family, limit] of Object.entries(throttle ?? {}) as Array<[ThrottleFamily, ThrottleLimit | undefined]>) {
     if (limit) limits[family] = limit;

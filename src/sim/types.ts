@@ -34,7 +34,7 @@ export const ENDPOINT_NAMES = [
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 
 /** Service families with their own throttling budget (concepts/throttling.md, graph.md). */
-export const THROTTLE_FAMILIES = ['identityReports', 'signInActivity', 'conditionalAccess', 'outlook', 'global'] as const;
+export const THROTTLE_FAMILIES = ['identityReports', 'signInActivity', 'conditionalAccess', 'outlook', 'global', 'sharepoint'] as const;
 export type ThrottleFamily = (typeof THROTTLE_FAMILIES)[number];
 
 /** A token bucket: `limit` requests per `perSeconds`, refilled continuously. */
@@ -64,6 +64,7 @@ export interface SimOptions {
   /**
    * Throttling model per service family, each a token bucket; default: Graph's real limits
    * (see `DEFAULT_THROTTLE_LIMITS`); `false` disables throttling entirely. `outlook` is per mailbox.
+   * `sharepoint` is in resource units (a permission read draws 5; see `licenceCount`).
    */
   throttle?: Partial<Record<ThrottleFamily, ThrottleLimit>> | false;
   faults?: SimFault[];
@@ -75,6 +76,18 @@ export interface SimOptions {
   port?: number;
   /** serve `/admin/sharepoint/settings` wrapped in `value` like the docs' example (default: the bare object) */
   wrapSharepointSettings?: boolean;
+  /**
+   * Licences of the simulated tenant: they size the `sharepoint` throttle family (resource units a
+   * minute, "Avoid getting throttled or blocked in SharePoint Online"), unless `throttle.sharepoint`
+   * sets it. Default: the smallest band (1,200 RU a minute).
+   */
+  licenceCount?: number;
+  /**
+   * Item ids whose `shared` facet delta leaves out although they are shared (SharePoint omits it
+   * for some specific-people links: microsoft-graph-docs#17418 "Shared facet not set when sharing
+   * links with specific people in SharePoint").
+   */
+  omitSharedFacet?: readonly string[];
   /**
    * Planner plans (with their buckets) that `POST /planner/tasks` may target; default: one plan
    * `DEFAULT_PLANNER_PLAN_ID` ('m365-audit 是正') with one bucket `DEFAULT_PLANNER_BUCKET_ID` ('未対応').
@@ -107,7 +120,11 @@ export interface DriveChange {
   upsert?: JsonObject;
   /** New permission list for `upsert.id` (or `itemId`); `null` removes the item's permissions. */
   permissions?: JsonObject[] | null;
-  /** The item whose `permissions` change when there is no `upsert` (a sharing-only change). */
+  /**
+   * The item whose `permissions` change when there is no `upsert`: a sharing-only change. Its
+   * `shared` facet follows (set for a non-empty list, removed for an empty one), but delta
+   * reports the change only to a Sites.FullControl.All token sending the sharing Prefer values.
+   */
   itemId?: string;
   /** Item to delete, with its descendants; they come back from delta as `deleted: {}` stubs. */
   deleteItemId?: string;
@@ -125,7 +142,8 @@ export interface SimServer {
   /**
    * Requests per endpoint name (items inside `$batch` count under their endpoint), plus `batch`
    * (envelopes), `throttled` (429s sent, top level or inside a batch) and `total` (HTTP requests
-   * received, a batch envelope counting once whatever it carries).
+   * received, a batch envelope counting once whatever it carries), and `resourceUnits`
+   * (SharePoint resource units of the admitted requests).
    */
   counts(): Record<string, number>;
   resetCounts(): void;
@@ -162,6 +180,11 @@ export interface SimRequest {
   requestId: string;
   clientRequestId: string;
   inBatch: boolean;
+  /**
+   * The `roles` claim of the caller's bearer token when it is a JWT (batch items inherit the
+   * envelope's); undefined for an opaque token, which the simulator treats as claiming nothing.
+   */
+  appRoles?: readonly string[];
 }
 
 /** Internal: a response before serialisation. */

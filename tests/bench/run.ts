@@ -76,7 +76,7 @@ async function scanOnce(
 ): Promise<Record<string, unknown>> {
   sim.resetCounts();
   {
-    const graph = new Graph(handle.client);
+    const graph = new Graph(handle.client, { grantedRoles: handle.grantedRoles });
     // With --expose-gc (npm run bench sets it) the heap figures exclude collectable garbage.
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();

@@ -26,7 +26,7 @@ describe('policy file', () => {
       credentialFailureCodes: [50126, 50053, 50056, 50034, 500121], windowMinutes: 60, userFailureThreshold: 10,
       sprayUserThreshold: 5, successAfterFailuresThreshold: 5, allowedCountries: ['JP'],
     });
-    expect(p.files).toEqual({ defaultClass: 'III', assets: [] });
+    expect(p.files).toEqual({ defaultClass: 'III', assets: [], fullEnumerationDays: 7 });
     expect(p.tickets.dueBusinessDays).toEqual({ critical: 1, high: 3, medium: 10, low: 20 });
     expect(p.alerts.minSeverity).toBe('high');
   });
@@ -102,5 +102,6 @@ exceptions:
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties).sort()).toEqual(['accounts', 'alerts', 'exceptions', 'files', 'mail', 'organization', 'signIns', 'tickets']);
     expect(schema.properties.accounts?.properties?.inactiveDays?.default).toBe(90);
+    expect(schema.properties.files?.properties?.fullEnumerationDays?.default).toBe(7);
   });
 });

@@ -21,6 +21,12 @@ describe('deployment settings', () => {
     expect(message).not.toContain('super-secret-value');
   });
 
+  it('reads M365_AUDIT_LICENCE_COUNT as a whole number (it sizes the SharePoint resource-unit budget)', () => {
+    expect(loadSettings({ M365_AUDIT_LICENCE_COUNT: '1500' }).licenceCount).toBe(1500);
+    expect(loadSettings({}).licenceCount).toBeUndefined();
+    expect(() => loadSettings({ M365_AUDIT_LICENCE_COUNT: 'many' })).toThrow(/M365_AUDIT_LICENCE_COUNT: a whole number of licences/);
+  });
+
   it('requires the client id and tenant with client credentials, and one credential only', () => {
     expect(() => loadSettings({ AZURE_CLIENT_SECRET: 'x' })).toThrow(/AZURE_CLIENT_ID: required[\s\S]*AZURE_TENANT_ID: required/);
     expect(() => loadSettings({ AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 'x', AZURE_CLIENT_CERTIFICATE_PATH: '/c.pem' })).toThrow(/either a secret or AZURE_CLIENT_CERTIFICATE_PATH/);

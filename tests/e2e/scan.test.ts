@@ -115,7 +115,9 @@ describe('scan of the demo tenant', () => {
       const [driveId, itemId] = anon.subjectId.split('/') as [string, string];
       const drive = t.sim.tenant.sites.flatMap((s) => s.drives).find((d) => d.drive.id === driveId);
       const item = drive?.items.find((i) => i.id === itemId);
-      const plain = drive?.items.find((i) => i.file !== undefined && i.shared === undefined && !(drive.permissions[i.id as string] ?? []).some((p) => p.inheritedFrom));
+      // A file at the top of the library: nothing above it is shared.
+      const rootId = drive?.items.find((i) => i.root !== undefined)?.id;
+      const plain = drive?.items.find((i) => i.file !== undefined && i.shared === undefined && (i.parentReference as { id?: string } | undefined)?.id === rootId);
       if (!drive || !item || !plain) throw new Error('demo tenant shape changed');
       const { shared: _unshared, ...rest } = item;
       t.sim.applyDriveChange(driveId, { upsert: rest, permissions: null });
@@ -129,8 +131,10 @@ describe('scan of the demo tenant', () => {
       fileTruth.add(key('FILE-03', `${driveId}/${plain.id as string}`));
       expect(files(second)).toEqual([...fileTruth].sort());
       expect(second.coverage.files?.status).toBe('complete');
-      // Only the new link's permissions were read; every drive was read through its delta once.
-      expect(t.sim.counts().permissions).toBe(1);
+      // Permissions read: the unshared folder (a tracked item that comes back without `shared`
+      // is re-read, never dropped unread), the shared file inside it (its list held the folder's
+      // link), and the new link; every drive was read through its delta once.
+      expect(t.sim.counts().permissions).toBe(3);
       expect(t.sim.counts().delta).toBe(t.sim.tenant.sites.reduce((n, s) => n + s.drives.length, 0));
     } finally {
       await t.close();

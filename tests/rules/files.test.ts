@@ -53,10 +53,9 @@ describe('FILE-01 anonymous link', () => {
     expect(d?.subject).toEqual({ kind: 'driveItem', id: 'b!d/item1', name: `${new URL(SITES[cls]).pathname}/Shared Documents/f`, url: `${SITES[cls]}/Shared%20Documents/f` });
     expect(d?.evidence).toMatchObject({ class: cls, permissions: [{ linkType: 'view', linkScope: 'anonymous', expires: null }] });
   });
-  it('does not fire on class IV, for other scopes, for an inherited or an expired link', () => {
+  it('does not fire on class IV, for other scopes, or for an expired link', () => {
     expect(run(anonymousLink, withItem('IV', [link('anonymous')]))).toEqual([]);
     expect(run(anonymousLink, withItem('I', [link('organization'), link('users'), link(null)]))).toEqual([]);
-    expect(run(anonymousLink, withItem('I', [link('anonymous', { inherited: true })]))).toEqual([]);
     expect(run(anonymousLink, withItem('I', [link('anonymous', { expirationDateTime: '2026-11-26T00:00:00.000Z' })]))).toEqual([]);
     expect(run(anonymousLink, withItem('I', [link('anonymous', { expirationDateTime: '2026-12-31T00:00:00.000Z' })]))).toHaveLength(1);
   });
@@ -89,8 +88,43 @@ describe('FILE-02 external principal', () => {
     expect(isExternal(grantee({ email: null, loginName: 'c:0o.c|federateddirectoryclaimprovider|group-id' }), internal)).toBe(false);
     expect(run(externalGrant, withItem('I', [perm({ grantees: [grantee({ email: 'kanri@town.example.jp' })] })]))).toHaveLength(1);
   });
-  it('ignores inherited grants', () => {
-    expect(run(externalGrant, withItem('I', [perm({ inherited: true, grantees: [grantee({ email: 'x@gmail.com' })] })]))).toEqual([]);
+});
+
+describe('inheritance from the item hierarchy (SharePoint returns no inheritedFrom)', () => {
+  const site = SITES.I;
+  const item = (itemId: string, permissions: ItemPermission[], ancestorIds: string[] = []): SharedItem => ({
+    driveId: 'b!d', itemId, siteId: 's', siteUrl: site, name: itemId, webUrl: `${site}/Shared%20Documents/${itemId}`, isFolder: itemId !== 'file', permissions, ancestorIds,
+  });
+  const anon = link('anonymous', { id: 'p-anon' });
+  const guest = perm({ id: 'p-guest', grantees: [grantee({ email: 'x@gmail.com' })] });
+  const tenant = (items: SharedItem[]) => withTenant((t) => { t.sharing.items = items; });
+
+  it('reports a permission listed on an item and its shared ancestors once, on the topmost', () => {
+    // folder ⊃ sub ⊃ file: the folder's link is listed on all three under the same id.
+    const t = tenant([item('folder', [anon]), item('sub', [anon], ['folder']), item('file', [anon, guest], ['sub', 'folder'])]);
+    expect(fired(anonymousLink, t, policy)).toEqual(['b!d/folder']);
+    // The file's own grant is still its own finding, and only that grant is its evidence.
+    const [d] = run(externalGrant, t);
+    expect(d?.subject.id).toBe('b!d/file');
+    expect((d?.evidence as { permissions: Array<{ id: string }> }).permissions.map((p) => p.id)).toEqual(['p-guest']);
+  });
+
+  it('ancestor loses the permission → reported on the child', () => {
+    // The folder's link was removed; the child still lists it (its own, now): the child reports it.
+    expect(fired(anonymousLink, tenant([item('folder', [perm({ id: 'p-owner' })]), item('file', [anon], ['folder'])]), policy)).toEqual(['b!d/file']);
+    // The folder is no longer tracked at all (unshared): same.
+    expect(fired(anonymousLink, tenant([item('file', [anon], ['folder'])]), policy)).toEqual(['b!d/file']);
+    // The next item down, not every one: sub carries it, so the file does not report it.
+    expect(fired(anonymousLink, tenant([item('folder', []), item('sub', [anon], ['folder']), item('file', [anon], ['sub', 'folder'])]), policy)).toEqual(['b!d/sub']);
+  });
+
+  it('does not rely on inheritedFrom: a marked entry no tracked ancestor carries is a finding', () => {
+    expect(fired(anonymousLink, tenant([item('file', [link('anonymous', { id: 'p-anon', inherited: true })])]), policy)).toEqual(['b!d/file']);
+  });
+
+  it('matches ancestors within the same drive only', () => {
+    const other: SharedItem = { ...item('folder', [anon]), driveId: 'b!other' };
+    expect(fired(anonymousLink, tenant([other, item('file', [anon], ['folder'])]), policy).sort()).toEqual(['b!d/file', 'b!other/folder']);
   });
 });
 

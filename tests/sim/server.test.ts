@@ -3,7 +3,9 @@
  * simulator's certificate.
  */
 import { simClient, type Answer } from '../support/sim-client';
+import { simulatorToken } from '../../src/graph/client';
 import { startSimulator, type SimServer } from '../../src/sim/server';
+import { resolveLimits } from '../../src/sim/throttle';
 import type { JsonObject, TenantData } from '../../src/sim/tenant';
 
 jest.setTimeout(60_000);
@@ -400,13 +402,20 @@ describe('Graph simulator (throttling off)', () => {
     expect(restart.json['@odata.deltaLink']).toBeDefined();
   });
 
-  test('a sharing-only drive change brings the item back in delta', async () => {
+  test('a sharing-only drive change comes back in delta only to Sites.FullControl.All with the sharing Prefer values', async () => {
     const base = `/drives/${encodeURIComponent(DRIVE_ID)}/root/delta`;
     const latest = await c.call(`${base}?token=latest`);
     expect(latest.json.value).toEqual([]);
     sim.applyDriveChange(DRIVE_ID, { itemId: 'i3', permissions: [{ id: 'p9', roles: ['read'], link: { scope: 'anonymous', type: 'view' } }] });
-    const after = await c.call(latest.json['@odata.deltaLink']);
+    const prefer = { Prefer: 'hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted, deltatraversepermissiongaps' };
+    const fullControl = simulatorToken(['Sites.FullControl.All']);
+    // An opaque token, a JWT with Sites.Read.All only, or FullControl without the Prefer values: nothing.
+    expect((await c.call(latest.json['@odata.deltaLink'], { headers: prefer })).json.value).toEqual([]);
+    expect((await c.call(latest.json['@odata.deltaLink'], { headers: prefer, token: simulatorToken(['Sites.Read.All']) })).json.value).toEqual([]);
+    expect((await c.call(latest.json['@odata.deltaLink'], { token: fullControl, headers: { Prefer: 'hierarchicalsharing' } })).json.value).toEqual([]);
+    const after = await c.call(latest.json['@odata.deltaLink'], { headers: prefer, token: fullControl });
     expect(after.json.value.map((i: JsonObject) => i.id)).toEqual(['i3']);
+    expect(after.json.value[0]['@microsoft.graph.sharedChanged']).toBe('True');
     const perms = await c.call(`/drives/${encodeURIComponent(DRIVE_ID)}/items/i3/permissions`);
     expect(perms.json.value[0].link.scope).toBe('anonymous');
     expect(() => sim.applyDriveChange(DRIVE_ID, { itemId: 'nope', permissions: null })).toThrow();
@@ -544,5 +553,103 @@ describe('Graph simulator latency', () => {
     // latencies, and eight sequential items could not take less than eight.
     expect(took).toBeGreaterThanOrEqual(190);
     expect(took).toBeLessThan(800);
+  });
+});
+
+describe('Graph simulator: SharePoint permissions, shared facet and resource units', () => {
+  const perms = (id: string) => `/drives/${encodeURIComponent(DRIVE_ID)}/items/${id}/permissions`;
+  const delta = `/drives/${encodeURIComponent(DRIVE_ID)}/root/delta`;
+
+  test('a child lists its ancestors\' permissions under the same ids, without inheritedFrom on a business drive, with it on a personal one', async () => {
+    const tenant = makeTenant();
+    const sim = await startSimulator({ tenant, throttle: false });
+    const c = client(sim);
+    try {
+      const child = await c.call(perms('i1'));
+      expect(child.json.value).toEqual([{ id: 'p1', roles: ['read'], link: { scope: 'organization', type: 'view', webUrl: 'https://x' } }]);
+      expect((await c.call(perms('i3'))).json.value).toEqual([]);
+      const drive = sim.tenant.sites[0]?.drives[0];
+      if (!drive) throw new Error('fixture changed');
+      drive.drive.driveType = 'personal';
+      expect((await c.call(perms('i1'))).json.value[0].inheritedFrom).toEqual({ driveId: DRIVE_ID, id: 'f1' });
+      expect((await c.call(perms('f1'))).json.value[0].inheritedFrom).toBeUndefined();
+    } finally {
+      await c.agent.close();
+      await sim.close();
+    }
+  });
+
+  test('omitSharedFacet leaves `shared` out of delta for those items only', async () => {
+    const sim = await startSimulator({ tenant: makeTenant(), throttle: false, omitSharedFacet: ['f1'] });
+    const c = client(sim);
+    try {
+      const items = (await c.pages(delta)).flatMap((a) => a.json.value as JsonObject[]);
+      expect(items.find((i) => i.id === 'f1')?.shared).toBeUndefined();
+      expect(items.find((i) => i.id === 'f1')?.folder).toBeDefined();
+      expect((await c.call(perms('f1'))).json.value).toHaveLength(1);
+    } finally {
+      await c.agent.close();
+      await sim.close();
+    }
+  });
+
+  test('resource units: a permission read costs 5, RateLimit-* near the limit, then 429 with Retry-After; batch items count one by one', async () => {
+    // 12 RU refilled over 10 minutes: nothing refills noticeably during the test.
+    const sim = await startSimulator({ tenant: makeTenant(), throttle: { sharepoint: { limit: 12, perSeconds: 600 } } });
+    const c = client(sim);
+    try {
+      const first = await c.call(perms('f1'));
+      expect(first.status).toBe(200);
+      expect(first.headers.get('ratelimit-remaining')).toBeNull(); // 7 of 12 left: above 20%
+      const second = await c.call(perms('f1'));
+      expect(second.status).toBe(200);
+      expect(second.headers.get('ratelimit-limit')).toBe('12');
+      expect(second.headers.get('ratelimit-remaining')).toBe('2');
+      expect(Number(second.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
+      const third = await c.call(perms('f1'));
+      expect(third.status).toBe(429);
+      expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(third.headers.get('ratelimit-remaining')).toBe('2');
+      // Other families are not affected.
+      expect((await c.call('/domains')).status).toBe(200);
+
+      sim.resetThrottling();
+      const batch = await c.call('/$batch', { method: 'POST', body: { requests: ['f1', 'i1', 'i3'].map((id, n) => ({ id: String(n), method: 'GET', url: perms(id) })) } });
+      const statuses = (batch.json.responses as Array<{ id: string; status: number }>).sort((a, b) => a.id.localeCompare(b.id)).map((r) => r.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(2);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(1);
+    } finally {
+      await c.agent.close();
+      await sim.close();
+    }
+  });
+
+  test('resource units: a delta without a token costs 2, with one 1', async () => {
+    const sim = await startSimulator({ tenant: makeTenant(), throttle: { sharepoint: { limit: 3, perSeconds: 600 } } });
+    const c = client(sim);
+    try {
+      const fresh = await c.call(delta);
+      expect(fresh.status).toBe(200);
+      const link = fresh.json['@odata.deltaLink'] as string;
+      // 1 RU left: a second fresh enumeration (2) is refused, the deltaLink (1) is not.
+      expect((await c.call(delta)).status).toBe(429);
+      const next = await c.call(link);
+      expect(next.status).toBe(200);
+      expect(next.headers.get('ratelimit-remaining')).toBe('0');
+      expect((await c.call(link)).status).toBe(429);
+    } finally {
+      await c.agent.close();
+      await sim.close();
+    }
+  });
+
+  test('the licence count sizes the resource-unit band', () => {
+    expect(resolveLimits(undefined)).toMatchObject({ sharepoint: { limit: 1_200, perSeconds: 60 } });
+    expect(resolveLimits(undefined, 999)).toMatchObject({ sharepoint: { limit: 1_200 } });
+    expect(resolveLimits(undefined, 1_000)).toMatchObject({ sharepoint: { limit: 2_400 } });
+    expect(resolveLimits(undefined, 14_999)).toMatchObject({ sharepoint: { limit: 3_600 } });
+    expect(resolveLimits(undefined, 20_000)).toMatchObject({ sharepoint: { limit: 4_800 } });
+    expect(resolveLimits(undefined, 80_000)).toMatchObject({ sharepoint: { limit: 6_000 } });
+    expect(resolveLimits({ sharepoint: { limit: 5, perSeconds: 1 } }, 80_000)).toMatchObject({ sharepoint: { limit: 5, perSeconds: 1 } });
   });
 });

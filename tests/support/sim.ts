@@ -14,7 +14,8 @@ import type { TenantData } from '../../src/sim/tenant';
 
 export interface TestSim {
   sim: SimServer;
-  graph(options?: GraphOptions): Graph;
+  /** A Graph client; `roles` are what its placeholder token claims (default: every permission the README lists). */
+  graph(options?: GraphOptions & { roles?: readonly string[] }): Graph;
   close(): Promise<void>;
 }
 
@@ -25,10 +26,10 @@ export async function startTestSim(options: Partial<SimOptions> & { tenant?: Ten
   const handles: Array<{ close(): Promise<void> }> = [];
   return {
     sim,
-    graph: (graphOptions: GraphOptions = {}) => {
-      const handle = createGraphClient({ graphUrl: sim.url, settings: loadSettings({}), caPem: sim.caPem });
+    graph: ({ roles, ...graphOptions }: GraphOptions & { roles?: readonly string[] } = {}) => {
+      const handle = createGraphClient({ graphUrl: sim.url, settings: loadSettings({}), caPem: sim.caPem, ...(roles ? { simulatorRoles: roles } : {}) });
       handles.push(handle);
-      return new Graph(handle.client, { baseBackoffMs: 20, ...graphOptions });
+      return new Graph(handle.client, { baseBackoffMs: 20, grantedRoles: handle.grantedRoles, ...graphOptions });
     },
     close: async () => {
       await Promise.all(handles.map((h) => h.close()));

@@ -36,7 +36,7 @@ describe('roles held through a group, in words', () => {
     const result: ScanResult = {
       schemaVersion: 1, tenantId: 't', scanId: 's', startedAt: '2026-04-28T01:00:00.000Z', finishedAt: '2026-04-28T01:01:00.000Z',
       areas: ['mfa'], coverage: { mfa: { status: 'complete', items: 1 } }, exitCode: 0, findings: [mfa01()], skipped: [],
-      graph: { requests: 1, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0 },
+      graph: { requests: 1, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0, units: {} },
     };
     expect(renderHtml(result, 'ja', '西置賜行政組合')).toContain('<li>グループ経由の保有: Global Administrator（有効）via グループ 情報システム管理者グループ</li>');
   });

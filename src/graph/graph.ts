@@ -85,7 +85,8 @@ const PERMISSIONS: ReadonlyArray<[RegExp, string]> = [
   [/^\/?rolemanagement\/directory\/roleeligibility/i, 'RoleEligibilitySchedule.Read.Directory (needs Entra ID P2)'],
   [/^\/?rolemanagement/i, 'RoleManagement.Read.Directory'],
   [/^\/?policies|^\/?identity\/conditionalaccess/i, 'Policy.Read.All'],
-  [/^\/?auditlogs/i, 'AuditLog.Read.All (needs Entra ID P1)'],
+  // "List signIns" (v1.0) asks for both, least privileged: AuditLog.Read.All and Directory.Read.All.
+  [/^\/?auditlogs/i, 'AuditLog.Read.All and Directory.Read.All (sign-ins need Entra ID P1)'],
   [/^\/?admin\/sharepoint/i, 'SharePointTenantSettings.Read.All'],
   [/^\/?(sites|drives)/i, 'Sites.Read.All'],
 ];

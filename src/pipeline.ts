@@ -157,7 +157,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
         await store.putLedgerEntries(options.tenantId, entries);
       };
       const current = await store.getLedger(options.tenantId);
-      const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, at: started.toISOString() });
+      const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, completeRules: evaluation.completeRules, at: started.toISOString() });
       // The reconciliation is on record before any ticket leaves; deliveries are recorded as they go.
       await write(rec.changed);
       const sync = await syncTickets(rec.entries.values(), {

@@ -8,7 +8,7 @@ import type { Policy } from '../config/policy';
 import type { Coverage, CoverageStatus, SliceName, Snapshot } from '../collect/snapshot';
 import { AREA_PRIMARY_SLICE } from '../collect/snapshot';
 import { fingerprint, type Finding } from '../findings/finding';
-import type { Area } from './ids';
+import type { Area, RuleId } from './ids';
 import type { AnyRule } from './rule';
 
 export interface Evaluation {
@@ -16,6 +16,8 @@ export interface Evaluation {
   coverage: Partial<Record<Area, Coverage>>;
   /** Rules that did not run, and why. */
   skipped: Array<{ ruleId: string; reason: string }>;
+  /** Rules that ran on complete inputs: the ledger may resolve their findings (ledger.ts). */
+  completeRules: RuleId[];
 }
 
 const RANK: Record<CoverageStatus, number> = { complete: 0, partial: 1, failed: 2 };
@@ -76,12 +78,14 @@ export function evaluate(snapshot: Snapshot, rules: readonly AnyRule[], policy: 
   const at = now.toISOString();
   const findings: Finding[] = [];
   const skipped: Evaluation['skipped'] = [];
+  const completeRules: RuleId[] = [];
   for (const rule of rules.filter((r) => areas.includes(r.area))) {
     const missing = missingInputs(snapshot, rule);
     if (missing.length) {
       skipped.push({ ruleId: rule.id, reason: `input not collected: ${missing.join(', ')}` });
       continue;
     }
+    if (rule.requires.every((name) => snapshot.slices[name]?.status === 'complete')) completeRules.push(rule.id);
     const input = Object.fromEntries(
       rule.requires.map((name) => [name, (snapshot.slices[name] as { data: unknown }).data]),
     ) as Parameters<AnyRule['evaluate']>[0];
@@ -106,5 +110,5 @@ export function evaluate(snapshot: Snapshot, rules: readonly AnyRule[], policy: 
       });
     }
   }
-  return { findings, coverage: coverageOf(snapshot, rules, areas), skipped };
+  return { findings, coverage: coverageOf(snapshot, rules, areas), skipped, completeRules };
 }

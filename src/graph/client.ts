@@ -98,17 +98,25 @@ const CREDENTIAL_ERROR_NAMES = new Set(['CredentialUnavailableError', 'Authentic
  * What went wrong getting a token, as a fix naming the variable (never its value), or undefined
  * for a failure that is not the credential's (a network error on the way to the authority).
  */
-function credentialProblem(err: unknown, fix: string): string | undefined {
+function credentialProblem(err: unknown, fix: string, certificate: boolean): string | undefined {
   const e = err as { name?: unknown; message?: unknown; code?: unknown };
   const message = typeof e.message === 'string' ? e.message.split('\n')[0]?.slice(0, 300) ?? '' : '';
-  // ClientCertificateCredential reads its file at the first getToken: a plain Error then.
-  if (typeof e.code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'EPERM'].includes(e.code)) {
-    return `AZURE_CLIENT_CERTIFICATE_PATH: the certificate file cannot be read (${e.code}); point it at the PEM file of the app registration's certificate`;
+  const named = typeof e.name === 'string' && CREDENTIAL_ERROR_NAMES.has(e.name);
+  // ClientCertificateCredential reads and parses its file at the first getToken, and fails with
+  // a plain Error then (checked with @azure/identity 4.13: a missing file, a non-PEM or PFX file,
+  // an encrypted key with the wrong password).
+  if (certificate && !named) {
+    if (typeof e.code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'EPERM'].includes(e.code)) {
+      return `AZURE_CLIENT_CERTIFICATE_PATH: the certificate file cannot be read (${e.code}); point it at the PEM file of the app registration's certificate`;
+    }
+    if (typeof e.code === 'string' && e.code.startsWith('ERR_OSSL')) {
+      return `AZURE_CLIENT_CERTIFICATE_PASSWORD: the private key in the AZURE_CLIENT_CERTIFICATE_PATH file could not be decrypted (${e.code}); set the key's password, or use an unencrypted PEM key`;
+    }
+    if (/\bPEM\b/.test(message)) {
+      return `AZURE_CLIENT_CERTIFICATE_PATH: ${message} — it must be a PEM file holding the certificate and its private key; convert a .pfx/.p12 with \`openssl pkcs12 -in app.pfx -out app.pem -nodes\``;
+    }
   }
-  if (/PEM|private key|certificate/i.test(message) && !(typeof e.name === 'string' && CREDENTIAL_ERROR_NAMES.has(e.name))) {
-    return `AZURE_CLIENT_CERTIFICATE_PATH: ${message} — it must be a PEM file holding the certificate and its private key; convert a .pfx/.p12 with \`openssl pkcs12 -in app.pfx -out app.pem -nodes\` (AZURE_CLIENT_CERTIFICATE_PASSWORD is for an encrypted PEM key)`;
-  }
-  if (typeof e.name === 'string' && CREDENTIAL_ERROR_NAMES.has(e.name)) return `${e.name}: ${message} — ${fix}`;
+  if (named) return `${e.name as string}: ${message} — ${fix}`;
   return undefined;
 }
 
@@ -116,13 +124,13 @@ function credentialProblem(err: unknown, fix: string): string | undefined {
  * Wraps a credential so that a credential failure becomes a {@link CredentialError} (the Graph
  * layer stops the run on it instead of retrying it as a network failure).
  */
-export function guardCredential(inner: TokenCredential, fix: string): TokenCredential {
+export function guardCredential(inner: TokenCredential, fix: string, options: { certificate?: boolean } = {}): TokenCredential {
   return {
-    getToken: async (scopes: string | string[], options?: GetTokenOptions) => {
+    getToken: async (scopes: string | string[], getTokenOptions?: GetTokenOptions) => {
       try {
-        return await inner.getToken(scopes, options);
+        return await inner.getToken(scopes, getTokenOptions);
       } catch (err) {
-        const problem = credentialProblem(err, fix);
+        const problem = credentialProblem(err, fix, options.certificate === true);
         if (problem) throw new CredentialError(`no access token for Microsoft Graph: ${problem}`, { cause: err });
         throw err;
       }
@@ -143,7 +151,8 @@ export function chooseCredential(graphUrl: string, settings: Settings): TokenCre
         ...(settings.clientCertificatePassword ? { certificatePassword: settings.clientCertificatePassword } : {}),
         ...authority,
       }),
-      `check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH (the certificate must be uploaded to that app registration${cloud})`,
+      `check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH (a PEM file with the certificate and its private key; the certificate must be uploaded to that app registration${cloud})`,
+      { certificate: true },
     );
   }
   if (settings.clientSecret && settings.tenantId && settings.clientId) {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuthenticationRequiredError, ClientCertificateCredential, ClientSecretCredential, CredentialUnavailableError, type TokenCredential } from '@azure/identity';
+import { generate } from 'selfsigned';
 import { loadSettings } from '../../src/config/settings';
 import { validatePolicy } from '../../src/config/policy';
 import { ConfigError, CredentialError } from '../../src/errors';
@@ -79,6 +80,16 @@ describe('credential failures', () => {
     expect(err).toBeInstanceOf(CredentialError);
     expect((err as Error).message).toMatch(/AZURE_CLIENT_CERTIFICATE_PATH: .*PEM.*openssl pkcs12/);
     expect((err as Error).message).not.toContain(path);
+  });
+
+  it('a PEM file without its private key is a CredentialError naming the variables (AuthenticationRequiredError)', async () => {
+    const certOnly = join(dir, 'cert-only.pem');
+    // A self-signed certificate, no key: what a user gets exporting only the public part.
+    const pems = await generate([{ name: 'commonName', value: 'm365-audit test' }], { keyType: 'rsa', keySize: 2048, algorithm: 'sha256' });
+    writeFileSync(certOnly, pems.cert);
+    const err = await certCredential(certOnly).getToken('https://graph.microsoft.com/.default').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CredentialError);
+    expect((err as Error).message).toMatch(/AuthenticationRequiredError: .*AZURE_CLIENT_CERTIFICATE_PATH \(a PEM file with the certificate and its private key/);
   });
 
   it('a certificate path to nothing names the variable, not the path', async () => {

@@ -1,8 +1,8 @@
 /**
  * Runs the rules over a snapshot. A rule runs only when every slice it requires was collected
  * (complete or partial); otherwise it is skipped and its area's coverage (partial, or failed when
- * no rule of the area could run) says why — a failed
- * collection is never read as "no findings" (ScubaGear reports Error, not Pass).
+ * no rule of the area could run) says why — a failed collection is never read as "no findings"
+ * (ScubaGear reports Error, not Pass).
  */
 import type { Policy } from '../config/policy';
 import type { Coverage, CoverageStatus, SliceName, Snapshot } from '../collect/snapshot';

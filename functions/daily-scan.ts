@@ -11,7 +11,7 @@ export function dailyScanHandler(deps: () => Promise<ScanDeps>) {
     const d = await deps();
     const { graph, close, sinks } = d.graph();
     try {
-      const result = await runScan({ graph, policy: d.policy, tenantId: d.tenantId, store: d.store, ...(sinks ? { sinks } : {}), ...(d.clock ? { clock: d.clock } : {}) });
+      const result = await runScan({ graph, policy: d.policy, tenantId: d.tenantId, store: d.store, ...(sinks ? { sinks } : {}), ...(d.clock ? { clock: d.clock } : {}), ...(d.signInOverlapMinutes !== undefined ? { collectOptions: { signInOverlapMinutes: d.signInOverlapMinutes } } : {}) });
       const open = result.findings.filter((f) => f.status === 'open').length;
       context.log(`scan ${result.scanId}: ${open} open findings, ${result.tickets?.opened.length ?? 0} tickets opened; coverage ${JSON.stringify(result.coverage)}`);
       if (result.exitCode !== 0) context.warn(`scan ${result.scanId}: some areas were partial or failed`);

@@ -176,7 +176,10 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     store,
     sinks: sinksFromSettings(settings, graph),
     onProgress: progress(opts.json),
-    ...(backfill ? { collectOptions: { signInBackfillHours: backfill } } : {}),
+    collectOptions: {
+      ...(backfill ? { signInBackfillHours: backfill } : {}),
+      ...(settings.signInOverlapMinutes !== undefined ? { signInOverlapMinutes: settings.signInOverlapMinutes } : {}),
+    },
   });
   if (couldNotRun(result)) {
     for (const c of Object.values(result.coverage)) if (c?.detail) process.stderr.write(`${c.detail}\n`);

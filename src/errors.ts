@@ -41,6 +41,13 @@ export class GraphError extends AuditError {
   }
 }
 
+/**
+ * No token could be had: the credential is missing, unreadable or refused (a wrong certificate
+ * file, a PFX where PEM is expected, no managed identity). Retrying cannot help, so the run stops
+ * at once; the message names the variable to fix, never its value.
+ */
+export class CredentialError extends AuditError {}
+
 /** Local storage (Azure Tables / Blobs / embedded Azurite) failed. */
 export class StoreError extends AuditError {}
 

@@ -9,6 +9,7 @@ import { DEFAULT_COLLECT_OPTIONS, type CollectContext, type CollectOptions } fro
 import { COLLECTORS } from './collect/index';
 import { commitWatchState } from './collect/signins';
 import type { Slice, SliceName, Snapshot } from './collect/snapshot';
+import { CredentialError } from './errors';
 import { applyExceptions } from './findings/exceptions';
 import type { Finding } from './findings/finding';
 import type { Graph, GraphStats } from './graph/graph';
@@ -74,6 +75,8 @@ export function sliceRunner(base: Omit<CollectContext, 'slice'>, onProgress?: Sc
         try {
           slice = await (COLLECTORS[name] as (c: CollectContext) => Promise<Slice<unknown>>)(ctx);
         } catch (err) {
+          // No token: the run stops (exit 1), it is not an area that failed.
+          if (err instanceof CredentialError) throw err;
           slice = { status: 'failed', items: 0, detail: (err as Error).message };
         }
         onProgress?.({ slice: name, status: slice.status, items: slice.items, ...(slice.detail ? { detail: slice.detail } : {}) });
@@ -131,6 +134,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     },
     options.onProgress,
   );
+  // A collector that caught the credential failure per item (a drive, a mailbox) still stops the run.
+  if (options.graph.fatal) throw options.graph.fatal;
   const snapshot: Snapshot = { tenantId: options.tenantId, takenAt: started, slices };
   const evaluation = evaluate(snapshot, rules, options.policy, areas);
   let findings = applyExceptions(evaluation.findings, options.policy, started).sort(compareFindings);
@@ -152,7 +157,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
         await store.putLedgerEntries(options.tenantId, entries);
       };
       const current = await store.getLedger(options.tenantId);
-      const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, at: started.toISOString() });
+      const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, completeRules: evaluation.completeRules, at: started.toISOString() });
       // The reconciliation is on record before any ticket leaves; deliveries are recorded as they go.
       await write(rec.changed);
       const sync = await syncTickets(rec.entries.values(), {

@@ -21,6 +21,8 @@ export interface ScanDeps {
   graph(): { graph: Graph; close(): Promise<void>; sinks?: (directory: DirectoryLookup) => readonly TicketSink[] };
   store: Store;
   clock?: () => Date;
+  /** Sign-in watch overlap from M365_AUDIT_SIGNIN_OVERLAP_MINUTES (default 120). */
+  signInOverlapMinutes?: number | undefined;
 }
 
 /** Builds the scan dependencies of a Functions app from its settings. */
@@ -36,6 +38,7 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
     policy,
     tenantId: settings.tenantId,
     store,
+    signInOverlapMinutes: settings.signInOverlapMinutes,
     graph: () => {
       const handle = createGraphClient({ settings });
       const graph = new Graph(handle.client, graphOptionsFor(handle, settings));

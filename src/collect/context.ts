@@ -13,7 +13,12 @@ export interface CollectOptions {
   signInBackfillHours: number;
   /** Sign-ins are read in time chunks of this many hours, oldest first (memory is bounded by one chunk). */
   signInChunkHours: number;
-  /** Each watch re-reads this many minutes before its watermark, for late-arriving sign-ins. */
+  /**
+   * Each watch re-reads this many minutes before its watermark, for late-arriving sign-ins
+   * (default 120: "Microsoft Entra monitoring and health FAQ" — sign-in data "might take up to two
+   * hours to fully aggregate"). Sign-ins read twice are counted once (de-duplication by id, and the
+   * detector state kept across runs spans the overlap plus one window).
+   */
   signInOverlapMinutes: number;
   /**
    * Ignore stored watermarks, detector state and drive inventories, and start afresh (the demo,
@@ -25,7 +30,7 @@ export interface CollectOptions {
 export const DEFAULT_COLLECT_OPTIONS: CollectOptions = {
   signInBackfillHours: 24,
   signInChunkHours: 6,
-  signInOverlapMinutes: 30,
+  signInOverlapMinutes: 120,
   freshState: false,
 };
 

@@ -52,9 +52,58 @@ export async function collectList<S extends z.ZodType>(
 
 export const collectDomains: Collector<'domains'> = ({ graph }) => collectList(graph, '/domains', domainSchema, 'GET /domains');
 
-// signInActivity pages are at most 500 (Graph answers smaller pages when asked for more).
-export const collectUsers: Collector<'users'> = ({ graph }) =>
-  collectList(graph, `/users?$select=${USER_SELECT}&$top=500`, userSchema, 'GET /users');
+/**
+ * Page sizes with signInActivity. Doc revisions disagree: "List users" (user-list.md) says 500 in
+ * its newer revision and 120 in an older one, and a Microsoft engineer (msgraph-sdk-powershell
+ * issue 1898, "Cannot query data for more than 120 users at a time.") reports an oversize `$top`
+ * refused with 400 rather than capped. So ask for 500 and, on a 400, read again at 120.
+ */
+export const SIGN_IN_ACTIVITY_TOP = 500;
+export const SIGN_IN_ACTIVITY_FALLBACK_TOP = 120;
+
+/** Properties of the plain user list: the same as {@link USER_SELECT} without signInActivity. */
+export const USER_SELECT_PLAIN = USER_SELECT.split(',').filter((p) => p !== 'signInActivity').join(',');
+
+/**
+ * The user list with signInActivity (Entra ID P1 and AuditLog.Read.All). Without the licence
+ * Graph answers 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` ("Neither tenant is B2C
+ * or tenant doesn't have premium license": microsoft-graph-docs issue 12772 "signInActivity
+ * property requires Azure AD Premium License"); that fails this slice only, so the rules that need
+ * last sign-in times (ACCT-02, ACCT-06) are not evaluated while `users` falls back to the plain list.
+ */
+export const collectSignInActivity: Collector<'signInActivity'> = async ({ graph }) => {
+  const url = (top: number): string => `/users?$select=${USER_SELECT}&$top=${top}`;
+  try {
+    try {
+      return await collectList(graph, url(SIGN_IN_ACTIVITY_TOP), userSchema, 'GET /users');
+    } catch (err) {
+      if (!(err instanceof GraphError && err.status === 400)) throw err;
+      // Refused page size. The enumeration starts over (collectList keeps nothing of an
+      // enumeration that threw), so no user read before the refusal is counted twice.
+      return await collectList(graph, url(SIGN_IN_ACTIVITY_FALLBACK_TOP), userSchema, 'GET /users');
+    }
+  } catch (err) {
+    if (err instanceof GraphError && (err.status === 403 || err.status === 401)) {
+      return {
+        status: 'failed',
+        items: 0,
+        detail: `GET /users?$select=…,signInActivity answered ${err.status}${err.code ? ` ${err.code}` : ''}: last sign-in times need Entra ID P1 and the Graph application permission AuditLog.Read.All`,
+      };
+    }
+    throw err;
+  }
+};
+
+/**
+ * Users: the signInActivity list when it could be read; otherwise the plain list (999 a page),
+ * whose last sign-in fields stay null — no rule reads them then, as ACCT-02/06 also require the
+ * `signInActivity` slice.
+ */
+export const collectUsers: Collector<'users'> = async (ctx) => {
+  const withActivity = await ctx.slice('signInActivity');
+  if (withActivity.status !== 'failed') return withActivity;
+  return collectList(ctx.graph, `/users?$select=${USER_SELECT_PLAIN}&$top=999`, userSchema, 'GET /users');
+};
 
 /**
  * The user list without signInActivity: 999 a page and outside the ~10-a-minute signInActivity
@@ -63,7 +112,9 @@ export const collectUsers: Collector<'users'> = ({ graph }) =>
 export const collectDirectory: Collector<'directory'> = ({ graph }) =>
   collectList(graph, '/users?$select=id,userPrincipalName,mail,userType,accountEnabled,department&$top=999', directoryEntrySchema, 'GET /users');
 
-// The report omits disabled users; it supports no $top, so Graph's own page size applies.
+// The report omits disabled users; it supports no $top, so Graph's own page size applies. Without
+// Entra ID P1 it answers 403 (Authentication_RequestFromNonPremiumTenantOrB2CTenant): the slice
+// fails, and with it only MFA-01/02 (MFA-03/04 read policies, not this report).
 export const collectMfaRegistration: Collector<'mfaRegistration'> = ({ graph }) =>
   collectList(graph, '/reports/authenticationMethods/userRegistrationDetails', mfaRegistrationSchema, 'GET userRegistrationDetails');
 

@@ -1,6 +1,6 @@
 /** Every collector by slice name. */
 import type { Collector } from './context';
-import { collectConditionalAccess, collectDirectory, collectDomains, collectMfaRegistration, collectRoles, collectSecurityDefaults, collectUsers } from './identity';
+import { collectConditionalAccess, collectDirectory, collectDomains, collectMfaRegistration, collectRoles, collectSecurityDefaults, collectSignInActivity, collectUsers } from './identity';
 import { collectSharepointSettings, collectSharing, collectSites } from './files';
 import { collectMailRules } from './mail';
 import { collectSignIns } from './signins';
@@ -9,6 +9,7 @@ import type { SliceName } from './snapshot';
 export const COLLECTORS: { [K in SliceName]: Collector<K> } = {
   domains: collectDomains,
   users: collectUsers,
+  signInActivity: collectSignInActivity,
   directory: collectDirectory,
   mfaRegistration: collectMfaRegistration,
   roles: collectRoles,

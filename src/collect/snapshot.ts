@@ -264,6 +264,11 @@ export interface SharePointSettings {
 export interface SliceData {
   domains: Domain[];
   users: DirectoryUser[];
+  /**
+   * The same users read with signInActivity (Entra ID P1): a slice of its own so that without the
+   * licence only the rules needing last sign-in times are skipped; `users` then holds the plain list.
+   */
+  signInActivity: DirectoryUser[];
   /** The user list without signInActivity, for collectors that only need who exists. */
   directory: DirectoryEntry[];
   mfaRegistration: MfaRegistration[];

@@ -36,6 +36,18 @@ const settingsSchema = z.object({
   M365_AUDIT_GRAPH_URL: httpsUrl.optional(),
   // Sizes SharePoint's resource-unit budget (README, "RU pacing"); unset: estimated from the directory.
   M365_AUDIT_LICENCE_COUNT: z.string().regex(/^\d+$/, 'a whole number of licences, e.g. 1200').optional(),
+  /**
+   * Token authority for a national cloud (`https://login.microsoftonline.us`, …); default: derived
+   * from the Graph host (graph.microsoft.us → login.microsoftonline.us, …).
+   */
+  AZURE_AUTHORITY_HOST: httpsUrl.optional(),
+  /** Minutes each sign-in watch re-reads before its watermark (late sign-ins; default 120). */
+  M365_AUDIT_SIGNIN_OVERLAP_MINUTES: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of minutes')
+    .transform(Number)
+    .refine((n) => n >= 0 && n <= 1440, 'must be from 0 to 1440 minutes (sign-ins can arrive up to 2 hours late; 120 is the default)')
+    .optional(),
   /** Set by App Service / Functions when a managed identity is available. */
   IDENTITY_ENDPOINT: z.string().optional(),
   MSI_ENDPOINT: z.string().optional(),
@@ -56,6 +68,10 @@ export interface Settings {
   graphUrl: string | undefined;
   /** Licences of the tenant (M365_AUDIT_LICENCE_COUNT), for SharePoint's resource-unit band. */
   licenceCount: number | undefined;
+  /** Token authority override (national clouds); undefined: derived from the Graph host. */
+  authorityHost: string | undefined;
+  /** Sign-in watch overlap in minutes; undefined: the default (120). */
+  signInOverlapMinutes: number | undefined;
   /** True when running where a managed identity endpoint exists (Azure). */
   managedIdentity: boolean;
 }
@@ -102,6 +118,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ticketWebhook: s.M365_AUDIT_TICKET_WEBHOOK_URL ? { url: s.M365_AUDIT_TICKET_WEBHOOK_URL, secret: s.M365_AUDIT_TICKET_WEBHOOK_SECRET } : undefined,
     graphUrl: s.M365_AUDIT_GRAPH_URL,
     licenceCount: s.M365_AUDIT_LICENCE_COUNT === undefined ? undefined : Number(s.M365_AUDIT_LICENCE_COUNT),
+    authorityHost: s.AZURE_AUTHORITY_HOST?.replace(/\/+$/, ''),
+    signInOverlapMinutes: s.M365_AUDIT_SIGNIN_OVERLAP_MINUTES,
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
   };
 }

@@ -7,8 +7,9 @@
  * Rules (issue "Findings ledger and remediation tickets", controls.md "Kinds of finding"):
  * - new → open (or excepted); seen again → lastSeen moves; an open/excepted finding follows its
  *   exception (added → excepted; expired → open again, and its ticket opens).
- * - a *state* finding not seen by a scan whose coverage of its area was *complete* → resolved;
- *   nothing resolves in an area that was partial, failed or not scanned.
+ * - a *state* finding not seen by a scan whose coverage of its area was *complete*, or whose rule
+ *   ran on complete inputs (`completeRules`), → resolved; nothing else resolves in an area that was
+ *   partial, failed or not scanned, and a rule that did not run never resolves its findings.
  * - seen again after being resolved → reopened: same entry, same ticket, reopen count + 1.
  * - *event* findings never resolve by themselves; a new occurrence appends to the open entry's
  *   evidence; a person closes them (`ledger close`), and a later occurrence reopens them.
@@ -87,6 +88,13 @@ export interface ScanOutcome {
   coverage: Partial<Record<Area, Coverage>>;
   /** Areas the scan read (an area not read resolves nothing). */
   areas: readonly Area[];
+  /**
+   * Rules that ran on complete inputs (every slice they read was complete). Their state findings
+   * resolve when not seen even in a partial area: without Entra ID P1 the accounts area is partial
+   * for good (ACCT-02/06 cannot run), yet a fixed ACCT-01 violation must not stay open forever.
+   * A rule that did not run, or ran on partial inputs, never resolves anything.
+   */
+  completeRules?: readonly RuleId[];
   at: string;
 }
 
@@ -208,9 +216,11 @@ export function reconcile(current: ReadonlyMap<string, LedgerEntry>, scan: ScanO
 
   for (const [id, before] of current) {
     if (seen.has(id) || before.status === 'resolved' || before.kind === 'event') continue;
-    if (!scan.areas.includes(before.area) || scan.coverage[before.area]?.status !== 'complete') continue;
+    if (!scan.areas.includes(before.area)) continue;
+    const areaComplete = scan.coverage[before.area]?.status === 'complete';
+    if (!areaComplete && !scan.completeRules?.includes(before.ruleId)) continue;
     const e: LedgerEntry = { ...before, status: 'resolved', resolvedAt: scan.at, history: [...before.history] };
-    push(e, { at: scan.at, status: 'resolved', note: 'not seen by a complete scan of its area' });
+    push(e, { at: scan.at, status: 'resolved', note: areaComplete ? 'not seen by a complete scan of its area' : 'not seen by its rule, run on complete inputs' });
     entries.set(id, e);
     changed.add(id);
     out.resolved.push(id);

@@ -3,7 +3,11 @@
  * `TokenCredentialAuthenticationProvider` over an `@azure/identity` credential.
  *
  * - In Azure: managed identity. Elsewhere: a client certificate (preferred) or secret from
- *   `AZURE_*`. Nothing configured: a {@link ConfigError} that says what to set.
+ *   `AZURE_*`. Nothing configured: a {@link ConfigError} that says what to set. A credential that
+ *   fails (unreadable or non-PEM certificate, refused secret, no identity) is a
+ *   {@link CredentialError}: the run stops, it is not retried.
+ * - National clouds: the token authority follows the Graph host (or `AZURE_AUTHORITY_HOST`) and
+ *   the scope is `<Graph origin>/.default`.
  * - `--graph-url https://127.0.0.1:PORT` (any loopback host) is the simulator: a placeholder token
  *   and no credentials. A non-loopback URL without credentials is an error, so a typo can never
  *   send a real tenant's traffic without authentication.
@@ -12,12 +16,12 @@
  *   certificate is trusted per client (an undici dispatcher with `ca`), because the CLI generates
  *   it at run time, after NODE_EXTRA_CA_CERTS could have been read.
  */
-import type { TokenCredential } from '@azure/identity';
-import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
+import type { GetTokenOptions, TokenCredential } from '@azure/identity';
+import { AzureAuthorityHosts, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { ConfigError } from '../errors';
+import { ConfigError, CredentialError } from '../errors';
 import type { Settings } from '../config/settings';
 
 /** Microsoft Graph's global root. */
@@ -112,22 +116,114 @@ function placeholderCredential(roles: readonly string[]): TokenCredential {
 }
 
 /**
+ * The token authority of each Graph host ("Microsoft Graph national cloud deployments": US
+ * Government L4 and L5 (DOD) sign in at login.microsoftonline.us, 21Vianet at
+ * login.chinacloudapi.cn). @azure/identity defaults to the global authority, whose tokens the
+ * national Graph hosts refuse.
+ */
+export const AUTHORITY_BY_GRAPH_HOST: Readonly<Record<string, string>> = {
+  'graph.microsoft.com': AzureAuthorityHosts.AzurePublicCloud,
+  'graph.microsoft.us': AzureAuthorityHosts.AzureGovernment,
+  'dod-graph.microsoft.us': AzureAuthorityHosts.AzureGovernment,
+  'microsoftgraph.chinacloudapi.cn': AzureAuthorityHosts.AzureChina,
+};
+
+/**
+ * The authority to get Graph tokens from: `AZURE_AUTHORITY_HOST` when set, else the one of the
+ * Graph host (undefined for a host we do not know: @azure/identity's default, the global one).
+ * @throws ConfigError when AZURE_AUTHORITY_HOST names another cloud than a known Graph host's.
+ */
+export function authorityHostFor(graphUrl: string, override?: string): string | undefined {
+  const host = new URL(graphUrl).hostname.toLowerCase();
+  const derived = AUTHORITY_BY_GRAPH_HOST[host];
+  if (override === undefined) return derived;
+  const wanted = override.replace(/\/+$/, '');
+  if (derived && new URL(wanted).hostname.toLowerCase() !== new URL(derived).hostname) {
+    throw new ConfigError('AZURE_AUTHORITY_HOST does not match the Graph host:', [
+      `AZURE_AUTHORITY_HOST: ${host} takes tokens from ${derived}; set that, or leave the variable unset to derive it`,
+    ]);
+  }
+  return wanted;
+}
+
+/** Error names of @azure/identity that no retry can cure. */
+const CREDENTIAL_ERROR_NAMES = new Set(['CredentialUnavailableError', 'AuthenticationRequiredError', 'AuthenticationError', 'AggregateAuthenticationError']);
+
+/**
+ * What went wrong getting a token, as a fix naming the variable (never its value), or undefined
+ * for a failure that is not the credential's (a network error on the way to the authority).
+ */
+function credentialProblem(err: unknown, fix: string, certificate: boolean): string | undefined {
+  const e = err as { name?: unknown; message?: unknown; code?: unknown };
+  const message = typeof e.message === 'string' ? e.message.split('\n')[0]?.slice(0, 300) ?? '' : '';
+  const named = typeof e.name === 'string' && CREDENTIAL_ERROR_NAMES.has(e.name);
+  // ClientCertificateCredential reads and parses its file at the first getToken, and fails with
+  // a plain Error then (checked with @azure/identity 4.13: a missing file, a non-PEM or PFX file,
+  // an encrypted key with the wrong password).
+  if (certificate && !named) {
+    if (typeof e.code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'EPERM'].includes(e.code)) {
+      return `AZURE_CLIENT_CERTIFICATE_PATH: the certificate file cannot be read (${e.code}); point it at the PEM file of the app registration's certificate`;
+    }
+    if (typeof e.code === 'string' && e.code.startsWith('ERR_OSSL')) {
+      return `AZURE_CLIENT_CERTIFICATE_PASSWORD: the private key in the AZURE_CLIENT_CERTIFICATE_PATH file could not be decrypted (${e.code}); set the key's password, or use an unencrypted PEM key`;
+    }
+    if (/\bPEM\b/.test(message)) {
+      return `AZURE_CLIENT_CERTIFICATE_PATH: ${message} — it must be a PEM file holding the certificate and its private key; convert a .pfx/.p12 with \`openssl pkcs12 -in app.pfx -out app.pem -nodes\``;
+    }
+  }
+  if (named) return `${e.name as string}: ${message} — ${fix}`;
+  return undefined;
+}
+
+/**
+ * Wraps a credential so that a credential failure becomes a {@link CredentialError} (the Graph
+ * layer stops the run on it instead of retrying it as a network failure).
+ */
+export function guardCredential(inner: TokenCredential, fix: string, options: { certificate?: boolean } = {}): TokenCredential {
+  return {
+    getToken: async (scopes: string | string[], getTokenOptions?: GetTokenOptions) => {
+      try {
+        return await inner.getToken(scopes, getTokenOptions);
+      } catch (err) {
+        const problem = credentialProblem(err, fix, options.certificate === true);
+        if (problem) throw new CredentialError(`no access token for Microsoft Graph: ${problem}`, { cause: err });
+        throw err;
+      }
+    },
+  };
+}
+
+/**
  * Chooses the credential for a Graph root from the deployment settings. On loopback (the
  * simulator) a placeholder token claiming `simulatorRoles` (default {@link SIMULATOR_DEFAULT_ROLES}).
  */
 export function chooseCredential(graphUrl: string, settings: Settings, simulatorRoles: readonly string[] = SIMULATOR_DEFAULT_ROLES): TokenCredential {
   if (isLoopbackUrl(graphUrl)) return placeholderCredential(simulatorRoles);
+  const authorityHost = authorityHostFor(graphUrl, settings.authorityHost);
+  const authority = authorityHost ? { authorityHost } : {};
+  const cloud = authorityHost && authorityHost !== AzureAuthorityHosts.AzurePublicCloud ? ` registered in the cloud of ${authorityHost} (AZURE_AUTHORITY_HOST)` : '';
   if (settings.clientCertificatePath && settings.tenantId && settings.clientId) {
-    return new ClientCertificateCredential(settings.tenantId, settings.clientId, {
-      certificatePath: settings.clientCertificatePath,
-      ...(settings.clientCertificatePassword ? { certificatePassword: settings.clientCertificatePassword } : {}),
-    });
+    return guardCredential(
+      new ClientCertificateCredential(settings.tenantId, settings.clientId, {
+        certificatePath: settings.clientCertificatePath,
+        ...(settings.clientCertificatePassword ? { certificatePassword: settings.clientCertificatePassword } : {}),
+        ...authority,
+      }),
+      `check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH (a PEM file with the certificate and its private key; the certificate must be uploaded to that app registration${cloud})`,
+      { certificate: true },
+    );
   }
   if (settings.clientSecret && settings.tenantId && settings.clientId) {
-    return new ClientSecretCredential(settings.tenantId, settings.clientId, settings.clientSecret);
+    return guardCredential(
+      new ClientSecretCredential(settings.tenantId, settings.clientId, settings.clientSecret, authority),
+      `check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a current secret of that app registration${cloud})`,
+    );
   }
   if (settings.managedIdentity) {
-    return settings.clientId ? new ManagedIdentityCredential({ clientId: settings.clientId }) : new ManagedIdentityCredential();
+    return guardCredential(
+      settings.clientId ? new ManagedIdentityCredential({ clientId: settings.clientId }) : new ManagedIdentityCredential(),
+      'enable the Function App\'s managed identity (or set AZURE_CLIENT_ID to the client id of its user-assigned identity) and grant it the Graph permissions',
+    );
   }
   throw new ConfigError(`no credentials for ${new URL(graphUrl).origin}:`, [
     'AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH (or AZURE_CLIENT_SECRET): set them for an app registration with the Graph permissions listed in the README',
@@ -168,6 +264,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Simulator only: the roles its placeholder token claims (default {@link SIMULATOR_DEFAULT_ROLES}). */
   simulatorRoles?: readonly string[];
+  /** A credential to use instead of the one the settings choose (tests, embedding). */
+  credential?: TokenCredential | undefined;
 }
 
 /** A Graph SDK client plus the dispatcher to close when the scan is done. */
@@ -182,15 +280,23 @@ export interface GraphClientHandle {
   close(): Promise<void>;
 }
 
+/**
+ * The token scope: `<Graph origin>/.default` ("Access national cloud deployments with the
+ * Microsoft Graph SDKs": a scope naming the Graph domain must use the national cloud's), the
+ * global one for the simulator.
+ */
+export function graphScope(graphUrl: string): string {
+  return isLoopbackUrl(graphUrl) ? `${GRAPH_ROOT}/.default` : `${new URL(graphUrl).origin}/.default`;
+}
+
 /** Creates the Graph SDK client for a root URL with the right credential. */
 export function createGraphClient(options: ClientOptions): GraphClientHandle {
   const graphUrl = (options.graphUrl ?? options.settings.graphUrl ?? GRAPH_ROOT).replace(/\/+$/, '');
   if (!graphUrl.startsWith('https://')) {
     throw new ConfigError('--graph-url is invalid:', [`graph-url: must start with https:// (the Graph SDK attaches tokens and follows nextLinks only on https)`]);
   }
-  const credential = chooseCredential(graphUrl, options.settings, options.simulatorRoles);
-  const origin = new URL(graphUrl).origin;
-  const scope = isLoopbackUrl(graphUrl) ? `${GRAPH_ROOT}/.default` : `${origin}/.default`;
+  const credential = options.credential ?? chooseCredential(graphUrl, options.settings, options.simulatorRoles);
+  const scope = graphScope(graphUrl);
   const grantedRoles = async (): Promise<string[] | undefined> => {
     const token = await credential.getToken(scope);
     return token ? rolesOfToken(token.token) : undefined;

@@ -10,7 +10,7 @@
  */
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { ResponseType } from '@microsoft/microsoft-graph-client';
-import { GraphError } from '../errors';
+import { CredentialError, GraphError } from '../errors';
 import { costOf, familyOf, GRAPH_BUDGETS, RequestBudgets, type Budget, type Family } from './budget';
 
 /** Options of a {@link Graph}; everything has a production default. */
@@ -95,7 +95,8 @@ const PERMISSIONS: ReadonlyArray<[RegExp, string]> = [
   [/^\/?rolemanagement/i, 'RoleManagement.Read.Directory'],
   [/^\/?groups/i, 'GroupMember.Read.All'],
   [/^\/?policies|^\/?identity\/conditionalaccess/i, 'Policy.Read.All'],
-  [/^\/?auditlogs/i, 'AuditLog.Read.All (needs Entra ID P1)'],
+  // "List signIns" (v1.0) asks for both, least privileged: AuditLog.Read.All and Directory.Read.All.
+  [/^\/?auditlogs/i, 'AuditLog.Read.All and Directory.Read.All (sign-ins need Entra ID P1)'],
   [/^\/?admin\/sharepoint/i, 'SharePointTenantSettings.Read.All'],
   [/^\/?(sites|drives)/i, 'Sites.Read.All'],
 ];
@@ -186,6 +187,8 @@ export function graphErrorFor(method: string, url: string, status: number, body:
  */
 export class Graph {
   readonly stats: GraphStats = { requests: 0, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0, units: {} };
+  /** Set once no token could be had: every later request fails at once with it (the run stops). */
+  fatal: CredentialError | undefined;
   private readonly maxAttempts: number;
   private readonly maxRetryAfterMs: number;
   private readonly baseBackoffMs: number;
@@ -260,7 +263,7 @@ export class Graph {
   async send(
     method: BatchRequest['method'],
     url: string,
-    options: { headers?: Record<string, string>; body?: unknown; idempotent?: boolean } = {},
+    options: { headers?: Record<string, string>; body?: unknown; idempotent?: boolean; retryStatuses?: boolean } = {},
   ): Promise<GraphResponse> {
     // The whole path and query (not the shortened one of messages): `signInActivity` may come
     // late in a long `$select`.
@@ -271,6 +274,7 @@ export class Graph {
     const idempotent = options.idempotent ?? method !== 'POST';
     const cost = costOf(url);
     for (let attempt = 1; ; attempt++) {
+      if (this.fatal) throw this.fatal;
       await this.budgets.acquire(family, cost);
       this.stats.requests++;
       this.spend(family, cost);
@@ -286,6 +290,12 @@ export class Graph {
               ? request.patch(options.body ?? {})
               : request.delete())) as Response;
       } catch (err) {
+        // A credential failure is not a network failure: retrying cannot cure it.
+        const credential = credentialErrorOf(err);
+        if (credential) {
+          this.fatal = credential;
+          throw credential;
+        }
         if (attempt >= this.maxAttempts || !idempotent) {
           throw new GraphError(
             `${method} ${describeEndpoint(url)}: no answer from Microsoft Graph after ${attempt} attempt(s) (${(err as Error).message}) — check the network and --graph-url`,
@@ -299,7 +309,8 @@ export class Graph {
       }
       const headers = headerRecord(response.headers);
       this.observeRateLimit(family, headers);
-      const retryable = RETRYABLE.has(response.status) && (idempotent || response.status !== 504);
+      // `retryStatuses: false`: the caller retries answers itself ($batch envelopes, with their items).
+      const retryable = options.retryStatuses !== false && RETRYABLE.has(response.status) && (idempotent || response.status !== 504);
       if (retryable && attempt < this.maxAttempts) {
         // Decide before reading the body: a Retry-After beyond the cap returns this answer as is.
         const wait = this.retryDelay(response.status, headers['retry-after'], attempt, family);
@@ -366,7 +377,9 @@ export class Graph {
    * Runs requests through `POST /$batch`, 20 per call and `batchConcurrency` calls in flight.
    * Items answered 429/503/504 are retried in a later batch after the longest Retry-After among
    * them, up to the attempt cap; every other status is final and returned to the caller (who
-   * decides what a 404 means). Results come back in request order.
+   * decides what a 404 means). A refused envelope (429, 5xx, 424) is retried whole under the same
+   * cap; past it, every item of that batch comes back with the envelope's answer. Results come
+   * back in request order.
    */
   async batch(requests: readonly BatchRequest[]): Promise<BatchResult[]> {
     const results = new Map<string, BatchResult>();
@@ -410,9 +423,11 @@ export class Graph {
       }
       this.stats.batchCalls++;
       this.stats.batchItems += pending.length;
+      // A batch of reads may be sent again; one that writes may not.
+      const idempotent = pending.every((r) => r.method === 'GET');
       const res = await this.send('POST', '/$batch', {
-        // A batch of reads may be sent again; one that writes may not.
-        idempotent: pending.every((r) => r.method === 'GET'),
+        idempotent,
+        retryStatuses: false,
         body: {
           requests: pending.map((r) => ({
             id: r.id,
@@ -423,7 +438,20 @@ export class Graph {
           })),
         },
       });
-      if (res.status !== 200) throw graphErrorFor('POST', '/$batch', res.status, res.body);
+      if (res.status !== 200) {
+        // The envelope itself was refused (429, 5xx, 424): the whole batch is retried under the
+        // rules of any request (Retry-After, attempt cap). When no retry is left, each item fails
+        // with that answer, so the caller marks those items failed (partial coverage) instead of
+        // losing its whole area to one thrown error.
+        const wait = this.envelopeRetryDelay(res, attempt, idempotent);
+        if (wait !== undefined) {
+          this.stats.retries++;
+          await this.sleep(wait);
+          continue;
+        }
+        for (const r of pending) done.set(r.id, { id: r.id, status: res.status, headers: res.headers, body: res.body, attempts: attempt });
+        break;
+      }
       const answered = parseBatchResponses(res.body);
       const retry: BatchRequest[] = [];
       let waitMs = 0;
@@ -455,6 +483,19 @@ export class Graph {
     return chunk.map((r) => done.get(r.id) as BatchResult);
   }
 
+  /**
+   * How long to wait before sending a refused `$batch` envelope again, or undefined when it must
+   * not be (attempt cap, a Retry-After beyond the cap, a status that is final). 429 and 503 mean
+   * nothing was processed; 500/502/504/424 are retried only for batches of reads.
+   */
+  private envelopeRetryDelay(res: GraphResponse, attempt: number, idempotent: boolean): number | undefined {
+    if (attempt >= this.maxAttempts) return undefined;
+    const always = res.status === 429 || res.status === 503;
+    const readsOnly = res.status === 500 || res.status === 502 || res.status === 504 || res.status === 424;
+    if (!always && !(readsOnly && idempotent)) return undefined;
+    return this.retryDelay(res.status, res.headers['retry-after'], attempt, familyOfUrl('/$batch'));
+  }
+
   private retryDelay(status: number, retryAfter: string | undefined, attempt: number, family: Family): number | undefined {
     const now = this.clock();
     const fromHeader = parseRetryAfter(retryAfter, now);
@@ -484,6 +525,17 @@ export class Graph {
       );
     }
   }
+}
+
+/**
+ * The {@link CredentialError} behind an SDK failure, if it is one. The SDK rewraps what the auth
+ * provider throws into its own GraphError, keeping only the name (as `code`) and the message.
+ */
+function credentialErrorOf(err: unknown): CredentialError | undefined {
+  if (err instanceof CredentialError) return err;
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+  if (e && (e.code === 'CredentialError' || e.name === 'CredentialError') && typeof e.message === 'string') return new CredentialError(e.message, { cause: err });
+  return undefined;
 }
 
 function parseBatchResponses(body: unknown): Map<string, Omit<BatchResult, 'attempts'>> {

@@ -76,7 +76,8 @@ export const inactiveMember = defineRule({
   kind: 'state',
   severity: 'medium',
   area: 'accounts',
-  requires: ['users'],
+  // signInActivity: last sign-in times exist only with Entra ID P1; without it the rule is not evaluated.
+  requires: ['users', 'signInActivity'],
   title: { ja: '長期間利用されていないアカウント', en: 'Account not used for a long time' },
   remediation: {
     ja: '異動・退職等で不要になったアカウントか確認し、不要であれば無効化・削除してください。必要なアカウントは利用者に利用状況を確認してください。',
@@ -187,7 +188,8 @@ export const inactiveGuest = defineRule({
   kind: 'state',
   severity: 'medium',
   area: 'accounts',
-  requires: ['users'],
+  // signInActivity: last sign-in times exist only with Entra ID P1; without it the rule is not evaluated.
+  requires: ['users', 'signInActivity'],
   title: { ja: '利用されていないゲストアカウント', en: 'Guest account not in use' },
   remediation: {
     ja: '委託・共同作業が終了したゲストを削除してください。継続して必要な場合は、招待元の部門に利用目的と期間を確認してください。',

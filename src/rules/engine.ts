@@ -1,13 +1,14 @@
 /**
  * Runs the rules over a snapshot. A rule runs only when every slice it requires was collected
- * (complete or partial); otherwise it is skipped and its area's coverage says why — a failed
- * collection is never read as "no findings" (ScubaGear reports Error, not Pass).
+ * (complete or partial); otherwise it is skipped and its area's coverage (partial, or failed when
+ * no rule of the area could run) says why — a failed collection is never read as "no findings"
+ * (ScubaGear reports Error, not Pass).
  */
 import type { Policy } from '../config/policy';
 import type { Coverage, CoverageStatus, SliceName, Snapshot } from '../collect/snapshot';
 import { AREA_PRIMARY_SLICE } from '../collect/snapshot';
 import { fingerprint, type Finding } from '../findings/finding';
-import type { Area } from './ids';
+import type { Area, RuleId } from './ids';
 import type { AnyRule } from './rule';
 
 export interface Evaluation {
@@ -15,6 +16,8 @@ export interface Evaluation {
   coverage: Partial<Record<Area, Coverage>>;
   /** Rules that did not run, and why. */
   skipped: Array<{ ruleId: string; reason: string }>;
+  /** Rules that ran on complete inputs: the ledger may resolve their findings (ledger.ts). */
+  completeRules: RuleId[];
 }
 
 const RANK: Record<CoverageStatus, number> = { complete: 0, partial: 1, failed: 2 };
@@ -24,24 +27,43 @@ export function slicesFor(rules: readonly AnyRule[], areas: readonly Area[]): Sl
   return [...new Set(rules.filter((r) => areas.includes(r.area)).flatMap((r) => r.requires))];
 }
 
+/** The slices a rule requires that were not collected (absent or failed): it cannot run. */
+function missingInputs(snapshot: Snapshot, rule: AnyRule): SliceName[] {
+  return rule.requires.filter((name) => {
+    const s = snapshot.slices[name];
+    return !s || s.status === 'failed';
+  });
+}
+
 /**
- * Coverage of each area: the worst status among the slices its rules read (MFA-01 over roles
- * without PIM data cannot vouch for eligible admins, so mfa is partial then too), with the
- * details of every slice that was not complete.
+ * Coverage of each area. *failed* when none of its rules could run; otherwise the worst status
+ * among the slices its runnable rules read (MFA-01 over roles without PIM data cannot vouch for
+ * eligible admins, so mfa is partial then too), and at best *partial* when some of its rules
+ * could not run (a tenant without Entra ID P1: ACCT-02/06 skipped, the other account rules run).
+ * The detail names every slice that was not complete and every rule not evaluated.
  */
 export function coverageOf(snapshot: Snapshot, rules: readonly AnyRule[], areas: readonly Area[]): Partial<Record<Area, Coverage>> {
   const coverage: Partial<Record<Area, Coverage>> = {};
   for (const area of areas) {
     const slices = slicesFor(rules, [area]);
     if (!slices.length) continue;
-    let status: CoverageStatus = 'complete';
+    const areaRules = rules.filter((r) => r.area === area);
+    const runnable = areaRules.filter((r) => missingInputs(snapshot, r).length === 0);
+    const skipped = areaRules.filter((r) => missingInputs(snapshot, r).length > 0);
+    let status: CoverageStatus = runnable.length ? 'complete' : 'failed';
+    for (const name of slicesFor(runnable, [area])) {
+      const s: CoverageStatus = snapshot.slices[name]?.status ?? 'failed';
+      if (RANK[s] > RANK[status]) status = s;
+    }
+    if (skipped.length && status === 'complete') status = 'partial';
     const details: string[] = [];
     for (const name of slices) {
       const slice = snapshot.slices[name];
-      const s: CoverageStatus = slice?.status ?? 'failed';
-      if (RANK[s] > RANK[status]) status = s;
       if (!slice) details.push(`${name}: not collected`);
       else if (slice.detail) details.push(`${name}: ${slice.detail}`);
+    }
+    if (skipped.length && runnable.length) {
+      details.push(`not evaluated: ${skipped.map((r) => `${r.id} (needs ${missingInputs(snapshot, r).join(', ')})`).join(', ')}`);
     }
     const primary = AREA_PRIMARY_SLICE[area] ?? slices[0];
     const items = primary ? (snapshot.slices[primary]?.items ?? 0) : 0;
@@ -56,15 +78,14 @@ export function evaluate(snapshot: Snapshot, rules: readonly AnyRule[], policy: 
   const at = now.toISOString();
   const findings: Finding[] = [];
   const skipped: Evaluation['skipped'] = [];
+  const completeRules: RuleId[] = [];
   for (const rule of rules.filter((r) => areas.includes(r.area))) {
-    const missing = rule.requires.filter((name) => {
-      const s = snapshot.slices[name];
-      return !s || s.status === 'failed';
-    });
+    const missing = missingInputs(snapshot, rule);
     if (missing.length) {
       skipped.push({ ruleId: rule.id, reason: `input not collected: ${missing.join(', ')}` });
       continue;
     }
+    if (rule.requires.every((name) => snapshot.slices[name]?.status === 'complete')) completeRules.push(rule.id);
     const input = Object.fromEntries(
       rule.requires.map((name) => [name, (snapshot.slices[name] as { data: unknown }).data]),
     ) as Parameters<AnyRule['evaluate']>[0];
@@ -89,5 +110,5 @@ export function evaluate(snapshot: Snapshot, rules: readonly AnyRule[], policy: 
       });
     }
   }
-  return { findings, coverage: coverageOf(snapshot, rules, areas), skipped };
+  return { findings, coverage: coverageOf(snapshot, rules, areas), skipped, completeRules };
 }

@@ -74,6 +74,19 @@ export interface SimOptions {
   certDir?: string;
   /** default 0 (free port), always bound to 127.0.0.1 */
   port?: number;
+  /**
+   * The tenant's Entra ID licence (default 'P1'). On 'free', `$select=signInActivity` (or a filter
+   * on it), `userRegistrationDetails` and `auditLogs/signIns` answer 403
+   * `Authentication_RequestFromNonPremiumTenantOrB2CTenant`, as Graph does; the plain user list works.
+   */
+  licence?: 'P1' | 'free';
+  /**
+   * Page size of `/users` with signInActivity: `maxSize` (default 500, user-list.md's newer
+   * revision; the older one says 120) and what an oversize `$top` gets: 'refuse' (default: 400
+   * "Cannot query data for more than N users at a time.", as a Microsoft engineer reports) or
+   * 'cap' (pages of at most `maxSize`, as the older doc revision reads).
+   */
+  signInActivityPaging?: { maxSize?: number; oversize?: 'cap' | 'refuse' };
   /** serve `/admin/sharepoint/settings` wrapped in `value` like the docs' example (default: the bare object) */
   wrapSharepointSettings?: boolean;
   /**

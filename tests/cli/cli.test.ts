@@ -91,6 +91,24 @@ describe('m365-audit scan', () => {
     expect(existsSync(join(cwd, 'out'))).toBe(false);
   });
 
+  it('exits 1 at once, naming the variable to fix, when the certificate file is not PEM (no retries, no areas reported)', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-cli-'));
+    writeFileSync(join(cwd, 'app.pfx'), Buffer.from([0x30, 0x82, 0x0a, 0x1f, 0x02, 0x01, 0x03]));
+    const env = {
+      PATH: process.env.PATH,
+      AZURE_STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING,
+      AZURE_TENANT_ID: '00000000-0000-0000-0000-000000000001',
+      AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000002',
+      AZURE_CLIENT_CERTIFICATE_PATH: join(cwd, 'app.pfx'),
+    };
+    const r = await run(['scan'], { cwd, env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/unexpected error/);
+    expect(r.stderr).toMatch(/no access token for Microsoft Graph: AZURE_CLIENT_CERTIFICATE_PATH: .*PEM/);
+    expect(r.stderr).not.toMatch(/no answer from Microsoft Graph after/);
+    expect(existsSync(join(cwd, 'out'))).toBe(false);
+  });
+
   it('exits 1 for an unknown area', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-cli-'));
     const r = await run(['scan', '--areas', 'accounts,bogus', '--graph-url', 'https://127.0.0.1:9', '--tenant-id', 't'], { cwd });
@@ -113,6 +131,26 @@ describe('m365-audit scan against a running simulator', () => {
       expect(doc.coverage.roles).toMatchObject({ status: 'partial', detail: expect.stringMatching(/needs Entra ID P2/) });
       // The CLI used the configured storage: no embedded Azurite was started.
       expect(existsSync(join(cwd, '.m365-audit'))).toBe(false);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
+});
+
+describe('m365-audit scan of a tenant without Entra ID P1', () => {
+  it('exits 2: accounts and mfa partial naming the rules not evaluated, sign-ins failed', async () => {
+    const demo = generateDemoTenant({ seed: 5, users: 30 });
+    const t = await startTestSim({ tenant: demo.data, licence: 'free' });
+    try {
+      const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-cli-'));
+      const env = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: t.sim.caPath, AZURE_STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING };
+      const r = await run(['scan', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId, '--lang', 'en'], { cwd, env });
+      expect(r.stderr).not.toMatch(/unexpected error/);
+      expect(r.code).toBe(2);
+      const doc = JSON.parse(readFileSync(join(cwd, 'out', 'findings.json'), 'utf8')) as { coverage: Record<string, { status: string; detail?: string }> };
+      expect(doc.coverage.accounts).toMatchObject({ status: 'partial', detail: expect.stringMatching(/Entra ID P1.*not evaluated: ACCT-02 .*ACCT-06/) });
+      expect(doc.coverage.mfa).toMatchObject({ status: 'partial', detail: expect.stringMatching(/not evaluated: MFA-01 .*MFA-02/) });
+      expect(doc.coverage.signins?.status).toBe('failed');
     } finally {
       await t.close();
     }

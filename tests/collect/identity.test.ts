@@ -3,12 +3,13 @@
  * 403 on PIM → partial roles; a bad record → partial with the field named; a failing endpoint →
  * failed slice and no rule run on it.
  */
-import { collectMfaRegistration, collectRoles, collectUsers, collectConditionalAccess, collectSecurityDefaults, collectDomains } from '../../src/collect/identity';
+import { collectMfaRegistration, collectRoles, collectSignInActivity, collectUsers, collectConditionalAccess, collectSecurityDefaults, collectDomains } from '../../src/collect/identity';
 import { collect } from '../../src/pipeline';
 import { coverageOf, evaluate } from '../../src/rules/engine';
 import { RULES } from '../../src/rules/index';
 import { defaultPolicy } from '../../src/config/policy';
 import type { JsonObject } from '../../src/sim/tenant';
+import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { startTestSim, testContext, type TestSim } from '../support/sim';
 
 let t: TestSim;
@@ -103,11 +104,12 @@ describe('a failed collection', () => {
     expect(slices.mfaRegistration?.detail).toMatch(/403 \(Authorization_RequestDenied.*AuditLog\.Read\.All/);
     const snapshot = { tenantId: t.sim.tenant.tenantId, takenAt: now(), slices };
     const result = evaluate(snapshot, RULES, defaultPolicy(), ['accounts', 'mfa', 'roles']);
-    expect(result.coverage.mfa?.status).toBe('failed');
+    // MFA-03/04 (policies) still ran: the area is partial, not failed, and names what was skipped.
+    expect(result.coverage.mfa?.status).toBe('partial');
     expect(result.coverage.accounts?.status).toBe('complete');
     expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['MFA-01', 'MFA-02']);
     expect(result.findings.some((f) => f.ruleId === 'MFA-01' || f.ruleId === 'MFA-02')).toBe(false);
-    expect(coverageOf(snapshot, RULES, ['mfa']).mfa?.detail).toMatch(/^mfaRegistration: /);
+    expect(coverageOf(snapshot, RULES, ['mfa']).mfa?.detail).toMatch(/^mfaRegistration: .*; not evaluated: MFA-01 \(needs mfaRegistration\), MFA-02 \(needs mfaRegistration\)$/);
   });
 
   it('a malformed JSON answer fails the slice with a message naming the endpoint', async () => {
@@ -117,5 +119,79 @@ describe('a failed collection', () => {
     expect(slices.conditionalAccess).toMatchObject({ status: 'failed' });
     expect(slices.conditionalAccess?.detail).toMatch(/^GET \/identity\/conditionalAccess\/policies answered 200 with a body that is not valid JSON/);
     expect(slices.securityDefaults?.status).toBe('complete');
+  });
+});
+
+describe('a tenant without Entra ID P1', () => {
+  it('falls back to the plain user list: only ACCT-02/06, MFA-01/02 and the SIGN rules are not evaluated', async () => {
+    const free = await startTestSim({ throttle: false, licence: 'free' });
+    try {
+      const { slice: _slice, ...base } = testContext(free.graph());
+      const slices = await collect(['users', 'signInActivity', 'mfaRegistration', 'roles', 'securityDefaults', 'conditionalAccess', 'signIns'], base);
+      expect(slices.signInActivity).toMatchObject({ status: 'failed' });
+      expect(slices.signInActivity?.detail).toMatch(/answered 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: .*Entra ID P1.*AuditLog\.Read\.All/);
+      // Every user is there, without last sign-in times (the plain list does not select them).
+      expect(slices.users).toMatchObject({ status: 'complete', items: free.sim.tenant.users.length });
+      if (slices.users?.status !== 'failed') expect(slices.users?.data.every((u) => u.lastSignInDateTime === null && u.lastSuccessfulSignInDateTime === null)).toBe(true);
+      expect(slices.mfaRegistration?.detail).toMatch(/403 \(Authentication_RequestFromNonPremiumTenantOrB2CTenant/);
+      expect(slices.signIns?.detail).toMatch(/403 \(Authentication_RequestFromNonPremiumTenantOrB2CTenant.*AuditLog\.Read\.All and Directory\.Read\.All/);
+      const snapshot = { tenantId: free.sim.tenant.tenantId, takenAt: now(), slices };
+      const result = evaluate(snapshot, RULES, defaultPolicy(), ['accounts', 'mfa', 'roles', 'signins']);
+      expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['ACCT-02', 'ACCT-06', 'MFA-01', 'MFA-02', 'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05']);
+      expect(result.coverage.accounts?.status).toBe('partial');
+      expect(result.coverage.accounts?.detail).toMatch(/^signInActivity: .*Entra ID P1.*; not evaluated: ACCT-02 \(needs signInActivity\), ACCT-06 \(needs signInActivity\)$/);
+      expect(result.coverage.mfa?.status).toBe('partial');
+      expect(result.coverage.roles?.status).toBe('complete');
+      expect(result.coverage.signins?.status).toBe('failed');
+      // The rules that could run did: ACCT-01 and friends still see every user.
+      expect(result.findings.some((f) => f.ruleId === 'ACCT-02' || f.ruleId === 'ACCT-06')).toBe(false);
+    } finally {
+      await free.close();
+    }
+  });
+});
+
+describe('signInActivity page size', () => {
+  // 300 users: more than one page of 120, fewer than 500.
+  const big = () => generateDemoTenant({ seed: 3, users: 300 }).data;
+
+  it('a refused $top=500 (400) is read again at 120, every user once', async () => {
+    const s = await startTestSim({ throttle: false, tenant: big(), signInActivityPaging: { maxSize: 120, oversize: 'refuse' } });
+    try {
+      const slice = await collectSignInActivity(testContext(s.graph()));
+      expect(slice.status).toBe('complete');
+      if (slice.status === 'failed') return;
+      expect(slice.items).toBe(s.sim.tenant.users.length);
+      expect(new Set(slice.data.map((u) => u.id)).size).toBe(s.sim.tenant.users.length);
+      // One refused request, then ceil(n / 120) pages.
+      expect(s.sim.counts().users).toBe(1 + Math.ceil(s.sim.tenant.users.length / 120));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a capped $top=500 is simply paged at the cap', async () => {
+    const s = await startTestSim({ throttle: false, tenant: big(), signInActivityPaging: { maxSize: 120, oversize: 'cap' } });
+    try {
+      const slice = await collectSignInActivity(testContext(s.graph()));
+      expect(slice).toMatchObject({ status: 'complete', items: s.sim.tenant.users.length });
+      expect(s.sim.counts().users).toBe(Math.ceil(s.sim.tenant.users.length / 120));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a refusal on a later page starts the list over without counting the first page twice', async () => {
+    const s = await startTestSim({ throttle: false, tenant: big(), maxPageSize: { users: 100 } });
+    try {
+      s.sim.setFaults([{ endpoint: 'users', match: /skiptoken/i, status: 400, code: 'Request_UnsupportedQuery', message: 'Cannot query data for more than 120 users at a time.', times: 1 }]);
+      const slice = await collectSignInActivity(testContext(s.graph()));
+      expect(slice.status).toBe('complete');
+      if (slice.status === 'failed') return;
+      expect(slice.data).toHaveLength(s.sim.tenant.users.length);
+      expect(new Set(slice.data.map((u) => u.id)).size).toBe(s.sim.tenant.users.length);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -68,6 +68,18 @@ describe('inbox rules', () => {
     expect(found.sort()).toEqual(planted.filter((p) => p !== victim).sort());
   });
 
+  it('a $batch envelope refused past the attempt cap fails only the mailboxes of that batch: mail is partial, not failed', async () => {
+    // The first envelope keeps answering 502 (three attempts); every later batch goes through.
+    t.sim.setFaults([{ endpoint: 'batch', status: 502, times: 3 }]);
+    const graph = t.graph({ maxAttempts: 3, batchConcurrency: 1 });
+    const { slice: _s, ...base } = testContext(graph, { policy: validatePolicy(demo.policy), tenantId: demo.data.tenantId });
+    const slices = await collect(['mailRules', 'domains'], base);
+    expect(slices.mailRules?.status).toBe('partial');
+    expect(slices.mailRules?.detail).toMatch(/\(502/);
+    const result = evaluate({ tenantId: demo.data.tenantId, takenAt: new Date(), slices }, RULES, validatePolicy(demo.policy), ['mail']);
+    expect(result.coverage.mail?.status).toBe('partial');
+  });
+
   it('fails the mail slice when the user list cannot be read', async () => {
     t.sim.setFaults([{ endpoint: 'users', status: 403 }]);
     const slice = await collectMailRules(testContext(t.graph()));

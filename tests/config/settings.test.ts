@@ -31,4 +31,11 @@ describe('deployment settings', () => {
     expect(() => loadSettings({ AZURE_CLIENT_SECRET: 'x' })).toThrow(/AZURE_CLIENT_ID: required[\s\S]*AZURE_TENANT_ID: required/);
     expect(() => loadSettings({ AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 'x', AZURE_CLIENT_CERTIFICATE_PATH: '/c.pem' })).toThrow(/either a secret or AZURE_CLIENT_CERTIFICATE_PATH/);
   });
+
+  it('reads the sign-in overlap (minutes) and refuses a value that is not a whole number in range', () => {
+    expect(loadSettings({}).signInOverlapMinutes).toBeUndefined();
+    expect(loadSettings({ M365_AUDIT_SIGNIN_OVERLAP_MINUTES: '180' }).signInOverlapMinutes).toBe(180);
+    expect(() => loadSettings({ M365_AUDIT_SIGNIN_OVERLAP_MINUTES: '2h' })).toThrow(/M365_AUDIT_SIGNIN_OVERLAP_MINUTES: must be a whole number of minutes/);
+    expect(() => loadSettings({ M365_AUDIT_SIGNIN_OVERLAP_MINUTES: '5000' })).toThrow(/M365_AUDIT_SIGNIN_OVERLAP_MINUTES: must be from 0 to 1440/);
+  });
 });

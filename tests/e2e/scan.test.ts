@@ -183,4 +183,54 @@ describe('scan of the demo tenant', () => {
     // ACCT-04: 5 direct/eligible users and the unreadable group counted as one holder.
     expect(result.findings.find((f) => f.ruleId === 'ACCT-04')?.evidence.count).toBe(6);
   });
+
+  it('without Entra ID P1: exactly the planted findings of the rules that can run, partial coverage saying why, exit 2, nothing resolved', async () => {
+    const demo = generateDemoTenant({ seed: 41, users: 60 });
+    const store = await Store.connect(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '');
+    // With P1 first: every planted finding is in the ledger.
+    const p1 = await startTestSim({ tenant: demo.data });
+    let first: ScanResult;
+    try {
+      first = await scanWith(p1, demo, { freshState: true });
+    } finally {
+      await p1.close();
+    }
+    expect(found(first)).toEqual(expected(demo));
+    // The same tenant without the licence: signInActivity, the registration report and sign-ins answer 403.
+    const free = await startTestSim({ tenant: demo.data, licence: 'free' });
+    try {
+      const result = await scanWith(free, demo, { freshState: true });
+      const notRun = /^(ACCT-02|ACCT-06|MFA-01|MFA-02|SIGN-\d+) /;
+      expect(found(result)).toEqual(expected(demo).filter((k) => !notRun.test(k)));
+      expect(result.exitCode).toBe(2);
+      expect(result.coverage.accounts).toMatchObject({ status: 'partial', items: demo.data.users.length });
+      expect(result.coverage.accounts?.detail).toMatch(/Authentication_RequestFromNonPremiumTenantOrB2CTenant.*Entra ID P1.*not evaluated: ACCT-02 \(needs signInActivity\), ACCT-06 \(needs signInActivity\)$/);
+      expect(result.coverage.mfa).toMatchObject({ status: 'partial', detail: expect.stringMatching(/not evaluated: MFA-01 \(needs mfaRegistration\), MFA-02 \(needs mfaRegistration\)$/) });
+      expect(result.coverage.signins).toMatchObject({ status: 'failed', detail: expect.stringMatching(/Authentication_RequestFromNonPremiumTenantOrB2CTenant/) });
+      for (const area of ['roles', 'mail', 'files'] as const) expect(result.coverage[area]?.status).toBe('complete');
+      expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['ACCT-02', 'ACCT-06', 'MFA-01', 'MFA-02', 'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05']);
+      // Nothing is resolved on what was not evaluated: the skipped rules' findings stay open.
+      expect(result.ledger?.resolved).toBe(0);
+      const ledger = await store.getLedger(demo.data.tenantId);
+      const unevaluated = first.findings.filter((f) => notRun.test(`${f.ruleId} `) && f.kind === 'state');
+      expect(unevaluated.length).toBeGreaterThan(0);
+      for (const f of unevaluated) expect(ledger.get(f.id)?.status).not.toBe('resolved');
+
+      // A leaver is disabled. ACCT-03 ran on the complete user list, so its finding resolves even
+      // though accounts stays partial; the findings of the rules that did not run stay open.
+      const leaver = first.findings.find((f) => f.ruleId === 'ACCT-03');
+      if (!leaver) throw new Error('the demo tenant lacks an ACCT-03 leaver');
+      const user = free.sim.tenant.users.find((u) => u.id === leaver.subject.id);
+      if (!user) throw new Error('demo tenant shape changed');
+      user.accountEnabled = false;
+      const fixed = await scanWith(free, demo, { freshState: true });
+      expect(fixed.coverage.accounts?.status).toBe('partial');
+      expect(fixed.findings.some((f) => f.id === leaver.id)).toBe(false);
+      const after = await store.getLedger(demo.data.tenantId);
+      expect(after.get(leaver.id)?.status).toBe('resolved');
+      for (const f of unevaluated) expect(after.get(f.id)?.status).toBe('open');
+    } finally {
+      await free.close();
+    }
+  });
 });

@@ -55,6 +55,23 @@ describe('ledger reconciliation', () => {
     expect(ledger.get(id)).toMatchObject({ status: 'resolved', resolvedAt: T2 });
   });
 
+  it('in a partial area resolves only the findings of rules that ran on complete inputs, never those of a rule that did not run', () => {
+    const ledger = new Map<string, LedgerEntry>();
+    const ran = state('a', { ruleId: 'ACCT-01' });
+    const skipped = state('b', { ruleId: 'ACCT-02' });
+    apply(ledger, scan([ran, skipped], T1));
+    // No Entra ID P1: accounts partial, ACCT-02 not evaluated, ACCT-01 ran on the complete user list.
+    const partial = { coverage: { accounts: { status: 'partial' as const, items: 5, detail: 'not evaluated: ACCT-02' } } };
+    expect(apply(ledger, scan([], T2, { ...partial, completeRules: [] })).resolved).toEqual([]);
+    const rec = apply(ledger, scan([], T2, { ...partial, completeRules: ['ACCT-01', 'ACCT-03'] }));
+    expect(rec.resolved).toEqual([ran.id]);
+    expect(ledger.get(ran.id)).toMatchObject({ status: 'resolved', history: expect.arrayContaining([expect.objectContaining({ note: 'not seen by its rule, run on complete inputs' })]) });
+    expect(ledger.get(skipped.id)?.status).toBe('open');
+    // Not scanned at all: nothing, whatever the rule list says.
+    expect(apply(ledger, scan([], T3, { areas: ['signins'], completeRules: ['ACCT-02'] })).resolved).toEqual([]);
+    expect(ledger.get(skipped.id)?.status).toBe('open');
+  });
+
   it('reopens the same entry when a resolved finding comes back', () => {
     const ledger = new Map<string, LedgerEntry>();
     apply(ledger, scan([state('a')], T1));

@@ -34,11 +34,19 @@ describe('paging', () => {
     expect(t.sim.counts().users).toBe(pages.length);
   });
 
-  it('gets pages no larger than the endpoint allows', async () => {
-    const graph = t.graph();
-    const first = await graph.pages('/users?$select=id,signInActivity&$top=999').next();
-    expect(first.done).toBe(false);
-    expect((first.value as { value: unknown[] }).value.length).toBeLessThanOrEqual(500);
+  it('gets pages no larger than the endpoint allows (signInActivity capped, as one doc revision reads)', async () => {
+    const capped = await startTestSim({ signInActivityPaging: { oversize: 'cap' } });
+    try {
+      const first = await capped.graph().pages('/users?$select=id,signInActivity&$top=999').next();
+      expect(first.done).toBe(false);
+      expect((first.value as { value: unknown[] }).value.length).toBeLessThanOrEqual(500);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('an oversize signInActivity $top is refused with 400 by default (as a Microsoft engineer reports)', async () => {
+    await expect(t.graph().all('/users?$select=id,signInActivity&$top=999')).rejects.toMatchObject({ status: 400 });
   });
 });
 
@@ -124,6 +132,48 @@ describe('$batch', () => {
     const graph = t.graph({ maxAttempts: 2 });
     const [r] = await graph.batch([{ id: 'a', method: 'GET', url: `/users/${user}/mailFolders/inbox/messageRules` }]);
     expect(r).toMatchObject({ status: 503, attempts: 2 });
+  });
+});
+
+describe('$batch envelope refused', () => {
+  const mailboxRequests = (n: number) => (t.sim.tenant.users.slice(0, n) as Array<{ id: string }>).map((u, i) => ({ id: String(i), method: 'GET' as const, url: `/users/${u.id}/mailFolders/inbox/messageRules` }));
+
+  it.each([429, 500, 502, 503, 504, 424])('a %i on the envelope is retried whole, then every item is answered', async (status) => {
+    t.sim.setFaults([{ endpoint: 'batch', status, retryAfter: 0.01, times: 2 }]);
+    const graph = t.graph();
+    const results = await graph.batch(mailboxRequests(5));
+    expect(results.map((r) => r.status).every((s) => s === 200 || s === 404)).toBe(true);
+    // Two refused envelopes, then the one answered: no retry-inside-retry.
+    expect(t.sim.counts().batch).toBe(3);
+    expect(results.every((r) => r.attempts === 3)).toBe(true);
+  });
+
+  it('honours the Retry-After of a throttled envelope', async () => {
+    t.sim.setFaults([{ endpoint: 'batch', status: 429, retryAfter: 7.5, times: 1 }]);
+    // A clock that moves only when the client sleeps: nothing here waits for real.
+    let now = Date.now();
+    const slept: number[] = [];
+    const graph = t.graph({ clock: () => now, sleep: async (ms) => { slept.push(ms); now += ms; } });
+    const results = await graph.batch(mailboxRequests(3));
+    expect(results).toHaveLength(3);
+    expect(slept).toContain(7500);
+  });
+
+  it('past the attempt cap the items fail with the envelope\'s answer instead of throwing', async () => {
+    t.sim.setFaults([{ endpoint: 'batch', status: 502, retryAfter: 0.01 }]);
+    const graph = t.graph({ maxAttempts: 3 });
+    const results = await graph.batch(mailboxRequests(4));
+    expect(results.map((r) => r.id)).toEqual(['0', '1', '2', '3']);
+    for (const r of results) expect(r).toMatchObject({ status: 502, attempts: 3 });
+    expect(t.sim.counts().batch).toBe(3);
+  });
+
+  it('a batch that writes is not sent again after a 500 (it may have been carried out)', async () => {
+    t.sim.setFaults([{ endpoint: 'batch', status: 500, times: 1 }]);
+    const graph = t.graph();
+    const [r] = await graph.batch([{ id: 'w', method: 'POST', url: '/users/nobody@example.lg.jp/sendMail', body: { message: {} } }]);
+    expect(r).toMatchObject({ status: 500, attempts: 1 });
+    expect(t.sim.counts().batch).toBe(1);
   });
 });
 

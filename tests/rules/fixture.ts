@@ -52,6 +52,8 @@ export function compliantTenant(): SliceData {
       }),
     ],
     directory: [],
+    // withTenant makes it the users list, as collectUsers does when signInActivity was read.
+    signInActivity: [],
     mfaRegistration: [
       { id: 'u-member', userPrincipalName: 'kenta.sato@example.lg.jp', isMfaRegistered: true, userType: 'member' },
       { id: 'u-admin', userPrincipalName: 'hanako.suzuki@example.lg.jp', isMfaRegistered: true, userType: 'member' },
@@ -127,6 +129,7 @@ export function compliantTenant(): SliceData {
 export function withTenant(change: (t: SliceData) => void): SliceData {
   const t = compliantTenant();
   change(t);
+  t.signInActivity = t.users;
   t.directory = t.users.map(({ id, userPrincipalName, mail, userType, accountEnabled, department }) => ({ id, userPrincipalName, mail, userType, accountEnabled, department }));
   return t;
 }

@@ -468,14 +468,54 @@ describe('Graph simulator page cap with signInActivity', () => {
     await sim.close();
   });
 
-  test('$top=999 gives 999 users, but at most 500 with signInActivity', async () => {
+  test('$top=999 gives 999 users; with signInActivity an oversize $top is refused with 400 by default', async () => {
     const plain = await c.call('/users?$select=id,displayName&$top=999');
     expect(plain.json.value).toHaveLength(999);
-    const sia = await c.call('/users?$select=id,signInActivity&$top=999');
-    expect(sia.json.value).toHaveLength(500);
-    expect(sia.json['@odata.nextLink']).toContain('$top=999');
-    const rest = await c.pages(sia.json['@odata.nextLink']);
-    expect(rest.map((p) => p.json.value.length)).toEqual([500, 200]);
+    const refused = await c.call('/users?$select=id,signInActivity&$top=999');
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.message).toBe('Cannot query data for more than 500 users at a time.');
+    const ok = await c.call('/users?$select=id,signInActivity&$top=500');
+    expect(ok.json.value).toHaveLength(500);
+  });
+
+  test('capped instead (the older doc revision), and with the other limit of 120', async () => {
+    const capped = await startSimulator({ tenant: makeTenant(1200), signInActivityPaging: { oversize: 'cap' } });
+    const cc = client(capped);
+    try {
+      const sia = await cc.call('/users?$select=id,signInActivity&$top=999');
+      expect(sia.json.value).toHaveLength(500);
+      expect(sia.json['@odata.nextLink']).toContain('$top=999');
+      const rest = await cc.pages(sia.json['@odata.nextLink']);
+      expect(rest.map((p) => p.json.value.length)).toEqual([500, 200]);
+    } finally {
+      await cc.agent.close();
+      await capped.close();
+    }
+    const small = await startSimulator({ tenant: makeTenant(300), signInActivityPaging: { maxSize: 120 } });
+    const sc = client(small);
+    try {
+      expect((await sc.call('/users?$select=id,signInActivity&$top=500')).status).toBe(400);
+      expect((await sc.call('/users?$select=id,signInActivity&$top=120')).json.value).toHaveLength(120);
+    } finally {
+      await sc.agent.close();
+      await small.close();
+    }
+  });
+
+  test('a tenant without Entra ID P1 answers 403 on signInActivity, the registration report and sign-ins, not on the plain list', async () => {
+    const free = await startSimulator({ tenant: makeTenant(10), licence: 'free' });
+    const fc = client(free);
+    try {
+      for (const path of ['/users?$select=id,signInActivity', '/reports/authenticationMethods/userRegistrationDetails', '/auditLogs/signIns']) {
+        const r = await fc.call(path);
+        expect(r.status).toBe(403);
+        expect(r.json.error).toMatchObject({ code: 'Authentication_RequestFromNonPremiumTenantOrB2CTenant', message: "Neither tenant is B2C or tenant doesn't have premium license" });
+      }
+      expect((await fc.call('/users?$select=id,displayName')).status).toBe(200);
+    } finally {
+      await fc.agent.close();
+      await free.close();
+    }
   });
 });
 

@@ -754,7 +754,8 @@ class Files {
       id: `${spec.host},${collectionId},${webId}`,
       name: spec.name,
       root: {},
-      siteCollection: isRoot ? { hostName: spec.host, dataLocationCode: 'JPN', root: {} } : { hostName: spec.host },
+      // `hostname` as the v1.0 metadata spells it (the getAllSites docs example writes `hostName`).
+      siteCollection: isRoot ? { hostname: spec.host, dataLocationCode: 'JPN', root: {} } : { hostname: spec.host },
       webUrl,
     };
     const siteUsers = new Map<string, string>();
@@ -1048,7 +1049,9 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
   const roleEligibilitySchedules: JsonObject[] = [];
   const assign = (p: Person, roleId: string): void => {
     p.isAdmin = true;
-    roleAssignments.push({ id: roleAssignmentId(roleId, p.id), principalId: p.id, resourceScope: '/', directoryScopeId: '/', roleDefinitionId: roleId });
+    // No `resourceScope`: the docs' example shows it, but the v1.0 metadata does not declare it on
+    // unifiedRoleAssignment (tests/sim/metadata.test.ts), and the metadata wins for what we serve.
+    roleAssignments.push({ id: roleAssignmentId(roleId, p.id), principalId: p.id, directoryScopeId: '/', roleDefinitionId: roleId });
   };
   const eligible = (p: Person, roleId: string, startDaysAgo: number): void => {
     p.isAdmin = true;

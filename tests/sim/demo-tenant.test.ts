@@ -182,7 +182,7 @@ describe('generateDemoTenant', () => {
     // Principals are users or role-assignable groups.
     const userIds = new Set([...d.users.map((u) => u.id), ...(d.groups ?? []).map((g) => g.id)]);
     for (const a of d.roleAssignments) {
-      expect(Object.keys(a).sort()).toEqual(['directoryScopeId', 'id', 'principalId', 'resourceScope', 'roleDefinitionId']);
+      expect(Object.keys(a).sort()).toEqual(['directoryScopeId', 'id', 'principalId', 'roleDefinitionId']);
       expect(a).not.toHaveProperty('principal');
       expect(str(a.id)).toMatch(/^[A-Za-z0-9_-]{43}-1$/);
       expect(userIds).toContain(a.principalId);
@@ -294,7 +294,7 @@ describe('generateDemoTenant', () => {
       const url = str(site.webUrl);
       expect(str(site.id)).toMatch(/^[a-z-]+\.sharepoint\.com,[0-9a-f-]{36},[0-9a-f-]{36}$/);
       expect(site.root).toEqual({});
-      expect(obj(site.siteCollection).hostName).toBe(new URL(url).host);
+      expect(obj(site.siteCollection).hostname).toBe(new URL(url).host);
       const match = assets.filter((a) => url.startsWith(str(a.location))).sort((a, b) => str(b.location).length - str(a.location).length)[0];
       if (match) classesSeen.add(str(match.class));
       for (const dr of s.drives) {

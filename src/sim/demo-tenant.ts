@@ -1104,7 +1104,7 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     return id;
   };
   const johosysAdmins = roleGroup('情報システム管理者グループ', 'johosys-admins', '全体管理者ロールを付与する役割割り当て可能グループ', [jimukyokucho, johosys, groupAdminNoMfa]);
-  roleAssignments.push({ id: roleAssignmentId(ROLE.globalAdmin, johosysAdmins), principalId: johosysAdmins, resourceScope: '/', directoryScopeId: '/', roleDefinitionId: ROLE.globalAdmin });
+  roleAssignments.push({ id: roleAssignmentId(ROLE.globalAdmin, johosysAdmins), principalId: johosysAdmins, directoryScopeId: '/', roleDefinitionId: ROLE.globalAdmin });
   const vendorGroup = roleGroup('委託先保守グループ', 'itaku-hoshu', '委託先の保守作業用（PIM で Exchange 管理者の資格を付与）', [groupVendor]);
   {
     const id = groupRng.guid();
@@ -1116,7 +1116,7 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     });
   }
   const readers = roleGroup('庁内ポータル閲覧者グループ', 'portal-readers', 'グローバル閲覧者ロール（特権ではない）', [noMfa]);
-  roleAssignments.push({ id: roleAssignmentId(ROLE.globalReader, readers), principalId: readers, resourceScope: '/', directoryScopeId: '/', roleDefinitionId: ROLE.globalReader });
+  roleAssignments.push({ id: roleAssignmentId(ROLE.globalReader, readers), principalId: readers, directoryScopeId: '/', roleDefinitionId: ROLE.globalReader });
   gt('ACCT-04', tenantId, '7 distinct Global Administrator users (breakglass01, naoki.watanabe, takuya.umetsu active, eligible AND through 情報システム管理者グループ counted once, makoto.sato and guest yasuhiro.murakami eligible, hiroshi.takahashi and shota.shibata through the group) > 4');
 
   // ── conditional access & security defaults ───────────────────────────────────────────────────

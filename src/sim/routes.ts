@@ -571,7 +571,8 @@ function listGroupMembers(ctx: RouteContext, req: SimRequest, query: readonly Qu
     const out: JsonObject = type === undefined ? { '@odata.type': isUser(o) ? '#microsoft.graph.user' : '#microsoft.graph.group' } : {};
     if (!fields?.length) {
       const keep = isUser(o) ? USER_DEFAULT_PROPERTIES : Object.keys(o);
-      for (const k of keep) out[k] = o[k] ?? null;
+      // Collections are never null in OData (an unset one is []), as /users serves businessPhones.
+      for (const k of keep) out[k] = o[k] ?? (k === 'businessPhones' ? [] : null);
       return out;
     }
     if (!fields.includes('id')) out.id = o.id ?? null;

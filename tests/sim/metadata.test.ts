@@ -31,12 +31,12 @@ import { simClient, type Answer } from '../support/sim-client';
 jest.setTimeout(120_000);
 
 /**
- * shared/reference lives beside the repository (`../shared`, as CI lays it out and the issue cites
- * it); a worktree one level deeper finds it at `../../shared`. M365_AUDIT_REFERENCE overrides.
+ * tests/reference holds exact copies of shared/reference (the metadata and the docs' examples, with
+ * their provenance in tests/reference/graph/README.md), so the test runs on a clean clone.
+ * M365_AUDIT_REFERENCE points it at another copy (a newer metadata file, say).
  */
 function referenceDir(): string {
-  const root = join(__dirname, '..', '..');
-  const candidates = [process.env.M365_AUDIT_REFERENCE, join(root, '..', 'shared', 'reference'), join(root, '..', '..', 'shared', 'reference')];
+  const candidates = [process.env.M365_AUDIT_REFERENCE, join(__dirname, '..', 'reference')];
   const found = candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(join(c, 'graph-v1.0-metadata.xml')));
   if (!found) throw new Error(`graph-v1.0-metadata.xml not found in ${candidates.filter(Boolean).join(', ')}: set M365_AUDIT_REFERENCE to the shared/reference folder`);
   return found;
@@ -235,7 +235,14 @@ async function groupPrincipalIds(ctx: RunCtx): Promise<string[]> {
     }
     url = a.json?.['@odata.nextLink'];
   }
-  for (const e of ctx.tenant.roleEligibilitySchedules) if (e.memberType === 'Group') ids.add(str(e.principalId));
+  url = '/roleManagement/directory/roleEligibilitySchedules?$expand=principal';
+  while (url) {
+    const a = await ctx.call(url);
+    for (const r of a.json?.value ?? []) {
+      if (/group$/i.test(str(r.principal?.['@odata.type'] ?? ''))) ids.add(str(r.principalId));
+    }
+    url = a.json?.['@odata.nextLink'];
+  }
   return [...ids];
 }
 
@@ -294,6 +301,10 @@ const ROWS: Row[] = [
   { endpoint: 'roleAssignments', what: 'GET roleAssignments', type: 'unifiedRoleAssignment', shape: 'collection', requests: () => [{ path: '/roleManagement/directory/roleAssignments' }] },
   { endpoint: 'roleAssignments', what: 'GET roleAssignments?$expand=principal', type: 'unifiedRoleAssignment', shape: 'collection', expanded: ['principal'], requests: () => [{ path: '/roleManagement/directory/roleAssignments?$expand=principal' }] },
   { endpoint: 'roleEligibilitySchedules', what: 'GET roleEligibilitySchedules', type: 'unifiedRoleEligibilitySchedule', shape: 'collection', requests: () => [{ path: '/roleManagement/directory/roleEligibilitySchedules' }] },
+  {
+    endpoint: 'roleEligibilitySchedules', what: 'GET roleEligibilitySchedules?$expand=principal', type: 'unifiedRoleEligibilitySchedule', shape: 'collection', expanded: ['principal'],
+    requests: () => [{ path: '/roleManagement/directory/roleEligibilitySchedules?$expand=principal' }],
+  },
   { endpoint: 'securityDefaults', what: 'GET identitySecurityDefaultsEnforcementPolicy', type: 'identitySecurityDefaultsEnforcementPolicy', shape: 'entity', requests: () => [{ path: '/policies/identitySecurityDefaultsEnforcementPolicy' }] },
   { endpoint: 'conditionalAccess', what: 'GET conditionalAccess/policies', type: 'conditionalAccessPolicy', shape: 'collection', requests: () => [{ path: '/identity/conditionalAccess/policies' }] },
   {
@@ -350,6 +361,14 @@ const ROWS: Row[] = [
         { path: `/groups/${enc(id)}/transitiveMembers/microsoft.graph.user` },
       ]);
     },
+  },
+  {
+    endpoint: 'groupTransitiveMembers', what: 'GET groups/{id}/transitiveMembers (no cast: directoryObjects with @odata.type)', type: 'directoryObject', shape: 'collection', optional: true,
+    requests: async (c) => (await groupPrincipalIds(c)).map((id) => ({ path: `/groups/${enc(id)}/transitiveMembers` })),
+  },
+  {
+    endpoint: 'group', what: 'GET groups/{id} (with and without $select)', type: 'group', shape: 'entity', optional: true,
+    requests: async (c) => (await groupPrincipalIds(c)).flatMap((id) => [{ path: `/groups/${enc(id)}?$select=id,displayName` }, { path: `/groups/${enc(id)}` }]),
   },
 ];
 
@@ -560,7 +579,7 @@ describe('the simulator against the v1.0 metadata', () => {
     }
     const seen = new Set(all.flatMap((o) => [...o.seen]));
     // A few shapes the collectors depend on, to show they were really checked.
-    for (const p of ['signInActivity.lastSuccessfulSignInDateTime', 'unifiedRoleAssignment.principal', 'driveItem.deleted', 'permission.inheritedFrom', 'permission.grantedToIdentitiesV2', 'sharingLink.scope', 'siteCollection.hostname', 'plannerAssignment.orderHint', 'plannerChecklistItem.title']) {
+    for (const p of ['signInActivity.lastSuccessfulSignInDateTime', 'unifiedRoleAssignment.principal', 'driveItem.deleted', 'permission.grantedToIdentitiesV2', 'sharingLink.scope', 'siteCollection.hostname', 'plannerAssignment.orderHint', 'plannerChecklistItem.title']) {
       expect(seen).toContain(`microsoft.graph.${p}`);
     }
   });

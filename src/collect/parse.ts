@@ -99,21 +99,24 @@ export const mfaRegistrationSchema = z
     userType: (r.userType ?? 'member').toLowerCase(),
   }));
 
+/** An expanded `principal` (a directoryObject: user, group, servicePrincipal, …). */
+const principalSchema = z
+  .looseObject({
+    '@odata.type': optionalString,
+    displayName: optionalString,
+    userPrincipalName: optionalString,
+    mail: optionalString,
+    userType: optionalString,
+  })
+  .nullish();
+
 export const roleAssignmentSchema = z
   .looseObject({
     id: z.string().min(1),
     principalId: z.string().min(1),
     roleDefinitionId: z.string().min(1),
     directoryScopeId: optionalString,
-    principal: z
-      .looseObject({
-        '@odata.type': optionalString,
-        displayName: optionalString,
-        userPrincipalName: optionalString,
-        mail: optionalString,
-        userType: optionalString,
-      })
-      .nullish(),
+    principal: principalSchema,
   })
   .transform((a) => ({
     id: a.id,
@@ -128,16 +131,6 @@ export const roleAssignmentSchema = z
     principalUserType: a.principal?.userType ?? null,
   }));
 
-/** An expanded `principal` (a directoryObject: user, group, servicePrincipal, …). */
-const principalSchema = z
-  .looseObject({
-    '@odata.type': optionalString,
-    displayName: optionalString,
-    userPrincipalName: optionalString,
-    mail: optionalString,
-    userType: optionalString,
-  })
-  .nullish();
 
 export const roleEligibilitySchema = z
   .looseObject({

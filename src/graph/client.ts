@@ -23,6 +23,9 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import { Agent, fetch as undiciFetch } from 'undici';
 import { ConfigError, CredentialError } from '../errors';
 import type { Settings } from '../config/settings';
+import { rolesOfToken } from './token';
+
+export { rolesOfToken } from './token';
 
 /** Microsoft Graph's global root. */
 export const GRAPH_ROOT = 'https://graph.microsoft.com';
@@ -91,21 +94,6 @@ export function simulatorToken(roles: readonly string[], nowMs: number = Date.no
   const header = base64url(JSON.stringify({ typ: 'JWT', alg: 'none' }));
   const payload = base64url(JSON.stringify({ aud: GRAPH_ROOT, iss: 'https://sts.windows.net/simulator/', iat, nbf: iat, exp: iat + 3600, idtyp: 'app', roles: [...roles] }));
   return `${header}.${payload}.`;
-}
-
-/**
- * The `roles` claim of a JWT access token (its payload decoded, not verified: this only tells
- * the app what it was granted). Undefined when the token is not a JWT or carries no roles array.
- */
-export function rolesOfToken(token: string): string[] | undefined {
-  const part = token.split('.')[1];
-  if (!part) return undefined;
-  try {
-    const payload = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as { roles?: unknown };
-    return Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A credential for the simulator: a placeholder JWT claiming `roles`. */

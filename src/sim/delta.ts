@@ -15,6 +15,7 @@ import type { Json, JsonObject, SimDrive } from './tenant';
 import type { DriveChange, SimRequest, SimResponse } from './types';
 import { encodePathSegment, pageSize, type PageSpec, type QueryParam, type TokenSealer } from './paging';
 import { graphError, jsonOk } from './responses';
+import { rolesOfToken } from '../graph/token';
 
 interface DriveLog {
   /** Last change sequence number handed out. */
@@ -160,15 +161,7 @@ export interface DeltaArgs {
 
 /** The `roles` claim of a bearer token that is a JWT (undefined for an opaque token). */
 export function rolesOfBearer(authorization: string): string[] | undefined {
-  const token = authorization.replace(/^Bearer\s+/i, '').trim();
-  const part = token.split('.')[1];
-  if (!part) return undefined;
-  try {
-    const payload = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as { roles?: unknown };
-    return Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : undefined;
-  } catch {
-    return undefined;
-  }
+  return rolesOfToken(authorization.replace(/^Bearer\s+/i, '').trim());
 }
 
 /** The Prefer values SharePoint needs to report sharing-only changes ("driveItem: delta"). */

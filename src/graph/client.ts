@@ -137,19 +137,41 @@ export function authorityHostFor(graphUrl: string, override?: string): string | 
 /** Error names of @azure/identity that no retry can cure. */
 const CREDENTIAL_ERROR_NAMES = new Set(['CredentialUnavailableError', 'AuthenticationRequiredError', 'AuthenticationError', 'AggregateAuthenticationError']);
 
+/** Signs of a network failure on the way to the token authority, in codes or messages. */
+const NETWORK_SIGNS = /\b(network_error|endpoints_resolution_error|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ESOCKETTIMEDOUT|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|UND_ERR_[A-Z_]+|socket hang up)\b/;
+
+/**
+ * True when a token failure was the network's, not the credential's. @azure/identity wraps MSAL's
+ * network errors as CredentialUnavailableError (`endpoints_resolution_error`) or
+ * AuthenticationRequiredError (`network_error`), so the error's name alone would stop a long scan
+ * on a passing outage of login.microsoftonline.com; such a failure is retried like any network
+ * failure instead. The error and its causes are searched.
+ */
+export function isNetworkFailure(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
+    const { code, errorCode, message } = e as { code?: unknown; errorCode?: unknown; message?: unknown };
+    if ([code, errorCode, message].some((v) => typeof v === 'string' && NETWORK_SIGNS.test(v))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /**
  * What went wrong getting a token, as a fix naming the variable (never its value), or undefined
  * for a failure that is not the credential's (a network error on the way to the authority).
  */
 function credentialProblem(err: unknown, fix: string, certificate: boolean): string | undefined {
-  const e = err as { name?: unknown; message?: unknown; code?: unknown };
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; syscall?: unknown };
   const message = typeof e.message === 'string' ? e.message.split('\n')[0]?.slice(0, 300) ?? '' : '';
   const named = typeof e.name === 'string' && CREDENTIAL_ERROR_NAMES.has(e.name);
   // ClientCertificateCredential reads and parses its file at the first getToken, and fails with
   // a plain Error then (checked with @azure/identity 4.13: a missing file, a non-PEM or PFX file,
   // an encrypted key with the wrong password).
   if (certificate && !named) {
-    if (typeof e.code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'EPERM'].includes(e.code)) {
+    // Any file-system failure reading the file (ENOENT, EACCES, ENOTDIR, ELOOP, …): its message
+    // holds the path, so only the code is shown.
+    if (typeof e.code === 'string' && (['ENOENT', 'EACCES', 'EISDIR', 'EPERM'].includes(e.code) || (typeof e.syscall === 'string' && /^E[A-Z]+$/.test(e.code)))) {
       return `AZURE_CLIENT_CERTIFICATE_PATH: the certificate file cannot be read (${e.code}); point it at the PEM file of the app registration's certificate`;
     }
     if (typeof e.code === 'string' && e.code.startsWith('ERR_OSSL')) {
@@ -173,6 +195,7 @@ export function guardCredential(inner: TokenCredential, fix: string, options: { 
       try {
         return await inner.getToken(scopes, getTokenOptions);
       } catch (err) {
+        if (isNetworkFailure(err)) throw err;
         const problem = credentialProblem(err, fix, options.certificate === true);
         if (problem) throw new CredentialError(`no access token for Microsoft Graph: ${problem}`, { cause: err });
         throw err;

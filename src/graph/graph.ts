@@ -321,7 +321,11 @@ export class Graph {
           continue;
         }
       }
-      const body = await this.readJson(response, method, url);
+      // An answer the caller retries itself (a refused $batch envelope) may come from a gateway
+      // as HTML: its body must not decide whether it is retried.
+      const body = options.retryStatuses === false && (response.status < 200 || response.status >= 300)
+        ? await this.readJsonLenient(response)
+        : await this.readJson(response, method, url);
       return { status: response.status, headers, body };
     }
   }
@@ -443,13 +447,23 @@ export class Graph {
         // rules of any request (Retry-After, attempt cap). When no retry is left, each item fails
         // with that answer, so the caller marks those items failed (partial coverage) instead of
         // losing its whole area to one thrown error.
-        const wait = this.envelopeRetryDelay(res, attempt, idempotent);
+        const wait = this.envelopeRetryDelay(res, attempt, idempotent, pending);
         if (wait !== undefined) {
           this.stats.retries++;
           await this.sleep(wait);
           continue;
         }
-        for (const r of pending) done.set(r.id, { id: r.id, status: res.status, headers: res.headers, body: res.body, attempts: attempt });
+        // Status 0, never the envelope's own: a 404 from a proxy must not read as "this item is
+        // gone" (the files collector would drop a tracked shared item on it), nor a 403 as "no
+        // permission for this item". The envelope's status is kept in the error for the detail.
+        const { code } = errorOf(res.body);
+        const failed = {
+          error: {
+            code: 'batchEnvelopeFailed',
+            message: `the $batch request itself answered ${res.status}${code ? ` (${code})` : ''} after ${attempt} attempt(s); this item was not answered`,
+          },
+        };
+        for (const r of pending) done.set(r.id, { id: r.id, status: 0, headers: res.headers, body: failed, attempts: attempt });
         break;
       }
       const answered = parseBatchResponses(res.body);
@@ -463,10 +477,8 @@ export class Graph {
           if (attempt < this.maxAttempts && (wait === undefined || wait <= this.maxRetryAfterMs)) {
             retry.push(r);
             waitMs = Math.max(waitMs, wait ?? this.baseBackoffMs * 2 ** (attempt - 1));
-            if (item?.status === 429) {
-              this.stats.throttled++;
-              this.budgets.penalise(familyOf(r.url), this.clock() + (wait ?? 0));
-            }
+            if (item?.status === 429) this.stats.throttled++;
+            if (item && this.isThrottle(item.status, item.headers['retry-after'])) this.budgets.penalise(familyOf(r.url), this.clock() + (wait ?? 0));
             continue;
           }
           done.set(r.id, item ? { ...item, id: r.id, attempts: attempt } : { id: r.id, status: 0, headers: {}, body: { error: { code: 'missingBatchItem', message: 'the $batch answer had no response for this item' } }, attempts: attempt });
@@ -488,12 +500,22 @@ export class Graph {
    * not be (attempt cap, a Retry-After beyond the cap, a status that is final). 429 and 503 mean
    * nothing was processed; 500/502/504/424 are retried only for batches of reads.
    */
-  private envelopeRetryDelay(res: GraphResponse, attempt: number, idempotent: boolean): number | undefined {
+  private envelopeRetryDelay(res: GraphResponse, attempt: number, idempotent: boolean, items: readonly BatchRequest[]): number | undefined {
     if (attempt >= this.maxAttempts) return undefined;
     const always = res.status === 429 || res.status === 503;
     const readsOnly = res.status === 500 || res.status === 502 || res.status === 504 || res.status === 424;
     if (!always && !(readsOnly && idempotent)) return undefined;
-    return this.retryDelay(res.status, res.headers['retry-after'], attempt, familyOfUrl('/$batch'));
+    const wait = this.retryDelay(res.status, res.headers['retry-after'], attempt, familyOfUrl('/$batch'));
+    // A throttled envelope throttles what it carried: hold back the items' own families too.
+    if (wait !== undefined && this.isThrottle(res.status, res.headers['retry-after'])) {
+      for (const family of new Set(items.map((r) => familyOf(r.url)))) this.budgets.penalise(family, this.clock() + wait);
+    }
+    return wait;
+  }
+
+  /** 429, or a 503 that says when to come back (SharePoint throttles with both). */
+  private isThrottle(status: number, retryAfter: string | undefined): boolean {
+    return status === 429 || (status === 503 && parseRetryAfter(retryAfter, this.clock()) !== undefined);
   }
 
   private retryDelay(status: number, retryAfter: string | undefined, attempt: number, family: Family): number | undefined {
@@ -505,11 +527,19 @@ export class Graph {
     // land inside the same throttling window.
     const budget = this.budgetOf(family);
     const wait = fromHeader ?? Math.max(this.baseBackoffMs * 2 ** (attempt - 1), status === 429 ? Math.ceil((budget.perSeconds * 1000) / budget.limit) : 0);
-    if (status === 429) {
-      this.stats.throttled++;
-      this.budgets.penalise(family, now + wait);
-    }
+    if (status === 429) this.stats.throttled++;
+    if (this.isThrottle(status, retryAfter)) this.budgets.penalise(family, now + wait);
     return wait;
+  }
+
+  /** The JSON body of an error answer, or undefined when it has none or it is not JSON. */
+  private async readJsonLenient(response: Response): Promise<unknown> {
+    const text = await response.text().catch(() => '');
+    try {
+      return text.trim() === '' ? undefined : JSON.parse(text);
+    } catch {
+      return undefined;
+    }
   }
 
   private async readJson(response: Response, method: string, url: string): Promise<unknown> {

@@ -85,7 +85,7 @@ export function evaluate(snapshot: Snapshot, rules: readonly AnyRule[], policy: 
       skipped.push({ ruleId: rule.id, reason: `input not collected: ${missing.join(', ')}` });
       continue;
     }
-    if (rule.requires.every((name) => snapshot.slices[name]?.status === 'complete')) completeRules.push(rule.id);
+    if ((rule.resolvesOn ?? rule.requires).every((name) => snapshot.slices[name]?.status === 'complete')) completeRules.push(rule.id);
     const input = Object.fromEntries(
       rule.requires.map((name) => [name, (snapshot.slices[name] as { data: unknown }).data]),
     ) as Parameters<AnyRule['evaluate']>[0];

@@ -51,6 +51,10 @@ export const memberWithoutMfa = defineRule({
   severity: 'high',
   area: 'mfa',
   requires: ['users', 'mfaRegistration', 'roles'],
+  // Roles only hand privileged users to MFA-01: with eligibility unreadable (no Entra ID P2) a
+  // finding can still only disappear because the user registered, left, or is known privileged
+  // (then MFA-01 has it), so complete users and registration suffice to resolve.
+  resolvesOn: ['users', 'mfaRegistration'],
   title: { ja: '多要素認証が未登録の職員', en: 'Member without MFA registered' },
   remediation: {
     ja: '利用者に多要素認証を登録させてください。クラウドサービスの利用には多要素認証を必須とし、条件付きアクセスで登録を強制してください。',

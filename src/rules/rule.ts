@@ -31,6 +31,13 @@ export interface Rule<R extends SliceName = SliceName> {
   area: Area;
   /** Snapshot slices the rule reads; it does not run when one of them failed. */
   requires: readonly R[];
+  /**
+   * The inputs that must be complete for a finding's absence to be conclusive, so that the ledger
+   * may resolve the rule's findings (default: all of `requires`). Narrower only where an input
+   * can merely move a finding to another rule, never hide it (MFA-02 reads roles only to leave
+   * privileged users to MFA-01).
+   */
+  resolvesOn?: readonly R[];
   title: LocalText;
   remediation: LocalText;
   evaluate(input: Pick<SliceData, R>, ctx: RuleContext): FindingDraft[];

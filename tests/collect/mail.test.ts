@@ -75,7 +75,7 @@ describe('inbox rules', () => {
     const { slice: _s, ...base } = testContext(graph, { policy: validatePolicy(demo.policy), tenantId: demo.data.tenantId });
     const slices = await collect(['mailRules', 'domains'], base);
     expect(slices.mailRules?.status).toBe('partial');
-    expect(slices.mailRules?.detail).toMatch(/\(502/);
+    expect(slices.mailRules?.detail).toMatch(/\(0 batchEnvelopeFailed/);
     const result = evaluate({ tenantId: demo.data.tenantId, takenAt: new Date(), slices }, RULES, validatePolicy(demo.policy), ['mail']);
     expect(result.coverage.mail?.status).toBe('partial');
   });

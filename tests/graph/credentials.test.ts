@@ -13,7 +13,7 @@ import { generate } from 'selfsigned';
 import { loadSettings } from '../../src/config/settings';
 import { validatePolicy } from '../../src/config/policy';
 import { ConfigError, CredentialError } from '../../src/errors';
-import { authorityHostFor, chooseCredential, createGraphClient, graphScope, guardCredential } from '../../src/graph/client';
+import { authorityHostFor, chooseCredential, createGraphClient, graphScope, guardCredential, isNetworkFailure } from '../../src/graph/client';
 import { Graph } from '../../src/graph/graph';
 import { runScan } from '../../src/pipeline';
 import { startTestSim, type TestSim } from '../support/sim';
@@ -98,6 +98,31 @@ describe('credential failures', () => {
     expect(err).toBeInstanceOf(CredentialError);
     expect((err as Error).message).toMatch(/AZURE_CLIENT_CERTIFICATE_PATH: the certificate file cannot be read \(ENOENT\)/);
     expect((err as Error).message).not.toContain(missing);
+  });
+
+  it('a certificate path through a file (ENOTDIR, or any other file-system code) names the variable, not the path', async () => {
+    const through = join(garbage, 'app.pem');
+    const err = await certCredential(through).getToken('https://graph.microsoft.com/.default').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CredentialError);
+    expect((err as Error).message).toMatch(/AZURE_CLIENT_CERTIFICATE_PATH: the certificate file cannot be read \(ENOTDIR\)/);
+    expect((err as Error).message).not.toContain(dir);
+  });
+
+  it('a network failure on the way to the token authority is not a credential error: it is retried like any network failure', async () => {
+    // Port 9 on loopback refuses at once: what an outage of the authority looks like to MSAL
+    // (@azure/identity wraps it as a CredentialUnavailableError: endpoints_resolution_error).
+    const inner = new ClientSecretCredential(TENANT, CLIENT, 'not-a-secret', { authorityHost: 'https://127.0.0.1:9', retryOptions: { maxRetries: 0 } });
+    const err = await guardCredential(inner, 'check AZURE_TENANT_ID').getToken('https://graph.microsoft.com/.default').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(CredentialError);
+    expect(isNetworkFailure(err)).toBe(true);
+  });
+
+  it('tells network failures from credential ones by code, MSAL errorCode or message, through causes', () => {
+    expect(isNetworkFailure(Object.assign(new Error('x'), { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) }))).toBe(true);
+    expect(isNetworkFailure(Object.assign(new Error('ClientSecretCredential: failed'), { errorCode: 'network_error' }))).toBe(true);
+    expect(isNetworkFailure(new CredentialUnavailableError('ManagedIdentityCredential: no managed identity endpoint found'))).toBe(false);
+    expect(isNetworkFailure(new Error('AADSTS7000215: Invalid client secret provided.'))).toBe(false);
   });
 
   describe('through the Graph client', () => {

@@ -4,7 +4,7 @@
  */
 import { GraphError } from '../../src/errors';
 import { createGraphClient } from '../../src/graph/client';
-import { familyOfUrl } from '../../src/graph/graph';
+import { familyOfUrl, Graph } from '../../src/graph/graph';
 import { familyOf, GRAPH_BUDGETS, RequestBudgets } from '../../src/graph/budget';
 import { ConfigError } from '../../src/errors';
 import { loadSettings } from '../../src/config/settings';
@@ -159,20 +159,47 @@ describe('$batch envelope refused', () => {
     expect(slept).toContain(7500);
   });
 
-  it('past the attempt cap the items fail with the envelope\'s answer instead of throwing', async () => {
+  it('past the attempt cap the items fail as unanswered (status 0, the envelope named) instead of throwing', async () => {
     t.sim.setFaults([{ endpoint: 'batch', status: 502, retryAfter: 0.01 }]);
     const graph = t.graph({ maxAttempts: 3 });
     const results = await graph.batch(mailboxRequests(4));
     expect(results.map((r) => r.id)).toEqual(['0', '1', '2', '3']);
-    for (const r of results) expect(r).toMatchObject({ status: 502, attempts: 3 });
+    for (const r of results) {
+      expect(r).toMatchObject({ status: 0, attempts: 3, body: { error: { code: 'batchEnvelopeFailed' } } });
+      expect((r.body as { error: { message: string } }).error.message).toContain('answered 502');
+    }
     expect(t.sim.counts().batch).toBe(3);
+  });
+
+  it('a 404 on the envelope is never handed out as a 404 of its items (which would read as "item gone")', async () => {
+    t.sim.setFaults([{ endpoint: 'batch', status: 404, code: 'NotFound' }]);
+    const results = await t.graph().batch([
+      { id: 'a', method: 'GET', url: '/drives/d/items/i1/permissions' },
+      { id: 'b', method: 'GET', url: '/drives/d/items/i2/permissions' },
+    ]);
+    expect(results.map((r) => r.status)).toEqual([0, 0]);
+    expect(results[0]?.body).toMatchObject({ error: { code: 'batchEnvelopeFailed', message: expect.stringContaining('answered 404 (NotFound)') } });
+  });
+
+  it('an envelope refused with a gateway\'s HTML body is retried like any refused envelope', async () => {
+    const answers = [
+      () => new Response('<html><body>Service Unavailable</body></html>', { status: 503, headers: { 'content-type': 'text/html', 'retry-after': '1' } }),
+      () => new Response(JSON.stringify({ responses: [{ id: '0', status: 200, headers: {}, body: { value: [] } }] }), { status: 200 }),
+    ];
+    let calls = 0;
+    // A stand-in for the SDK client: the proxy's HTML answer cannot come from the simulator.
+    const request = { responseType: () => request, headers: () => request, post: async () => (answers[calls++] as () => Response)() };
+    const graph = new Graph({ api: () => request } as unknown as ConstructorParameters<typeof Graph>[0], { sleep: async () => undefined });
+    const [r] = await graph.batch([{ id: '0', method: 'GET', url: '/users/x/mailFolders/inbox/messageRules' }]);
+    expect(r).toMatchObject({ status: 200, body: { value: [] }, attempts: 2 });
+    expect(calls).toBe(2);
   });
 
   it('a batch that writes is not sent again after a 500 (it may have been carried out)', async () => {
     t.sim.setFaults([{ endpoint: 'batch', status: 500, times: 1 }]);
     const graph = t.graph();
     const [r] = await graph.batch([{ id: 'w', method: 'POST', url: '/users/nobody@example.lg.jp/sendMail', body: { message: {} } }]);
-    expect(r).toMatchObject({ status: 500, attempts: 1 });
+    expect(r).toMatchObject({ status: 0, attempts: 1, body: { error: { code: 'batchEnvelopeFailed' } } });
     expect(t.sim.counts().batch).toBe(1);
   });
 });

@@ -83,6 +83,14 @@ export interface GroundTruth {
   note: string;
 }
 
+/** What the demo tenant's log shows only later: the sign-ins that arrive late and what they complete. */
+export interface LateArrival {
+  /** When the late sign-ins become available in the log (ISO; after `now`). */
+  availableAt: string;
+  /** The findings a scan that reads the late sign-ins must add to `groundTruth`. */
+  groundTruth: GroundTruth[];
+}
+
 export interface DemoTenant {
   data: TenantData;
   groundTruth: GroundTruth[];
@@ -90,6 +98,11 @@ export interface DemoTenant {
   now: string;
   /** The demo's policy file contents (the keys of `policy.md`), as a plain object. */
   policy: JsonObject;
+  /**
+   * Late arrivals (`data.signInAvailableAt`): not visible at `now`, so not in `groundTruth`; a
+   * scan after `late.availableAt` that re-reads far enough behind its watermark adds these.
+   */
+  late: LateArrival;
 }
 
 /**

@@ -10,7 +10,8 @@
  *
  * Time margins: every threshold is missed or met by at least 2 days (day thresholds) or by far
  * more than 5 minutes (sign-in windows), so a scan started a few seconds after `now` agrees.
- * Every sign-in lies within the 20 hours before `now`.
+ * Every sign-in lies within the 20 hours before `now`; one (see LATE) is in the log only from
+ * now + 10 min, so a scan started within 10 minutes of `now` sees exactly `groundTruth`.
  *
  * ── PLANTED CASES (ground truth) ───────────────────────────────────────────────────────────────
  * ACCT-01  kyoyo-uketsuke@ (UPN matches ^kyoyo[-…]; displayName 総務課 窓口受付（共用）) — an
@@ -56,6 +57,11 @@
  *          yosuke.kimura: 11 failures then a success 2 min later from the same US address.
  * SIGN-04  yosuke.kimura (success from US). yuichi.nakajima (successes from TW, business trip).
  * SIGN-05  shinya.hashimoto: successful IMAP4 sign-ins (JP).
+ * LATE     (`late.groundTruth`, not in `groundTruth`: it appears only after `late.availableAt`)
+ *          SIGN-01 wataru.kurosawa: 9×50126 100–92 min before `now`, and a 10th 50126 created
+ *          91 min before `now` that reaches the log only at now + 10 min
+ *          (`data.signInAvailableAt`, the simulator's ingestion latency). A watch run after
+ *          that, re-reading 2 h behind its watermark, completes the pattern: 10 failures.
  * FILE-01  /sites/jinji (I) folder 給与: anonymous view link (critical).
  *          /sites/soumu (II) file 議会提出資料.docx: anonymous edit link (high).
  *          OneDrive of daisuke.kato (III via the /personal/ asset) file 研修報告.pptx:
@@ -99,6 +105,7 @@
  *          No mailbox (absent from messageRules): breakglass01, yuta.yoshida, guests, disabled
  *          users and a few unlicensed fillers.
  * SIGN-01  misaki.hayashi: 9 failures in 9 min (success only 3 h later).
+ *          wataru.kurosawa at `now`: 9 visible failures (the 10th is still in ingestion; see LATE).
  *          daiki.yamazaki: 12 failures 22 min apart (≤ 3 in any 60-min window), then a success.
  * SIGN-02  ip 192.0.2.77: failures against 4 distinct users (2 each) in 15 min.
  *          Office egress 203.0.113.10: ≤ 6 single typos (50126 then success 1 min later) of
@@ -1246,7 +1253,7 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     }
     return DEPT.tokuyo;
   };
-  for (let i = fixedCount; i < size; i++) {
+  for (let i = fixedCount + 1; i < size; i++) { // + 1: the late-arrival user (added below) counts in `users`
     const female = fillRng.chance(0.5);
     const surname = fillRng.pick(SURNAMES);
     const given = fillRng.pick(female ? GIVEN_FEMALE : GIVEN_MALE);
@@ -1314,8 +1321,36 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     signIns.add(fillRng, p, { at: new Date(when.getTime() + MIN + fillRng.int(0, 30) * 1000), code: 0, ip: IP.office, loc: LOC.nagai });
   });
 
+  // ── planted: a late-arriving sign-in (SIGN-01 only after the log catches up) ─────────────────
+  // Its own stream, and added after everyone else (emitted from that stream too), so that it
+  // moves no other planted id and does not depend on `users`. Sign-ins reach the log "up to two
+  // hours" after they happen ("Microsoft Entra monitoring and health FAQ": data "might take up to
+  // two hours to fully aggregate"): the 10th failure, created 91 minutes before `now`, becomes
+  // available only at now + 10 min (`data.signInAvailableAt`). At `now` the user is a near miss
+  // (9 visible failures); a watch run after that which re-reads 2 h behind its watermark finds
+  // SIGN-01 (`late.groundTruth`), one that re-reads only 30 minutes never does.
+  const lateRng = new Rng(mixSeed(seed, 91));
+  const lateUser = people.add(lateRng, { surname: ['黒沢', 'kurosawa'], given: ['航', 'wataru'], dept: DEPT.keibou, lastSignInDaysAgo: 1.5, employeeId: '099001' });
+  const lateIp = '198.51.100.43';
+  for (let i = 0; i < 9; i++) signIns.add(lateRng, lateUser, { at: ago((100 - i) * MIN - lateRng.int(0, 20) * 1000), code: 50126, ip: lateIp, loc: LOC.yonezawa });
+  {
+    // signInActivity lags the log as well (the same FAQ: it "doesn't update in near real time"),
+    // so the user object does not give the late failure away either.
+    const { lastSignIn, lastSignInId } = lateUser;
+    signIns.add(lateRng, lateUser, { at: ago(91 * MIN - lateRng.int(0, 20) * 1000), code: 50126, ip: lateIp, loc: LOC.yonezawa });
+    lateUser.lastSignIn = lastSignIn;
+    lateUser.lastSignInId = lastSignInId;
+  }
+  const lateSignIn = signIns.events[signIns.events.length - 1];
+  if (!lateSignIn) throw new Error('demo: the late sign-in was not recorded');
+  const late: DemoTenant['late'] = {
+    availableAt: new Date(T + 10 * MIN).toISOString(),
+    groundTruth: [{ ruleId: 'SIGN-01', subjectId: lateUser.id, note: 'wataru.kurosawa: 10 credential failures within 10 minutes, the 10th (91 minutes before now) in the log only from now + 10 min' }],
+  };
+  const signInAvailableAt: Record<string, string> = { [String(lateSignIn.id)]: late.availableAt };
+
   // ── users, MFA registration ──────────────────────────────────────────────────────────────────
-  const emitRng = (p: Person, idx: number): Rng => (idx < fixedCount ? rng : fillRng);
+  const emitRng = (p: Person, idx: number): Rng => (p === lateUser ? lateRng : idx < fixedCount ? rng : fillRng);
   const users: JsonObject[] = [];
   const userRegistrationDetails: JsonObject[] = [];
   people.all.forEach((p, idx) => {
@@ -1595,8 +1630,9 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     conditionalAccessPolicies,
     messageRules,
     signIns: signIns.events,
+    signInAvailableAt,
     sites: files.sites,
     sharepointSettings,
   };
-  return { data, groundTruth, now: now.toISOString(), policy };
+  return { data, groundTruth, now: now.toISOString(), policy, late };
 }

@@ -4,6 +4,7 @@
  * examples (shared/reference/graph/*.json).
  */
 import type { Json, JsonObject, SimDrive, TenantData } from './tenant';
+import { signInAvailable } from './tenant';
 import type { EndpointName, SimOptions, SimRequest, SimResponse } from './types';
 import type { BucketKey } from './throttle';
 import { deltaResponse, type DeltaLog } from './delta';
@@ -631,6 +632,17 @@ function listRoleAssignments(ctx: RouteContext, req: SimRequest, query: readonly
 // ---------------------------------------------------------------------------------------------
 // Sign-ins
 
+/**
+ * The sign-ins already in the log at the simulator's clock: a late-arriving one
+ * (`TenantData.signInAvailableAt`) is not served before its time, whatever its createdDateTime
+ * ("Microsoft Entra monitoring and health FAQ": up to two hours to fully aggregate).
+ */
+function availableSignIns(ctx: RouteContext): readonly JsonObject[] {
+  if (!ctx.tenant.signInAvailableAt) return ctx.tenant.signIns;
+  const now = (ctx.options.clock ?? (() => new Date()))();
+  return ctx.tenant.signIns.filter((s) => signInAvailable(ctx.tenant, s, now));
+}
+
 /** Newest first; equal timestamps by id, so pages are stable. */
 function newestFirst(items: readonly JsonObject[]): JsonObject[] {
   const at = (o: JsonObject): number => {
@@ -730,7 +742,7 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
     }
     case 'signIns':
       if (ctx.options.licence === 'free') return nonPremium(req);
-      return list(ctx, req, query, newestFirst(t.signIns), {
+      return list(ctx, req, query, newestFirst(availableSignIns(ctx)), {
         endpoint: 'signIns',
         // Lower-case `signins`, as in the docs' example 2 nextLink.
         linkPath: '/v1.0/auditLogs/signins',

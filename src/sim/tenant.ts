@@ -58,6 +58,17 @@ export interface TenantData {
   messageRules: Record<string, JsonObject[]>;
   /** Sign-in objects, any order (the simulator serves them newest first). */
   signIns: JsonObject[];
+  /**
+   * Ingestion latency: sign-in id → the time (ISO) from which `GET /auditLogs/signIns` (top level
+   * or inside `$batch`) returns it. Sign-ins reach the log after their `createdDateTime`, "up to
+   * two hours" later ("Microsoft Entra monitoring and health FAQ": data "might take up to two
+   * hours to fully aggregate"), so a read at time t may miss a record created before t that a
+   * later read returns. Kept beside the records, not on them, so that what the simulator serves
+   * stays exactly Graph's `signIn` shape. The simulator compares against its `clock` option
+   * (default: real time). A sign-in without an entry is available at once; an unparsable time
+   * never is. Absent: every sign-in is available at once.
+   */
+  signInAvailableAt?: Record<string, string>;
   sites: SimSite[];
   /** `/admin/sharepoint/settings` object. */
   sharepointSettings: JsonObject;
@@ -72,6 +83,14 @@ export interface GroundTruth {
   note: string;
 }
 
+/** What the demo tenant's log shows only later: the sign-ins that arrive late and what they complete. */
+export interface LateArrival {
+  /** When the late sign-ins become available in the log (ISO; after `now`). */
+  availableAt: string;
+  /** The findings a scan that reads the late sign-ins must add to `groundTruth`. */
+  groundTruth: GroundTruth[];
+}
+
 export interface DemoTenant {
   data: TenantData;
   groundTruth: GroundTruth[];
@@ -79,4 +98,18 @@ export interface DemoTenant {
   now: string;
   /** The demo's policy file contents (the keys of `policy.md`), as a plain object. */
   policy: JsonObject;
+  /**
+   * Late arrivals (`data.signInAvailableAt`): not visible at `now`, so not in `groundTruth`; a
+   * scan after `late.availableAt` that re-reads far enough behind its watermark adds these.
+   */
+  late: LateArrival;
+}
+
+/**
+ * Whether the sign-in is in the log at `at`, per `tenant.signInAvailableAt` (the simulator's
+ * ingestion latency; tests use it to count what a read at `at` sees).
+ */
+export function signInAvailable(tenant: TenantData, signIn: JsonObject, at: Date): boolean {
+  const from = tenant.signInAvailableAt?.[typeof signIn.id === 'string' ? signIn.id : String(signIn.id ?? '')];
+  return from === undefined || Date.parse(from) <= at.getTime();
 }

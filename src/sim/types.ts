@@ -118,6 +118,12 @@ export interface SimOptions {
    * `principal` supports `$expand`), 'ignored' (answered without principals) or 'rejected' (400).
    */
   eligibilityExpand?: 'served' | 'ignored' | 'rejected';
+  /**
+   * The simulator's notion of now for what the tenant data dates (default: real time). Today it
+   * decides which sign-ins are already in the log (`TenantData.signInAvailableAt`); throttling
+   * buckets keep real time. Tests move it forward to replay a later watch run.
+   */
+  clock?: () => Date;
 }
 
 /** A Planner plan of the simulator (ids are opaque strings; Graph's are 28-character base64url). */

@@ -361,4 +361,39 @@ describe('generateDemoTenant', () => {
     const subject = demo.data.users.find((u) => u.userPrincipalName === e.subject);
     expect(demo.groundTruth.some((g) => g.ruleId === 'ACCT-01' && g.subjectId === subject?.id)).toBe(true);
   });
+
+  test('a late-arriving sign-in: 9 failures visible at now, the 10th only from now + 10 min, the same at any size', () => {
+    const d = demo.data;
+    const MIN = 60_000;
+    expect(demo.late.availableAt).toBe(new Date(NOW.getTime() + 10 * MIN).toISOString());
+    expect(demo.late.groundTruth).toEqual([{ ruleId: 'SIGN-01', subjectId: expect.any(String), note: expect.stringMatching(/\S/) }]);
+    const userId = demo.late.groundTruth[0]?.subjectId;
+    // Not in the ground truth at now, and nothing else about the user is.
+    expect(demo.groundTruth.filter((g) => g.subjectId === userId)).toEqual([]);
+    const pending = Object.entries(d.signInAvailableAt ?? {});
+    expect(pending).toEqual([[expect.any(String), demo.late.availableAt]]);
+    const lateId = pending[0]?.[0];
+    const mine = d.signIns.filter((s) => s.userId === userId);
+    expect(mine).toHaveLength(10);
+    for (const s of mine) expect(obj(s.status).errorCode).toBe(50126);
+    const minutesBefore = (s: JsonObject) => (NOW.getTime() - Date.parse(str(s.createdDateTime))) / MIN;
+    const visible = mine.filter((s) => s.id !== lateId);
+    expect(visible).toHaveLength(9);
+    for (const s of visible) {
+      expect(minutesBefore(s)).toBeGreaterThan(91.5);
+      expect(minutesBefore(s)).toBeLessThanOrEqual(100);
+    }
+    const late = mine.find((s) => s.id === lateId) as JsonObject;
+    expect(minutesBefore(late)).toBeGreaterThan(90.5);
+    expect(minutesBefore(late)).toBeLessThanOrEqual(91);
+    // The served record is an ordinary sign-in: the latency lives beside it, not on it.
+    expect(Object.keys(late).sort()).toEqual(Object.keys(visible[0] as JsonObject).sort());
+    // signInActivity lags too: it does not show the late failure.
+    const user = d.users.find((u) => u.id === userId) as JsonObject;
+    expect(obj(user.signInActivity).lastSignInRequestId).not.toBe(lateId);
+    // Its own stream: any size plants the same late case.
+    const big = generateDemoTenant({ seed: 1, users: 500, now: NOW });
+    expect(big.late).toEqual(demo.late);
+    expect(big.data.signInAvailableAt).toEqual(d.signInAvailableAt);
+  });
 });

@@ -60,7 +60,7 @@ async function withLateDemo(seed: number, fn: (ctx: { demo: DemoTenant; t: TestS
 
 describe('late-arriving sign-ins', () => {
   it('a scan at now sees the near miss; the next scan after the arrival, from the watermark, adds exactly the late SIGN-01, counting nothing twice', async () => {
-    await withLateDemo(1, async ({ demo, scanAt }) => {
+    await withLateDemo(71, async ({ demo, scanAt }) => {
       const now = Date.parse(demo.now);
       const [late] = demo.late.groundTruth;
       if (!late) throw new Error('the demo tenant plants no late arrival');
@@ -98,7 +98,7 @@ describe('late-arriving sign-ins', () => {
 
   it('with a 30-minute overlap the same second scan misses the late sign-in', async () => {
     // Another demo tenant (another tenant id): its own watermark and ledger.
-    await withLateDemo(2, async ({ demo, scanAt }) => {
+    await withLateDemo(72, async ({ demo, scanAt }) => {
       const now = Date.parse(demo.now);
       const [late] = demo.late.groundTruth;
       if (!late) throw new Error('the demo tenant plants no late arrival');

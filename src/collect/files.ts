@@ -17,6 +17,10 @@
  *   set of permission changes while using delta"). The app's roles are read from its access
  *   token; without FullControl each drive is enumerated in full every `files.fullEnumerationDays`
  *   and an incremental run in between reports *partial* coverage saying what it cannot see.
+ *   The inventory records whether every delta read since its last full enumeration was made with
+ *   FullControl and the sharing Prefer values: a read without them moved the deltaLink past
+ *   changes it could not see, which no later read reports, so the first run with FullControl
+ *   after such a read enumerates the drive in full before it calls itself complete.
  * - SharePoint lists an ancestor's permissions on the items below under the same ids and never
  *   sends `inheritedFrom` ("Permission resource type"): each item carries its tracked ancestors
  *   (`ancestorIds`) and the rules decide inheritance from them.
@@ -117,6 +121,15 @@ interface DriveInventory {
   readAt: string;
   /** When the drive was last enumerated from scratch; undefined: never (a version-1 inventory). */
   fullReadAt: string | undefined;
+  /**
+   * Every delta read since (and including) the last from-scratch read was made with
+   * Sites.FullControl.All and the sharing Prefer values, so SharePoint reported every sharing-only
+   * change to the deltaLink. False or missing (an inventory written before this field): a read
+   * without them advanced the deltaLink past changes it could not see, which no later incremental
+   * read shows again — the drive must be enumerated in full before a run with FullControl may
+   * call itself complete.
+   */
+  sharingChangesSeen?: boolean;
 }
 
 interface DriveRef {
@@ -238,7 +251,7 @@ interface DriveResult {
  * drive from scratch (no deltaLink) and read every shared item's permissions again — the only
  * way to see a sharing-only change without Sites.FullControl.All.
  */
-async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInventory | undefined, full: boolean): Promise<DriveResult> {
+async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInventory | undefined, full: boolean, fullControl: boolean): Promise<DriveResult> {
   const headers = { Prefer: DELTA_PREFER };
   const fresh = `/drives/${ref.driveId}/root/delta`;
   let base = full ? undefined : stored;
@@ -336,7 +349,11 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
     items[id] = { name: known?.name ?? id, webUrl: known?.webUrl ?? '', isFolder: known?.isFolder ?? false, parentId: known?.parentId, permissions: perms };
   }
   const fullReadAt = fromScratch ? ctx.now.toISOString() : base?.fullReadAt;
-  const next: DriveInventory = { version: 2, deltaLink: deltaLink as string, items, folders, readAt: ctx.now.toISOString(), fullReadAt };
+  // Whether SharePoint could report sharing-only changes to this read ("driveItem: delta"):
+  // FullControl and every sharing Prefer value. One read without them breaks the chain.
+  const seenNow = fullControl && sendsSharingPrefers(headers.Prefer);
+  const sharingChangesSeen = seenNow && (fromScratch || base?.sharingChangesSeen === true);
+  const next: DriveInventory = { version: 2, deltaLink: deltaLink as string, items, folders, readAt: ctx.now.toISOString(), fullReadAt, sharingChangesSeen };
   if (ctx.store) await ctx.store.putStateBlob(ctx.tenantId, inventoryKey(ref.driveId), JSON.stringify(next));
   return { items: toShared(ref, next), resynced, full: fromScratch };
 }
@@ -385,10 +402,22 @@ async function loadInventory(ctx: CollectContext, driveId: string): Promise<Driv
   return inv.version === 2 && inv.folders && typeof inv.folders === 'object' ? (inv as DriveInventory) : undefined;
 }
 
-/** Whether a drive must be enumerated from scratch this run. */
+/** The Prefer values without which SharePoint hides sharing-only changes ("driveItem: delta"). */
+const SHARING_PREFERS = ['deltashowsharingchanges', 'deltashowremovedasdeleted', 'deltatraversepermissiongaps'];
+
+function sendsSharingPrefers(prefer: string): boolean {
+  const sent = prefer.toLowerCase().split(',').map((p) => p.trim());
+  return SHARING_PREFERS.every((p) => sent.includes(p));
+}
+
+/**
+ * Whether a drive must be enumerated from scratch this run. With FullControl an incremental read
+ * is complete only when every read since the last full one saw sharing-only changes too (a
+ * deltaLink advanced by a read without FullControl has skipped them for good).
+ */
 function needsFullRead(stored: DriveInventory | undefined, fullControl: boolean, now: Date, days: number): boolean {
   if (!stored?.fullReadAt) return true;
-  if (fullControl) return false;
+  if (fullControl) return stored.sharingChangesSeen !== true;
   const last = Date.parse(stored.fullReadAt);
   return !Number.isFinite(last) || now.getTime() - last >= days * 86_400_000;
 }
@@ -428,7 +457,7 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
       const ref = drives[cursor++] as DriveRef;
       const stored = await loadInventory(ctx, ref.driveId);
       try {
-        const result = await syncDrive(ctx, ref, stored, needsFullRead(stored, fullControl, ctx.now, days));
+        const result = await syncDrive(ctx, ref, stored, needsFullRead(stored, fullControl, ctx.now, days), fullControl);
         items.push(...result.items);
         if (result.resynced) resynced++;
         if (!result.full && !fullControl) {

@@ -246,6 +246,48 @@ describe('sharing changes and the app\'s roles', () => {
     expect(t.sim.counts().permissions).toBe(sharedCount(t.sim.tenant));
   });
 
+  it('FullControl granted after incremental runs without it: the first run with it enumerates in full and finds the link the earlier runs could not see', async () => {
+    const tenantId = randomUUID();
+    const day0 = new Date();
+    const run = (roles: string[] | undefined, now: Date) => collectSharing(testContext(t.graph(roles ? { roles } : {}), { policy, tenantId, store, now }));
+    expect((await run(['Sites.Read.All'], day0)).status).toBe('complete');
+    const drive = jinjiDrive(t.sim.tenant);
+    const file = byName(drive, '給与規程.pdf');
+    // Sharing only: invisible to the incremental read without FullControl, which still moves
+    // the drive's deltaLink past it.
+    t.sim.applyDriveChange(drive.drive.id as string, { itemId: file.id as string, permissions: [newLink('anonymous')] });
+    const day1 = await run(['Sites.Read.All'], new Date(day0.getTime() + 86_400_000));
+    expect(day1.status).toBe('partial');
+    // The admin grants Sites.FullControl.All (the default simulator token holds it). The stored
+    // deltaLink cannot show what it moved past: the drive is enumerated again, once.
+    t.sim.resetCounts();
+    const day2 = await run(undefined, new Date(day0.getTime() + 2 * 86_400_000));
+    expect(day2.status).toBe('complete');
+    if (day2.status === 'failed') return;
+    expect(day2.data.items.find((i) => i.itemId === file.id)?.permissions[0]?.link?.scope).toBe('anonymous');
+    expect(t.sim.counts().permissions).toBe(sharedCount(t.sim.tenant));
+    // From then on every read was made with FullControl: incremental again, nothing to read.
+    t.sim.resetCounts();
+    const day3 = await run(undefined, new Date(day0.getTime() + 3 * 86_400_000));
+    expect(day3.status).toBe('complete');
+    expect(t.sim.counts().permissions ?? 0).toBe(0);
+  });
+
+  it('an inventory read without FullControl is enumerated in full on the first run with it, even right after a full read', async () => {
+    const tenantId = randomUUID();
+    const day0 = new Date();
+    await collectSharing(testContext(t.graph({ roles: ['Sites.Read.All'] }), { policy, tenantId, store, now: day0 }));
+    const driveId = jinjiDrive(t.sim.tenant).drive.id as string;
+    const stored = JSON.parse((await store.getStateBlob(tenantId, `files-drive-${driveId}`)) ?? '{}') as { sharingChangesSeen?: unknown };
+    expect(stored.sharingChangesSeen).toBe(false);
+    t.sim.resetCounts();
+    const next = await collectSharing(testContext(t.graph(), { policy, tenantId, store, now: new Date(day0.getTime() + 60_000) }));
+    expect(next.status).toBe('complete');
+    expect(t.sim.counts().permissions).toBe(sharedCount(t.sim.tenant));
+    const after = JSON.parse((await store.getStateBlob(tenantId, `files-drive-${driveId}`)) ?? '{}') as { sharingChangesSeen?: unknown };
+    expect(after.sharingChangesSeen).toBe(true);
+  });
+
   it('reads the roles from the token: the simulator token is a JWT whose roles claim the collector sees', async () => {
     expect(await t.graph({ roles: ['Sites.Read.All'] }).grantedRoles()).toEqual(['Sites.Read.All']);
     expect(await t.graph().grantedRoles()).toContain('Sites.FullControl.All');

@@ -12,6 +12,9 @@
  *   when the drive was last enumerated in full. A later scan starts from the deltaLink, applies
  *   the changes and re-reads permissions only for changed shared items (and the tracked items
  *   below them, whose lists hold what they inherit), yet knows every shared item that exists now.
+ *   The tracked ancestors of every item read are read in the same run: the item's list holds
+ *   their entries as they are now, and only a list of theirs taken at the same moment tells those
+ *   entries from the item's own (without FullControl a link added to a folder is not reported).
  * - Sharing-only changes (a link added to an unchanged file) appear in delta only for an app
  *   holding Sites.FullControl.All ("driveItem: delta"; SharePoint blog "How to retrieve complete
  *   set of permission changes while using delta"). The app's roles are read from its access
@@ -337,6 +340,11 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
       }
     }
   }
+  // An item's fresh list holds its ancestors' entries as they are now; compared with an
+  // ancestor's stored list, an entry the ancestor gained by a change this app was not told of (a
+  // sharing-only change, without FullControl) would pass for the item's own. Reading the tracked
+  // ancestors in the same run compares lists taken at the same moment.
+  for (const id of [...toRead]) for (const a of trackedAncestors(id, meta.get(id)?.parentId ?? items[id]?.parentId, items, folders)) toRead.add(a);
   const permissions = await readPermissions(ctx, ref.driveId, [...toRead]);
   for (const id of toRead) {
     const perms = permissions.get(id);
@@ -358,6 +366,17 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
   return { items: toShared(ref, next), resynced, full: fromScratch };
 }
 
+/** The tracked items above `itemId` (nearest first), from its parent `parentId` up through `folders`. */
+function trackedAncestors(itemId: string, parentId: string | undefined, items: DriveInventory['items'], folders: DriveInventory['folders']): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>([itemId]);
+  for (let p = parentId; p !== undefined && !seen.has(p); p = folders[p]) {
+    seen.add(p);
+    if (items[p]) out.push(p);
+  }
+  return out;
+}
+
 /**
  * The inventory's items as SharedItems, each with its tracked ancestors (nearest first), so that
  * the rules can tell a permission an item shares with an ancestor (same id) from its own.
@@ -366,12 +385,7 @@ function toShared(ref: DriveRef, inv: Pick<DriveInventory, 'items'> & { folders?
   const folders = inv.folders ?? {};
   return Object.entries(inv.items).map(([itemId, i]) => {
     const { parentId, ...item } = i;
-    const ancestorIds: string[] = [];
-    const seen = new Set<string>([itemId]);
-    for (let p = parentId; p !== undefined && !seen.has(p); p = folders[p]) {
-      seen.add(p);
-      if (inv.items[p]) ancestorIds.push(p);
-    }
+    const ancestorIds = trackedAncestors(itemId, parentId, inv.items, folders);
     return {
       driveId: ref.driveId,
       itemId,

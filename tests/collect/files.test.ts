@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { collectSharepointSettings, collectSharing, collectSites } from '../../src/collect/files';
 import type { SharedItem } from '../../src/collect/snapshot';
 import { validatePolicy } from '../../src/config/policy';
+import { ownPermissions } from '../../src/rules/files';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import type { JsonObject, SimDrive } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
@@ -172,6 +173,31 @@ describe('inheritance from the hierarchy (SharePoint returns no inheritedFrom)',
     const after = await sharing(tenantId);
     expect(t.sim.counts().permissions).toBe(2);
     expect(after.data.items.find((i) => i.itemId === child.id)?.permissions.map((p) => p.id)).not.toContain(anonId);
+  });
+});
+
+describe('inheritance when only a child is re-read', () => {
+  it('without FullControl, a link added to a shared folder is not taken for the re-read child\'s own: the folder is re-read with it', async () => {
+    const tenantId = randomUUID();
+    const day0 = new Date();
+    const run = (now: Date) => collectSharing(testContext(t.graph({ roles: ['Sites.Read.All'] }), { policy, tenantId, store, now }));
+    await run(day0);
+    const drive = jinjiDrive(t.sim.tenant);
+    const folder = byName(drive, '給与');
+    const child = byName(drive, '賞与計算.xlsx');
+    // A sharing-only change on the folder (not reported to this app), and an ordinary edit of the
+    // child: the child's fresh list holds the folder's new link under its id.
+    const link = newLink('organization');
+    t.sim.applyDriveChange(drive.drive.id as string, { itemId: folder.id as string, permissions: [...(drive.permissions[folder.id as string] ?? []), link] });
+    t.sim.applyDriveChange(drive.drive.id as string, { upsert: { ...child, lastModifiedDateTime: new Date().toISOString() } });
+    t.sim.resetCounts();
+    const slice = await run(new Date(day0.getTime() + 86_400_000));
+    if (slice.status === 'failed') throw new Error(slice.detail);
+    const own = ownPermissions(slice.data, new Date());
+    expect(own.find((o) => o.item.itemId === child.id)?.permissions.map((p) => p.id)).not.toContain(link.id);
+    // Both lists were taken in this run: the link is the folder's.
+    expect(own.find((o) => o.item.itemId === folder.id)?.permissions.map((p) => p.id)).toContain(link.id);
+    expect(t.sim.counts().permissions).toBe(2);
   });
 });
 

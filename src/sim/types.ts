@@ -118,6 +118,13 @@ export interface SimOptions {
    * `principal` supports `$expand`), 'ignored' (answered without principals) or 'rejected' (400).
    */
   eligibilityExpand?: 'served' | 'ignored' | 'rejected';
+  /**
+   * Which request for changed drive items without their parent folders incremental delta honours
+   * (src/sim/delta.ts): 'header' (a `deltaExcludeParent` request header, as "driveItem: delta"
+   * lists it), 'prefer' (`Prefer: deltaExcludeParent`, as clients send it), 'either' (default),
+   * or 'ignored' (parents always come back, as microsoft-graph-explorer-v4#4052 reports).
+   */
+  deltaExcludeParent?: 'header' | 'prefer' | 'either' | 'ignored';
 }
 
 /** A Planner plan of the simulator (ids are opaque strings; Graph's are 28-character base64url). */

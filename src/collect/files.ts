@@ -3,18 +3,22 @@
  * Sites.FullControl.All for incremental sharing changes; SharePointTenantSettings.Read.All):
  *   GET /sites/getAllSites → GET /sites/{id}/drives (in $batch) → GET /drives/{id}/root/delta with
  *   `Prefer: hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted,
- *   deltatraversepermissiongaps` → GET /drives/{id}/items/{id}/permissions (in $batch) for items
+ *   deltatraversepermissiongaps, deltaExcludeParent` and `deltaExcludeParent: true` → GET /drives/{id}/items/{id}/permissions (in $batch) for items
  *   carrying the `shared` facet; GET /admin/sharepoint/settings.
  *
  * Only what the standard cares about is read, and on later scans only what changed:
  * - Each drive keeps an inventory (a state blob): its `@odata.deltaLink`, the items at the root
  *   of a sharing hierarchy with their last permissions and parents, every folder's parent, and
  *   when the drive was last enumerated in full. A later scan starts from the deltaLink, applies
- *   the changes and re-reads permissions only for changed shared items (and the tracked items
- *   below them, whose lists hold what they inherit), yet knows every shared item that exists now.
- *   The tracked ancestors of every item read are read in the same run: the item's list holds
- *   their entries as they are now, and only a list of theirs taken at the same moment tells those
- *   entries from the item's own (without FullControl a link added to a folder is not reported).
+ *   the changes and re-reads permissions only for changed shared items, yet knows every shared
+ *   item that exists now. The tracked ancestors of every item read are read in the same run: the
+ *   item's list holds their entries as they are now, and only a list of theirs taken at the same
+ *   moment tells those entries from the item's own (without FullControl a link added to a folder
+ *   is not reported). The tracked items below an item are read only when its list of ids changed
+ *   (they still list what it had), or when a folder above them moved or went — not when a shared
+ *   folder comes back merely as the parent of an edited item (delta returns a changed item's
+ *   parents unless asked not to; the collector asks, in both documented forms, but does not rely
+ *   on it: see EXCLUDE_PARENT).
  * - Sharing-only changes (a link added to an unchanged file) appear in delta only for an app
  *   holding Sites.FullControl.All ("driveItem: delta"; SharePoint blog "How to retrieve complete
  *   set of permission changes while using delta"). The app's roles are read from its access
@@ -29,6 +33,13 @@
  *   (`ancestorIds`) and the rules decide inheritance from them.
  * - `shared` is unreliable (open docs issues: missing for specific-people links): a tracked item
  *   that comes back without it is re-read, never dropped unread.
+ *   Known limit, not reported in coverage: an item that was never tracked and that SharePoint
+ *   serves without `shared` although it carries a specific-people link (microsoft-graph-docs#17418
+ *   "Shared facet not set when sharing links with specific people in SharePoint";
+ *   onedrive-api-docs#1101) is not seen by a full enumeration, with or without FullControl — only
+ *   a permission read of every item of the drive would find it. With FullControl an incremental
+ *   read still reads it when delta marks the change `@microsoft.graph.sharedChanged` (which
+ *   msgraph-sdk-java#2548 reports only on files, never on folders).
  * - Requests are paced in SharePoint resource units by the tenant's licence band ("Avoid getting
  *   throttled or blocked in SharePoint Online"; budget.ts), honouring RateLimit-* and Retry-After.
  * - A deltaLink that expired (410 `resync…`) makes that drive enumerate again from scratch.
@@ -149,6 +160,16 @@ const inventoryKey = (driveId: string): string => `files-drive-${driveId}`;
  */
 export const DELTA_PREFER = 'hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted, deltatraversepermissiongaps';
 
+/**
+ * Asks delta for the changed items without their parent folders. "driveItem: delta" lists it as a
+ * request header of its own; clients send it as a Prefer value (microsoft-graph-explorer-v4#4052,
+ * which reports parents coming back anyway): both are sent, and nothing depends on it being
+ * honoured — a parent that comes back costs one permission read, and the items below it are read
+ * only when its list changed. A folder that moves, is renamed or is deleted is itself a changed
+ * item, so it still comes back.
+ */
+export const EXCLUDE_PARENT = 'deltaExcludeParent';
+
 /** The permission that lets SharePoint report sharing-only changes in delta. */
 export const FULL_CONTROL = 'Sites.FullControl.All';
 
@@ -255,7 +276,7 @@ interface DriveResult {
  * way to see a sharing-only change without Sites.FullControl.All.
  */
 async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInventory | undefined, full: boolean, fullControl: boolean): Promise<DriveResult> {
-  const headers = { Prefer: DELTA_PREFER };
+  const headers = { Prefer: `${DELTA_PREFER}, ${EXCLUDE_PARENT}`, [EXCLUDE_PARENT]: 'true' };
   const fresh = `/drives/${ref.driveId}/root/delta`;
   let base = full ? undefined : stored;
   let resynced = false;
@@ -323,31 +344,39 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
     }
   }
   if (orphanedDeletion) for (const id of Object.keys(items)) toRead.add(id);
-  // A tracked item's list holds what it inherits from its ancestors (same ids): when an ancestor
-  // changes, is re-read or goes, re-read the tracked items below it too, or their lists would
-  // keep a link the ancestor no longer has (and report it on them).
-  const touched = new Set([...toRead, ...moved, ...changes.filter((c) => c.deleted !== undefined).map((c) => c.id)]);
-  if (touched.size) {
-    for (const [id, item] of Object.entries(items)) {
-      if (toRead.has(id)) continue;
+  const parentOf = (id: string): string | undefined => meta.get(id)?.parentId ?? items[id]?.parentId;
+  /** Tracked items not read yet that lie below any of `roots` (whose lists hold what they inherit). */
+  const below = (roots: ReadonlySet<string>, read: ReadonlyMap<string, unknown>): string[] =>
+    Object.keys(items).filter((id) => {
+      if (read.has(id)) return false;
       const seen = new Set<string>([id]);
-      for (let p = meta.get(id)?.parentId ?? item.parentId; p !== undefined && !seen.has(p); p = folders[p]) {
+      for (let p = parentOf(id); p !== undefined && !seen.has(p); p = folders[p]) {
+        if (roots.has(p)) return true;
         seen.add(p);
-        if (touched.has(p)) {
-          toRead.add(id);
-          break;
-        }
       }
-    }
+      return false;
+    });
+  const fetched = new Map<string, ItemPermission[] | undefined>();
+  // A folder that moved or went takes its tracked items away from (or under) other shared
+  // ancestors: what they inherit changed, so they are read whatever the lists above say.
+  let pending = new Set([...toRead, ...below(new Set([...moved, ...changes.filter((c) => c.deleted !== undefined).map((c) => c.id)]), fetched)]);
+  while (pending.size) {
+    // An item's fresh list holds its ancestors' entries as they are now; compared with an
+    // ancestor's stored list, an entry the ancestor gained by a change this app was not told of
+    // (a sharing-only change, without FullControl) would pass for the item's own. Reading the
+    // tracked ancestors in the same run compares lists taken at the same moment.
+    for (const id of [...pending]) for (const a of trackedAncestors(id, parentOf(id), items, folders)) if (!fetched.has(a)) pending.add(a);
+    const batch = [...pending].filter((id) => !fetched.has(id));
+    if (!batch.length) break;
+    const permissions = await readPermissions(ctx, ref.driveId, batch);
+    for (const id of batch) fetched.set(id, permissions.get(id));
+    // An item whose list changed (ids gained or lost, unshared, gone): the tracked items below it
+    // still list what it had, so they are read next. One whose list is as stored (say a shared
+    // folder that came back only as the parent of an edited file) costs them nothing.
+    const changedLists = new Set(batch.filter((id) => !sameIds(items[id]?.permissions ?? [], permissions.get(id) ?? [])));
+    pending = new Set(changedLists.size ? below(changedLists, fetched) : []);
   }
-  // An item's fresh list holds its ancestors' entries as they are now; compared with an
-  // ancestor's stored list, an entry the ancestor gained by a change this app was not told of (a
-  // sharing-only change, without FullControl) would pass for the item's own. Reading the tracked
-  // ancestors in the same run compares lists taken at the same moment.
-  for (const id of [...toRead]) for (const a of trackedAncestors(id, meta.get(id)?.parentId ?? items[id]?.parentId, items, folders)) toRead.add(a);
-  const permissions = await readPermissions(ctx, ref.driveId, [...toRead]);
-  for (const id of toRead) {
-    const perms = permissions.get(id);
+  for (const [id, perms] of fetched) {
     // Gone (404), or nothing shared any more: no longer tracked.
     if (perms === undefined || perms.length === 0) {
       delete items[id];
@@ -364,6 +393,12 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
   const next: DriveInventory = { version: 2, deltaLink: deltaLink as string, items, folders, readAt: ctx.now.toISOString(), fullReadAt, sharingChangesSeen };
   if (ctx.store) await ctx.store.putStateBlob(ctx.tenantId, inventoryKey(ref.driveId), JSON.stringify(next));
   return { items: toShared(ref, next), resynced, full: fromScratch };
+}
+
+/** Whether two permission lists hold the same ids (what tells an ancestor's entries from an item's own). */
+function sameIds(a: readonly ItemPermission[], b: readonly ItemPermission[]): boolean {
+  const ids = new Set(a.map((p) => p.id));
+  return ids.size === new Set(b.map((p) => p.id)).size && b.every((p) => ids.has(p.id));
 }
 
 /** The tracked items above `itemId` (nearest first), from its parent `parentId` up through `folders`. */

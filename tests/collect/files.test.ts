@@ -201,6 +201,34 @@ describe('inheritance when only a child is re-read', () => {
   });
 });
 
+describe('an edit inside a shared folder with many tracked items below it', () => {
+  it.each([
+    ['leaves the parents out (deltaExcludeParent honoured)', 'either'],
+    ['returns the parents anyway', 'ignored'],
+  ] as const)('delta that %s: only the edited item and its tracked ancestor are read', async (_, mode) => {
+    await t.close();
+    t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false, deltaExcludeParent: mode });
+    const tenantId = randomUUID();
+    const drive = jinjiDrive(t.sim.tenant);
+    const driveId = drive.drive.id as string;
+    const folder = byName(drive, '給与');
+    // Four more files in 給与, each shared on its own (so each is tracked).
+    const files = [1, 2, 3, 4].map((n): JsonObject => ({ id: `extra-${n}`, name: `明細${n}.xlsx`, file: {}, shared: { scope: 'users' }, parentReference: { driveId, driveType: 'documentLibrary', id: folder.id as string } }));
+    for (const f of files) t.sim.applyDriveChange(driveId, { upsert: f, permissions: [newLink('users')] });
+    const first = await sharing(tenantId);
+    const tracked = first.data.items.filter((i) => i.ancestorIds?.includes(folder.id as string));
+    expect(tracked.length).toBeGreaterThanOrEqual(files.length + 1);
+    // One of them is edited: delta brings it (and, unless excluded, 給与 and the root as parents).
+    t.sim.applyDriveChange(driveId, { upsert: { ...files[0], size: 2048 } });
+    t.sim.resetCounts();
+    const after = await sharing(tenantId);
+    expect(after.status).toBe('complete');
+    // The edited file, and 給与 (its tracked ancestor, whose list is unchanged): nothing below it.
+    expect(t.sim.counts().permissions).toBe(2);
+    expect(after.data.items.map(key).sort()).toEqual(first.data.items.map(key).sort());
+  });
+});
+
 describe('inheritance when a folder moves', () => {
   it('a folder moved out from under a shared folder re-reads the shared items inside it', async () => {
     const tenantId = randomUUID();

@@ -3,8 +3,9 @@
  * Sites.FullControl.All for incremental sharing changes; SharePointTenantSettings.Read.All):
  *   GET /sites/getAllSites → GET /sites/{id}/drives (in $batch) → GET /drives/{id}/root/delta with
  *   `Prefer: hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted,
- *   deltatraversepermissiongaps, deltaExcludeParent` and `deltaExcludeParent: true` → GET /drives/{id}/items/{id}/permissions (in $batch) for items
- *   carrying the `shared` facet; GET /admin/sharepoint/settings.
+ *   deltatraversepermissiongaps, deltaExcludeParent` and `deltaExcludeParent: true` →
+ *   GET /drives/{id}/items/{id}/permissions (in $batch) for items carrying the `shared` facet;
+ *   GET /admin/sharepoint/settings.
  *
  * Only what the standard cares about is read, and on later scans only what changed:
  * - Each drive keeps an inventory (a state blob): its `@odata.deltaLink`, the items at the root

@@ -227,6 +227,29 @@ describe('an edit inside a shared folder with many tracked items below it', () =
     expect(t.sim.counts().permissions).toBe(2);
     expect(after.data.items.map(key).sort()).toEqual(first.data.items.map(key).sort());
   });
+
+  it.each([
+    ['honours the deltaExcludeParent header', 'header', 0],
+    ['honours Prefer: deltaExcludeParent', 'prefer', 0],
+    ['returns the parents anyway', 'ignored', 1],
+  ] as const)('delta that %s: an edited unshared file in a shared folder costs at most the folder\'s read', async (_, mode, reads) => {
+    await t.close();
+    t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false, deltaExcludeParent: mode });
+    const tenantId = randomUUID();
+    const drive = jinjiDrive(t.sim.tenant);
+    const driveId = drive.drive.id as string;
+    const folder = byName(drive, '給与');
+    const plain: JsonObject = { id: 'plain-file', name: 'メモ.txt', file: {}, parentReference: { driveId, driveType: 'documentLibrary', id: folder.id as string } };
+    t.sim.applyDriveChange(driveId, { upsert: plain });
+    const first = await sharing(tenantId);
+    t.sim.applyDriveChange(driveId, { upsert: { ...plain, size: 10 } });
+    t.sim.resetCounts();
+    const after = await sharing(tenantId);
+    // The collector asks for no parents in both forms; a 給与 that comes back anyway is read once
+    // (its list is unchanged, so nothing below it is).
+    expect(t.sim.counts().permissions ?? 0).toBe(reads);
+    expect(after.data.items.map(key).sort()).toEqual(first.data.items.map(key).sort());
+  });
 });
 
 describe('inheritance when a folder moves', () => {

@@ -3,25 +3,44 @@
  * Sites.FullControl.All for incremental sharing changes; SharePointTenantSettings.Read.All):
  *   GET /sites/getAllSites → GET /sites/{id}/drives (in $batch) → GET /drives/{id}/root/delta with
  *   `Prefer: hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted,
- *   deltatraversepermissiongaps` → GET /drives/{id}/items/{id}/permissions (in $batch) for items
- *   carrying the `shared` facet; GET /admin/sharepoint/settings.
+ *   deltatraversepermissiongaps, deltaExcludeParent` and `deltaExcludeParent: true` →
+ *   GET /drives/{id}/items/{id}/permissions (in $batch) for items carrying the `shared` facet;
+ *   GET /admin/sharepoint/settings.
  *
  * Only what the standard cares about is read, and on later scans only what changed:
  * - Each drive keeps an inventory (a state blob): its `@odata.deltaLink`, the items at the root
  *   of a sharing hierarchy with their last permissions and parents, every folder's parent, and
  *   when the drive was last enumerated in full. A later scan starts from the deltaLink, applies
- *   the changes and re-reads permissions only for changed shared items (and the tracked items
- *   below them, whose lists hold what they inherit), yet knows every shared item that exists now.
+ *   the changes and re-reads permissions only for changed shared items, yet knows every shared
+ *   item that exists now. The tracked ancestors of every item read are read in the same run: the
+ *   item's list holds their entries as they are now, and only a list of theirs taken at the same
+ *   moment tells those entries from the item's own (without FullControl a link added to a folder
+ *   is not reported). The tracked items below an item are read only when its list of ids changed
+ *   (they still list what it had), or when a folder above them moved or went — not when a shared
+ *   folder comes back merely as the parent of an edited item (delta returns a changed item's
+ *   parents unless asked not to; the collector asks, in both documented forms, but does not rely
+ *   on it: see EXCLUDE_PARENT).
  * - Sharing-only changes (a link added to an unchanged file) appear in delta only for an app
  *   holding Sites.FullControl.All ("driveItem: delta"; SharePoint blog "How to retrieve complete
  *   set of permission changes while using delta"). The app's roles are read from its access
  *   token; without FullControl each drive is enumerated in full every `files.fullEnumerationDays`
  *   and an incremental run in between reports *partial* coverage saying what it cannot see.
+ *   The inventory records whether every delta read since its last full enumeration was made with
+ *   FullControl and the sharing Prefer values: a read without them moved the deltaLink past
+ *   changes it could not see, which no later read reports, so the first run with FullControl
+ *   after such a read enumerates the drive in full before it calls itself complete.
  * - SharePoint lists an ancestor's permissions on the items below under the same ids and never
  *   sends `inheritedFrom` ("Permission resource type"): each item carries its tracked ancestors
  *   (`ancestorIds`) and the rules decide inheritance from them.
  * - `shared` is unreliable (open docs issues: missing for specific-people links): a tracked item
  *   that comes back without it is re-read, never dropped unread.
+ *   Known limit, not reported in coverage: an item that was never tracked and that SharePoint
+ *   serves without `shared` although it carries a specific-people link (microsoft-graph-docs#17418
+ *   "Shared facet not set when sharing links with specific people in SharePoint";
+ *   onedrive-api-docs#1101) is not seen by a full enumeration, with or without FullControl — only
+ *   a permission read of every item of the drive would find it. With FullControl an incremental
+ *   read still reads it when delta marks the change `@microsoft.graph.sharedChanged` (which
+ *   msgraph-sdk-java#2548 reports only on files, never on folders).
  * - Requests are paced in SharePoint resource units by the tenant's licence band ("Avoid getting
  *   throttled or blocked in SharePoint Online"; budget.ts), honouring RateLimit-* and Retry-After.
  * - A deltaLink that expired (410 `resync…`) makes that drive enumerate again from scratch.
@@ -117,6 +136,15 @@ interface DriveInventory {
   readAt: string;
   /** When the drive was last enumerated from scratch; undefined: never (a version-1 inventory). */
   fullReadAt: string | undefined;
+  /**
+   * Every delta read since (and including) the last from-scratch read was made with
+   * Sites.FullControl.All and the sharing Prefer values, so SharePoint reported every sharing-only
+   * change to the deltaLink. False or missing (an inventory written before this field): a read
+   * without them advanced the deltaLink past changes it could not see, which no later incremental
+   * read shows again — the drive must be enumerated in full before a run with FullControl may
+   * call itself complete.
+   */
+  sharingChangesSeen?: boolean;
 }
 
 interface DriveRef {
@@ -132,6 +160,16 @@ const inventoryKey = (driveId: string): string => `files-drive-${driveId}`;
  * `@microsoft.graph.sharedChanged`) — the latter only to an app holding Sites.FullControl.All.
  */
 export const DELTA_PREFER = 'hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted, deltatraversepermissiongaps';
+
+/**
+ * Asks delta for the changed items without their parent folders. "driveItem: delta" lists it as a
+ * request header of its own; clients send it as a Prefer value (microsoft-graph-explorer-v4#4052,
+ * which reports parents coming back anyway): both are sent, and nothing depends on it being
+ * honoured — a parent that comes back costs one permission read, and the items below it are read
+ * only when its list changed. A folder that moves, is renamed or is deleted is itself a changed
+ * item, so it still comes back.
+ */
+export const EXCLUDE_PARENT = 'deltaExcludeParent';
 
 /** The permission that lets SharePoint report sharing-only changes in delta. */
 export const FULL_CONTROL = 'Sites.FullControl.All';
@@ -238,8 +276,8 @@ interface DriveResult {
  * drive from scratch (no deltaLink) and read every shared item's permissions again — the only
  * way to see a sharing-only change without Sites.FullControl.All.
  */
-async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInventory | undefined, full: boolean): Promise<DriveResult> {
-  const headers = { Prefer: DELTA_PREFER };
+async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInventory | undefined, full: boolean, fullControl: boolean): Promise<DriveResult> {
+  const headers = { Prefer: `${DELTA_PREFER}, ${EXCLUDE_PARENT}`, [EXCLUDE_PARENT]: 'true' };
   const fresh = `/drives/${ref.driveId}/root/delta`;
   let base = full ? undefined : stored;
   let resynced = false;
@@ -307,26 +345,39 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
     }
   }
   if (orphanedDeletion) for (const id of Object.keys(items)) toRead.add(id);
-  // A tracked item's list holds what it inherits from its ancestors (same ids): when an ancestor
-  // changes, is re-read or goes, re-read the tracked items below it too, or their lists would
-  // keep a link the ancestor no longer has (and report it on them).
-  const touched = new Set([...toRead, ...moved, ...changes.filter((c) => c.deleted !== undefined).map((c) => c.id)]);
-  if (touched.size) {
-    for (const [id, item] of Object.entries(items)) {
-      if (toRead.has(id)) continue;
+  const parentOf = (id: string): string | undefined => meta.get(id)?.parentId ?? items[id]?.parentId;
+  /** Tracked items not read yet that lie below any of `roots` (whose lists hold what they inherit). */
+  const below = (roots: ReadonlySet<string>, read: ReadonlyMap<string, unknown>): string[] =>
+    Object.keys(items).filter((id) => {
+      if (read.has(id)) return false;
       const seen = new Set<string>([id]);
-      for (let p = meta.get(id)?.parentId ?? item.parentId; p !== undefined && !seen.has(p); p = folders[p]) {
+      for (let p = parentOf(id); p !== undefined && !seen.has(p); p = folders[p]) {
+        if (roots.has(p)) return true;
         seen.add(p);
-        if (touched.has(p)) {
-          toRead.add(id);
-          break;
-        }
       }
-    }
+      return false;
+    });
+  const fetched = new Map<string, ItemPermission[] | undefined>();
+  // A folder that moved or went takes its tracked items away from (or under) other shared
+  // ancestors: what they inherit changed, so they are read whatever the lists above say.
+  let pending = new Set([...toRead, ...below(new Set([...moved, ...changes.filter((c) => c.deleted !== undefined).map((c) => c.id)]), fetched)]);
+  while (pending.size) {
+    // An item's fresh list holds its ancestors' entries as they are now; compared with an
+    // ancestor's stored list, an entry the ancestor gained by a change this app was not told of
+    // (a sharing-only change, without FullControl) would pass for the item's own. Reading the
+    // tracked ancestors in the same run compares lists taken at the same moment.
+    for (const id of [...pending]) for (const a of trackedAncestors(id, parentOf(id), items, folders)) if (!fetched.has(a)) pending.add(a);
+    const batch = [...pending].filter((id) => !fetched.has(id));
+    if (!batch.length) break;
+    const permissions = await readPermissions(ctx, ref.driveId, batch);
+    for (const id of batch) fetched.set(id, permissions.get(id));
+    // An item whose list changed (ids gained or lost, unshared, gone): the tracked items below it
+    // still list what it had, so they are read next. One whose list is as stored (say a shared
+    // folder that came back only as the parent of an edited file) costs them nothing.
+    const changedLists = new Set(batch.filter((id) => !sameIds(items[id]?.permissions ?? [], permissions.get(id) ?? [])));
+    pending = new Set(changedLists.size ? below(changedLists, fetched) : []);
   }
-  const permissions = await readPermissions(ctx, ref.driveId, [...toRead]);
-  for (const id of toRead) {
-    const perms = permissions.get(id);
+  for (const [id, perms] of fetched) {
     // Gone (404), or nothing shared any more: no longer tracked.
     if (perms === undefined || perms.length === 0) {
       delete items[id];
@@ -336,9 +387,30 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
     items[id] = { name: known?.name ?? id, webUrl: known?.webUrl ?? '', isFolder: known?.isFolder ?? false, parentId: known?.parentId, permissions: perms };
   }
   const fullReadAt = fromScratch ? ctx.now.toISOString() : base?.fullReadAt;
-  const next: DriveInventory = { version: 2, deltaLink: deltaLink as string, items, folders, readAt: ctx.now.toISOString(), fullReadAt };
+  // Whether SharePoint could report sharing-only changes to this read ("driveItem: delta"):
+  // FullControl and every sharing Prefer value. One read without them breaks the chain.
+  const seenNow = fullControl && sendsSharingPrefers(headers.Prefer);
+  const sharingChangesSeen = seenNow && (fromScratch || base?.sharingChangesSeen === true);
+  const next: DriveInventory = { version: 2, deltaLink: deltaLink as string, items, folders, readAt: ctx.now.toISOString(), fullReadAt, sharingChangesSeen };
   if (ctx.store) await ctx.store.putStateBlob(ctx.tenantId, inventoryKey(ref.driveId), JSON.stringify(next));
   return { items: toShared(ref, next), resynced, full: fromScratch };
+}
+
+/** Whether two permission lists hold the same ids (what tells an ancestor's entries from an item's own). */
+function sameIds(a: readonly ItemPermission[], b: readonly ItemPermission[]): boolean {
+  const ids = new Set(a.map((p) => p.id));
+  return ids.size === new Set(b.map((p) => p.id)).size && b.every((p) => ids.has(p.id));
+}
+
+/** The tracked items above `itemId` (nearest first), from its parent `parentId` up through `folders`. */
+function trackedAncestors(itemId: string, parentId: string | undefined, items: DriveInventory['items'], folders: DriveInventory['folders']): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>([itemId]);
+  for (let p = parentId; p !== undefined && !seen.has(p); p = folders[p]) {
+    seen.add(p);
+    if (items[p]) out.push(p);
+  }
+  return out;
 }
 
 /**
@@ -349,12 +421,7 @@ function toShared(ref: DriveRef, inv: Pick<DriveInventory, 'items'> & { folders?
   const folders = inv.folders ?? {};
   return Object.entries(inv.items).map(([itemId, i]) => {
     const { parentId, ...item } = i;
-    const ancestorIds: string[] = [];
-    const seen = new Set<string>([itemId]);
-    for (let p = parentId; p !== undefined && !seen.has(p); p = folders[p]) {
-      seen.add(p);
-      if (inv.items[p]) ancestorIds.push(p);
-    }
+    const ancestorIds = trackedAncestors(itemId, parentId, inv.items, folders);
     return {
       driveId: ref.driveId,
       itemId,
@@ -385,10 +452,22 @@ async function loadInventory(ctx: CollectContext, driveId: string): Promise<Driv
   return inv.version === 2 && inv.folders && typeof inv.folders === 'object' ? (inv as DriveInventory) : undefined;
 }
 
-/** Whether a drive must be enumerated from scratch this run. */
+/** The Prefer values without which SharePoint hides sharing-only changes ("driveItem: delta"). */
+const SHARING_PREFERS = ['deltashowsharingchanges', 'deltashowremovedasdeleted', 'deltatraversepermissiongaps'];
+
+function sendsSharingPrefers(prefer: string): boolean {
+  const sent = prefer.toLowerCase().split(',').map((p) => p.trim());
+  return SHARING_PREFERS.every((p) => sent.includes(p));
+}
+
+/**
+ * Whether a drive must be enumerated from scratch this run. With FullControl an incremental read
+ * is complete only when every read since the last full one saw sharing-only changes too (a
+ * deltaLink advanced by a read without FullControl has skipped them for good).
+ */
 function needsFullRead(stored: DriveInventory | undefined, fullControl: boolean, now: Date, days: number): boolean {
   if (!stored?.fullReadAt) return true;
-  if (fullControl) return false;
+  if (fullControl) return stored.sharingChangesSeen !== true;
   const last = Date.parse(stored.fullReadAt);
   return !Number.isFinite(last) || now.getTime() - last >= days * 86_400_000;
 }
@@ -428,7 +507,7 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
       const ref = drives[cursor++] as DriveRef;
       const stored = await loadInventory(ctx, ref.driveId);
       try {
-        const result = await syncDrive(ctx, ref, stored, needsFullRead(stored, fullControl, ctx.now, days));
+        const result = await syncDrive(ctx, ref, stored, needsFullRead(stored, fullControl, ctx.now, days), fullControl);
         items.push(...result.items);
         if (result.resynced) resynced++;
         if (!result.full && !fullControl) {

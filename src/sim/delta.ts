@@ -10,6 +10,16 @@
  * deltashowremovedasdeleted and deltatraversepermissiongaps, which it requires) — "driveItem:
  * delta" (scanning permission hierarchies) and the SharePoint blog "How to retrieve complete set
  * of permission changes while using delta". Any other caller does not see them at all.
+ *
+ * An incremental round also returns every ancestor of a changed item (its parent folders up to
+ * the root, as they are now, without the annotation), as SharePoint does (msgraph-sdk-java#2548
+ * "@microsoft.graph.sharedChanged annotation not set on folders in delta query with
+ * deltashowsharingchanges": root, folder, sub-folder and the file come back for one share), unless
+ * the caller asks to leave them out: "driveItem: delta" lists a request header
+ * `deltaExcludeParent` ("the response includes the items that have changed, and not the parent
+ * items in the hierarchy"), while clients send it as `Prefer: deltaExcludeParent`
+ * (microsoft-graph-explorer-v4#4052, which also reports parents coming back anyway).
+ * `SimOptions.deltaExcludeParent` picks which form is honoured, or neither.
  */
 import type { Json, JsonObject, SimDrive } from './tenant';
 import type { DriveChange, SimRequest, SimResponse } from './types';
@@ -157,6 +167,8 @@ export interface DeltaArgs {
   appRoles: readonly string[];
   /** Items served without their `shared` facet (SimOptions.omitSharedFacet). */
   omitShared: ReadonlySet<string>;
+  /** Which form of the exclude-parent request is honoured (SimOptions.deltaExcludeParent; default 'either'). */
+  excludeParent?: 'header' | 'prefer' | 'either' | 'ignored';
 }
 
 /** The `roles` claim of a bearer token that is a JWT (undefined for an opaque token). */
@@ -167,8 +179,21 @@ export function rolesOfBearer(authorization: string): string[] | undefined {
 /** The Prefer values SharePoint needs to report sharing-only changes ("driveItem: delta"). */
 const SHARING_PREFERS = ['deltashowsharingchanges', 'deltashowremovedasdeleted', 'deltatraversepermissiongaps'];
 
+/** The Prefer preference names sent (a value after `=` dropped), lower-cased. */
+function preferences(a: DeltaArgs): string[] {
+  return (a.req.headers.prefer ?? '').toLowerCase().split(',').map((p) => (p.split('=')[0] ?? '').trim());
+}
+
+/** Whether the caller asked for the changed items without their parents (see the header). */
+function excludesParents(a: DeltaArgs): boolean {
+  const mode = a.excludeParent ?? 'either';
+  const byHeader = a.req.headers.deltaexcludeparent !== undefined;
+  const byPrefer = preferences(a).includes('deltaexcludeparent');
+  return mode === 'header' ? byHeader : mode === 'prefer' ? byPrefer : mode === 'either' ? byHeader || byPrefer : false;
+}
+
 function showsSharingChanges(a: DeltaArgs): boolean {
-  const prefer = (a.req.headers.prefer ?? '').toLowerCase().split(',').map((p) => p.trim());
+  const prefer = preferences(a);
   const roles = a.appRoles.map((r) => r.toLowerCase());
   return roles.includes('sites.fullcontrol.all') && SHARING_PREFERS.every((p) => prefer.includes(p));
 }
@@ -204,18 +229,38 @@ function openToken(a: DeltaArgs, token: string): DeltaState | undefined {
 /**
  * Items changed after `since`, live ones in hierarchy order, then deletion stubs in deletion
  * order. Sharing-only changes count only when `sharing` (FullControl and the Prefer values), and
- * carry `@microsoft.graph.sharedChanged`.
+ * carry `@microsoft.graph.sharedChanged`. With `parents`, the live ancestors of every changed or
+ * deleted item come too, in their hierarchy place, as they are now (see the header).
  */
-function changesSince(drive: SimDrive, log: DriveLog, since: number, sharing: boolean): JsonObject[] {
-  const live: JsonObject[] = [];
+function changesSince(drive: SimDrive, log: DriveLog, since: number, sharing: boolean, parents: boolean): JsonObject[] {
+  const annotated = new Set<string>();
+  const included = new Set<string>();
   for (const i of drive.items) {
     const id = itemId(i);
     if (id === undefined) continue;
-    const shareChanged = sharing && (log.sharing.get(id) ?? 0) > since;
-    if (shareChanged) live.push({ ...i, '@microsoft.graph.sharedChanged': 'True' });
-    else if ((log.changed.get(id) ?? 0) > since) live.push(i);
+    if (sharing && (log.sharing.get(id) ?? 0) > since) {
+      annotated.add(id);
+      included.add(id);
+    } else if ((log.changed.get(id) ?? 0) > since) included.add(id);
   }
   const gone = [...log.tombstones.values()].filter((t) => t.seq > since).sort((x, y) => x.seq - y.seq).map((t) => t.item);
+  if (parents) {
+    const byId = new Map(drive.items.map((i) => [itemId(i), i] as const));
+    const starts = [...[...included].map((id) => parentId(byId.get(id) ?? {})), ...gone.map(parentId)];
+    for (const start of starts) {
+      const seen = new Set<string>();
+      for (let p = start; p !== undefined && !seen.has(p) && byId.has(p); p = parentId(byId.get(p) ?? {})) {
+        seen.add(p);
+        included.add(p);
+      }
+    }
+  }
+  const live: JsonObject[] = [];
+  for (const i of drive.items) {
+    const id = itemId(i);
+    if (id === undefined || !included.has(id)) continue;
+    live.push(annotated.has(id) ? { ...i, '@microsoft.graph.sharedChanged': 'True' } : i);
+  }
   return [...live, ...gone];
 }
 
@@ -262,7 +307,7 @@ export function deltaResponse(a: DeltaArgs): SimResponse {
   // no query of their own; an explicit $top on a later call wins.
   const per = explicitTop || state.p === undefined ? size.size : Math.min(state.p, a.spec.maxSize);
 
-  const all = state.m === 'enum' ? enumeration(a) : changesSince(a.drive, log, state.s, showsSharingChanges(a));
+  const all = state.m === 'enum' ? enumeration(a) : changesSince(a.drive, log, state.s, showsSharingChanges(a), !excludesParents(a));
   const end = state.o + per;
   const value = all.slice(state.o, end).map((i) => served(a, i));
   if (end < all.length) {

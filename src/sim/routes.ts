@@ -785,6 +785,7 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
         spec: specFor(ctx, 'delta'),
         appRoles: req.appRoles ?? [],
         omitShared: new Set(ctx.options.omitSharedFacet ?? []),
+        ...(ctx.options.deltaExcludeParent ? { excludeParent: ctx.options.deltaExcludeParent } : {}),
       });
     }
     case 'permissions': {

@@ -124,6 +124,13 @@ export interface SimOptions {
    * buckets keep real time. Tests move it forward to replay a later watch run.
    */
   clock?: () => Date;
+  /**
+   * Which request for changed drive items without their parent folders incremental delta honours
+   * (src/sim/delta.ts): 'header' (a `deltaExcludeParent` request header, as "driveItem: delta"
+   * lists it), 'prefer' (`Prefer: deltaExcludeParent`, as clients send it), 'either' (default),
+   * or 'ignored' (parents always come back, as microsoft-graph-explorer-v4#4052 reports).
+   */
+  deltaExcludeParent?: 'header' | 'prefer' | 'either' | 'ignored';
 }
 
 /** A Planner plan of the simulator (ids are opaque strings; Graph's are 28-character base64url). */

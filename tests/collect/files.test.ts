@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { collectSharepointSettings, collectSharing, collectSites } from '../../src/collect/files';
 import type { SharedItem } from '../../src/collect/snapshot';
 import { validatePolicy } from '../../src/config/policy';
+import { ownPermissions } from '../../src/rules/files';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import type { JsonObject, SimDrive } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
@@ -175,6 +176,82 @@ describe('inheritance from the hierarchy (SharePoint returns no inheritedFrom)',
   });
 });
 
+describe('inheritance when only a child is re-read', () => {
+  it('without FullControl, a link added to a shared folder is not taken for the re-read child\'s own: the folder is re-read with it', async () => {
+    const tenantId = randomUUID();
+    const day0 = new Date();
+    const run = (now: Date) => collectSharing(testContext(t.graph({ roles: ['Sites.Read.All'] }), { policy, tenantId, store, now }));
+    await run(day0);
+    const drive = jinjiDrive(t.sim.tenant);
+    const folder = byName(drive, '給与');
+    const child = byName(drive, '賞与計算.xlsx');
+    // A sharing-only change on the folder (not reported to this app), and an ordinary edit of the
+    // child: the child's fresh list holds the folder's new link under its id.
+    const link = newLink('organization');
+    t.sim.applyDriveChange(drive.drive.id as string, { itemId: folder.id as string, permissions: [...(drive.permissions[folder.id as string] ?? []), link] });
+    t.sim.applyDriveChange(drive.drive.id as string, { upsert: { ...child, lastModifiedDateTime: new Date().toISOString() } });
+    t.sim.resetCounts();
+    const slice = await run(new Date(day0.getTime() + 86_400_000));
+    if (slice.status === 'failed') throw new Error(slice.detail);
+    const own = ownPermissions(slice.data, new Date());
+    expect(own.find((o) => o.item.itemId === child.id)?.permissions.map((p) => p.id)).not.toContain(link.id);
+    // Both lists were taken in this run: the link is the folder's.
+    expect(own.find((o) => o.item.itemId === folder.id)?.permissions.map((p) => p.id)).toContain(link.id);
+    expect(t.sim.counts().permissions).toBe(2);
+  });
+});
+
+describe('an edit inside a shared folder with many tracked items below it', () => {
+  it.each([
+    ['leaves the parents out (deltaExcludeParent honoured)', 'either'],
+    ['returns the parents anyway', 'ignored'],
+  ] as const)('delta that %s: only the edited item and its tracked ancestor are read', async (_, mode) => {
+    await t.close();
+    t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false, deltaExcludeParent: mode });
+    const tenantId = randomUUID();
+    const drive = jinjiDrive(t.sim.tenant);
+    const driveId = drive.drive.id as string;
+    const folder = byName(drive, '給与');
+    // Four more files in 給与, each shared on its own (so each is tracked).
+    const files = [1, 2, 3, 4].map((n): JsonObject => ({ id: `extra-${n}`, name: `明細${n}.xlsx`, file: {}, shared: { scope: 'users' }, parentReference: { driveId, driveType: 'documentLibrary', id: folder.id as string } }));
+    for (const f of files) t.sim.applyDriveChange(driveId, { upsert: f, permissions: [newLink('users')] });
+    const first = await sharing(tenantId);
+    const tracked = first.data.items.filter((i) => i.ancestorIds?.includes(folder.id as string));
+    expect(tracked.length).toBeGreaterThanOrEqual(files.length + 1);
+    // One of them is edited: delta brings it (and, unless excluded, 給与 and the root as parents).
+    t.sim.applyDriveChange(driveId, { upsert: { ...files[0], size: 2048 } });
+    t.sim.resetCounts();
+    const after = await sharing(tenantId);
+    expect(after.status).toBe('complete');
+    // The edited file, and 給与 (its tracked ancestor, whose list is unchanged): nothing below it.
+    expect(t.sim.counts().permissions).toBe(2);
+    expect(after.data.items.map(key).sort()).toEqual(first.data.items.map(key).sort());
+  });
+
+  it.each([
+    ['honours the deltaExcludeParent header', 'header', 0],
+    ['honours Prefer: deltaExcludeParent', 'prefer', 0],
+    ['returns the parents anyway', 'ignored', 1],
+  ] as const)('delta that %s: an edited unshared file in a shared folder costs at most the folder\'s read', async (_, mode, reads) => {
+    await t.close();
+    t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false, deltaExcludeParent: mode });
+    const tenantId = randomUUID();
+    const drive = jinjiDrive(t.sim.tenant);
+    const driveId = drive.drive.id as string;
+    const folder = byName(drive, '給与');
+    const plain: JsonObject = { id: 'plain-file', name: 'メモ.txt', file: {}, parentReference: { driveId, driveType: 'documentLibrary', id: folder.id as string } };
+    t.sim.applyDriveChange(driveId, { upsert: plain });
+    const first = await sharing(tenantId);
+    t.sim.applyDriveChange(driveId, { upsert: { ...plain, size: 10 } });
+    t.sim.resetCounts();
+    const after = await sharing(tenantId);
+    // The collector asks for no parents in both forms; a 給与 that comes back anyway is read once
+    // (its list is unchanged, so nothing below it is).
+    expect(t.sim.counts().permissions ?? 0).toBe(reads);
+    expect(after.data.items.map(key).sort()).toEqual(first.data.items.map(key).sort());
+  });
+});
+
 describe('inheritance when a folder moves', () => {
   it('a folder moved out from under a shared folder re-reads the shared items inside it', async () => {
     const tenantId = randomUUID();
@@ -244,6 +321,48 @@ describe('sharing changes and the app\'s roles', () => {
     expect(weekLater.data.items.find((i) => i.itemId === file.id)?.permissions[0]?.link?.scope).toBe('anonymous');
     // A full enumeration re-reads every shared item's permissions.
     expect(t.sim.counts().permissions).toBe(sharedCount(t.sim.tenant));
+  });
+
+  it('FullControl granted after incremental runs without it: the first run with it enumerates in full and finds the link the earlier runs could not see', async () => {
+    const tenantId = randomUUID();
+    const day0 = new Date();
+    const run = (roles: string[] | undefined, now: Date) => collectSharing(testContext(t.graph(roles ? { roles } : {}), { policy, tenantId, store, now }));
+    expect((await run(['Sites.Read.All'], day0)).status).toBe('complete');
+    const drive = jinjiDrive(t.sim.tenant);
+    const file = byName(drive, '給与規程.pdf');
+    // Sharing only: invisible to the incremental read without FullControl, which still moves
+    // the drive's deltaLink past it.
+    t.sim.applyDriveChange(drive.drive.id as string, { itemId: file.id as string, permissions: [newLink('anonymous')] });
+    const day1 = await run(['Sites.Read.All'], new Date(day0.getTime() + 86_400_000));
+    expect(day1.status).toBe('partial');
+    // The admin grants Sites.FullControl.All (the default simulator token holds it). The stored
+    // deltaLink cannot show what it moved past: the drive is enumerated again, once.
+    t.sim.resetCounts();
+    const day2 = await run(undefined, new Date(day0.getTime() + 2 * 86_400_000));
+    expect(day2.status).toBe('complete');
+    if (day2.status === 'failed') return;
+    expect(day2.data.items.find((i) => i.itemId === file.id)?.permissions[0]?.link?.scope).toBe('anonymous');
+    expect(t.sim.counts().permissions).toBe(sharedCount(t.sim.tenant));
+    // From then on every read was made with FullControl: incremental again, nothing to read.
+    t.sim.resetCounts();
+    const day3 = await run(undefined, new Date(day0.getTime() + 3 * 86_400_000));
+    expect(day3.status).toBe('complete');
+    expect(t.sim.counts().permissions ?? 0).toBe(0);
+  });
+
+  it('an inventory read without FullControl is enumerated in full on the first run with it, even right after a full read', async () => {
+    const tenantId = randomUUID();
+    const day0 = new Date();
+    await collectSharing(testContext(t.graph({ roles: ['Sites.Read.All'] }), { policy, tenantId, store, now: day0 }));
+    const driveId = jinjiDrive(t.sim.tenant).drive.id as string;
+    const stored = JSON.parse((await store.getStateBlob(tenantId, `files-drive-${driveId}`)) ?? '{}') as { sharingChangesSeen?: unknown };
+    expect(stored.sharingChangesSeen).toBe(false);
+    t.sim.resetCounts();
+    const next = await collectSharing(testContext(t.graph(), { policy, tenantId, store, now: new Date(day0.getTime() + 60_000) }));
+    expect(next.status).toBe('complete');
+    expect(t.sim.counts().permissions).toBe(sharedCount(t.sim.tenant));
+    const after = JSON.parse((await store.getStateBlob(tenantId, `files-drive-${driveId}`)) ?? '{}') as { sharingChangesSeen?: unknown };
+    expect(after.sharingChangesSeen).toBe(true);
   });
 
   it('reads the roles from the token: the simulator token is a JWT whose roles claim the collector sees', async () => {

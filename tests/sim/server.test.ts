@@ -378,13 +378,14 @@ describe('Graph simulator (throttling off)', () => {
 
     sim.applyDriveChange(DRIVE_ID, { upsert: item('i3', 'readme.txt', 'root', { file: {}, shared: { scope: 'anonymous' } }) });
     const changed = await round(quiet.deltaLink);
-    expect(changed.items.map((i) => i.id)).toEqual(['i3']);
-    expect(changed.items[0]?.shared).toEqual({ scope: 'anonymous' });
+    // The changed item's parent (here the root) comes back with it, in hierarchy order.
+    expect(changed.items.map((i) => i.id)).toEqual(['root', 'i3']);
+    expect(changed.items[1]?.shared).toEqual({ scope: 'anonymous' });
 
     sim.applyDriveChange(DRIVE_ID, { deleteItemId: 'f1' });
     const deleted = await round(changed.deltaLink);
-    expect(deleted.items.map((i) => i.id)).toEqual(['f1', 'i1', 'i2']);
-    for (const d of deleted.items) {
+    expect(deleted.items.map((i) => i.id)).toEqual(['root', 'f1', 'i1', 'i2']);
+    for (const d of deleted.items.slice(1)) {
       expect(d.deleted).toEqual({});
       expect(Object.keys(d).every((k) => ['id', 'name', 'parentReference', 'deleted'].includes(k))).toBe(true);
     }
@@ -414,11 +415,44 @@ describe('Graph simulator (throttling off)', () => {
     expect((await c.call(latest.json['@odata.deltaLink'], { headers: prefer, token: simulatorToken(['Sites.Read.All']) })).json.value).toEqual([]);
     expect((await c.call(latest.json['@odata.deltaLink'], { token: fullControl, headers: { Prefer: 'hierarchicalsharing' } })).json.value).toEqual([]);
     const after = await c.call(latest.json['@odata.deltaLink'], { headers: prefer, token: fullControl });
-    expect(after.json.value.map((i: JsonObject) => i.id)).toEqual(['i3']);
-    expect(after.json.value[0]['@microsoft.graph.sharedChanged']).toBe('True');
+    // Its parent comes too, without the annotation (msgraph-sdk-java#2548).
+    expect(after.json.value.map((i: JsonObject) => i.id)).toEqual(['root', 'i3']);
+    expect(after.json.value[0]['@microsoft.graph.sharedChanged']).toBeUndefined();
+    expect(after.json.value[1]['@microsoft.graph.sharedChanged']).toBe('True');
     const perms = await c.call(`/drives/${encodeURIComponent(DRIVE_ID)}/items/i3/permissions`);
     expect(perms.json.value[0].link.scope).toBe('anonymous');
     expect(() => sim.applyDriveChange(DRIVE_ID, { itemId: 'nope', permissions: null })).toThrow();
+  });
+
+  test('incremental delta returns a changed item\'s ancestors unless deltaExcludeParent is sent, in the form the options honour', async () => {
+    const base = `/drives/${encodeURIComponent(DRIVE_ID)}/root/delta`;
+    const plain = { Prefer: 'hierarchicalsharing' };
+    const prefer = { Prefer: 'hierarchicalsharing, deltaExcludeParent' };
+    const header = { Prefer: 'hierarchicalsharing', deltaExcludeParent: 'true' };
+    /** The ids of one incremental round after an edit of i1 (under f1), for each of `headers`. */
+    const roundsAfterEdit = async (mode: 'header' | 'prefer' | 'either' | 'ignored' | undefined): Promise<string[][]> => {
+      const s = await startSimulator({ tenant: makeTenant(), throttle: false, ...(mode ? { deltaExcludeParent: mode } : {}) });
+      const cc = client(s);
+      try {
+        const out: string[][] = [];
+        for (const headers of [plain, prefer, header]) {
+          const latest = await cc.call(`${base}?token=latest`);
+          s.applyDriveChange(DRIVE_ID, { upsert: item('i1', 'plan.docx', 'f1', { file: {}, size: out.length }) });
+          const r = await cc.call(latest.json['@odata.deltaLink'], { headers });
+          out.push(r.json.value.map((i: JsonObject) => i.id));
+        }
+        return out;
+      } finally {
+        await cc.agent.close();
+        await s.close();
+      }
+    };
+    const all = ['root', 'f1', 'i1'];
+    // Default ('either'): both forms leave the parents out.
+    expect(await roundsAfterEdit(undefined)).toEqual([all, ['i1'], ['i1']]);
+    expect(await roundsAfterEdit('header')).toEqual([all, all, ['i1']]);
+    expect(await roundsAfterEdit('prefer')).toEqual([all, ['i1'], all]);
+    expect(await roundsAfterEdit('ignored')).toEqual([all, all, all]);
   });
 
   test('a wrong method on a known path is a 405', async () => {

@@ -490,19 +490,7 @@ function listRoleEligibility(ctx: RouteContext, req: SimRequest, query: readonly
   if (asked && (mode === 'rejected' || expand.toLowerCase() !== 'principal')) {
     return graphError(req, 400, 'BadRequest', `Could not find a property named '${expand}' on type 'microsoft.graph.unifiedRoleEligibilitySchedule'.`);
   }
-  const withPrincipal = asked && mode === 'served';
-  const shape = (e: JsonObject): JsonObject => {
-    if (!withPrincipal) return e;
-    const principal = expandPrincipal(ctx, typeof e.principalId === 'string' ? e.principalId : '');
-    return principal ? { ...e, principal } : { ...e };
-  };
-  return list(ctx, req, query, byId(ctx.tenant.roleEligibilitySchedules), {
-    endpoint: 'roleEligibilitySchedules',
-    linkPath: '/v1.0/roleManagement/directory/roleEligibilitySchedules',
-    context: withPrincipal ? 'roleManagement/directory/roleEligibilitySchedules(principal())' : 'roleManagement/directory/roleEligibilitySchedules',
-    spec: specFor(ctx, 'roleEligibilitySchedules'),
-    shape,
-  });
+  return listWithPrincipals(ctx, req, query, 'roleEligibilitySchedules', ctx.tenant.roleEligibilitySchedules, asked && mode === 'served');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -612,19 +600,33 @@ function listRoleAssignments(ctx: RouteContext, req: SimRequest, query: readonly
   if (withPrincipal && expand.toLowerCase() !== 'principal') {
     return graphError(req, 400, 'Request_BadRequest', `Could not find a property named '${expand}' on type 'microsoft.graph.unifiedRoleAssignment'.`);
   }
+  return listWithPrincipals(ctx, req, query, 'roleAssignments', ctx.tenant.roleAssignments, withPrincipal);
+}
+
+/**
+ * A role assignment or eligibility list, with `principal` expanded when asked. A principal that
+ * is neither a user nor a group of the tenant data (a service principal, a deleted user) is left
+ * unexpanded: we have nothing to embed, and Graph drops what it cannot resolve.
+ */
+function listWithPrincipals(
+  ctx: RouteContext,
+  req: SimRequest,
+  query: readonly QueryParam[],
+  endpoint: 'roleAssignments' | 'roleEligibilitySchedules',
+  items: readonly JsonObject[],
+  withPrincipal: boolean,
+): SimResponse {
   const shape = (a: JsonObject): JsonObject => {
     if (!withPrincipal) return a;
-    const pid = typeof a.principalId === 'string' ? a.principalId : '';
-    // A principal that is neither a user nor a group of the tenant data (a service principal, a
-    // deleted user) is left unexpanded: we have nothing to embed, and Graph drops what it cannot resolve.
-    const principal = expandPrincipal(ctx, pid);
+    const principal = expandPrincipal(ctx, typeof a.principalId === 'string' ? a.principalId : '');
     return principal ? { ...a, principal } : { ...a };
   };
-  return list(ctx, req, query, byId(ctx.tenant.roleAssignments), {
-    endpoint: 'roleAssignments',
-    linkPath: '/v1.0/roleManagement/directory/roleAssignments',
-    context: withPrincipal ? 'roleManagement/directory/roleAssignments(principal())' : 'roleManagement/directory/roleAssignments',
-    spec: specFor(ctx, 'roleAssignments'),
+  const path = `roleManagement/directory/${endpoint}`;
+  return list(ctx, req, query, byId(items), {
+    endpoint,
+    linkPath: `/v1.0/${path}`,
+    context: withPrincipal ? `${path}(principal())` : path,
+    spec: specFor(ctx, endpoint),
     shape,
   });
 }

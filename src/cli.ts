@@ -89,6 +89,8 @@ interface CommonOptions {
   tenantId?: string;
   areas?: string;
   backfillHours?: string;
+  /** `scan --confirm-resolutions`: accept a large drop or a mass resolution (plausibility.ts). */
+  confirmResolutions?: boolean;
 }
 
 /** `--backfill-hours`: how far back the first sign-in watch reads (Graph keeps 30 days). */
@@ -176,6 +178,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     store,
     sinks: sinksFromSettings(settings, graph),
     onProgress: progress(opts.json),
+    ...(opts.confirmResolutions ? { confirmResolutions: true } : {}),
     collectOptions: {
       ...(backfill ? { signInBackfillHours: backfill } : {}),
       ...(settings.signInOverlapMinutes !== undefined ? { signInOverlapMinutes: settings.signInOverlapMinutes } : {}),
@@ -190,6 +193,8 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, coverage: result.coverage, findings: result.findings.length, ledger: result.ledger, tickets: result.tickets })}\n`);
   }
   else process.stdout.write(`${summarise(result, lang, paths)}\n`);
+  // An implausible answer or a held mass resolution: say why it exits 2 (plausibility.ts).
+  for (const [area, c] of Object.entries(result.coverage)) if (c?.detail?.includes('suspect:')) process.stderr.write(`${area}: ${c.detail}\n`);
   return result.exitCode;
 }
 
@@ -375,6 +380,7 @@ withCommon(program.command('scan').description('one tenant scan'))
   .option('--areas <list>', `comma-separated areas (${IMPLEMENTED_AREAS.join(',')})`)
   .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
   .option('--backfill-hours <n>', 'first sign-in watch: hours to read back (1-720, default 24)')
+  .option('--confirm-resolutions', 'the tenant really changed: accept counts below plausibility.minFractionOfLast of the last scan and resolutions above plausibility.maxResolvedShare of an area')
   .action(action((opts: CommonOptions) => scanCommand(opts)));
 
 withCommon(program.command('signins').description('the incremental sign-in watch (from the stored watermark)'))

@@ -18,7 +18,8 @@ import { AREAS, SEVERITIES, type Area, type Severity } from './rules/ids';
 import { RULES } from './rules/index';
 import type { AnyRule } from './rules/rule';
 import type { ScanRecord, Store } from './store/store';
-import { reconcile, type LedgerEntry } from './findings/ledger';
+import { reconcile, type HeldArea, type LedgerEntry } from './findings/ledger';
+import { baselinesFrom, checkPlausibility, markSuspects, plausibleCounts } from './findings/plausibility';
 import { syncTickets, type TicketSummary } from './tickets/tickets';
 import type { TicketSink } from './tickets/sink';
 
@@ -46,6 +47,12 @@ export interface ScanOptions {
   sinks?: (directory: DirectoryLookup) => readonly TicketSink[];
   /** Collector options (sign-in backfill, overlap, chunking). */
   collectOptions?: Partial<CollectOptions>;
+  /**
+   * The operator checked that the tenant really changed (`--confirm-resolutions`): a drop below
+   * `plausibility.minFractionOfLast` is accepted and an area may resolve more than
+   * `plausibility.maxResolvedShare` of its open findings at once. A zero count is never accepted.
+   */
+  confirmResolutions?: boolean;
   /** Progress per slice (the CLI prints it on stderr). */
   onProgress?: (event: { slice: SliceName; status: Slice<unknown>['status']; items: number; detail?: string }) => void;
 }
@@ -122,7 +129,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   // light directory listing gives cheaply whatever areas are scanned.
   const wanted = slicesFor(rules, areas);
   if (options.store && !wanted.includes('directory')) wanted.push('directory');
-  const slices = await collect(
+  const collected = await collect(
     wanted,
     {
       graph: options.graph,
@@ -136,6 +143,11 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   );
   // A collector that caught the credential failure per item (a drive, a mailbox) still stops the run.
   if (options.graph.fatal) throw options.graph.fatal;
+  // Plausibility before resolution: a well-formed but implausible answer (no users, no sites, far
+  // fewer than the last complete scan saw) is partial, so nothing it feeds resolves (plausibility.ts).
+  const confirmed = options.confirmResolutions === true;
+  const baselines = options.store ? baselinesFrom(await options.store.listScans(options.tenantId, 20)) : {};
+  const slices = markSuspects(collected, checkPlausibility(collected, baselines, options.policy.plausibility, confirmed));
   const snapshot: Snapshot = { tenantId: options.tenantId, takenAt: started, slices };
   const evaluation = evaluate(snapshot, rules, options.policy, areas);
   let findings = applyExceptions(evaluation.findings, options.policy, started).sort(compareFindings);
@@ -157,7 +169,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
         await store.putLedgerEntries(options.tenantId, entries);
       };
       const current = await store.getLedger(options.tenantId);
-      const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, completeRules: evaluation.completeRules, at: started.toISOString() });
+      const guard = { maxShare: options.policy.plausibility.maxResolvedShare, minOpen: options.policy.plausibility.minOpenForShare, confirmed };
+      const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, completeRules: evaluation.completeRules, at: started.toISOString(), guard });
       // The reconciliation is on record before any ticket leaves; deliveries are recorded as they go.
       await write(rec.changed);
       const sync = await syncTickets(rec.entries.values(), {
@@ -177,6 +190,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       return { rec, sync };
     });
     const { rec, sync } = outcome;
+    for (const h of rec.held ?? []) holdCoverage(evaluation.coverage, h, options.policy.plausibility.maxResolvedShare);
     findings = findings.map((f) => {
       const e = rec.entries.get(f.id);
       return e ? { ...f, firstSeen: e.firstSeen, lastSeen: e.lastSeen, ...(f.kind === 'event' ? { evidence: e.evidence } : {}) } : f;
@@ -208,7 +222,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     ...(ledger ? { ledger } : {}),
     ...(tickets ? { tickets } : {}),
   };
-  if (options.store) await options.store.saveScan(scanRecord(result));
+  if (options.store) await options.store.saveScan(scanRecord(result, plausibleCounts(slices)));
   return result;
 }
 
@@ -219,7 +233,16 @@ export function countBySeverity(findings: readonly Finding[]): Record<Severity, 
   return counts;
 }
 
-export function scanRecord(result: ScanResult): ScanRecord {
+/** Marks an area whose resolutions the mass-resolution guard held back as partial, saying why. */
+function holdCoverage(coverage: ScanResult['coverage'], h: HeldArea, maxShare: number): void {
+  const c = coverage[h.area];
+  if (!c) return;
+  const reason = `suspect: this scan would resolve ${h.wouldResolve} of the area's ${h.open} open findings at once (more than ${Math.round(maxShare * 100)}%, plausibility.maxResolvedShare); nothing was resolved in this area — check the collection, and if the fixes are real run again with --confirm-resolutions`;
+  coverage[h.area] = { ...c, status: c.status === 'failed' ? 'failed' : 'partial', detail: c.detail ? `${c.detail}; ${reason}` : reason };
+}
+
+/** The scan's record; `slices`: the complete, plausible slice counts, the next scans' baselines. */
+export function scanRecord(result: ScanResult, slices?: ScanRecord['slices']): ScanRecord {
   return {
     tenantId: result.tenantId,
     scanId: result.scanId,
@@ -230,6 +253,7 @@ export function scanRecord(result: ScanResult): ScanRecord {
     counts: countBySeverity(result.findings),
     excepted: result.findings.filter((f) => f.status === 'excepted').length,
     exitCode: result.exitCode,
+    ...(slices ? { slices } : {}),
   };
 }
 

@@ -156,6 +156,18 @@ const tickets = z.strictObject({
 
 const alerts = z.strictObject({ minSeverity: severity.default('high') });
 
+// Plausibility before resolution (src/findings/plausibility.ts): an implausible answer or a mass
+// resolution leaves its area partial and resolves nothing there.
+const share = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const plausibility = z.strictObject({
+  /** A count below this fraction of the last complete scan's is suspect (0: never compare). */
+  minFractionOfLast: share.default(0.5),
+  /** One scan may resolve at most this share of an area's open findings without --confirm-resolutions (1: no limit). */
+  maxResolvedShare: share.default(0.5),
+  /** The share is checked only in an area with at least this many open findings. */
+  minOpenForShare: positiveInt.default(5),
+});
+
 /** The policy file schema (every key optional; defaults from controls.md). */
 export const policySchema = z.strictObject({
   organization: organization.prefault({}),
@@ -166,6 +178,7 @@ export const policySchema = z.strictObject({
   exceptions: z.array(exception).default([]),
   tickets: tickets.prefault({}),
   alerts: alerts.prefault({}),
+  plausibility: plausibility.prefault({}),
 });
 
 /** The validated policy, every default filled in. */

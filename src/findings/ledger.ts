@@ -14,6 +14,8 @@
  * - *event* findings never resolve by themselves; a new occurrence appends to the open entry's
  *   evidence; a person closes them (`ledger close`), and a later occurrence reopens them.
  * - Reconciling the same scan twice changes nothing but lastSeen.
+ * - An area where the scan would resolve more than `guard.maxShare` of its open findings at once
+ *   resolves nothing (`held`), unless the operator confirmed (plausibility.ts, issue 9).
  */
 import type { Coverage } from '../collect/snapshot';
 import type { Area, RuleId, Severity } from '../rules/ids';
@@ -96,6 +98,20 @@ export interface ScanOutcome {
    */
   completeRules?: readonly RuleId[];
   at: string;
+  /**
+   * The mass-resolution guard (`plausibility.maxResolvedShare`): when a scan would resolve more
+   * than `maxShare` of an area's open state findings at once (and the area has at least `minOpen`),
+   * nothing resolves in that area unless `confirmed` (the operator's `--confirm-resolutions`).
+   */
+  guard?: { maxShare: number; minOpen: number; confirmed: boolean };
+}
+
+/** An area where the guard held its resolutions back. */
+export interface HeldArea {
+  area: Area;
+  /** How many findings would have been resolved, out of how many open ones. */
+  wouldResolve: number;
+  open: number;
 }
 
 export interface Reconciliation {
@@ -108,6 +124,8 @@ export interface Reconciliation {
   excepted: string[];
   unexcepted: string[];
   appended: string[];
+  /** Areas where the mass-resolution guard resolved nothing (absent: none). */
+  held?: HeldArea[];
   /** Every entry after reconciliation, for the findings' firstSeen/lastSeen. */
   entries: Map<string, LedgerEntry>;
 }
@@ -214,11 +232,20 @@ export function reconcile(current: ReadonlyMap<string, LedgerEntry>, scan: ScanO
     }
   }
 
+  const candidates: LedgerEntry[] = [];
   for (const [id, before] of current) {
     if (seen.has(id) || before.status === 'resolved' || before.kind === 'event') continue;
     if (!scan.areas.includes(before.area)) continue;
     const areaComplete = scan.coverage[before.area]?.status === 'complete';
     if (!areaComplete && !scan.completeRules?.includes(before.ruleId)) continue;
+    candidates.push(before);
+  }
+  const held = heldAreas(current, candidates, scan.guard);
+  if (held.length) out.held = held;
+  for (const before of candidates) {
+    if (held.some((h) => h.area === before.area)) continue;
+    const id = before.id;
+    const areaComplete = scan.coverage[before.area]?.status === 'complete';
     const e: LedgerEntry = { ...before, status: 'resolved', resolvedAt: scan.at, history: [...before.history] };
     push(e, { at: scan.at, status: 'resolved', note: areaComplete ? 'not seen by a complete scan of its area' : 'not seen by its rule, run on complete inputs' });
     entries.set(id, e);
@@ -227,6 +254,19 @@ export function reconcile(current: ReadonlyMap<string, LedgerEntry>, scan: ScanO
   }
   out.changed = [...changed].map((id) => entries.get(id) as LedgerEntry);
   return out;
+}
+
+/** The areas whose share of open state findings about to resolve exceeds the guard's. */
+function heldAreas(current: ReadonlyMap<string, LedgerEntry>, candidates: readonly LedgerEntry[], guard: ScanOutcome['guard']): HeldArea[] {
+  if (!guard || guard.confirmed) return [];
+  const held: HeldArea[] = [];
+  for (const area of new Set(candidates.map((e) => e.area))) {
+    let open = 0;
+    for (const e of current.values()) if (e.area === area && e.kind === 'state' && e.status !== 'resolved') open++;
+    const wouldResolve = candidates.filter((e) => e.area === area).length;
+    if (open >= guard.minOpen && wouldResolve > open * guard.maxShare) held.push({ area, wouldResolve, open });
+  }
+  return held;
 }
 
 /** A person closes an event finding (5-3-3: cause checked and contained); the note is kept. */

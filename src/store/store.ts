@@ -6,7 +6,7 @@
 import { TableClient, TableServiceClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { StoreError } from '../errors';
-import type { Coverage } from '../collect/snapshot';
+import type { Coverage, SliceName } from '../collect/snapshot';
 import type { LedgerEntry } from '../findings/ledger';
 import type { Area, Severity } from '../rules/ids';
 
@@ -22,6 +22,8 @@ export interface ScanRecord {
   excepted: number;
   /** 0 complete, 2 partial or failed coverage (outputs.md exit codes). */
   exitCode: 0 | 2;
+  /** Item counts of the slices read complete and plausible: the next scans' baselines (plausibility.ts). */
+  slices?: Partial<Record<SliceName, number>>;
 }
 
 const TABLES = ['scans', 'state', 'ledger'] as const;
@@ -97,6 +99,7 @@ export class Store {
       counts: JSON.stringify(record.counts),
       excepted: record.excepted,
       exitCode: record.exitCode,
+      ...(record.slices ? { slices: JSON.stringify(record.slices) } : {}),
     };
     await this.tables.scans.upsertEntity(entity, 'Replace');
   }
@@ -116,6 +119,7 @@ export class Store {
         counts: JSON.parse(String(e.counts)) as ScanRecord['counts'],
         excepted: Number(e.excepted),
         exitCode: Number(e.exitCode) === 0 ? 0 : 2,
+        ...(typeof e.slices === 'string' ? { slices: JSON.parse(e.slices) as ScanRecord['slices'] } : {}),
       });
       if (out.length >= limit) break;
     }

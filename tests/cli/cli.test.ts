@@ -138,6 +138,43 @@ describe('m365-audit scan against a running simulator', () => {
   }, 120_000);
 });
 
+describe('m365-audit scan: plausibility before resolution', () => {
+  it('exits 2 on an empty user list and on a mass resolution, and --confirm-resolutions lets the latter through', async () => {
+    const demo = generateDemoTenant({ seed: 906, users: 30 });
+    const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false });
+    try {
+      const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-cli-'));
+      const env = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: t.sim.caPath, AZURE_STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING };
+      const args = ['scan', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId, '--lang', 'en'];
+      const help = await run(['scan', '--help'], { cwd });
+      expect(help.stdout).toContain('--confirm-resolutions');
+      const first = await run(args, { cwd, env });
+      expect(first.code).toBe(0);
+
+      const users = t.sim.tenant.users;
+      t.sim.tenant.users = [];
+      const empty = await run(args, { cwd, env });
+      expect(empty.code).toBe(2);
+      expect(empty.stdout).toContain(', 0 resolved');
+      expect(empty.stderr).toMatch(/^accounts: .*suspect: GET \/users answered with 0 users; the last complete scan \(.*\) saw \d+/m);
+      expect(empty.stderr).not.toMatch(/at .*\.js:\d+/);
+      const doc = JSON.parse(readFileSync(join(cwd, 'out', 'findings.json'), 'utf8')) as { coverage: Record<string, { status: string; detail?: string }> };
+      expect(doc.coverage.accounts).toMatchObject({ status: 'partial', detail: expect.stringContaining('0 users') });
+
+      t.sim.tenant.users = users;
+      for (const r of t.sim.tenant.userRegistrationDetails) r.isMfaRegistered = true;
+      const held = await run(args, { cwd, env });
+      expect(held.code).toBe(2);
+      expect(held.stderr).toMatch(/^mfa: .*would resolve \d+ of the area's \d+ open findings at once/m);
+      const confirmed = await run([...args, '--confirm-resolutions'], { cwd, env });
+      expect(confirmed.stderr).not.toContain('suspect:');
+      expect(confirmed.code).toBe(0);
+    } finally {
+      await t.close();
+    }
+  }, 180_000);
+});
+
 describe('m365-audit scan of a tenant without Entra ID P1', () => {
   it('exits 2: accounts and mfa partial naming the rules not evaluated, sign-ins failed', async () => {
     const demo = generateDemoTenant({ seed: 5, users: 30 });

@@ -100,8 +100,20 @@ exceptions:
   it('generates a JSON Schema that forbids unknown keys and knows the defaults', () => {
     const schema = policyJsonSchema() as { additionalProperties: boolean; properties: Record<string, { properties?: Record<string, { default?: unknown }> }> };
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties).sort()).toEqual(['accounts', 'alerts', 'exceptions', 'files', 'mail', 'organization', 'signIns', 'tickets']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['accounts', 'alerts', 'exceptions', 'files', 'mail', 'organization', 'plausibility', 'signIns', 'tickets']);
     expect(schema.properties.accounts?.properties?.inactiveDays?.default).toBe(90);
     expect(schema.properties.files?.properties?.fullEnumerationDays?.default).toBe(7);
+    expect(schema.properties.plausibility?.properties?.minFractionOfLast?.default).toBe(0.5);
+    expect(schema.properties.plausibility?.properties?.maxResolvedShare?.default).toBe(0.5);
+    expect(schema.properties.plausibility?.properties?.minOpenForShare?.default).toBe(5);
+  });
+
+  it('checks the plausibility keys: shares between 0 and 1, a whole minimum', () => {
+    expect(problems('plausibility: { minFractionOfLast: 1.5, maxResolvedShare: -0.1, minOpenForShare: 0 }\n')).toEqual([
+      'plausibility.minFractionOfLast: must be between 0 and 1',
+      'plausibility.maxResolvedShare: must be between 0 and 1',
+      'plausibility.minOpenForShare: must be greater than 0',
+    ]);
+    expect(parsePolicy('').plausibility).toEqual({ minFractionOfLast: 0.5, maxResolvedShare: 0.5, minOpenForShare: 5 });
   });
 });

@@ -111,4 +111,38 @@ describe('ledger reconciliation', () => {
     expect(apply(ledger, scan([event('u', [o3])], T3)).reopened).toEqual([id]);
     expect(ledger.get(id)?.history.some((h) => h.note === 'closed by a person: 本人の入力ミスと確認')).toBe(true);
   });
+  it('the mass-resolution guard resolves nothing in an area losing more than maxShare of its open findings', () => {
+    const guard = { maxShare: 0.5, minOpen: 5, confirmed: false };
+    const ledger = new Map<string, LedgerEntry>();
+    const eight = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((x) => state(x));
+    apply(ledger, scan(eight, T1, { guard }));
+    // Three of eight (not more than half): resolved as usual.
+    expect(apply(ledger, scan(eight.slice(3), T2, { guard })).resolved).toHaveLength(3);
+    // All five left at once: held, every entry stays open, the area is named with the counts.
+    const held = apply(ledger, scan([], T3, { guard }));
+    expect(held.resolved).toEqual([]);
+    expect(held.changed).toEqual([]);
+    expect(held.held).toEqual([{ area: 'accounts', wouldResolve: 5, open: 5 }]);
+    expect([...ledger.values()].filter((e) => e.status === 'open')).toHaveLength(5);
+    // An area with fewer than minOpen open findings is not checked.
+    const small = new Map<string, LedgerEntry>();
+    apply(small, scan(eight.slice(0, 4), T1, { guard }));
+    const all = apply(small, scan([], T2, { guard }));
+    expect(all.resolved).toHaveLength(4);
+    expect(all.held).toBeUndefined();
+  });
+
+  it('holds back a mass resolution at minOpen and resolves it when confirmed, also through completeRules', () => {
+    const ledger = new Map<string, LedgerEntry>();
+    const five = ['a', 'b', 'c', 'd', 'e'].map((x) => state(x));
+    apply(ledger, scan(five, T1));
+    const partial = { coverage: { accounts: { status: 'partial' as const, items: 5 } }, completeRules: ['ACCT-02' as const] };
+    const held = apply(ledger, scan([five[0] as Finding], T2, { ...partial, guard: { maxShare: 0.5, minOpen: 5, confirmed: false } }));
+    expect(held.resolved).toEqual([]);
+    expect(held.held).toEqual([{ area: 'accounts', wouldResolve: 4, open: 5 }]);
+    expect(held.changed.every((e) => e.status === 'open')).toBe(true);
+    const confirmed = apply(ledger, scan([five[0] as Finding], T2, { ...partial, guard: { maxShare: 0.5, minOpen: 5, confirmed: true } }));
+    expect(confirmed.resolved).toHaveLength(4);
+    expect(confirmed.held).toBeUndefined();
+  });
 });

@@ -1,0 +1,55 @@
+/**
+ * The plausibility checks (src/findings/plausibility.ts) over literal slices: what is suspect, the
+ * message naming both counts, the baselines taken from scan records, and the policy keys.
+ */
+import type { Snapshot } from '../../src/collect/snapshot';
+import { baselinesFrom, checkPlausibility, markSuspects, plausibleCounts, type BaselineSource } from '../../src/findings/plausibility';
+
+const policy = { minFractionOfLast: 0.5, maxResolvedShare: 0.5, minOpenForShare: 5 };
+const list = (n: number) => ({ status: 'complete' as const, data: [] as never[], items: n });
+const last = { users: { items: 100, scanId: 's1', startedAt: '2026-11-01T00:00:00.000Z' }, sites: { items: 10, scanId: 's1', startedAt: '2026-11-01T00:00:00.000Z' } };
+
+describe('plausibility checks', () => {
+  it('zero users or sites is suspect with or without a baseline, and confirming does not accept it', () => {
+    const slices: Snapshot['slices'] = { users: list(0), sites: list(0), sharing: { status: 'complete', data: { items: [], drives: 0, resynced: 0 }, items: 0 } };
+    expect(checkPlausibility(slices, {}, policy, true).map((s) => s.slice)).toEqual(['users', 'sites', 'sharing']);
+    const [users] = checkPlausibility(slices, last, policy);
+    expect(users?.reason).toBe(
+      'suspect: GET /users answered with 0 users; the last complete scan (2026-11-01T00:00:00.000Z, s1) saw 100, and a tenant always has at least its administrator; nothing is resolved from this answer — check the application\'s permissions and the tenant, then run again',
+    );
+  });
+
+  it('a drop below minFractionOfLast is suspect; at the fraction, with 0, or confirmed it is not', () => {
+    expect(checkPlausibility({ users: list(49) }, last, policy)).toEqual([
+      { slice: 'users', reason: expect.stringContaining('answered with 49 users, fewer than 50% (plausibility.minFractionOfLast) of the 100 the last complete scan saw (2026-11-01T00:00:00.000Z, s1)') },
+    ]);
+    expect(checkPlausibility({ users: list(50) }, last, policy)).toEqual([]);
+    expect(checkPlausibility({ users: list(1) }, last, { ...policy, minFractionOfLast: 0 })).toEqual([]);
+    expect(checkPlausibility({ users: list(1) }, last, policy, true)).toEqual([]);
+    // Role assignments shrink when surplus admins are removed (ACCT-04's remediation): only zero counts.
+    expect(checkPlausibility({ roles: { status: 'complete', data: { assignments: [], eligibility: [] }, items: 1 } }, { roles: { items: 40, scanId: 's', startedAt: 't' } }, policy)).toEqual([]);
+    // A partial slice is already not trusted: nothing more to say.
+    expect(checkPlausibility({ users: { status: 'partial', data: [], items: 0, detail: 'x' } }, last, policy)).toEqual([]);
+  });
+
+  it('marks suspects partial with the reason and keeps only plausible complete counts as baselines', () => {
+    const slices: Snapshot['slices'] = { users: list(0), sites: list(3) };
+    const marked = markSuspects(slices, checkPlausibility(slices, {}, policy));
+    expect(marked.users).toMatchObject({ status: 'partial', detail: expect.stringMatching(/^suspect: GET \/users answered with 0 users/) });
+    expect(marked.sites?.status).toBe('complete');
+    expect(plausibleCounts(marked)).toEqual({ sites: 3 });
+  });
+
+  it('takes the newest count per slice from the records, and the primary slice of complete areas from older records', () => {
+    const records: BaselineSource[] = [
+      { scanId: 'new', startedAt: '3', coverage: { accounts: { status: 'partial', items: 0 } }, slices: { sites: 8 } },
+      { scanId: 'mid', startedAt: '2', coverage: { accounts: { status: 'partial', items: 5 }, mail: { status: 'complete', items: 40 } } },
+      { scanId: 'old', startedAt: '1', coverage: { accounts: { status: 'complete', items: 60 }, files: { status: 'complete', items: 2 } } },
+    ];
+    expect(baselinesFrom(records)).toEqual({
+      sites: { items: 8, scanId: 'new', startedAt: '3' },
+      mailRules: { items: 40, scanId: 'mid', startedAt: '2' },
+      users: { items: 60, scanId: 'old', startedAt: '1' },
+    });
+  });
+});

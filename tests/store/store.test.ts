@@ -13,11 +13,14 @@ describe('Store against Azurite', () => {
     const tenant = randomUUID();
     const base = { tenantId: tenant, areas: ['accounts' as const], coverage: { accounts: { status: 'complete' as const, items: 3 } }, counts: { critical: 0, high: 1, medium: 2, low: 0 }, excepted: 1, exitCode: 0 as const };
     await store.saveScan({ ...base, scanId: 'older', startedAt: '2026-11-01T00:00:00.000Z', finishedAt: '2026-11-01T00:01:00.000Z' });
-    await store.saveScan({ ...base, scanId: 'newer', startedAt: '2026-11-02T00:00:00.000Z', finishedAt: '2026-11-02T00:01:00.000Z', exitCode: 0 });
+    await store.saveScan({ ...base, scanId: 'newer', startedAt: '2026-11-02T00:00:00.000Z', finishedAt: '2026-11-02T00:01:00.000Z', exitCode: 0, slices: { users: 3, sites: 2 } });
     await store.saveScan({ ...base, tenantId: randomUUID(), scanId: 'other-tenant', startedAt: '2026-11-03T00:00:00.000Z', finishedAt: '2026-11-03T00:01:00.000Z' });
     const scans = await store.listScans(tenant);
     expect(scans.map((s) => s.scanId)).toEqual(['newer', 'older']);
     expect(scans[0]).toMatchObject({ coverage: { accounts: { status: 'complete', items: 3 } }, counts: { high: 1, medium: 2 }, excepted: 1 });
+    // The plausible slice counts (the next scans' baselines) come back; older records have none.
+    expect(scans[0]?.slices).toEqual({ users: 3, sites: 2 });
+    expect(scans[1]?.slices).toBeUndefined();
   });
 
   it('keeps state values under any key and keeps report copies', async () => {

@@ -115,7 +115,8 @@ describe('ticket sinks under interruption', () => {
   const plans: SimPlannerPlan[] = Array.from({ length: TRIALS + 1 }, (_, i) => ({ id: `crashPlan${String(i).padStart(19, '0')}`, title: `trial ${i}`, buckets: [{ id: `crashBucket${String(i).padStart(17, '0')}`, name: 'todo' }] }));
 
   beforeAll(async () => {
-    t = await startTestSim({ throttle: false, planner: { plans } });
+    // Pages of 3 tasks, so that the listing's paging is part of every trial (Planner pages by itself).
+    t = await startTestSim({ throttle: false, planner: { plans }, maxPageSize: { plannerPlanTasks: 3 } });
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => { body += c.toString(); });
@@ -235,4 +236,77 @@ describe('ticket sinks under interruption', () => {
     }
     expect(failures).toEqual([]);
   });
+
+  it('a lost record never duplicates a task: the plan listing (once per run, all pages) finds it and the ticket adopts it', async () => {
+    const plan = plans[TRIALS] as SimPlannerPlan;
+    const graph = t.graph();
+    const sink = () => new PlannerSink(graph, { planId: plan.id, bucketId: plan.buckets[0]?.id ?? '', userIdOf: () => undefined });
+    const entries = reconcile(new Map(), { findings: SUBJECTS.map(finding), coverage: {}, areas: [], at: PHASES[0]?.at ?? '' }).changed;
+    const first = await syncTickets(entries, { policy, now: new Date(), sinks: [sink()], departmentOf: () => undefined });
+    expect(t.sim.plannerTasks().filter((x) => x.task.planId === plan.id)).toHaveLength(4);
+    // One task completed by hand in Planner, then every record of the sink lost (an older release
+    // recorded every 20 deliveries): a rerun lists the plan (pages of 3) once and adopts all four.
+    const done = first.changed[0]?.ticket?.sinks.planner?.ref ?? '';
+    const task = (await graph.get(`/planner/tasks/${done}`)) as { '@odata.etag': string };
+    await graph.send('PATCH', `/planner/tasks/${done}`, { headers: { 'If-Match': task['@odata.etag'] }, body: { percentComplete: 100 } });
+    const lost = first.changed.map((e) => ({ ...e, ticket: e.ticket ? { ...e.ticket, sinks: {} } : null }));
+    t.sim.resetCounts();
+    const again = await syncTickets(lost, { policy, now: new Date(), sinks: [sink()], departmentOf: () => undefined });
+    expect(again.summary.adopted).toHaveLength(4);
+    expect(again.summary.failedDeliveries).toEqual([]);
+    expect(t.sim.plannerTasks().filter((x) => x.task.planId === plan.id)).toHaveLength(4);
+    expect(again.changed.map((e) => e.ticket?.sinks.planner?.ref).sort()).toEqual(first.changed.map((e) => e.ticket?.sinks.planner?.ref).sort());
+    // Adopted as open tickets are: the hand-completed task is open again.
+    expect(t.sim.plannerTasks().find((x) => x.task.id === done)?.task.percentComplete).toBe(0);
+    expect(t.sim.counts().plannerTasks ?? 0).toBe(0);
+    expect(t.sim.counts().plannerPlanTasks).toBe(2);
+  });
+
+  it('creates no task when the plan cannot be listed, and says which endpoint and permission', async () => {
+    const plan = plans[TRIALS] as SimPlannerPlan;
+    const before = t.sim.plannerTasks().length;
+    t.sim.setFaults([{ endpoint: 'plannerPlanTasks', status: 403, code: 'Forbidden', message: 'Forbidden' }]);
+    try {
+      const sink = new PlannerSink(t.graph(), { planId: plan.id, bucketId: plan.buckets[0]?.id ?? '', userIdOf: () => undefined });
+      const entries = reconcile(new Map(), { findings: ['u-x1', 'u-x2'].map(finding), coverage: {}, areas: [], at: PHASES[0]?.at ?? '' }).changed;
+      t.sim.resetCounts();
+      const r = await syncTickets(entries, { policy, now: new Date(), sinks: [sink], departmentOf: () => undefined });
+      expect(r.summary.failedDeliveries).toHaveLength(2);
+      expect(t.sim.plannerTasks().length).toBe(before);
+      // Listed once for the run (the failure is remembered), never created.
+      expect(t.sim.counts().plannerPlanTasks).toBe(1);
+      expect(t.sim.counts().plannerTasks ?? 0).toBe(0);
+      const state = r.changed[0]?.ticket?.sinks.planner;
+      expect(state?.pending).toMatchObject({ event: 'ticket.opened' });
+      expect(state?.lastError).toMatch(/GET \/planner\/plans\/\{id\}\/tasks.*Tasks\.Read\.All or Tasks\.ReadWrite\.All/);
+    } finally {
+      t.sim.setFaults([]);
+    }
+  });
+
+  it('a pending webhook event is resent with its own key before the later one, even when the ticket moved on', async () => {
+    const receiver: Receiver = { accepted: new Map(), seen: [] };
+    receivers.set('/hook/pending', receiver);
+    const sink = new WebhookSink({ url: `${hookBase}/hook/pending` });
+    const [opened] = reconcile(new Map(), { findings: [finding('u-p')], coverage: {}, areas: [], at: PHASES[0]?.at ?? '' }).changed;
+    const first = await syncTickets([opened as LedgerEntry], { policy, now: new Date(), sinks: [sink], departmentOf: () => undefined });
+    const entry = first.changed[0] as LedgerEntry;
+    const ticket = entry.ticket as NonNullable<LedgerEntry['ticket']>;
+    // A run sent the close and died before recording it; then the finding came back before the rerun.
+    const closeKey = `${entry.id}:ticket.closed:1`;
+    const interrupted: LedgerEntry = {
+      ...entry,
+      status: 'open',
+      reopenCount: 1,
+      ticket: { ...ticket, state: 'closed', transitions: 1, sinks: { webhook: { ...(ticket.sinks.webhook as NonNullable<typeof ticket.sinks.webhook>), pending: { event: 'ticket.closed', key: closeKey, at: PHASES[1]?.at ?? '' } } } },
+    };
+    const rerun = await syncTickets([interrupted], { policy, now: new Date(), sinks: [sink], departmentOf: () => undefined });
+    expect(receiver.seen.map((x) => `${x.event} ${x.key}`)).toEqual([
+      `ticket.opened ${entry.id}:ticket.opened:0`,
+      `ticket.closed ${closeKey}`,
+      `ticket.reopened ${entry.id}:ticket.reopened:2`,
+    ]);
+    expect(rerun.changed[0]?.ticket?.sinks.webhook).toEqual({ ref: entry.id, delivered: 'open', attempts: 0 });
+  });
 });
+

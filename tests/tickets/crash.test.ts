@@ -17,7 +17,11 @@
  * of the same event, at most one per crash), and the ledger holding every ticket's sink ids with
  * no pending delivery left.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { validatePolicy } from '../../src/config/policy';
 import { fingerprint, type Finding } from '../../src/findings/finding';
@@ -50,7 +54,14 @@ const PHASES: Array<{ at: string; seen: string[] }> = [
   { at: '2026-04-30T01:00:00.000Z', seen: ['u-1', 'u-3', 'u-4'] },
 ];
 
-class Crash extends Error {}
+/** The idempotency keys the three scans deliver: four opened, u-1 and u-2 closed, u-1 reopened. */
+function expectedKeys(): string[] {
+  const id = (s: string) => finding(s).id;
+  return [
+    ...SUBJECTS.map((s) => `${id(s)}:ticket.opened:0`),
+    `${id('u-1')}:ticket.closed:1`, `${id('u-2')}:ticket.closed:1`, `${id('u-1')}:ticket.reopened:2`,
+  ].sort();
+}
 
 /** Counts interruption points; at the chosen one, the run is killed: nothing after it ever returns. */
 class Crasher {
@@ -104,6 +115,9 @@ function crashingSink(sink: TicketSink, crasher: Crasher): TicketSink {
 interface Receiver {
   accepted: Map<string, { event: string; findingId: string }>;
   seen: Array<{ key: string; event: string; findingId: string }>;
+  /** When the receiver has seen this many requests, `kill` runs and the answer is never sent. */
+  killAt?: number;
+  kill?: () => Promise<void>;
 }
 
 describe('ticket sinks under interruption', () => {
@@ -112,7 +126,7 @@ describe('ticket sinks under interruption', () => {
   let hookBase = '';
   const receivers = new Map<string, Receiver>();
   const TRIALS = 200;
-  const plans: SimPlannerPlan[] = Array.from({ length: TRIALS + 1 }, (_, i) => ({ id: `crashPlan${String(i).padStart(19, '0')}`, title: `trial ${i}`, buckets: [{ id: `crashBucket${String(i).padStart(17, '0')}`, name: 'todo' }] }));
+  const plans: SimPlannerPlan[] = Array.from({ length: TRIALS + 10 }, (_, i) => ({ id: `crashPlan${String(i).padStart(19, '0')}`, title: `trial ${i}`, buckets: [{ id: `crashBucket${String(i).padStart(17, '0')}`, name: 'todo' }] }));
 
   beforeAll(async () => {
     // Pages of 3 tasks, so that the listing's paging is part of every trial (Planner pages by itself).
@@ -132,6 +146,11 @@ describe('ticket sinks under interruption', () => {
         r.seen.push({ key, event, findingId });
         // The contract: a key already accepted is answered 2xx again and changes nothing.
         if (!r.accepted.has(key)) r.accepted.set(key, { event, findingId });
+        if (r.killAt !== undefined && r.seen.length === r.killAt && r.kill) {
+          // Accepted, and the sender dies before it hears so: the delivery it could not record.
+          void r.kill().then(() => res.destroy());
+          return;
+        }
         res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
       });
     });
@@ -142,6 +161,49 @@ describe('ticket sinks under interruption', () => {
     await new Promise<void>((r) => server.close(() => r()));
     await t.close();
   });
+
+  /** The invariants a trial must end with, as messages (none when they hold). */
+  function check(where: string, r: { ledger: Map<string, LedgerEntry>; receiver: Receiver; planId: string }, expectedKeys: string[]): string[] {
+    const failures: string[] = [];
+    const entries = [...r.ledger.values()];
+    // One ledger entry and one ticket per finding.
+    if (entries.length !== SUBJECTS.length) failures.push(`${where}: ${entries.length} ledger entries`);
+    const tasks = t.sim.plannerTasks().filter((x) => x.task.planId === r.planId);
+    for (const e of entries) {
+      const ticket = e.ticket;
+      if (!ticket) {
+        failures.push(`${where}: ${e.subject.id} has no ticket`);
+        continue;
+      }
+      // Matched on the subject (in every ticket title), not on the ticket id the sink puts there.
+      const mine = tasks.filter((x) => String(x.task.title).includes(e.subject.name));
+      if (mine.length !== 1) failures.push(`${where}: ${mine.length} Planner tasks for ${ticket.id}`);
+      const planner = ticket.sinks.planner;
+      const webhook = ticket.sinks.webhook;
+      if (!planner?.ref || planner.ref !== mine[0]?.task.id) failures.push(`${where}: the ledger's Planner ref of ${ticket.id} is ${planner?.ref}, the task is ${String(mine[0]?.task.id)}`);
+      if (!webhook?.ref) failures.push(`${where}: no webhook ref for ${ticket.id}`);
+      for (const [name, s] of Object.entries(ticket.sinks)) {
+        if (s.pending) failures.push(`${where}: ${name} still pending for ${ticket.id}`);
+        if (s.delivered !== ticket.state) failures.push(`${where}: ${name} delivered ${s.delivered}, ticket ${ticket.state}`);
+      }
+      const percent = mine[0]?.task.percentComplete;
+      if (percent !== (ticket.state === 'closed' ? 100 : 0)) failures.push(`${where}: task of ${ticket.id} at ${String(percent)}% for a ${ticket.state} ticket`);
+      if (!String(mine[0]?.details.description ?? '').includes('■')) failures.push(`${where}: task of ${ticket.id} has no description`);
+    }
+    const expectedStates = { 'u-1': 'open', 'u-2': 'closed', 'u-3': 'open', 'u-4': 'open' } as Record<string, string>;
+    for (const e of entries) if (e.ticket?.state !== expectedStates[e.subject.id]) failures.push(`${where}: ${e.subject.id} ticket ${e.ticket?.state}`);
+    if (tasks.length !== SUBJECTS.length) failures.push(`${where}: ${tasks.length} Planner tasks in the plan`);
+    // Every event accepted exactly once; a repeated key is only a resend of the same event.
+    const keys = [...r.receiver.accepted.keys()].sort();
+    if (JSON.stringify(keys) !== JSON.stringify(expectedKeys)) failures.push(`${where}: accepted ${JSON.stringify(keys)}`);
+    const resends = r.receiver.seen.length - r.receiver.accepted.size;
+    if (resends > 1) failures.push(`${where}: ${resends} resends`);
+    for (const s of r.receiver.seen) {
+      const first = r.receiver.accepted.get(s.key);
+      if (first?.event !== s.event || first.findingId !== s.findingId) failures.push(`${where}: key ${s.key} reused for ${s.event} of ${s.findingId}`);
+    }
+    return failures;
+  }
 
   /** One trial: the three scans on plan `trial`, killed at point `crashAt` (0: never), each killed scan rerun. */
   async function trial(index: number, crashAt: number): Promise<{ points: number; ledger: Map<string, LedgerEntry>; receiver: Receiver; planId: string; crashed: boolean }> {
@@ -184,55 +246,21 @@ describe('ticket sinks under interruption', () => {
     const points = clean.points;
     expect(points).toBeGreaterThan(40);
     expect(points).toBeLessThanOrEqual(TRIALS);
-    const expectedKeys = [...clean.receiver.accepted.keys()].sort();
+    const keys = expectedKeys();
+    expect([...clean.receiver.accepted.keys()].sort()).toEqual(keys);
     // 4 opened, 2 closed, 1 reopened.
     expect([...clean.receiver.accepted.values()].map((v) => v.event).sort()).toEqual([
       'ticket.closed', 'ticket.closed', 'ticket.opened', 'ticket.opened', 'ticket.opened', 'ticket.opened', 'ticket.reopened',
     ]);
-    expect(clean.receiver.seen).toHaveLength(expectedKeys.length);
+    expect(clean.receiver.seen).toHaveLength(keys.length);
+    expect(check('uninterrupted', clean, keys)).toEqual([]);
 
     const failures: string[] = [];
     for (let k = 1; k <= points; k++) {
       const r = await trial(k, k);
       const where = `crash at point ${k} of ${points}`;
       if (!r.crashed) failures.push(`${where}: the crash did not happen`);
-      const entries = [...r.ledger.values()];
-      // One ledger entry and one ticket per finding.
-      if (entries.length !== SUBJECTS.length) failures.push(`${where}: ${entries.length} ledger entries`);
-      const tasks = t.sim.plannerTasks().filter((x) => x.task.planId === r.planId);
-      for (const e of entries) {
-        const ticket = e.ticket;
-        if (!ticket) {
-          failures.push(`${where}: ${e.subject.id} has no ticket`);
-          continue;
-        }
-        // Matched on the subject (in every ticket title), not on the ticket id the sink puts there.
-        const mine = tasks.filter((x) => String(x.task.title).includes(e.subject.name));
-        if (mine.length !== 1) failures.push(`${where}: ${mine.length} Planner tasks for ${ticket.id}`);
-        const planner = ticket.sinks.planner;
-        const webhook = ticket.sinks.webhook;
-        if (!planner?.ref || planner.ref !== mine[0]?.task.id) failures.push(`${where}: the ledger's Planner ref of ${ticket.id} is ${planner?.ref}, the task is ${String(mine[0]?.task.id)}`);
-        if (!webhook?.ref) failures.push(`${where}: no webhook ref for ${ticket.id}`);
-        for (const [name, s] of Object.entries(ticket.sinks)) {
-          if (s.pending) failures.push(`${where}: ${name} still pending for ${ticket.id}`);
-          if (s.delivered !== ticket.state) failures.push(`${where}: ${name} delivered ${s.delivered}, ticket ${ticket.state}`);
-        }
-        const percent = mine[0]?.task.percentComplete;
-        if (percent !== (ticket.state === 'closed' ? 100 : 0)) failures.push(`${where}: task of ${ticket.id} at ${String(percent)}% for a ${ticket.state} ticket`);
-        if (!String(mine[0]?.details.description ?? '').includes('■')) failures.push(`${where}: task of ${ticket.id} has no description`);
-      }
-      const expectedStates = { 'u-1': 'open', 'u-2': 'closed', 'u-3': 'open', 'u-4': 'open' } as Record<string, string>;
-      for (const e of entries) if (e.ticket?.state !== expectedStates[e.subject.id]) failures.push(`${where}: ${e.subject.id} ticket ${e.ticket?.state}`);
-      if (tasks.length !== SUBJECTS.length) failures.push(`${where}: ${tasks.length} Planner tasks in the plan`);
-      // Every event accepted exactly once; a repeated key is only a resend of the same event.
-      const keys = [...r.receiver.accepted.keys()].sort();
-      if (JSON.stringify(keys) !== JSON.stringify(expectedKeys)) failures.push(`${where}: accepted ${JSON.stringify(keys)}`);
-      const resends = r.receiver.seen.length - r.receiver.accepted.size;
-      if (resends > 1) failures.push(`${where}: ${resends} resends`);
-      for (const s of r.receiver.seen) {
-        const first = r.receiver.accepted.get(s.key);
-        if (first?.event !== s.event || first.findingId !== s.findingId) failures.push(`${where}: key ${s.key} reused for ${s.event} of ${s.findingId}`);
-      }
+      failures.push(...check(where, r, keys));
     }
     expect(failures).toEqual([]);
   });
@@ -307,6 +335,54 @@ describe('ticket sinks under interruption', () => {
       `ticket.reopened ${entry.id}:ticket.reopened:2`,
     ]);
     expect(rerun.changed[0]?.ticket?.sinks.webhook).toEqual({ ref: entry.id, delivered: 'open', attempts: 0 });
+  });
+
+  it('SIGKILL of a real process when the receiver has accepted N events, then a rerun, converges the same way', async () => {
+    const CHILD = join(__dirname, 'crash-child.js');
+    const failures: string[] = [];
+    for (const [i, killAt] of [1, 3, 5, 7].entries()) {
+      const plan = plans[TRIALS + 1 + i] as SimPlannerPlan;
+      const dir = mkdtempSync(join(tmpdir(), 'm365-crash-'));
+      const receiver: Receiver = { accepted: new Map(), seen: [], killAt };
+      const path = `/hook/kill-${killAt}`;
+      receivers.set(path, receiver);
+      let killed = 0;
+      try {
+        for (const phase of PHASES) {
+          for (let attempt = 0; attempt < 2; attempt++) {
+            const config = join(dir, 'config.json');
+            writeFileSync(config, JSON.stringify({
+              simUrl: t.sim.url, caPem: t.sim.caPem, planId: plan.id, bucketId: plan.buckets[0]?.id, hookUrl: `${hookBase}${path}`,
+              ledgerFile: join(dir, 'ledger.json'), at: phase.at, seen: phase.seen, all: SUBJECTS,
+            }));
+            const child = spawn(process.execPath, [CHILD, config], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+            let stderr = '';
+            child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+            const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+            receiver.kill = async () => {
+              child.kill('SIGKILL');
+              await exited;
+            };
+            const { code, signal } = await exited;
+            if (signal === 'SIGKILL') {
+              killed++;
+              receiver.killAt = undefined; // the rerun runs to the end
+              continue;
+            }
+            if (code !== 0) failures.push(`kill at ${killAt}: the child exited ${code}: ${stderr.slice(0, 500)}`);
+            break;
+          }
+        }
+        const ledger = new Map<string, LedgerEntry>(JSON.parse(readFileSync(join(dir, 'ledger.json'), 'utf8')) as Array<[string, LedgerEntry]>);
+        if (killed !== 1) failures.push(`kill at ${killAt}: killed ${killed} times`);
+        failures.push(...check(`SIGKILL when the receiver had seen ${killAt}`, { ledger, receiver, planId: plan.id }, expectedKeys()));
+        // The killed delivery was accepted and never answered: the rerun resent it, once.
+        if (receiver.seen.length !== expectedKeys().length + 1) failures.push(`kill at ${killAt}: the receiver saw ${receiver.seen.length} requests`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    expect(failures).toEqual([]);
   });
 });
 

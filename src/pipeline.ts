@@ -171,7 +171,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       const current = await store.getLedger(options.tenantId);
       const guard = { maxShare: options.policy.plausibility.maxResolvedShare, minOpen: options.policy.plausibility.minOpenForShare, confirmed };
       const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, completeRules: evaluation.completeRules, at: started.toISOString(), guard });
-      // The reconciliation is on record before any ticket leaves; deliveries are recorded as they go.
+      // The reconciliation is on record before any ticket leaves; each delivery's intent is written
+      // before its call and its outcome right after (tickets.ts), so a run stopped anywhere resumes.
       await write(rec.changed);
       const sync = await syncTickets(rec.entries.values(), {
         policy: options.policy,

@@ -40,6 +40,19 @@ export interface SinkState {
   lastError?: string;
   /** Created, but its text could not be written yet: finished on a later run. */
   incomplete?: boolean;
+  /**
+   * A delivery that was started and whose outcome is not on record yet: written before the call,
+   * cleared when the sink accepts it. A run that finds one resolves it first (the same event,
+   * the same idempotency key) before anything else is sent to that sink.
+   */
+  pending?: SinkDelivery;
+}
+
+/** One delivery to a sink: the event and its idempotency key (stable across retries), and when it was started. */
+export interface SinkDelivery {
+  event: 'ticket.opened' | 'ticket.closed' | 'ticket.reopened';
+  key: string;
+  at: string;
 }
 
 export interface TicketRecord {

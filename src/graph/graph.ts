@@ -99,6 +99,8 @@ const PERMISSIONS: ReadonlyArray<[RegExp, string]> = [
   [/^\/?auditlogs/i, 'AuditLog.Read.All and Directory.Read.All (sign-ins need Entra ID P1)'],
   [/^\/?admin\/sharepoint/i, 'SharePointTenantSettings.Read.All'],
   [/^\/?(sites|drives)/i, 'Sites.Read.All'],
+  // The ticket sink: "List tasks", "Create plannerTask", "Update plannerTask" (Tasks.ReadWrite.All covers all).
+  [/^\/?planner/i, 'Tasks.ReadWrite.All'],
 ];
 
 /** The Graph application permission that an endpoint needs, for error messages. */

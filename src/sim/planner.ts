@@ -6,7 +6,8 @@
  * - `GET|PATCH /planner/tasks/{id}` and `GET|PATCH /planner/tasks/{id}/details`, PATCH requiring
  *   `If-Match` with the resource's current etag (400 without it, 412 when stale), answering 204,
  *   or 200 with the updated object under `Prefer: return=representation`;
- * - `GET /planner/plans/{id}/buckets` (the list itself is served by routes.ts).
+ * - `GET /planner/plans/{id}/buckets` and `GET /planner/plans/{id}/tasks` ("List tasks"; the
+ *   lists themselves are served by routes.ts).
  *
  * Etags are `W/"<base64>"` like the docs' (`'1-Task  @@@…X'` inside) and grow in ordinal string
  * order with every write, as the overview says clients may rely on; they come from one counter
@@ -186,6 +187,12 @@ export class PlannerStore {
   bucketsOf(planId: string): JsonObject[] | undefined {
     const records = this.buckets.get(planId);
     return records?.map((r) => ({ '@odata.etag': plannerEtag('bucket', r.version), ...r.bucket }));
+  }
+
+  /** The tasks of a plan as `GET /planner/plans/{id}/tasks` lists them (creation order), or undefined for an unknown plan. */
+  tasksOf(planId: string): JsonObject[] | undefined {
+    if (!this.plans.some((p) => p.id === planId)) return undefined;
+    return [...this.tasks.values()].filter((r) => r.task.planId === planId).map((r) => this.taskBody(r));
   }
 
   /** Every task created, in creation order, each with its current details (copies). */

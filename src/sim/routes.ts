@@ -66,6 +66,7 @@ const ROUTES: ReadonlyArray<{ pattern: readonly string[]; endpoint: EndpointName
   { pattern: ['planner', 'tasks', ':taskId'], endpoint: 'plannerTask', methods: ['GET', 'PATCH'] },
   { pattern: ['planner', 'tasks', ':taskId', 'details'], endpoint: 'plannerTaskDetails', methods: ['GET', 'PATCH'] },
   { pattern: ['planner', 'plans', ':planId', 'buckets'], endpoint: 'plannerBuckets', methods: ['GET'] },
+  { pattern: ['planner', 'plans', ':planId', 'tasks'], endpoint: 'plannerPlanTasks', methods: ['GET'] },
   { pattern: ['groups', ':groupId'], endpoint: 'group', methods: ['GET'] },
   { pattern: ['groups', ':groupId', 'transitivemembers'], endpoint: 'groupTransitiveMembers', methods: ['GET'] },
   { pattern: ['groups', ':groupId', 'transitivemembers', ':cast'], endpoint: 'groupTransitiveMembers', methods: ['GET'] },
@@ -144,6 +145,9 @@ const PAGE_SPECS: Record<EndpointName, PageSpec> = {
   plannerTaskDetails: { defaultSize: 1, maxSize: 1 },
   // A plan holds at most 200 buckets, so in practice one page.
   plannerBuckets: { defaultSize: 200, maxSize: 200 },
+  // Planner pages at a fixed size it chooses ("IIRC ~400", a Planner engineer in
+  // microsoft-graph-docs#6438) and ignores $top (python-o365#858; microsoft-graph-docs#5099).
+  plannerPlanTasks: { defaultSize: 400, maxSize: 400 },
   group: { defaultSize: 1, maxSize: 1 },
   // "List group transitive members": 100 by default, $top up to 999 (newer revision).
   groupTransitiveMembers: { defaultSize: 100, maxSize: 999 },
@@ -822,6 +826,20 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
         linkPath: `/v1.0/planner/plans/${encodePathSegment(planId)}/buckets`,
         resourceKey: planId,
         spec: specFor(ctx, 'plannerBuckets'),
+      });
+    }
+    case 'plannerPlanTasks': {
+      // "List tasks" (plannerplan-list-tasks): 200 with a collection of plannerTask, no
+      // @odata.context in the docs' example; 404 for an unknown plan. Each task carries its
+      // @odata.etag as a GET of it would. Server-driven pages; $top is not honoured (see PAGE_SPECS).
+      const planId = p.planId ?? '';
+      const tasks = ctx.planner.tasksOf(planId);
+      if (!tasks) return graphError(req, 404, 'itemNotFound', 'The requested item is not found.');
+      return list(ctx, req, query.filter((q) => q.name !== 'top'), tasks, {
+        endpoint: 'plannerPlanTasks',
+        linkPath: `/v1.0/planner/plans/${encodePathSegment(planId)}/tasks`,
+        resourceKey: planId,
+        spec: specFor(ctx, 'plannerPlanTasks'),
       });
     }
     case 'batch':

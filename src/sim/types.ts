@@ -26,6 +26,8 @@ export const ENDPOINT_NAMES = [
   'plannerTask',
   'plannerTaskDetails',
   'plannerBuckets',
+  // `GET /planner/plans/{id}/tasks`: the ticket sink lists the plan once per run to adopt existing tasks.
+  'plannerPlanTasks',
   // Groups holding roles: `GET /groups/{id}` and `GET /groups/{id}/transitiveMembers[/cast]`.
   'group',
   'groupTransitiveMembers',

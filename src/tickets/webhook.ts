@@ -9,6 +9,10 @@
  *   X-M365Audit-Signature: sha256=<hex HMAC-SHA256 of the raw body with the shared secret>  (when a secret is set)
  *   { "event", "sentAt", "ticket": {…}, "finding": {…}, "title", "body", "comment" }
  *
+ * The receiver's contract: accept each idempotency key once. A key already accepted is answered
+ * 2xx again and changes nothing — it is a resend (after a timeout, a lost answer, or a run that
+ * stopped between the POST and the ledger write), never a new event.
+ *
  * Only a 2xx answer counts as delivered; a 2xx whose JSON body says `"ok": false` or carries an
  * `error` is a failure too (some endpoints answer 200 with an error). The URL and secret never
  * appear in messages: errors name the sink and the status only.
@@ -16,9 +20,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { fetch } from 'undici';
 import { SinkError } from '../errors';
-import type { TicketMessage, TicketSink } from './sink';
+import type { Delivery, TicketEvent, TicketMessage, TicketSink } from './sink';
 
-type Event = 'ticket.opened' | 'ticket.closed' | 'ticket.reopened';
+type Event = TicketEvent;
 
 export interface WebhookOptions {
   url: string;
@@ -61,26 +65,32 @@ export class WebhookSink implements TicketSink {
   readonly name = 'webhook';
   constructor(private readonly options: WebhookOptions) {}
 
-  async open(m: TicketMessage): Promise<{ ref: string; complete: boolean }> {
-    await this.post('ticket.opened', m);
+  async open(m: TicketMessage, delivery: Delivery): Promise<{ ref: string; complete: boolean }> {
+    await this.post(delivery, m);
     return { ref: m.entry.id, complete: true };
   }
 
-  async close(m: TicketMessage): Promise<void> {
-    await this.post('ticket.closed', m);
+  async close(m: TicketMessage, _ref: string, delivery: Delivery): Promise<void> {
+    await this.post(delivery, m);
   }
 
-  async reopen(m: TicketMessage): Promise<void> {
-    await this.post('ticket.reopened', m);
+  async reopen(m: TicketMessage, _ref: string, delivery: Delivery): Promise<void> {
+    await this.post(delivery, m);
   }
 
-  private async post(event: Event, m: TicketMessage): Promise<void> {
+  /**
+   * One POST. The key comes from the ledger's record of the delivery (`pending`), so a resend
+   * after a crash or a lost answer carries the very key of the first attempt, whatever the
+   * ticket's state is by then: the receiver's de-duplication is what makes it exactly once.
+   */
+  private async post(delivery: Delivery, m: TicketMessage): Promise<void> {
+    const event = delivery.event;
     const body = JSON.stringify(webhookPayload(event, m, new Date().toISOString()));
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
       'X-M365Audit-Event': event,
       'X-M365Audit-Delivery': randomUUID(),
-      'X-M365Audit-Idempotency-Key': `${m.entry.id}:${event}:${m.ticket.transitions ?? 0}`,
+      'X-M365Audit-Idempotency-Key': delivery.key,
     };
     if (this.options.secret) headers['X-M365Audit-Signature'] = signature(this.options.secret, body);
     let status: number;

@@ -247,7 +247,7 @@ async function groupPrincipalIds(ctx: RunCtx): Promise<string[]> {
 }
 
 /** What the ticket sink creates and updates (src/tickets/planner.ts), plus references and a checklist. */
-async function plannerRequests(ctx: RunCtx, what: 'task' | 'details' | 'buckets' | 'create'): Promise<Req[]> {
+async function plannerRequests(ctx: RunCtx, what: 'task' | 'details' | 'buckets' | 'create' | 'planTasks'): Promise<Req[]> {
   const plan = ctx.sim.plannerPlans()[0];
   if (!plan) throw new Error('simulator has no planner plan');
   if (what === 'buckets') return [{ path: `/planner/plans/${enc(plan.id)}/buckets` }];
@@ -263,6 +263,8 @@ async function plannerRequests(ctx: RunCtx, what: 'task' | 'details' | 'buckets'
   const created = await ctx.call('/planner/tasks', { method: 'POST', body: createBody });
   if (created.status !== 201) throw new Error(`POST /planner/tasks: ${created.status} ${created.text}`);
   const id = str(created.json.id);
+  // The plan's tasks as the ticket sink lists them (with the task just created in it).
+  if (what === 'planTasks') return [{ path: `/planner/plans/${enc(plan.id)}/tasks` }];
   const rep = { Prefer: 'return=representation' };
   if (what === 'task') {
     const task = await ctx.call(`/planner/tasks/${enc(id)}`);
@@ -350,6 +352,7 @@ const ROWS: Row[] = [
   { endpoint: 'plannerTask', what: 'GET and PATCH (return=representation) planner/tasks/{id}', type: 'plannerTask', shape: 'entity', requests: (c) => plannerRequests(c, 'task') },
   { endpoint: 'plannerTaskDetails', what: 'GET and PATCH (return=representation) planner/tasks/{id}/details', type: 'plannerTaskDetails', shape: 'entity', requests: (c) => plannerRequests(c, 'details') },
   { endpoint: 'plannerBuckets', what: 'GET planner/plans/{id}/buckets', type: 'plannerBucket', shape: 'collection', requests: (c) => plannerRequests(c, 'buckets') },
+  { endpoint: 'plannerPlanTasks', what: 'GET planner/plans/{id}/tasks', type: 'plannerTask', shape: 'collection', requests: (c) => plannerRequests(c, 'planTasks') },
   {
     // Added by the group-principals change; runs once the route exists.
     endpoint: 'groupTransitiveMembers', what: 'GET groups/{id}/transitiveMembers/microsoft.graph.user', type: 'user', shape: 'collection', optional: true,

@@ -377,3 +377,37 @@ describe('Graph simulator: Planner default plan', () => {
     }
   });
 });
+
+describe('Graph simulator: Planner plan task listing', () => {
+  test('GET /planner/plans/{id}/tasks lists the plan\'s tasks with their etags, in server-sized pages that ignore $top', async () => {
+    const sim = await startSimulator({ tenant: makeTenant(), throttle: false, maxPageSize: { plannerPlanTasks: 2 } });
+    const c = client(sim);
+    try {
+      const plan = DEFAULT_PLANNER_PLAN_ID;
+      expect((await c.call(`/planner/plans/${plan}/tasks`)).json).toEqual({ value: [] });
+      const ids: string[] = [];
+      for (const title of ['one', 'two', 'three']) {
+        const r = await c.call('/planner/tasks', { method: 'POST', body: { planId: plan, bucketId: DEFAULT_PLANNER_BUCKET_ID, title } });
+        ids.push(r.json.id);
+      }
+      const first = await c.call(`/planner/plans/${plan}/tasks?$top=1`);
+      expect(first.status).toBe(200);
+      expect(first.json['@odata.context']).toBeUndefined();
+      // $top is not honoured: the page is the service's size (2 here), then a nextLink.
+      expect(first.json.value.map((t: JsonObject) => t.title)).toEqual(['one', 'two']);
+      for (const t of first.json.value) {
+        expect(t['@odata.etag']).toMatch(/^W\/"JzEt.+"$/);
+        expect(t).toEqual((await c.call(`/planner/tasks/${t.id}`)).json);
+      }
+      const next: string = first.json['@odata.nextLink'];
+      expect(next).toMatch(new RegExp(`/v1\\.0/planner/plans/${plan}/tasks\\?`));
+      const second = await c.call(next);
+      expect(second.json.value.map((t: JsonObject) => t.id)).toEqual([ids[2]]);
+      expect(second.json['@odata.nextLink']).toBeUndefined();
+      expect((await c.call('/planner/plans/unknownPlanXXXXXXXXXXXXXXXXX/tasks')).status).toBe(404);
+    } finally {
+      await c.agent.close();
+      await sim.close();
+    }
+  });
+});

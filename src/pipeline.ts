@@ -17,7 +17,8 @@ import { evaluate, slicesFor } from './rules/engine';
 import { AREAS, SEVERITIES, type Area, type Severity } from './rules/ids';
 import { RULES } from './rules/index';
 import type { AnyRule } from './rules/rule';
-import type { ScanRecord, Store } from './store/store';
+import type { LedgerPort, ScanPort, StatePort } from './store/ports';
+import type { ScanRecord } from './store/store';
 import { reconcile, type HeldArea, type LedgerEntry } from './findings/ledger';
 import { baselinesFrom, checkPlausibility, markSuspects, plausibleCounts } from './findings/plausibility';
 import { syncTickets, type TicketSummary } from './tickets/tickets';
@@ -38,7 +39,8 @@ export interface ScanOptions {
   /** Areas to read (default: every implemented area). */
   areas?: readonly Area[];
   rules?: readonly AnyRule[];
-  store?: Store;
+  /** Ledger, state, scan records (the Azure store, or a MemoryStore in tests). */
+  store?: LedgerPort & StatePort & ScanPort;
   clock?: () => Date;
   /**
    * External ticket sinks (Planner, webhook). The ledger is the built-in one: with a store, every

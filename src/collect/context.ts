@@ -5,7 +5,7 @@
  */
 import type { Policy } from '../config/policy';
 import type { Graph } from '../graph/graph';
-import type { Store } from '../store/store';
+import type { StatePort } from '../store/ports';
 import type { Slice, SliceData, SliceName } from './snapshot';
 
 export interface CollectOptions {
@@ -41,7 +41,7 @@ export interface CollectContext {
   policy: Policy;
   tenantId: string;
   /** Where watermarks and detector state live; without it every watch starts afresh. */
-  store?: Store | undefined;
+  store?: StatePort | undefined;
   options: CollectOptions;
   /** Another slice this collector depends on (collected once per scan). */
   slice<K extends SliceName>(name: K): Promise<Slice<SliceData[K]>>;

@@ -9,6 +9,7 @@ import { StoreError } from '../errors';
 import type { Coverage, SliceName } from '../collect/snapshot';
 import type { LedgerEntry } from '../findings/ledger';
 import type { Area, Severity } from '../rules/ids';
+import type { AuditStore } from './ports';
 
 /** What a scan leaves behind in the `scans` table. */
 export interface ScanRecord {
@@ -52,7 +53,8 @@ function odataString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-export class Store {
+/** The Azure Tables / Blobs store (or Azurite): every port of ./ports. */
+export class Store implements AuditStore {
   private constructor(
     private readonly tables: Record<(typeof TABLES)[number], TableClient>,
     private readonly reports: ContainerClient,

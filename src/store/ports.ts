@@ -1,0 +1,47 @@
+/**
+ * The narrow storage ports the code needs, so that each part depends only on what it uses and
+ * tests can run it on an in-memory store ({@link MemoryStore}) or inject a failure at any write:
+ * - {@link LedgerPort}: the findings ledger and the lease that serialises reconciliations;
+ * - {@link StatePort}: watermarks, detector state, drive inventories;
+ * - {@link ScanPort}: scan records (the plausibility baselines, the digest's months);
+ * - {@link ReportPort}: report copies.
+ * {@link Store} (Azure Tables and Blobs, or Azurite) implements them all.
+ */
+import type { LedgerEntry } from '../findings/ledger';
+import type { ScanRecord } from './store';
+
+export interface LedgerPort {
+  /** Every ledger entry of a tenant, by finding id. */
+  getLedger(tenantId: string): Promise<Map<string, LedgerEntry>>;
+  getLedgerEntry(tenantId: string, findingId: string): Promise<LedgerEntry | undefined>;
+  /** Writes entries (each replaced whole). */
+  putLedgerEntries(tenantId: string, entries: readonly LedgerEntry[]): Promise<void>;
+  /**
+   * Runs `fn` holding the tenant's ledger lease: two runs never reconcile one ledger at once.
+   * `assertHeld` throws once the lease is lost, so writes stop instead of overwriting.
+   */
+  withLedgerLease<T>(tenantId: string, fn: (assertHeld: () => void) => Promise<T>, waitMs?: number): Promise<T>;
+}
+
+export interface StatePort {
+  getState(tenantId: string, key: string): Promise<string | undefined>;
+  setState(tenantId: string, key: string, value: string): Promise<void>;
+  /** A larger state document (replaced whole; a reader never sees half of one). */
+  getStateBlob(tenantId: string, key: string): Promise<string | undefined>;
+  putStateBlob(tenantId: string, key: string, value: string): Promise<void>;
+}
+
+export interface ScanPort {
+  saveScan(record: ScanRecord): Promise<void>;
+  /** The newest scan records of a tenant first. */
+  listScans(tenantId: string, limit?: number): Promise<ScanRecord[]>;
+}
+
+export interface ReportPort {
+  /** Keeps a copy of a report file; returns its name in the store. */
+  putReport(tenantId: string, scanId: string, name: string, content: string | Buffer, contentType: string): Promise<string>;
+  getReport(tenantId: string, scanId: string, name: string): Promise<Buffer>;
+}
+
+/** Everything a scan run stores. */
+export type AuditStore = LedgerPort & StatePort & ScanPort & ReportPort;

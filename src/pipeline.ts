@@ -160,6 +160,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, completeRules: evaluation.completeRules, at: started.toISOString() });
       // The reconciliation is on record before any ticket leaves; deliveries are recorded as they go.
       await write(rec.changed);
+      // …on disk, not only in the embedded Azurite's memory (it saves every 5 s).
+      if (rec.changed.length) await store.ensureSaved(options.tenantId);
       const sync = await syncTickets(rec.entries.values(), {
         policy: options.policy,
         now: started,

@@ -129,7 +129,8 @@ export interface SharedAzurite extends EmbeddedAzurite {
 /** What the lock file in the data folder holds. */
 interface LockState {
   pid: number;
-  ports: { blob: number; queue: number; table: number };
+  /** Absent while it starts: a lock without ports is an Azurite whose starter died starting it. */
+  ports?: { blob: number; queue: number; table: number };
   /** `pid:token` of each CLI using it (a token each, so one process may hold it twice). */
   owners: string[];
   startedAt: string;
@@ -227,7 +228,7 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
-function connectionStringFor(ports: LockState['ports']): string {
+function connectionStringFor(ports: NonNullable<LockState['ports']>): string {
   const endpoint = (service: string, port: number): string => `http://127.0.0.1:${port}/${DEV_ACCOUNT}`;
   return (
     `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
@@ -261,7 +262,7 @@ async function stopPid(pid: number, graceMs = 15_000): Promise<void> {
  * under another), its output in a log file in the folder (a pipe would break once the starting
  * CLI is gone), and reads the ports it chose from that log.
  */
-async function spawnDetached(location: string, timeoutMs: number): Promise<{ pid: number; ports: LockState['ports'] }> {
+async function spawnDetached(location: string, timeoutMs: number, onPid: (pid: number) => void): Promise<{ pid: number; ports: NonNullable<LockState['ports']> }> {
   const logPath = join(location, LOG_FILE);
   const from = existsSync(logPath) ? statSync(logPath).size : 0;
   const fd = openSync(logPath, 'a');
@@ -288,6 +289,8 @@ async function spawnDetached(location: string, timeoutMs: number): Promise<{ pid
   });
   child.unref();
   if (pid === undefined) throw new StoreError('the embedded Azurite could not be started (no process id): check that node can run node_modules/azurite');
+  // Recorded at once, so that a CLI killed while Azurite starts leaves a trace the next one cleans up.
+  onPid(pid);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = (readText(logPath) ?? '').slice(from);
@@ -318,7 +321,7 @@ export async function acquireAzurite(location: string, notice: (message: string)
   const live = (owners: readonly string[]): string[] => owners.filter((o) => o !== me && alive(Number(o.split(':')[0])));
   const state = await withFolderMutex(location, async () => {
     const found = readLock(location);
-    if (found && alive(found.pid) && (await answers(found.ports.blob))) {
+    if (found?.ports && alive(found.pid) && (await answers(found.ports.blob))) {
       const others = live(found.owners);
       notice(
         others.length
@@ -333,11 +336,12 @@ export async function acquireAzurite(location: string, notice: (message: string)
       // A dead Azurite, or a live process that does not answer on its port (hung, or the pid
       // reused): stop it if it is still ours, then start afresh on the folder.
       if (alive(found.pid) && /azurite/.test(readText(`/proc/${found.pid}/cmdline`) ?? 'azurite')) await stopPid(found.pid, 5_000);
-      notice(`the embedded Azurite recorded in ${join(location, LOCK_FILE)} (pid ${found.pid}) is gone; starting a new one`);
+      notice(`the embedded Azurite recorded in ${join(location, LOCK_FILE)} (pid ${found.pid}) is gone${found.ports ? '' : ' (its starter died while it started)'}; starting a new one`);
       rmSync(join(location, LOCK_FILE), { force: true });
     }
-    const started = await spawnDetached(location, timeoutMs);
-    const next: LockState = { pid: started.pid, ports: started.ports, owners: [me], startedAt: new Date().toISOString(), startedBy: process.pid };
+    const startedAt = new Date().toISOString();
+    const started = await spawnDetached(location, timeoutMs, (pid) => writeLock(location, { pid, owners: [me], startedAt, startedBy: process.pid }));
+    const next: LockState = { pid: started.pid, ports: started.ports, owners: [me], startedAt, startedBy: process.pid };
     writeLock(location, next);
     return next;
   });
@@ -352,8 +356,10 @@ export async function acquireAzurite(location: string, notice: (message: string)
       rmSync(join(location, LOCK_FILE), { force: true });
       appendFileSync(join(location, LOG_FILE), `m365-audit: stopped Azurite pid ${now.pid} (CLI pid ${process.pid}) at ${new Date().toISOString()}\n`);
     }));
+  const ports = state.ports;
+  if (!ports) throw new StoreError(`the embedded Azurite in ${location} has no ports on record; remove ${join(location, LOCK_FILE)} and run again`);
   return {
-    connectionString: connectionStringFor(state.ports),
+    connectionString: connectionStringFor(ports),
     location,
     pid: state.pid,
     stop: release,

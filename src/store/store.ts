@@ -243,6 +243,8 @@ export class Store {
       return out;
     } finally {
       clearInterval(renew);
+      // No stale holder description for whoever takes it next.
+      await blob.setMetadata({}, { conditions: { leaseId: lease.leaseId } }).catch(() => undefined);
       await lease.releaseLease().catch(() => undefined);
     }
   }
@@ -252,7 +254,10 @@ export class Store {
     try {
       const m = (await blob.getProperties()).metadata ?? {};
       if (!m.holderpid) return '';
-      return `m365-audit pid ${m.holderpid} on host ${decodeURIComponent(m.holderhost ?? '?')} since ${m.holdersince ?? '?'}`;
+      const host = decodeURIComponent(m.holderhost ?? '?');
+      // A holder on this host that is gone (killed) cannot release: say that its lease will lapse.
+      const gone = host === hostname() && !pidAlive(Number(m.holderpid));
+      return `m365-audit pid ${m.holderpid} on host ${host} since ${m.holdersince ?? '?'}${gone ? ' (no longer running)' : ''}`;
     } catch {
       return '';
     }
@@ -304,6 +309,15 @@ export class Store {
   /** Reads a report copy back. */
   async getReport(tenantId: string, scanId: string, name: string): Promise<Buffer> {
     return this.reports.getBlockBlobClient(`${tenantId}/${scanId}/${name}`).downloadToBuffer();
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,7 +3,7 @@
  * per folder whoever asks, stopped by the last user, and a write made durable with ensureSaved
  * survives Azurite being killed at once (it saves only every 5 s otherwise).
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireAzurite } from '../../src/store/azurite';
@@ -62,6 +62,22 @@ describe('acquireAzurite', () => {
     expect(await again.getState('t1', 'watermark')).toBe('kept-after-a-kill');
     await first.stop(); // the stale handle leaves the new Azurite alone
     expect(alive(second.pid)).toBe(true);
+    await second.stop();
+    expect(alive(second.pid)).toBe(false);
+  }, 60_000);
+
+  it('stops an Azurite whose starter died before it listened (a lock without ports) and starts afresh', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm365-audit-lock-'));
+    const first = await acquireAzurite(dir);
+    // What a CLI killed between spawning Azurite and reading its ports leaves behind.
+    const lockPath = join(dir, 'm365-audit-azurite.json');
+    const { ports: _ports, ...provisional } = JSON.parse(readFileSync(lockPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(lockPath, JSON.stringify({ ...provisional, owners: ['999999999:dead'] }));
+    const notices: string[] = [];
+    const second = await acquireAzurite(dir, (m) => notices.push(m));
+    expect(alive(first.pid)).toBe(false);
+    expect(notices).toEqual([expect.stringMatching(/is gone \(its starter died while it started\); starting a new one$/)]);
+    expect(starts(dir)).toBe(2);
     await second.stop();
     expect(alive(second.pid)).toBe(false);
   }, 60_000);

@@ -37,9 +37,9 @@ function alive(pid: number): boolean {
 }
 
 const dataDir = (cwd: string): string => join(cwd, '.m365-audit', 'azurite');
-const lockOf = (cwd: string): { pid: number; owners: string[] } | undefined => {
+const lockOf = (cwd: string): { pid: number; owners: string[]; ports?: unknown } | undefined => {
   try {
-    return JSON.parse(readFileSync(join(dataDir(cwd), 'm365-audit-azurite.json'), 'utf8')) as { pid: number; owners: string[] };
+    return JSON.parse(readFileSync(join(dataDir(cwd), 'm365-audit-azurite.json'), 'utf8')) as { pid: number; owners: string[]; ports?: unknown };
   } catch {
     return undefined;
   }
@@ -91,11 +91,12 @@ describe('the embedded Azurite, one per data folder', () => {
   it('a CLI killed with SIGKILL leaves its Azurite running; the next run reuses it, says so, and stops it', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-cli-'));
     const child = spawn(process.execPath, [CLI, ...scanArgs(), '--out', 'a'], { cwd, env, stdio: 'ignore' });
-    // Killed once it has joined the folder's Azurite (its pid is in the lock file).
+    // Killed once the Azurite it started listens (its ports and the CLI's pid are in the lock file).
     await new Promise<void>((ready, fail) => {
       child.once('exit', () => fail(new Error('the scan ended before it could be killed')));
       const poll = (): void => {
-        if (lockOf(cwd)?.owners.some((o) => o.startsWith(`${child.pid}:`))) ready();
+        const lock = lockOf(cwd);
+        if (lock?.ports && lock.owners.some((o) => o.startsWith(`${child.pid}:`))) ready();
         else setTimeout(poll, 20);
       };
       poll();

@@ -27,7 +27,7 @@ import { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_PLAN_ID } from './sim/planne
 import { closeByPerson } from './findings/ledger';
 import { sinksFromSettings } from './tickets/sinks';
 import { syncTickets } from './tickets/tickets';
-import { startAzurite } from './store/azurite';
+import { acquireAzurite, type SharedAzurite } from './store/azurite';
 import { Store } from './store/store';
 
 /** Local state (embedded Azurite data) lives here, relative to the working directory. */
@@ -121,11 +121,17 @@ function parseAreas(text: string | undefined): Area[] {
 
 /** Opens storage: the configured account, or an embedded Azurite under ./.m365-audit/. */
 async function openStore(settings: Settings): Promise<Store> {
-  if (settings.storageConnectionString) return Store.connect(settings.storageConnectionString);
-  const azurite = await startAzurite(resolve(STATE_DIR, 'azurite'));
+  const onLeaseWait = (message: string): void => void process.stderr.write(`${message}\n`);
+  if (settings.storageConnectionString) return Store.connect(settings.storageConnectionString, { onLeaseWait });
+  // One Azurite per data folder, shared with any other CLI running here (see acquireAzurite).
+  const azurite = await acquireAzurite(resolve(STATE_DIR, 'azurite'), (message) => process.stderr.write(`${message}\n`));
+  embedded = azurite;
   cleanups.push(() => azurite.stop());
-  return Store.connect(azurite.connectionString);
+  return Store.connect(azurite.connectionString, { onLeaseWait, waitForSave: azurite.waitForSave });
 }
+
+/** The embedded Azurite this run uses, if any: a failure after it died is explained as such. */
+let embedded: SharedAzurite | undefined;
 
 function progress(json: boolean | undefined): (e: { slice: string; status: string; items: number; detail?: string }) => void {
   return (e) => {
@@ -364,7 +370,8 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...a
     let code: number;
     try {
       code = await fn(...args);
-    } catch (err) {
+    } catch (caught) {
+      const err = embedded?.explainFailure(caught) ?? caught;
       process.stderr.write(`${err instanceof AuditError ? err.message : `unexpected error: ${(err as Error).stack ?? String(err)}`}\n`);
       code = 1;
     }

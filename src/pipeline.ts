@@ -176,6 +176,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       // The reconciliation is on record before any ticket leaves; each delivery's intent is written
       // before its call and its outcome right after (tickets.ts), so a run stopped anywhere resumes.
       await write(rec.changed);
+      // …on disk, not only in the embedded Azurite's memory (it saves every 5 s).
+      if (rec.changed.length) await store.ensureSaved(options.tenantId);
       const sync = await syncTickets(rec.entries.values(), {
         policy: options.policy,
         now: started,

@@ -75,6 +75,11 @@ export class MemoryStore implements AuditStore {
     }
   }
 
+  /** Memory is as durable as it gets here: nothing to wait for. */
+  async ensureSaved(_tenantId: string): Promise<void> {
+    return undefined;
+  }
+
   async getState(tenantId: string, key: string): Promise<string | undefined> {
     return this.state.get(`${tenantId}\n${key}`);
   }

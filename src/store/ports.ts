@@ -21,6 +21,11 @@ export interface LedgerPort {
    * `assertHeld` throws once the lease is lost, so writes stop instead of overwriting.
    */
   withLedgerLease<T>(tenantId: string, fn: (assertHeld: () => void) => Promise<T>, waitMs?: number): Promise<T>;
+  /**
+   * Resolves once everything written so far is durable, before effects leave (tickets): the
+   * embedded Azurite saves to disk every 5 s; a storage account, or memory, needs no wait.
+   */
+  ensureSaved(tenantId: string): Promise<void>;
 }
 
 export interface StatePort {

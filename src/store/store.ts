@@ -5,6 +5,7 @@
  */
 import { TableClient, TableServiceClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { hostname } from 'node:os';
 import { StoreError } from '../errors';
 import type { Coverage, SliceName } from '../collect/snapshot';
 import type { LedgerEntry } from '../findings/ledger';
@@ -53,16 +54,38 @@ function odataString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
+/** How a store behaves beyond its account: hooks the CLI sets for the embedded Azurite. */
+export interface StoreOptions {
+  /**
+   * Waits until what was written is on disk (the embedded Azurite saves every 5 s): given a writer
+   * of a marker value, resolves once the marker is saved. A storage account needs none: a write it
+   * acknowledged is durable.
+   */
+  waitForSave?: (write: (marker: string) => Promise<void>) => Promise<void>;
+  /** Hears, once per wait, that a run waits for the ledger lease: whom it waits for and how long at most. */
+  onLeaseWait?: (message: string) => void;
+}
+
 /** The Azure Tables / Blobs store (or Azurite): every port of ./ports. */
 export class Store implements AuditStore {
   private constructor(
     private readonly tables: Record<(typeof TABLES)[number], TableClient>,
     private readonly reports: ContainerClient,
     private readonly stateBlobs: ContainerClient,
+    private readonly options: StoreOptions = {},
   ) {}
 
+  /**
+   * Makes the writes so far durable before the caller goes on (tickets leave, the lease is let
+   * go). With a storage account an acknowledged write already is; with the embedded Azurite this
+   * waits for its next save (at most ~5 s).
+   */
+  async ensureSaved(tenantId: string): Promise<void> {
+    await this.options.waitForSave?.((marker) => this.setState(tenantId, 'embedded-save-marker', marker));
+  }
+
   /** Connects and creates the tables and the container if they are missing. */
-  static async connect(connectionString: string): Promise<Store> {
+  static async connect(connectionString: string, storeOptions: StoreOptions = {}): Promise<Store> {
     const insecure = /DefaultEndpointsProtocol=http;|Endpoint=http:\/\//i.test(connectionString);
     const options = { allowInsecureConnection: insecure };
     try {
@@ -79,7 +102,7 @@ export class Store implements AuditStore {
       const reports = blobs.getContainerClient('reports');
       const stateBlobs = blobs.getContainerClient('state');
       await Promise.all([reports.createIfNotExists(), stateBlobs.createIfNotExists()]);
-      return new Store(tables, reports, stateBlobs);
+      return new Store(tables, reports, stateBlobs, storeOptions);
     } catch (err) {
       throw new StoreError(
         `cannot open Azure Storage (${(err as Error).message.split('\n')[0]}) — check AZURE_STORAGE_CONNECTION_STRING, or unset it to use the embedded Azurite`,
@@ -171,27 +194,41 @@ export class Store implements AuditStore {
   /**
    * Runs `fn` holding the tenant's ledger lease (a blob lease), so that two runs never reconcile
    * the same ledger at once. A second run waits up to `waitMs`, then fails with a clear message;
-   * it never writes half a reconciliation over another.
+   * it never writes half a reconciliation over another. The holder (pid, host, since when) is
+   * kept in the lock blob's metadata so that a waiting run can say whom it waits for; before the
+   * lease is let go the writes are made durable ({@link ensureSaved}).
    */
   async withLedgerLease<T>(tenantId: string, fn: (assertHeld: () => void) => Promise<T>, waitMs = 120_000): Promise<T> {
     const blob = this.stateBlobs.getBlockBlobClient(`${tenantId}/ledger.lock`);
     if (!(await blob.exists())) await blob.uploadData(Buffer.from('lock'), { conditions: { ifNoneMatch: '*' } }).catch(() => undefined);
     const lease = blob.getBlobLeaseClient();
     const deadline = Date.now() + waitMs;
+    let told = '';
     for (;;) {
       try {
         await lease.acquireLease(60);
         break;
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+        const holder = await this.leaseHolder(blob);
         if (Date.now() >= deadline) {
           throw new StoreError(
-            `another run is reconciling the ledger of tenant ${tenantId} (its lease is held); nothing was written by this run — run again once it has finished`,
+            `another run is reconciling the ledger of tenant ${tenantId} (its lease is held${holder ? ` by ${holder}` : ''}); nothing was written by this run — run again once it has finished`,
+          );
+        }
+        if (holder !== told) {
+          told = holder;
+          this.options.onLeaseWait?.(
+            `waiting for the ledger lease of tenant ${tenantId}, held by ${holder || 'another run'}; waiting up to ${Math.ceil((deadline - Date.now()) / 1000)} s more (a lease whose holder died lapses within 60 s)`,
           );
         }
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+    // Who holds it, for the runs that wait (metadata values are ASCII: the host name is encoded).
+    await blob
+      .setMetadata({ holderpid: String(process.pid), holderhost: encodeURIComponent(hostname()), holdersince: new Date().toISOString() }, { conditions: { leaseId: lease.leaseId } })
+      .catch(() => undefined);
     // Renew well within the 60-second lease while the work goes on. A renewal that fails means
     // another run may own the ledger by now: writes check `assertHeld` and stop instead.
     let lost: unknown;
@@ -206,10 +243,29 @@ export class Store implements AuditStore {
       }
     };
     try {
-      return await fn(assertHeld);
+      const out = await fn(assertHeld);
+      // The next holder starts from what is on disk, whatever happens to this storage later.
+      await this.ensureSaved(tenantId);
+      return out;
     } finally {
       clearInterval(renew);
+      // No stale holder description for whoever takes it next.
+      await blob.setMetadata({}, { conditions: { leaseId: lease.leaseId } }).catch(() => undefined);
       await lease.releaseLease().catch(() => undefined);
+    }
+  }
+
+  /** "pid 123 on host h since <iso>" from the lock blob's metadata, or '' when it has none. */
+  private async leaseHolder(blob: ReturnType<ContainerClient['getBlockBlobClient']>): Promise<string> {
+    try {
+      const m = (await blob.getProperties()).metadata ?? {};
+      if (!m.holderpid) return '';
+      const host = decodeURIComponent(m.holderhost ?? '?');
+      // A holder on this host that is gone (killed) cannot release: say that its lease will lapse.
+      const gone = host === hostname() && !pidAlive(Number(m.holderpid));
+      return `m365-audit pid ${m.holderpid} on host ${host} since ${m.holdersince ?? '?'}${gone ? ' (no longer running)' : ''}`;
+    } catch {
+      return '';
     }
   }
 
@@ -259,6 +315,15 @@ export class Store implements AuditStore {
   /** Reads a report copy back. */
   async getReport(tenantId: string, scanId: string, name: string): Promise<Buffer> {
     return this.reports.getBlockBlobClient(`${tenantId}/${scanId}/${name}`).downloadToBuffer();
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { defaultPolicy, loadPolicy, validatePolicy, type Policy } from './config/policy';
 import { loadSettings, type Settings } from './config/settings';
@@ -344,6 +344,20 @@ async function ledgerCloseCommand(findingId: string, opts: { note?: string; tena
   });
 }
 
+/**
+ * An integer option parser for commander: a bad value ends the run with commander's own
+ * `error: option '--port <n>' argument 'abc' is invalid. …` and exit 1, before anything starts.
+ */
+function wholeNumber(min: number, max: number, what: string): (text: string) => string {
+  return (text) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max} (${what})`);
+    }
+    return String(n);
+  };
+}
+
 function withCommon(cmd: Command): Command {
   return cmd
     .option('--policy <file>', 'policy file (default: policy.yaml if present, else built-in defaults)')
@@ -383,16 +397,16 @@ withCommon(program.command('signins').description('the incremental sign-in watch
   .action(action((opts: CommonOptions) => scanCommand(opts, ['signins'])));
 
 withCommon(program.command('demo').description('scan the embedded simulated tenant and write everything under ./out'))
-  .option('--users <n>', 'size of the demo tenant', '60')
-  .option('--seed <n>', 'seed of the demo tenant', '1')
+  .option('--users <n>', 'size of the demo tenant', wholeNumber(1, 100_000, 'users in the demo tenant'), '60')
+  .option('--seed <n>', 'seed of the demo tenant', wholeNumber(0, 2 ** 31 - 1, 'the demo tenant\'s seed'), '1')
   .action(action(demoCommand));
 
 program
   .command('sim')
   .description('run the simulated tenant alone and print its URL and CA path')
-  .option('--users <n>', 'size of the demo tenant', '60')
-  .option('--seed <n>', 'seed of the demo tenant', '1')
-  .option('--port <n>', 'port (default: a free one)', '0')
+  .option('--users <n>', 'size of the demo tenant', wholeNumber(1, 100_000, 'users in the demo tenant'), '60')
+  .option('--seed <n>', 'seed of the demo tenant', wholeNumber(0, 2 ** 31 - 1, 'the demo tenant\'s seed'), '1')
+  .option('--port <n>', 'port (default: a free one)', wholeNumber(0, 65_535, 'a TCP port; 0 picks a free one'), '0')
   .action(action(simCommand));
 
 program

@@ -1,0 +1,84 @@
+/**
+ * Bad input as a user types it (issue 9, "Bad input and errors"): each is refused or accepted with a
+ * clear message naming the field, option or variable, exit code 1 when refused, and never a stack
+ * trace. Runs the built CLI (dist/) as a child process, like cli.test.ts.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const CLI = resolve(__dirname, '..', '..', 'dist', 'src', 'cli.js');
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function run(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env ?? { PATH: process.env.PATH }, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A stack trace line (`    at fn (file:line:col)`) or the CLI's catch-all prefix. */
+const STACK = /^\s+at .+[:(]|unexpected error/m;
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'm365-audit-bad-'));
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
+});
+
+describe('policy file', () => {
+  it('refuses a YAML alias bomb with a clear message', async () => {
+    const cwd = tmp();
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    writeFileSync(join(cwd, 'bomb.yaml'), `${lines.join('\n')}\n`);
+    const r = await run(['policy', 'check', 'bomb.yaml'], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).toMatch(/bomb\.yaml is refused:\n {2}- \(document\): its aliases \(\*name\) expand more than 100 times, as a YAML alias bomb does/);
+  });
+
+  it('refuses duplicate department names, naming both entries', async () => {
+    const cwd = tmp();
+    writeFileSync(
+      join(cwd, 'dup.yaml'),
+      [
+        'organization:',
+        '  departments:',
+        '    - { name: 総務課, owner: soumu@example.lg.jp }',
+        '    - { name: 税務課, owner: zeimu@example.lg.jp }',
+        '    - { name: 会計課, owner: kaikei@example.lg.jp }',
+        '    - { name: 総務課, owner: other@example.lg.jp }',
+        '',
+      ].join('\n'),
+    );
+    const r = await run(['policy', 'check', 'dup.yaml'], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).toContain('organization.departments[3].name: 総務課 is also organization.departments[0].name');
+  });
+});
+
+describe('command-line options', () => {
+  it('sim --port abc: a clear message and exit 1', async () => {
+    const r = await run(['sim', '--port', 'abc'], { cwd: tmp() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).toMatch(/option '--port <n>' argument 'abc' is invalid\. must be a whole number from 0 to 65535/);
+  });
+
+  it('demo --users abc: a clear message and exit 1, before anything starts', async () => {
+    const cwd = tmp();
+    const r = await run(['demo', '--users', 'abc'], { cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).toMatch(/option '--users <n>' argument 'abc' is invalid\. must be a whole number from 1 to 100000/);
+    expect(existsSync(join(cwd, '.m365-audit'))).toBe(false);
+  });
+});

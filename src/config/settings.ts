@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { storageConnectionStringProblems } from './connection-string';
 import { formatIssues } from './policy';
 
 const httpsUrl = z.string().url('must be a URL').refine((u) => u.startsWith('https://'), 'must start with https://');
@@ -104,6 +105,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (s.M365_AUDIT_TICKET_WEBHOOK_SECRET && !s.M365_AUDIT_TICKET_WEBHOOK_URL) {
     problems.push('M365_AUDIT_TICKET_WEBHOOK_URL: required with M365_AUDIT_TICKET_WEBHOOK_SECRET');
   }
+  // The ledger's storage: checked here so that a malformed string is named before anything runs.
+  if (s.AZURE_STORAGE_CONNECTION_STRING) problems.push(...storageConnectionStringProblems(s.AZURE_STORAGE_CONNECTION_STRING, 'AZURE_STORAGE_CONNECTION_STRING'));
+  else if (s.AzureWebJobsStorage) problems.push(...storageConnectionStringProblems(s.AzureWebJobsStorage, 'AzureWebJobsStorage'));
   if (problems.length) throw new ConfigError('deployment settings are invalid; fix these environment variables:', problems);
   return {
     tenantId: s.AZURE_TENANT_ID,

@@ -82,3 +82,18 @@ describe('command-line options', () => {
     expect(existsSync(join(cwd, '.m365-audit'))).toBe(false);
   });
 });
+
+describe('deployment settings', () => {
+  it('an invalid AZURE_STORAGE_CONNECTION_STRING: says what is missing, not a TypeError, and never prints the key', async () => {
+    const cwd = tmp();
+    const key = 'c2VjcmV0LWtleS12YWx1ZS0xMjM0NTY3OA==';
+    const env = { PATH: process.env.PATH, AZURE_STORAGE_CONNECTION_STRING: `DefaultEndpointsProtocol=https;AccountKey=${key}` };
+    const r = await run(['tickets', '--tenant-id', 't'], { cwd, env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stderr).not.toMatch(/TypeError|toLowerCase/);
+    expect(r.stderr).toMatch(/AZURE_STORAGE_CONNECTION_STRING: AccountName is missing/);
+    expect(r.stderr).toMatch(/AZURE_STORAGE_CONNECTION_STRING: no endpoint for Blob and Table storage/);
+    expect(r.stderr).not.toContain(key);
+  });
+});

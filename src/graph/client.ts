@@ -300,12 +300,36 @@ export function graphScope(graphUrl: string): string {
   return isLoopbackUrl(graphUrl) ? `${GRAPH_ROOT}/.default` : `${new URL(graphUrl).origin}/.default`;
 }
 
+/**
+ * The Graph root as the SDK wants it: `https://host[:port]`, no version, no trailing slash. A root
+ * copied with its version (`https://graph.microsoft.com/v1.0/`, as Graph's own docs write request
+ * URLs) is accepted, the version stripped: the SDK adds `v1.0` itself, and would otherwise ask for
+ * `/v1.0/v1.0/users`. Any other path, `/beta` included, is refused (the audit reads v1.0 only).
+ * @throws ConfigError naming the option or variable.
+ */
+export function normaliseGraphRoot(text: string, name: 'graph-url' | 'M365_AUDIT_GRAPH_URL' = 'graph-url'): string {
+  const label = name === 'graph-url' ? '--graph-url' : name;
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new ConfigError(`${label} is invalid:`, [`${name}: is not a URL (e.g. https://graph.microsoft.com, or the simulator's https://127.0.0.1:PORT)`]);
+  }
+  if (url.protocol !== 'https:') {
+    throw new ConfigError(`${label} is invalid:`, [`${name}: must start with https:// (the Graph SDK attaches tokens and follows nextLinks only on https)`]);
+  }
+  const path = url.pathname.replace(/\/+$/, '').replace(/^\/v1\.0$/i, '');
+  if (path || url.search || url.hash) {
+    throw new ConfigError(`${label} is invalid:`, [
+      `${name}: give the Graph root only, https://${url.host} (the version is v1.0 and added by the client${/^\/beta\b/i.test(path) ? '; beta is not used' : ''})`,
+    ]);
+  }
+  return url.origin;
+}
+
 /** Creates the Graph SDK client for a root URL with the right credential. */
 export function createGraphClient(options: ClientOptions): GraphClientHandle {
-  const graphUrl = (options.graphUrl ?? options.settings.graphUrl ?? GRAPH_ROOT).replace(/\/+$/, '');
-  if (!graphUrl.startsWith('https://')) {
-    throw new ConfigError('--graph-url is invalid:', [`graph-url: must start with https:// (the Graph SDK attaches tokens and follows nextLinks only on https)`]);
-  }
+  const graphUrl = normaliseGraphRoot(options.graphUrl ?? options.settings.graphUrl ?? GRAPH_ROOT, options.graphUrl !== undefined ? 'graph-url' : 'M365_AUDIT_GRAPH_URL');
   const credential = options.credential ?? chooseCredential(graphUrl, options.settings, options.simulatorRoles);
   const scope = graphScope(graphUrl);
   const grantedRoles = async (): Promise<string[] | undefined> => {

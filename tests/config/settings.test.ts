@@ -78,3 +78,17 @@ describe('AZURE_STORAGE_CONNECTION_STRING', () => {
     expect(() => loadSettings({ AzureWebJobsStorage: 'AccountName=x' })).toThrow(/AzureWebJobsStorage: AccountKey is missing/);
   });
 });
+
+describe('M365_AUDIT_TICKET_WEBHOOK_URL', () => {
+  it('accepts plain http on loopback with or without a path, IPv6 loopback included', () => {
+    for (const url of ['http://127.0.0.1:8080', 'http://127.0.0.1:8080/hook', 'http://[::1]:8080', 'http://[::1]:8080/hook', 'http://localhost:9000', 'https://hooks.example.lg.jp/tickets']) {
+      expect(loadSettings({ M365_AUDIT_TICKET_WEBHOOK_URL: url }).ticketWebhook?.url).toBe(url);
+    }
+  });
+
+  it('refuses plain http anywhere else, naming the variable', () => {
+    for (const url of ['http://hooks.example.lg.jp/tickets', 'http://127.0.0.1.example.com/x', 'http://[::2]:8080/']) {
+      expect(() => loadSettings({ M365_AUDIT_TICKET_WEBHOOK_URL: url })).toThrow(/M365_AUDIT_TICKET_WEBHOOK_URL: must start with https:\/\/ \(plain http only on loopback/);
+    }
+  });
+});

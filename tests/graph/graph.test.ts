@@ -258,4 +258,19 @@ describe('client', () => {
     expect(() => createGraphClient({ graphUrl: 'https://graph.example.com', settings: loadSettings({}) })).toThrow(/AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH/);
     expect(() => createGraphClient({ graphUrl: 'http://127.0.0.1:1', settings: loadSettings({}) })).toThrow(/must start with https:\/\//);
   });
+
+  it('accepts a Graph root given with /v1.0 or a trailing slash (strips them), and refuses another path', async () => {
+    for (const root of [`${t.sim.url}/v1.0`, `${t.sim.url}/v1.0/`, `${t.sim.url}/`]) {
+      const handle = createGraphClient({ graphUrl: root, settings: loadSettings({}), caPem: t.sim.caPem });
+      try {
+        expect(handle.graphUrl).toBe(t.sim.url);
+        const domains = (await new Graph(handle.client).get('/domains')) as { value: unknown[] };
+        expect(domains.value.length).toBeGreaterThan(0);
+      } finally {
+        await handle.close();
+      }
+    }
+    expect(() => createGraphClient({ graphUrl: `${t.sim.url}/beta`, settings: loadSettings({}) })).toThrow(/graph-url: give the Graph root only, https:\/\/127\.0\.0\.1:\d+ .*beta is not used/);
+    expect(() => createGraphClient({ graphUrl: 'graph.microsoft.com', settings: loadSettings({}) })).toThrow(/graph-url: is not a URL/);
+  });
 });

@@ -256,13 +256,38 @@ class UndiciFetchHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     const options = (context.options ?? {}) as Record<string, unknown>;
     const url = typeof context.request === 'string' ? context.request : context.request.url;
-    context.response = (await undiciFetch(url, {
-      ...(options as object),
-      headers: { 'User-Agent': USER_AGENT, ...(options.headers as Record<string, string> | undefined) },
-      dispatcher: this.dispatcher,
-      signal: (options.signal as AbortSignal | undefined) ?? AbortSignal.timeout(this.timeoutMs),
-    } as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+    try {
+      context.response = (await undiciFetch(url, {
+        ...(options as object),
+        headers: { 'User-Agent': USER_AGENT, ...(options.headers as Record<string, string> | undefined) },
+        dispatcher: this.dispatcher,
+        signal: (options.signal as AbortSignal | undefined) ?? AbortSignal.timeout(this.timeoutMs),
+      } as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+    } catch (err) {
+      throw withCauseCode(err);
+    }
   }
+}
+
+/**
+ * undici's `fetch failed` TypeError keeps the reason (ECONNREFUSED, an untrusted certificate's
+ * DEPTH_ZERO_SELF_SIGNED_CERT, …) in its `cause`, which the Graph SDK's error handler drops: it
+ * keeps only the name and message. So the reason is lifted into both (the name becomes the SDK
+ * error's `code`), for the Graph layer to tell a TLS trust failure from a passing outage.
+ */
+function withCauseCode(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  let e: unknown = err.cause;
+  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && code) {
+      const lifted = new Error(`${err.message}: ${code}${typeof message === 'string' && message && message !== code ? ` (${message.split('\n')[0]?.slice(0, 200)})` : ''}`, { cause: err });
+      lifted.name = code;
+      return lifted;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return err;
 }
 
 export interface ClientOptions {

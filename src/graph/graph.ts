@@ -189,6 +189,8 @@ export class Graph {
   readonly stats: GraphStats = { requests: 0, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0, units: {} };
   /** Set once no token could be had: every later request fails at once with it (the run stops). */
   fatal: CredentialError | undefined;
+  /** Set once the Graph host's certificate was not trusted: every later request fails with it. */
+  untrusted: GraphError | undefined;
   private readonly maxAttempts: number;
   private readonly maxRetryAfterMs: number;
   private readonly baseBackoffMs: number;
@@ -275,6 +277,7 @@ export class Graph {
     const cost = costOf(url);
     for (let attempt = 1; ; attempt++) {
       if (this.fatal) throw this.fatal;
+      if (this.untrusted) throw this.untrusted;
       await this.budgets.acquire(family, cost);
       this.stats.requests++;
       this.spend(family, cost);
@@ -295,6 +298,12 @@ export class Graph {
         if (credential) {
           this.fatal = credential;
           throw credential;
+        }
+        // An untrusted certificate is not a passing failure either: say so once, retry nothing.
+        const untrusted = tlsTrustErrorOf(err, method, url);
+        if (untrusted) {
+          this.untrusted = untrusted;
+          throw untrusted;
         }
         if (attempt >= this.maxAttempts || !idempotent) {
           throw new GraphError(
@@ -561,6 +570,45 @@ export class Graph {
  * The {@link CredentialError} behind an SDK failure, if it is one. The SDK rewraps what the auth
  * provider throws into its own GraphError, keeping only the name (as `code`) and the message.
  */
+/**
+ * OpenSSL's verification codes (as Node reports them on the TLS socket error, which undici's
+ * `fetch failed` TypeError carries as its cause) that mean "this certificate's issuer is not
+ * trusted here": the simulator's own CA not given, or a TLS-inspecting proxy's CA not installed.
+ */
+const UNTRUSTED_CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
+
+/** Other certificate failures: not a trust-store problem, but no retry cures them either. */
+const BAD_CERT_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_REVOKED']);
+
+/**
+ * The error for a request that failed because the server's certificate was refused, or undefined
+ * for any other failure. The cause chain is searched (undici wraps the socket error).
+ */
+export function tlsTrustErrorOf(err: unknown, method: string, url: string): GraphError | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNTRUSTED_CERT_CODES.has(code) || BAD_CERT_CODES.has(code))) {
+      const endpoint = describeEndpoint(url);
+      // Collectors pass paths; nextLinks are absolute and name their host.
+      const host = /^https:\/\/([^/]+)/i.exec(url)?.[1] ?? 'the Graph host (--graph-url)';
+      const fix = UNTRUSTED_CERT_CODES.has(code)
+        ? `the certificate of ${host} is not trusted (TLS trust problem, ${code}) — for the simulator, set NODE_EXTRA_CA_CERTS to the CA file \`m365-audit sim\` prints; behind a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to the proxy's CA certificate (PEM)`
+        : `the certificate of ${host} was refused (${code}) — check the system clock and that --graph-url names the host the certificate is for`;
+      return new GraphError(`${method} ${endpoint}: ${fix}; not retried`, { status: 0, code, endpoint }, { cause: err });
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function credentialErrorOf(err: unknown): CredentialError | undefined {
   if (err instanceof CredentialError) return err;
   const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;

@@ -259,6 +259,22 @@ describe('client', () => {
     expect(() => createGraphClient({ graphUrl: 'http://127.0.0.1:1', settings: loadSettings({}) })).toThrow(/must start with https:\/\//);
   });
 
+  it('an untrusted certificate (the simulator without its CA): says TLS trust and NODE_EXTRA_CA_CERTS, and is not retried', async () => {
+    const handle = createGraphClient({ graphUrl: t.sim.url, settings: loadSettings({}) });
+    try {
+      const graph = new Graph(handle.client, { sleep: async () => undefined });
+      const err = await graph.get('/domains').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GraphError);
+      expect((err as Error).message).toMatch(/^GET \/domains: the certificate of the Graph host \(--graph-url\) is not trusted \(TLS trust problem, [A-Z_]+\) — for the simulator, set NODE_EXTRA_CA_CERTS/);
+      expect(graph.stats.requests).toBe(1);
+      // Every later request fails at once with the same cause.
+      await expect(graph.get('/users')).rejects.toBe(err);
+      expect(graph.stats.requests).toBe(1);
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('accepts a Graph root given with /v1.0 or a trailing slash (strips them), and refuses another path', async () => {
     for (const root of [`${t.sim.url}/v1.0`, `${t.sim.url}/v1.0/`, `${t.sim.url}/`]) {
       const handle = createGraphClient({ graphUrl: root, settings: loadSettings({}), caPem: t.sim.caPem });

@@ -17,6 +17,7 @@ import { AuditError, ConfigError } from './errors';
 import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph } from './graph/graph';
 import { IMPLEMENTED_AREAS, runScan, countBySeverity, type ScanResult } from './pipeline';
+import { causeOf, collapseCauses, withoutQueries } from './report/causes';
 import { writeReports, type KeepReport } from './report/report';
 import type { Lang } from './report/labels';
 import { AREAS, SEVERITIES, type Area } from './rules/ids';
@@ -125,10 +126,23 @@ async function openStore(settings: Settings): Promise<Store> {
   return Store.connect(azurite.connectionString);
 }
 
+/** Slices that ended with a detail (failed or partial), in the order they finished: for {@link couldNotRun}. */
+const sliceDetails: Array<{ label: string; message: string }> = [];
+
 function progress(json: boolean | undefined): (e: { slice: string; status: string; items: number; detail?: string }) => void {
+  // One message per cause: a slice failing as an earlier one did says so instead of repeating it.
+  const seen = new Map<string, string>();
   return (e) => {
+    if (e.detail) sliceDetails.push({ label: e.slice, message: e.detail });
     if (json) return;
-    process.stderr.write(`  ${e.slice.padEnd(18)} ${e.status.padEnd(8)} ${String(e.items).padStart(6)}${e.detail ? `  ${e.detail.slice(0, 160)}` : ''}\n`);
+    let detail = e.detail ? withoutQueries(e.detail).slice(0, 240) : '';
+    if (e.detail) {
+      const { cause } = causeOf(e.detail);
+      const earlier = seen.get(cause);
+      if (earlier) detail = `(same cause as ${earlier})`;
+      else seen.set(cause, e.slice);
+    }
+    process.stderr.write(`  ${e.slice.padEnd(18)} ${e.status.padEnd(8)} ${String(e.items).padStart(6)}${detail ? `  ${detail}` : ''}\n`);
   };
 }
 
@@ -182,7 +196,11 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     },
   });
   if (couldNotRun(result)) {
-    for (const c of Object.values(result.coverage)) if (c?.detail) process.stderr.write(`${c.detail}\n`);
+    // Each cause once, naming the slices and endpoints it hit (a 401 everywhere is one line).
+    const lines = sliceDetails.length
+      ? collapseCauses(sliceDetails)
+      : Object.values(result.coverage).flatMap((c) => (c?.detail ? [c.detail] : []));
+    for (const line of lines) process.stderr.write(`${line}\n`);
     return 1;
   }
   const paths = await writeReports(resolve(opts.out), result, lang, policy.organization.name, policy.organization.timeZone, keepIn(store, result));

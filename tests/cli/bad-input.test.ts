@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { generateDemoTenant } from '../../src/sim/demo-tenant';
+import { startTestSim } from '../support/sim';
 
 const CLI = resolve(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 
@@ -96,4 +98,47 @@ describe('deployment settings', () => {
     expect(r.stderr).toMatch(/AZURE_STORAGE_CONNECTION_STRING: no endpoint for Blob and Table storage/);
     expect(r.stderr).not.toContain(key);
   });
+});
+
+describe('scanning the simulator', () => {
+  const count = (text: string, re: RegExp): number => (text.match(new RegExp(re.source, 'g')) ?? []).length;
+
+  it('without its CA: a TLS trust problem naming NODE_EXTRA_CA_CERTS, said once, exit 1', async () => {
+    const demo = generateDemoTenant({ seed: 3, users: 20 });
+    const t = await startTestSim({ tenant: demo.data, throttle: false });
+    try {
+      const env = { PATH: process.env.PATH, AZURE_STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING };
+      const r = await run(['scan', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId, '--lang', 'en'], { cwd: tmp(), env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.stderr).toMatch(/^[a-zA-Z, ]+: the certificate of the Graph host \(--graph-url\) is not trusted \(TLS trust problem, [A-Z_]+\) — for the simulator, set NODE_EXTRA_CA_CERTS/m);
+      // Once in the progress lines (the others say "same cause") and once in the final summary.
+      expect(count(r.stderr, /TLS trust problem/)).toBe(2);
+      expect(r.stderr).toMatch(/\(same cause as /);
+      // Not retried, and no request ever reached the simulator (each failed in the handshake).
+      expect(Object.values(t.sim.counts()).reduce((a, b) => a + b, 0)).toBe(0);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
+
+  it('a 401 on every endpoint is reported once, not once per slice', async () => {
+    const demo = generateDemoTenant({ seed: 3, users: 20 });
+    const t = await startTestSim({ tenant: demo.data, throttle: false, faults: [{ status: 401, code: 'InvalidAuthenticationToken', message: 'Access token validation failure.' }] });
+    try {
+      const env = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: t.sim.caPath, AZURE_STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING };
+      const r = await run(['scan', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId, '--lang', 'en'], { cwd: tmp(), env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(STACK);
+      // The token refusal once in the progress lines and once in the summary, naming every slice
+      // and endpoint; the sign-in times' own reading of a 401 (Entra ID P1) is a cause of its own.
+      const refused = /answered 401 \(InvalidAuthenticationToken: Access token validation failure\.\) — the access token was refused/;
+      expect(count(r.stderr, refused)).toBe(2);
+      const summary = r.stderr.split('\n').filter((l) => l && !l.startsWith('  '));
+      expect(summary.find((l) => refused.test(l))).toMatch(/^[a-zA-Z]+(, [a-zA-Z]+){10,}: answered 401 \(InvalidAuthenticationToken: Access token validation failure\.\) — the access token was refused: check AZURE_TENANT_ID \/ AZURE_CLIENT_ID and the credential \(GET \/[^ ]+(, GET \/[^ ]+)+(, and \d+ more)?\)$/);
+      expect(summary.length).toBeLessThanOrEqual(2);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
 });

@@ -348,8 +348,18 @@ async function ledgerCloseCommand(findingId: string, opts: { note?: string; tena
       })()
     : [];
   return store.withLedgerLease(tenantId, async () => {
-    const entry = await store.getLedgerEntry(tenantId, findingId);
-    if (!entry) throw new ConfigError(`no finding ${findingId} in the ledger of tenant ${tenantId}`, ['finding: copy the id from findings.json or `m365-audit tickets`']);
+    // `tickets` lists ticket ids (T-…): accept one and close the finding that ticket is for.
+    const byTicket = /^T-/i.test(findingId)
+      ? [...(await store.getLedger(tenantId)).values()].find((e) => e.ticket?.id.toLowerCase() === findingId.toLowerCase())
+      : undefined;
+    const entry = byTicket ?? (await store.getLedgerEntry(tenantId, findingId));
+    if (!entry) {
+      throw new ConfigError(`no ${/^T-/i.test(findingId) ? 'ticket' : 'finding'} ${findingId} in the ledger of tenant ${tenantId}`, [
+        'finding: pass a ticket id (T-…, as `m365-audit tickets` lists them) or a finding id (the `id` of a finding in findings.json, or `findingId` in `m365-audit tickets --json`)',
+      ]);
+    }
+    const label = byTicket ? `${byTicket.ticket?.id ?? findingId} (finding ${entry.id})` : entry.id;
+    findingId = entry.id;
     if (entry.kind !== 'event') {
       throw new ConfigError(`finding ${findingId} is a state finding (${entry.ruleId}):`, ['finding: state findings are resolved by the next complete scan that no longer sees them; fix the configuration instead']);
     }
@@ -357,7 +367,7 @@ async function ledgerCloseCommand(findingId: string, opts: { note?: string; tena
     const closed = closeByPerson(entry, opts.note?.trim() ?? '', new Date().toISOString());
     await store.putLedgerEntries(tenantId, [closed]);
     const sync = await syncTickets([closed], { policy, now: new Date(), sinks, departmentOf: () => undefined, persist: (e) => store.putLedgerEntries(tenantId, e) });
-    process.stdout.write(`${findingId}: ${MSG[policy.organization.locale].closed}${sync.summary.failedDeliveries.length ? ` (undelivered: ${sync.summary.failedDeliveries.join(', ')})` : ''}\n`);
+    process.stdout.write(`${label}: ${MSG[policy.organization.locale].closed}${sync.summary.failedDeliveries.length ? ` (undelivered: ${sync.summary.failedDeliveries.join(', ')})` : ''}\n`);
     return 0;
   });
 }
@@ -440,8 +450,8 @@ program
 program
   .command('ledger')
   .description('ledger tools')
-  .command('close <findingId>')
-  .description('close an event finding after checking its cause (the note is kept)')
+  .command('close <id>')
+  .description('close an event finding after checking its cause (the note is kept); <id> is its ticket id (T-…) or finding id')
   .requiredOption('--note <text>', 'what was found and done')
   .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
   .option('--policy <file>', 'policy file')

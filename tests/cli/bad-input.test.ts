@@ -142,3 +142,27 @@ describe('scanning the simulator', () => {
     }
   }, 120_000);
 });
+
+describe('ledger close with a ticket id', () => {
+  it('accepts the T-… id that `tickets` shows, and says exactly what to pass for an unknown one', async () => {
+    const cwd = tmp();
+    const env = { PATH: process.env.PATH, AZURE_STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING };
+    const demo = await run(['demo', '--users', '20', '--seed', '17', '--out', 'out', '--json'], { cwd, env });
+    expect(demo.code).toBe(0);
+    const tenantId = generateDemoTenant({ seed: 17, users: 20 }).data.tenantId;
+    const list = JSON.parse((await run(['tickets', '--tenant-id', tenantId, '--json'], { cwd, env })).stdout) as Array<{ id: string; findingId: string; ruleId: string }>;
+    const ticket = list.find((t) => t.ruleId.startsWith('SIGN-'));
+    if (!ticket) throw new Error('the demo opens tickets for sign-in (event) findings');
+    const closed = await run(['ledger', 'close', ticket.id, '--note', '本人に確認済み', '--tenant-id', tenantId], { cwd, env });
+    expect(closed.stderr).not.toMatch(STACK);
+    expect(closed.code).toBe(0);
+    expect(closed.stdout).toContain(`${ticket.id} (finding ${ticket.findingId}): 台帳で閉じました`);
+    const after = JSON.parse((await run(['tickets', '--status', 'closed', '--tenant-id', tenantId, '--json'], { cwd, env })).stdout) as Array<{ id: string }>;
+    expect(after.map((t) => t.id)).toContain(ticket.id);
+
+    const unknown = await run(['ledger', 'close', 'T-000000000000', '--note', 'x', '--tenant-id', tenantId], { cwd, env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).not.toMatch(STACK);
+    expect(unknown.stderr).toMatch(/no ticket T-000000000000 in the ledger of tenant .*\n {2}- finding: pass a ticket id \(T-…, as `m365-audit tickets` lists them\) or a finding id/);
+  }, 180_000);
+});

@@ -332,9 +332,26 @@ export class Graph {
       }
       // An answer the caller retries itself (a refused $batch envelope) may come from a gateway
       // as HTML: its body must not decide whether it is retried.
-      const body = options.retryStatuses === false && (response.status < 200 || response.status >= 300)
-        ? await this.readJsonLenient(response)
-        : await this.readJson(response, method, url);
+      let body: unknown;
+      try {
+        body = options.retryStatuses === false && (response.status < 200 || response.status >= 300)
+          ? await this.readJsonLenient(response)
+          : await this.readJson(response, method, url, headers);
+      } catch (err) {
+        if (!(err instanceof BodyCutError)) throw err;
+        // The connection dropped mid-answer: transient, like a failure before the answer. A
+        // complete body that is not JSON (a broken proxy) is not retried: readJson's GraphError.
+        if (attempt < this.maxAttempts && idempotent) {
+          this.stats.retries++;
+          await this.sleep(this.baseBackoffMs * 2 ** (attempt - 1));
+          continue;
+        }
+        throw new GraphError(
+          `${method} ${describeEndpoint(url)}: the answer was cut off mid-body after ${attempt} attempt(s) (${err.message}) — the connection dropped each time; check the network (a proxy cutting long answers?) and run again`,
+          { status: response.status, endpoint: describeEndpoint(url) },
+          { cause: err },
+        );
+      }
       return { status: response.status, headers, body };
     }
   }
@@ -551,8 +568,20 @@ export class Graph {
     }
   }
 
-  private async readJson(response: Response, method: string, url: string): Promise<unknown> {
-    const text = await response.text();
+  private async readJson(response: Response, method: string, url: string, headers: Record<string, string> = {}): Promise<unknown> {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      // undici fails the body read with `TypeError: terminated` when the connection closes
+      // before the announced body arrived (nodejs/undici#1688).
+      throw new BodyCutError(`${(err as Error).message}${(err as Error).cause instanceof Error ? `: ${((err as Error).cause as Error).message}` : ''}`, { cause: err });
+    }
+    // Fewer bytes than announced (an uncompressed body): cut off, even if the reader did not notice.
+    const announced = Number(headers['content-length']);
+    if (!headers['content-encoding'] && Number.isFinite(announced) && Buffer.byteLength(text) < announced) {
+      throw new BodyCutError(`${Buffer.byteLength(text)} of ${announced} bytes`);
+    }
     if (text.trim() === '') return undefined;
     try {
       return JSON.parse(text);
@@ -608,6 +637,9 @@ export function tlsTrustErrorOf(err: unknown, method: string, url: string): Grap
   }
   return undefined;
 }
+
+/** A response body that stopped before its end (a dropped connection): retried like no answer. */
+class BodyCutError extends Error {}
 
 function credentialErrorOf(err: unknown): CredentialError | undefined {
   if (err instanceof CredentialError) return err;

@@ -106,6 +106,30 @@ describe('retries', () => {
     t.sim.setFaults([{ endpoint: 'domains', malformed: true }]);
     await expect(t.graph().get('/domains')).rejects.toThrow(/GET \/domains answered 200 with a body that is not valid JSON/);
   });
+
+  it('does not retry a complete body that is not JSON', async () => {
+    t.sim.resetCounts();
+    t.sim.setFaults([{ endpoint: 'domains', malformed: true }]);
+    await expect(t.graph({ sleep: async () => undefined }).get('/domains')).rejects.toThrow(/answered 200 with a body that is not valid JSON/);
+    expect(t.sim.counts().domains).toBe(1);
+  });
+
+  it('retries a body cut mid-stream (a dropped connection), and names the endpoint when it keeps being cut', async () => {
+    t.sim.resetCounts();
+    t.sim.setFaults([{ endpoint: 'domains', cut: true, times: 2 }]);
+    const graph = t.graph({ sleep: async () => undefined });
+    const domains = (await graph.get('/domains')) as { value: unknown[] };
+    expect(domains.value.length).toBe(t.sim.tenant.domains.length);
+    expect(t.sim.counts().domains).toBe(3);
+    expect(graph.stats.retries).toBe(2);
+
+    t.sim.resetCounts();
+    t.sim.setFaults([{ endpoint: 'domains', cut: true }]);
+    await expect(t.graph({ sleep: async () => undefined, maxAttempts: 3 }).get('/domains')).rejects.toThrow(
+      /^GET \/domains: the answer was cut off mid-body after 3 attempt\(s\) \(terminated.*\) — the connection dropped each time/,
+    );
+    expect(t.sim.counts().domains).toBe(3);
+  });
 });
 
 describe('$batch', () => {

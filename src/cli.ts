@@ -13,6 +13,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { defaultPolicy, loadPolicy, validatePolicy, type Policy } from './config/policy';
 import { loadSettings, type Settings } from './config/settings';
+import { policyWarnings } from './config/warnings';
 import { AuditError, ConfigError } from './errors';
 import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph } from './graph/graph';
@@ -103,9 +104,16 @@ function parseBackfill(text: string | undefined): number | undefined {
 }
 
 async function resolvePolicy(file: string | undefined): Promise<Policy> {
-  if (file) return loadPolicy(file);
-  if (existsSync('policy.yaml')) return loadPolicy('policy.yaml');
-  return defaultPolicy();
+  if (file) return warned(await loadPolicy(file), file);
+  if (existsSync('policy.yaml')) return warned(await loadPolicy('policy.yaml'), 'policy.yaml');
+  return warned(defaultPolicy(), 'the built-in policy (no policy.yaml here)');
+}
+
+/** Prints the policy's warnings on stderr (they do not stop the run) and returns it. */
+function warned(policy: Policy, source: string): Policy {
+  const warnings = policyWarnings(policy);
+  if (warnings.length) process.stderr.write(`warning: ${source}:\n${warnings.map((w) => `  - ${w}`).join('\n')}\n`);
+  return policy;
 }
 
 function parseAreas(text: string | undefined): Area[] {
@@ -219,7 +227,7 @@ function keepIn(store: Store, result: ScanResult): KeepReport {
 async function demoCommand(opts: CommonOptions & { users: string; seed: string }): Promise<number> {
   const settings = loadSettings();
   const demo = generateDemoTenant({ seed: Number(opts.seed), users: Number(opts.users) });
-  const policy = opts.policy ? await loadPolicy(opts.policy) : validatePolicy(demo.policy, 'demo policy');
+  const policy = opts.policy ? warned(await loadPolicy(opts.policy), opts.policy) : validatePolicy(demo.policy, 'demo policy');
   const lang: Lang = opts.lang ?? policy.organization.locale;
   const sim = await startSimulator({ tenant: demo.data });
   cleanups.push(() => sim.close());
@@ -296,7 +304,7 @@ async function simCommand(opts: { users: string; seed: string; port: string }): 
 }
 
 async function policyCheckCommand(file: string, opts: { lang?: Lang }): Promise<number> {
-  const policy = await loadPolicy(file);
+  const policy = warned(await loadPolicy(file), file);
   const lang = opts.lang ?? policy.organization.locale;
   process.stdout.write(
     `${MSG[lang].policyOk}: ${file} (assets ${policy.files.assets.length}, exceptions ${policy.exceptions.length}, departments ${policy.organization.departments.length})\n`,

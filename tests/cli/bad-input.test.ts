@@ -166,3 +166,35 @@ describe('ledger close with a ticket id', () => {
     expect(unknown.stderr).toMatch(/no ticket T-000000000000 in the ledger of tenant .*\n {2}- finding: pass a ticket id \(T-…, as `m365-audit tickets` lists them\) or a finding id/);
   }, 180_000);
 });
+
+describe('policy warnings (stderr, not errors)', () => {
+  it('warns of an already-expired exception and of a policy with no owners at all, and still succeeds', async () => {
+    const cwd = tmp();
+    writeFileSync(
+      join(cwd, 'p.yaml'),
+      [
+        'exceptions:',
+        '  - ruleId: ACCT-01',
+        '    subject: shared-kiosk@example.lg.jp',
+        '    reason: 窓口端末',
+        '    approvedBy: ciso@example.lg.jp',
+        '    compensatingControl: 端末室の入退室管理',
+        '    approvedOn: 2024-04-01',
+        '    expiresOn: 2025-03-31',
+        '',
+      ].join('\n'),
+    );
+    const r = await run(['policy', 'check', 'p.yaml'], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stdout).toMatch(/ポリシーファイルは有効です/);
+    expect(r.stderr).toMatch(/^warning: p\.yaml:$/m);
+    expect(r.stderr).toContain('exceptions[0]: ACCT-01 for shared-kiosk@example.lg.jp expired on 2025-03-31 and excepts nothing any more');
+    expect(r.stderr).toContain('organization: names no owner at all (no ciso, no systemAdministrators, no departments) — tickets will have no assignee');
+
+    writeFileSync(join(cwd, 'owned.yaml'), 'organization: { ciso: ciso@example.lg.jp }\n');
+    const quiet = await run(['policy', 'check', 'owned.yaml'], { cwd });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+  });
+});

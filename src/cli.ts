@@ -16,7 +16,7 @@ import { loadSettings, type Settings } from './config/settings';
 import { policyWarnings } from './config/warnings';
 import { AuditError, ConfigError } from './errors';
 import { createGraphClient, graphOptionsFor } from './graph/client';
-import { Graph } from './graph/graph';
+import { Graph, type GraphWait } from './graph/graph';
 import { IMPLEMENTED_AREAS, runScan, countBySeverity, type ScanResult } from './pipeline';
 import { causeOf, collapseCauses, withoutQueries } from './report/causes';
 import { writeReports, type KeepReport } from './report/report';
@@ -134,6 +134,11 @@ async function openStore(settings: Settings): Promise<Store> {
   return Store.connect(azurite.connectionString);
 }
 
+/** A long wait before a Graph retry, said on stderr so that a silent pause is explained. */
+function printWait(w: GraphWait): void {
+  process.stderr.write(`  waiting ${Math.round(w.ms / 1000)} s: ${w.reason} (then attempt ${w.attempt} of ${w.maxAttempts})\n`);
+}
+
 /** Slices that ended with a detail (failed or partial), in the order they finished: for {@link couldNotRun}. */
 const sliceDetails: Array<{ label: string; message: string }> = [];
 
@@ -189,7 +194,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });
   cleanups.push(() => handle.close());
   const store = await openStore(settings);
-  const graph = new Graph(handle.client, graphOptionsFor(handle, settings));
+  const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
   const result = await runScan({
     graph,
     policy,
@@ -239,7 +244,7 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   // The simulated tenant is generated afresh each run (its sign-ins move with the clock, its delta
   // tokens belong to that simulator process), so the demo reads it afresh instead of continuing
   // from the last run's sign-in watermark and drive delta links.
-  const graph = new Graph(handle.client, graphOptionsFor(handle, settings));
+  const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
   // Tickets go to the simulated tenant's Planner plan (and a webhook, when one is configured).
   const demoSettings = { ...settings, planner: settings.planner ?? { planId: DEFAULT_PLANNER_PLAN_ID, bucketId: DEFAULT_PLANNER_BUCKET_ID } };
   const result = await runScan({

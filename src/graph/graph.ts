@@ -34,7 +34,25 @@ export interface GraphOptions {
   grantedRoles?: () => Promise<readonly string[] | undefined>;
   /** Licences of the tenant (M365_AUDIT_LICENCE_COUNT), to size budgets that depend on it. */
   licenceCount?: number | undefined;
+  /**
+   * Told of every wait of {@link WAIT_NOTICE_MS} or more before a retry (a Retry-After, a
+   * back-off), so that a long silent pause can be explained (the CLI prints it on stderr).
+   */
+  onWait?: (wait: GraphWait) => void;
 }
+
+/** A wait before a retry: what it waits for and how long. */
+export interface GraphWait {
+  /** e.g. `429 with Retry-After from GET /users`. */
+  reason: string;
+  ms: number;
+  /** The attempt that comes after the wait, and the cap. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+/** Waits this long or longer are reported through {@link GraphOptions.onWait}. */
+export const WAIT_NOTICE_MS = 5000;
 
 /** What Graph answered. `body` is parsed JSON (undefined for an empty body). */
 export interface GraphResponse {
@@ -200,6 +218,7 @@ export class Graph {
   private readonly budgets: RequestBudgets;
   private readonly budgetOf: (family: Family) => Budget;
   private readonly rolesOf: (() => Promise<readonly string[] | undefined>) | undefined;
+  private readonly onWait: ((wait: GraphWait) => void) | undefined;
   /** The tenant's licence count when configured (sizes SharePoint's resource-unit budget). */
   readonly licenceCount: number | undefined;
 
@@ -217,6 +236,7 @@ export class Graph {
     this.budgets = new RequestBudgets(budgets, this.clock, this.sleep);
     this.budgetOf = (family) => this.budgets.budgetOf(family);
     this.rolesOf = options.grantedRoles;
+    this.onWait = options.onWait;
     this.licenceCount = options.licenceCount;
   }
 
@@ -240,6 +260,12 @@ export class Graph {
     } catch {
       return undefined;
     }
+  }
+
+  /** Sleeps before retry `attempt`, telling {@link GraphOptions.onWait} of a long wait first. */
+  private async waitBeforeRetry(ms: number, reason: string, attempt: number): Promise<void> {
+    if (ms >= WAIT_NOTICE_MS) this.onWait?.({ reason, ms, attempt, maxAttempts: this.maxAttempts });
+    await this.sleep(ms);
   }
 
   private spend(family: Family, cost: number): void {
@@ -313,7 +339,7 @@ export class Graph {
           );
         }
         this.stats.retries++;
-        await this.sleep(this.baseBackoffMs * 2 ** (attempt - 1));
+        await this.waitBeforeRetry(this.baseBackoffMs * 2 ** (attempt - 1), `no answer from ${method} ${describeEndpoint(url).split('?')[0]}`, attempt + 1);
         continue;
       }
       const headers = headerRecord(response.headers);
@@ -326,7 +352,7 @@ export class Graph {
         if (wait !== undefined) {
           await response.arrayBuffer().catch(() => undefined);
           this.stats.retries++;
-          await this.sleep(wait);
+          await this.waitBeforeRetry(wait, `${response.status}${headers['retry-after'] !== undefined ? ' with Retry-After' : ''} from ${method} ${describeEndpoint(url).split('?')[0]}`, attempt + 1);
           continue;
         }
       }
@@ -343,7 +369,7 @@ export class Graph {
         // complete body that is not JSON (a broken proxy) is not retried: readJson's GraphError.
         if (attempt < this.maxAttempts && idempotent) {
           this.stats.retries++;
-          await this.sleep(this.baseBackoffMs * 2 ** (attempt - 1));
+          await this.waitBeforeRetry(this.baseBackoffMs * 2 ** (attempt - 1), `the answer of ${method} ${describeEndpoint(url).split('?')[0]} was cut off`, attempt + 1);
           continue;
         }
         throw new GraphError(
@@ -476,7 +502,7 @@ export class Graph {
         const wait = this.envelopeRetryDelay(res, attempt, idempotent, pending);
         if (wait !== undefined) {
           this.stats.retries++;
-          await this.sleep(wait);
+          await this.waitBeforeRetry(wait, `${res.status}${res.headers['retry-after'] !== undefined ? ' with Retry-After' : ''} from POST /$batch`, attempt + 1);
           continue;
         }
         // Status 0, never the envelope's own: a 404 from a proxy must not read as "this item is
@@ -515,7 +541,7 @@ export class Graph {
       pending = retry;
       if (pending.length) {
         this.stats.retries += pending.length;
-        await this.sleep(waitMs);
+        await this.waitBeforeRetry(waitMs, `${pending.length} throttled $batch item(s) (${[...new Set(pending.map((r) => `/${r.url.replace(/^\//, '').split(/[/?]/)[0]}`))].join(', ')})`, attempt + 1);
       }
     }
     return chunk.map((r) => done.get(r.id) as BatchResult);

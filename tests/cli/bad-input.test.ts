@@ -198,3 +198,19 @@ describe('policy warnings (stderr, not errors)', () => {
     expect(quiet.stderr).toBe('');
   });
 });
+
+describe('long waits', () => {
+  it('a Retry-After of several seconds is announced on stderr: what it waits for and how long', async () => {
+    const demo = generateDemoTenant({ seed: 3, users: 20 });
+    const t = await startTestSim({ tenant: demo.data, throttle: false, faults: [{ endpoint: 'signIns', status: 429, retryAfter: 5, times: 1 }] });
+    try {
+      const env = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: t.sim.caPath, AZURE_STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING };
+      const r = await run(['signins', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId, '--lang', 'en'], { cwd: tmp(), env });
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('  waiting 5 s: 429 with Retry-After from GET /auditLogs/signIns (then attempt 2 of 5)');
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
+});

@@ -4,7 +4,7 @@
  */
 import { GraphError } from '../../src/errors';
 import { createGraphClient } from '../../src/graph/client';
-import { familyOfUrl, Graph } from '../../src/graph/graph';
+import { familyOfUrl, Graph, type GraphWait } from '../../src/graph/graph';
 import { familyOf, GRAPH_BUDGETS, RequestBudgets } from '../../src/graph/budget';
 import { ConfigError } from '../../src/errors';
 import { loadSettings } from '../../src/config/settings';
@@ -105,6 +105,22 @@ describe('retries', () => {
   it('reports malformed JSON clearly', async () => {
     t.sim.setFaults([{ endpoint: 'domains', malformed: true }]);
     await expect(t.graph().get('/domains')).rejects.toThrow(/GET \/domains answered 200 with a body that is not valid JSON/);
+  });
+
+  it('tells onWait of a long Retry-After wait (what for, how long), and not of a short one', async () => {
+    t.sim.setFaults([
+      { endpoint: 'domains', status: 429, retryAfter: 7, times: 1 },
+      { endpoint: 'users', status: 503, retryAfter: 1, times: 1 },
+    ]);
+    const waits: GraphWait[] = [];
+    const slept: number[] = [];
+    // A virtual clock that the sleeps advance: the budgets' pacing sees the time pass at once.
+    let now = Date.now();
+    const graph = t.graph({ clock: () => now, sleep: async (ms) => void (slept.push(ms), (now += ms)), onWait: (w) => waits.push(w) });
+    await graph.get('/domains');
+    await graph.get('/users?$select=id');
+    expect(slept).toEqual(expect.arrayContaining([7000, 1000]));
+    expect(waits).toEqual([{ reason: '429 with Retry-After from GET /domains', ms: 7000, attempt: 2, maxAttempts: 5 }]);
   });
 
   it('does not retry a complete body that is not JSON', async () => {

@@ -376,6 +376,6 @@ export function createGraphClient(options: ClientOptions): GraphClientHandle {
 }
 
 /** The Graph options that come from the client and the deployment settings (roles, licences). */
-export function graphOptionsFor(handle: GraphClientHandle, settings: Settings): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined } {
-  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount };
+export function graphOptionsFor(handle: GraphClientHandle, settings: Settings): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined; root: string } {
+  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount, root: handle.graphUrl };
 }

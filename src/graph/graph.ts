@@ -39,6 +39,11 @@ export interface GraphOptions {
    * back-off), so that a long silent pause can be explained (the CLI prints it on stderr).
    */
   onWait?: (wait: GraphWait) => void;
+  /**
+   * The Graph root the client talks to (`https://host[:port]`, {@link normaliseGraphRoot}), kept
+   * with stored delta links and watermarks so that state from another root is not followed.
+   */
+  root?: string | undefined;
 }
 
 /** A wait before a retry: what it waits for and how long. */
@@ -221,6 +226,8 @@ export class Graph {
   private readonly onWait: ((wait: GraphWait) => void) | undefined;
   /** The tenant's licence count when configured (sizes SharePoint's resource-unit budget). */
   readonly licenceCount: number | undefined;
+  /** The Graph root (origin) of the client, when known; undefined: state is not checked against it. */
+  readonly root: string | undefined;
 
   constructor(
     private readonly client: Client,
@@ -237,6 +244,7 @@ export class Graph {
     this.budgetOf = (family) => this.budgets.budgetOf(family);
     this.rolesOf = options.grantedRoles;
     this.onWait = options.onWait;
+    this.root = options.root;
     this.licenceCount = options.licenceCount;
   }
 

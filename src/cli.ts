@@ -289,7 +289,12 @@ function ticketLines(ledger: Map<string, import('./findings/ledger').LedgerEntry
 
 async function simCommand(opts: { users: string; seed: string; port: string }): Promise<number> {
   const demo = generateDemoTenant({ seed: Number(opts.seed), users: Number(opts.users) });
-  const sim = await startSimulator({ tenant: demo.data, port: Number(opts.port), certDir: resolve(STATE_DIR, 'sim') });
+  const sim = await startSimulator({ tenant: demo.data, port: Number(opts.port), certDir: resolve(STATE_DIR, 'sim') }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
+      throw new ConfigError(`--port ${opts.port} cannot be used (${err.code}):`, [`port: ${err.code === 'EADDRINUSE' ? 'another process listens on it' : 'it needs privileges'}; pick another, or 0 for a free one`]);
+    }
+    throw err;
+  });
   cleanups.push(() => sim.close());
   process.stdout.write(
     [

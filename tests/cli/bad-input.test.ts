@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
@@ -73,6 +74,20 @@ describe('command-line options', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).not.toMatch(STACK);
     expect(r.stderr).toMatch(/option '--port <n>' argument 'abc' is invalid\. must be a whole number from 0 to 65535/);
+  });
+
+  it('sim --port on a port in use: a clear message and exit 1', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const r = await run(['sim', '--port', String(port)], { cwd: tmp() });
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.stderr).toContain(`--port ${port} cannot be used (EADDRINUSE):\n  - port: another process listens on it; pick another, or 0 for a free one`);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('demo --users abc: a clear message and exit 1, before anything starts', async () => {

@@ -9,14 +9,16 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { defaultPolicy, loadPolicy, validatePolicy, type Policy } from './config/policy';
 import { loadSettings, type Settings } from './config/settings';
+import { policyWarnings } from './config/warnings';
 import { AuditError, ConfigError } from './errors';
 import { createGraphClient, graphOptionsFor } from './graph/client';
-import { Graph } from './graph/graph';
+import { Graph, type GraphWait } from './graph/graph';
 import { IMPLEMENTED_AREAS, runScan, countBySeverity, type ScanResult } from './pipeline';
+import { causeOf, collapseCauses, withoutQueries } from './report/causes';
 import { writeReports, type KeepReport } from './report/report';
 import type { Lang } from './report/labels';
 import { AREAS, SEVERITIES, type Area } from './rules/ids';
@@ -104,9 +106,16 @@ function parseBackfill(text: string | undefined): number | undefined {
 }
 
 async function resolvePolicy(file: string | undefined): Promise<Policy> {
-  if (file) return loadPolicy(file);
-  if (existsSync('policy.yaml')) return loadPolicy('policy.yaml');
-  return defaultPolicy();
+  if (file) return warned(await loadPolicy(file), file);
+  if (existsSync('policy.yaml')) return warned(await loadPolicy('policy.yaml'), 'policy.yaml');
+  return warned(defaultPolicy(), 'the built-in policy (no policy.yaml here)');
+}
+
+/** Prints the policy's warnings on stderr (they do not stop the run) and returns it. */
+function warned(policy: Policy, source: string): Policy {
+  const warnings = policyWarnings(policy);
+  if (warnings.length) process.stderr.write(`warning: ${source}:\n${warnings.map((w) => `  - ${w}`).join('\n')}\n`);
+  return policy;
 }
 
 function parseAreas(text: string | undefined): Area[] {
@@ -133,10 +142,28 @@ async function openStore(settings: Settings): Promise<Store> {
 /** The embedded Azurite this run uses, if any: a failure after it died is explained as such. */
 let embedded: SharedAzurite | undefined;
 
+/** A long wait before a Graph retry, said on stderr so that a silent pause is explained. */
+function printWait(w: GraphWait): void {
+  process.stderr.write(`  waiting ${Math.round(w.ms / 1000)} s: ${w.reason} (then attempt ${w.attempt} of ${w.maxAttempts})\n`);
+}
+
+/** Slices that ended with a detail (failed or partial), in the order they finished: for {@link couldNotRun}. */
+const sliceDetails: Array<{ label: string; message: string }> = [];
+
 function progress(json: boolean | undefined): (e: { slice: string; status: string; items: number; detail?: string }) => void {
+  // One message per cause: a slice failing as an earlier one did says so instead of repeating it.
+  const seen = new Map<string, string>();
   return (e) => {
+    if (e.detail) sliceDetails.push({ label: e.slice, message: e.detail });
     if (json) return;
-    process.stderr.write(`  ${e.slice.padEnd(18)} ${e.status.padEnd(8)} ${String(e.items).padStart(6)}${e.detail ? `  ${e.detail.slice(0, 160)}` : ''}\n`);
+    let detail = e.detail ? withoutQueries(e.detail).slice(0, 240) : '';
+    if (e.detail) {
+      const { cause } = causeOf(e.detail);
+      const earlier = seen.get(cause);
+      if (earlier) detail = `(same cause as ${earlier})`;
+      else seen.set(cause, e.slice);
+    }
+    process.stderr.write(`  ${e.slice.padEnd(18)} ${e.status.padEnd(8)} ${String(e.items).padStart(6)}${detail ? `  ${detail}` : ''}\n`);
   };
 }
 
@@ -175,7 +202,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });
   cleanups.push(() => handle.close());
   const store = await openStore(settings);
-  const graph = new Graph(handle.client, graphOptionsFor(handle, settings));
+  const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
   const result = await runScan({
     graph,
     policy,
@@ -191,7 +218,11 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     },
   });
   if (couldNotRun(result)) {
-    for (const c of Object.values(result.coverage)) if (c?.detail) process.stderr.write(`${c.detail}\n`);
+    // Each cause once, naming the slices and endpoints it hit (a 401 everywhere is one line).
+    const lines = sliceDetails.length
+      ? collapseCauses(sliceDetails)
+      : Object.values(result.coverage).flatMap((c) => (c?.detail ? [c.detail] : []));
+    for (const line of lines) process.stderr.write(`${line}\n`);
     return 1;
   }
   const paths = await writeReports(resolve(opts.out), result, lang, policy.organization.name, policy.organization.timeZone, keepIn(store, result));
@@ -212,7 +243,7 @@ function keepIn(store: Store, result: ScanResult): KeepReport {
 async function demoCommand(opts: CommonOptions & { users: string; seed: string }): Promise<number> {
   const settings = loadSettings();
   const demo = generateDemoTenant({ seed: Number(opts.seed), users: Number(opts.users) });
-  const policy = opts.policy ? await loadPolicy(opts.policy) : validatePolicy(demo.policy, 'demo policy');
+  const policy = opts.policy ? warned(await loadPolicy(opts.policy), opts.policy) : validatePolicy(demo.policy, 'demo policy');
   const lang: Lang = opts.lang ?? policy.organization.locale;
   const sim = await startSimulator({ tenant: demo.data });
   cleanups.push(() => sim.close());
@@ -224,7 +255,7 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   // The simulated tenant is generated afresh each run (its sign-ins move with the clock, its delta
   // tokens belong to that simulator process), so the demo reads it afresh instead of continuing
   // from the last run's sign-in watermark and drive delta links.
-  const graph = new Graph(handle.client, graphOptionsFor(handle, settings));
+  const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
   // Tickets go to the simulated tenant's Planner plan (and a webhook, when one is configured).
   const demoSettings = { ...settings, planner: settings.planner ?? { planId: DEFAULT_PLANNER_PLAN_ID, bucketId: DEFAULT_PLANNER_BUCKET_ID } };
   const result = await runScan({
@@ -269,7 +300,12 @@ function ticketLines(ledger: Map<string, import('./findings/ledger').LedgerEntry
 
 async function simCommand(opts: { users: string; seed: string; port: string }): Promise<number> {
   const demo = generateDemoTenant({ seed: Number(opts.seed), users: Number(opts.users) });
-  const sim = await startSimulator({ tenant: demo.data, port: Number(opts.port), certDir: resolve(STATE_DIR, 'sim') });
+  const sim = await startSimulator({ tenant: demo.data, port: Number(opts.port), certDir: resolve(STATE_DIR, 'sim') }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
+      throw new ConfigError(`--port ${opts.port} cannot be used (${err.code}):`, [`port: ${err.code === 'EADDRINUSE' ? 'another process listens on it' : 'it needs privileges'}; pick another, or 0 for a free one`]);
+    }
+    throw err;
+  });
   cleanups.push(() => sim.close());
   process.stdout.write(
     [
@@ -289,7 +325,7 @@ async function simCommand(opts: { users: string; seed: string; port: string }): 
 }
 
 async function policyCheckCommand(file: string, opts: { lang?: Lang }): Promise<number> {
-  const policy = await loadPolicy(file);
+  const policy = warned(await loadPolicy(file), file);
   const lang = opts.lang ?? policy.organization.locale;
   process.stdout.write(
     `${MSG[lang].policyOk}: ${file} (assets ${policy.files.assets.length}, exceptions ${policy.exceptions.length}, departments ${policy.organization.departments.length})\n`,
@@ -341,8 +377,18 @@ async function ledgerCloseCommand(findingId: string, opts: { note?: string; tena
       })()
     : [];
   return store.withLedgerLease(tenantId, async () => {
-    const entry = await store.getLedgerEntry(tenantId, findingId);
-    if (!entry) throw new ConfigError(`no finding ${findingId} in the ledger of tenant ${tenantId}`, ['finding: copy the id from findings.json or `m365-audit tickets`']);
+    // `tickets` lists ticket ids (T-…): accept one and close the finding that ticket is for.
+    const byTicket = /^T-/i.test(findingId)
+      ? [...(await store.getLedger(tenantId)).values()].find((e) => e.ticket?.id.toLowerCase() === findingId.toLowerCase())
+      : undefined;
+    const entry = byTicket ?? (await store.getLedgerEntry(tenantId, findingId));
+    if (!entry) {
+      throw new ConfigError(`no ${/^T-/i.test(findingId) ? 'ticket' : 'finding'} ${findingId} in the ledger of tenant ${tenantId}`, [
+        'finding: pass a ticket id (T-…, as `m365-audit tickets` lists them) or a finding id (the `id` of a finding in findings.json, or `findingId` in `m365-audit tickets --json`)',
+      ]);
+    }
+    const label = byTicket ? `${byTicket.ticket?.id ?? findingId} (finding ${entry.id})` : entry.id;
+    findingId = entry.id;
     if (entry.kind !== 'event') {
       throw new ConfigError(`finding ${findingId} is a state finding (${entry.ruleId}):`, ['finding: state findings are resolved by the next complete scan that no longer sees them; fix the configuration instead']);
     }
@@ -350,9 +396,23 @@ async function ledgerCloseCommand(findingId: string, opts: { note?: string; tena
     const closed = closeByPerson(entry, opts.note?.trim() ?? '', new Date().toISOString());
     await store.putLedgerEntries(tenantId, [closed]);
     const sync = await syncTickets([closed], { policy, now: new Date(), sinks, departmentOf: () => undefined, persist: (e) => store.putLedgerEntries(tenantId, e) });
-    process.stdout.write(`${findingId}: ${MSG[policy.organization.locale].closed}${sync.summary.failedDeliveries.length ? ` (undelivered: ${sync.summary.failedDeliveries.join(', ')})` : ''}\n`);
+    process.stdout.write(`${label}: ${MSG[policy.organization.locale].closed}${sync.summary.failedDeliveries.length ? ` (undelivered: ${sync.summary.failedDeliveries.join(', ')})` : ''}\n`);
     return 0;
   });
+}
+
+/**
+ * An integer option parser for commander: a bad value ends the run with commander's own
+ * `error: option '--port <n>' argument 'abc' is invalid. …` and exit 1, before anything starts.
+ */
+function wholeNumber(min: number, max: number, what: string): (text: string) => string {
+  return (text) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max} (${what})`);
+    }
+    return String(n);
+  };
 }
 
 function withCommon(cmd: Command): Command {
@@ -396,16 +456,16 @@ withCommon(program.command('signins').description('the incremental sign-in watch
   .action(action((opts: CommonOptions) => scanCommand(opts, ['signins'])));
 
 withCommon(program.command('demo').description('scan the embedded simulated tenant and write everything under ./out'))
-  .option('--users <n>', 'size of the demo tenant', '60')
-  .option('--seed <n>', 'seed of the demo tenant', '1')
+  .option('--users <n>', 'size of the demo tenant', wholeNumber(1, 100_000, 'users in the demo tenant'), '60')
+  .option('--seed <n>', 'seed of the demo tenant', wholeNumber(0, 2 ** 31 - 1, 'the demo tenant\'s seed'), '1')
   .action(action(demoCommand));
 
 program
   .command('sim')
   .description('run the simulated tenant alone and print its URL and CA path')
-  .option('--users <n>', 'size of the demo tenant', '60')
-  .option('--seed <n>', 'seed of the demo tenant', '1')
-  .option('--port <n>', 'port (default: a free one)', '0')
+  .option('--users <n>', 'size of the demo tenant', wholeNumber(1, 100_000, 'users in the demo tenant'), '60')
+  .option('--seed <n>', 'seed of the demo tenant', wholeNumber(0, 2 ** 31 - 1, 'the demo tenant\'s seed'), '1')
+  .option('--port <n>', 'port (default: a free one)', wholeNumber(0, 65_535, 'a TCP port; 0 picks a free one'), '0')
   .action(action(simCommand));
 
 program
@@ -421,8 +481,8 @@ program
 program
   .command('ledger')
   .description('ledger tools')
-  .command('close <findingId>')
-  .description('close an event finding after checking its cause (the note is kept)')
+  .command('close <id>')
+  .description('close an event finding after checking its cause (the note is kept); <id> is its ticket id (T-…) or finding id')
   .requiredOption('--note <text>', 'what was found and done')
   .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
   .option('--policy <file>', 'policy file')

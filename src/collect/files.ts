@@ -145,6 +145,32 @@ interface DriveInventory {
    * call itself complete.
    */
   sharingChangesSeen?: boolean;
+  /**
+   * The Graph root (origin) the deltaLink belongs to. A delta token is only good at the root
+   * that issued it: one from another root (the demo's simulator, long gone) is never followed.
+   * Missing (written before this field): the deltaLink's own origin stands for it.
+   */
+  graphRoot?: string;
+}
+
+/**
+ * The stored inventory if it belongs to the Graph root being scanned; otherwise undefined (the
+ * drive is enumerated from scratch) and the foreign root is noted. Unknown current root: kept.
+ */
+function fromThisRoot(ctx: CollectContext, inv: DriveInventory | undefined, foreign: Set<string>): DriveInventory | undefined {
+  if (!inv || !ctx.graph.root) return inv;
+  let root = inv.graphRoot;
+  if (root === undefined) {
+    try {
+      root = new URL(inv.deltaLink).origin;
+    } catch {
+      // A relative deltaLink names no root: nothing to compare with.
+      return inv;
+    }
+  }
+  if (root.toLowerCase() === ctx.graph.root.toLowerCase()) return inv;
+  foreign.add(root);
+  return undefined;
 }
 
 interface DriveRef {
@@ -391,7 +417,7 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
   // FullControl and every sharing Prefer value. One read without them breaks the chain.
   const seenNow = fullControl && sendsSharingPrefers(headers.Prefer);
   const sharingChangesSeen = seenNow && (fromScratch || base?.sharingChangesSeen === true);
-  const next: DriveInventory = { version: 2, deltaLink: deltaLink as string, items, folders, readAt: ctx.now.toISOString(), fullReadAt, sharingChangesSeen };
+  const next: DriveInventory = { version: 2, deltaLink: deltaLink as string, items, folders, readAt: ctx.now.toISOString(), fullReadAt, sharingChangesSeen, ...(ctx.graph.root ? { graphRoot: ctx.graph.root } : {}) };
   if (ctx.store) await ctx.store.putStateBlob(ctx.tenantId, inventoryKey(ref.driveId), JSON.stringify(next));
   return { items: toShared(ref, next), resynced, full: fromScratch };
 }
@@ -502,10 +528,11 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
   const incremental: string[] = [];
   let nextFull: number | undefined;
   let cursor = 0;
+  const foreignRoots = new Set<string>();
   const worker = async (): Promise<void> => {
     while (cursor < drives.length) {
       const ref = drives[cursor++] as DriveRef;
-      const stored = await loadInventory(ctx, ref.driveId);
+      const stored = fromThisRoot(ctx, await loadInventory(ctx, ref.driveId), foreignRoots);
       try {
         const result = await syncDrive(ctx, ref, stored, needsFullRead(stored, fullControl, ctx.now, days), fullControl);
         items.push(...result.items);
@@ -534,10 +561,14 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
       `${incremental.length} drive(s) read incrementally while ${why}: SharePoint does not report sharing-only changes to it, so a sharing link or grant added to an otherwise unchanged file is not visible until the drive's next full enumeration (every files.fullEnumerationDays = ${days} day(s)${nextFull !== undefined ? `, next due ${new Date(nextFull).toISOString()}` : ''}); grant ${FULL_CONTROL} to see them on every scan`,
     );
   }
+  // A note, not a gap: the drives were read in full at this root instead.
+  const notes = foreignRoots.size
+    ? [`stored drive inventories of another Graph root (${[...foreignRoots].join(', ')}) were discarded, not followed; those drives were enumerated in full at ${ctx.graph.root ?? 'this root'}`]
+    : [];
   return {
     status: details.length ? 'partial' : 'complete',
     data: { items, drives: drives.length, resynced },
     items: items.length,
-    ...(details.length ? { detail: details.join('; ') } : {}),
+    ...(details.length || notes.length ? { detail: [...details, ...notes].join('; ') } : {}),
   };
 };

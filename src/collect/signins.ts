@@ -30,6 +30,12 @@ interface WatchState {
   /** Every sign-in created before this was read (ISO). */
   watermark: string;
   detector: DetectorState;
+  /**
+   * The Graph root (origin) the watermark was read at. A watermark of another root (the demo's
+   * simulator) says nothing of this one's log: it is discarded and the watch starts afresh.
+   * Missing (written before this field): taken to be the current root.
+   */
+  graphRoot?: string;
 }
 
 const signInSchema = z
@@ -76,8 +82,12 @@ async function loadState(ctx: CollectContext): Promise<WatchState | undefined> {
 export const collectSignIns: Collector<'signIns'> = async (ctx) => {
   const to = ctx.now.getTime();
   const overlap = ctx.options.signInOverlapMinutes * 60_000;
-  const stored = await loadState(ctx);
+  const loaded = await loadState(ctx);
   const details: string[] = [];
+  const foreign = loaded?.graphRoot !== undefined && ctx.graph.root !== undefined && loaded.graphRoot.toLowerCase() !== ctx.graph.root.toLowerCase();
+  const stored = foreign ? undefined : loaded;
+  // A note, not a gap: the watch reads its first-run backfill at this root instead.
+  const notes = foreign ? [`the stored sign-in watermark of another Graph root (${loaded?.graphRoot ?? ''}) was discarded, not followed; the watch started afresh here (backfill ${ctx.options.signInBackfillHours} h)`] : [];
   let from = stored ? Date.parse(stored.watermark) - overlap : to - ctx.options.signInBackfillHours * HOUR;
   if (from < to - SIGNIN_RETENTION_MS) {
     details.push(`sign-ins before ${literal(to - SIGNIN_RETENTION_MS)} are past Graph's 30-day retention and could not be read (watermark ${stored?.watermark ?? 'none'})`);
@@ -104,7 +114,7 @@ export const collectSignIns: Collector<'signIns'> = async (ctx) => {
     if (end < to) detector.pruneBefore(end);
   }
   if (problems.length) details.push(`skipped ${problems.length} unreadable sign-in record(s): ${summariseProblems(problems)}`);
-  const state: WatchState = { version: 1, watermark: literal(to), detector: detector.snapshot(to - overlap) };
+  const state: WatchState = { version: 1, watermark: literal(to), detector: detector.snapshot(to - overlap), ...(ctx.graph.root ? { graphRoot: ctx.graph.root } : {}) };
   return {
     status: details.length ? 'partial' : 'complete',
     data: {
@@ -115,7 +125,7 @@ export const collectSignIns: Collector<'signIns'> = async (ctx) => {
       ...(ctx.store ? { nextState: { key: SIGNIN_STATE_KEY, watermark: state.watermark, value: JSON.stringify(state) } } : {}),
     },
     items: detector.processed,
-    ...(details.length ? { detail: details.join('; ') } : {}),
+    ...(details.length || notes.length ? { detail: [...details, ...notes].join('; ') } : {}),
   };
 };
 
@@ -126,8 +136,11 @@ export const collectSignIns: Collector<'signIns'> = async (ctx) => {
 export async function commitWatchState(store: NonNullable<CollectContext['store']>, tenantId: string, next: { key: string; watermark: string; value: string }): Promise<boolean> {
   const current = await store.getStateBlob(tenantId, next.key);
   if (current) {
-    const stored = (JSON.parse(current) as Partial<WatchState>).watermark;
-    if (typeof stored === 'string' && Date.parse(stored) > Date.parse(next.watermark)) return false;
+    const { watermark: stored, graphRoot } = JSON.parse(current) as Partial<WatchState>;
+    // A later watermark of another Graph root does not hold this one back.
+    const nextRoot = (JSON.parse(next.value) as Partial<WatchState>).graphRoot;
+    const sameRoot = graphRoot === undefined || nextRoot === undefined || graphRoot.toLowerCase() === nextRoot.toLowerCase();
+    if (sameRoot && typeof stored === 'string' && Date.parse(stored) > Date.parse(next.watermark)) return false;
   }
   await store.putStateBlob(tenantId, next.key, next.value);
   return true;

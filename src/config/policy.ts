@@ -67,6 +67,20 @@ const regex = z.string().refine((s) => {
 const severity = z.enum(SEVERITIES);
 const infoClass = z.enum(['I', 'II', 'III', 'IV']);
 
+/**
+ * Department names key the routing of tickets (a finding's department → its owner), so two entries
+ * with one name would make the owner depend on the order of the file: refuse, naming both entries.
+ */
+function refuseDuplicateDepartments(departments: ReadonlyArray<{ name: string }>, ctx: z.core.$RefinementCtx<ReadonlyArray<{ name: string }>>): void {
+  const first = new Map<string, number>();
+  departments.forEach((d, i) => {
+    const key = d.name.trim().normalize('NFKC');
+    const earlier = first.get(key);
+    if (earlier === undefined) first.set(key, i);
+    else ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `${d.name} is also organization.departments[${earlier}].name (each department once)` });
+  });
+}
+
 const organization = z.strictObject({
   name: z.string().min(1).default('西置賜行政組合'),
   locale: z.enum(['ja', 'en']).default('ja'),
@@ -77,7 +91,7 @@ const organization = z.strictObject({
   internalDomains: z.array(domain).default([]),
   ciso: address.optional(),
   systemAdministrators: z.array(address).default([]),
-  departments: z.array(z.strictObject({ name: z.string().min(1), owner: address })).default([]),
+  departments: z.array(z.strictObject({ name: z.string().min(1), owner: address })).superRefine(refuseDuplicateDepartments).default([]),
 });
 
 const accounts = z.strictObject({
@@ -225,6 +239,12 @@ export function validatePolicy(raw: unknown, source = 'policy'): Policy {
 }
 
 /**
+ * How many alias expansions a policy file may make (the `yaml` package's `maxAliasCount`). A real
+ * policy needs few if any; a nested alias bomb needs thousands and would exhaust memory.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/**
  * Parses and validates policy YAML text.
  * @throws ConfigError with every YAML syntax or schema problem.
  */
@@ -236,7 +256,18 @@ export function parsePolicy(text: string, source = 'policy.yaml'): Policy {
       doc.errors.map((e) => `${e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(document)'}: ${e.message.split('\n')[0]}`),
     );
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml throws a ReferenceError when aliases expand past maxAliasCount ("billion laughs").
+    if (err instanceof ReferenceError) {
+      throw new ConfigError(`${source} is refused:`, [
+        `(document): its aliases (*name) expand more than ${MAX_ALIAS_COUNT} times, as a YAML alias bomb does; write the values out instead of repeating aliases`,
+      ]);
+    }
+    throw err;
+  }
   if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
     throw new ConfigError(`${source} is invalid:`, ['(top level): must be a mapping of the policy keys (organization, accounts, …)']);
   }

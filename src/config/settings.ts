@@ -5,10 +5,27 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { storageConnectionStringProblems } from './connection-string';
 import { formatIssues } from './policy';
 
 const httpsUrl = z.string().url('must be a URL').refine((u) => u.startsWith('https://'), 'must start with https://');
 const nonEmpty = z.string().trim().min(1);
+
+/**
+ * https anywhere, plain http only to this machine: 127.0.0.0/8, [::1] or localhost, with or
+ * without a port or a path (`http://127.0.0.1:8080` is as local as `http://127.0.0.1:8080/hook`).
+ * Parsed as a URL, not matched as text, so that IPv6 loopback and a bare origin pass.
+ */
+function httpsOrLoopbackHttp(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname));
+}
 
 const settingsSchema = z.object({
   AZURE_TENANT_ID: nonEmpty.optional(),
@@ -29,7 +46,7 @@ const settingsSchema = z.object({
   M365_AUDIT_TICKET_WEBHOOK_URL: z
     .string()
     .url('must be a URL')
-    .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.\d+\.\d+\.\d+|localhost)(:\d+)?\//.test(u), 'must start with https:// (plain http only on loopback)')
+    .refine(httpsOrLoopbackHttp, 'must start with https:// (plain http only on loopback: 127.x.x.x, [::1] or localhost)')
     .optional(),
   M365_AUDIT_TICKET_WEBHOOK_SECRET: nonEmpty.optional(),
   /** Graph root override (the simulator, a national cloud): `https://host[:port]`. */
@@ -104,6 +121,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (s.M365_AUDIT_TICKET_WEBHOOK_SECRET && !s.M365_AUDIT_TICKET_WEBHOOK_URL) {
     problems.push('M365_AUDIT_TICKET_WEBHOOK_URL: required with M365_AUDIT_TICKET_WEBHOOK_SECRET');
   }
+  // The ledger's storage: checked here so that a malformed string is named before anything runs.
+  if (s.AZURE_STORAGE_CONNECTION_STRING) problems.push(...storageConnectionStringProblems(s.AZURE_STORAGE_CONNECTION_STRING, 'AZURE_STORAGE_CONNECTION_STRING'));
+  else if (s.AzureWebJobsStorage) problems.push(...storageConnectionStringProblems(s.AzureWebJobsStorage, 'AzureWebJobsStorage'));
   if (problems.length) throw new ConfigError('deployment settings are invalid; fix these environment variables:', problems);
   return {
     tenantId: s.AZURE_TENANT_ID,

@@ -256,13 +256,38 @@ class UndiciFetchHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     const options = (context.options ?? {}) as Record<string, unknown>;
     const url = typeof context.request === 'string' ? context.request : context.request.url;
-    context.response = (await undiciFetch(url, {
-      ...(options as object),
-      headers: { 'User-Agent': USER_AGENT, ...(options.headers as Record<string, string> | undefined) },
-      dispatcher: this.dispatcher,
-      signal: (options.signal as AbortSignal | undefined) ?? AbortSignal.timeout(this.timeoutMs),
-    } as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+    try {
+      context.response = (await undiciFetch(url, {
+        ...(options as object),
+        headers: { 'User-Agent': USER_AGENT, ...(options.headers as Record<string, string> | undefined) },
+        dispatcher: this.dispatcher,
+        signal: (options.signal as AbortSignal | undefined) ?? AbortSignal.timeout(this.timeoutMs),
+      } as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+    } catch (err) {
+      throw withCauseCode(err);
+    }
   }
+}
+
+/**
+ * undici's `fetch failed` TypeError keeps the reason (ECONNREFUSED, an untrusted certificate's
+ * DEPTH_ZERO_SELF_SIGNED_CERT, …) in its `cause`, which the Graph SDK's error handler drops: it
+ * keeps only the name and message. So the reason is lifted into both (the name becomes the SDK
+ * error's `code`), for the Graph layer to tell a TLS trust failure from a passing outage.
+ */
+function withCauseCode(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  let e: unknown = err.cause;
+  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && code) {
+      const lifted = new Error(`${err.message}: ${code}${typeof message === 'string' && message && message !== code ? ` (${message.split('\n')[0]?.slice(0, 200)})` : ''}`, { cause: err });
+      lifted.name = code;
+      return lifted;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return err;
 }
 
 export interface ClientOptions {
@@ -300,12 +325,36 @@ export function graphScope(graphUrl: string): string {
   return isLoopbackUrl(graphUrl) ? `${GRAPH_ROOT}/.default` : `${new URL(graphUrl).origin}/.default`;
 }
 
+/**
+ * The Graph root as the SDK wants it: `https://host[:port]`, no version, no trailing slash. A root
+ * copied with its version (`https://graph.microsoft.com/v1.0/`, as Graph's own docs write request
+ * URLs) is accepted, the version stripped: the SDK adds `v1.0` itself, and would otherwise ask for
+ * `/v1.0/v1.0/users`. Any other path, `/beta` included, is refused (the audit reads v1.0 only).
+ * @throws ConfigError naming the option or variable.
+ */
+export function normaliseGraphRoot(text: string, name: 'graph-url' | 'M365_AUDIT_GRAPH_URL' = 'graph-url'): string {
+  const label = name === 'graph-url' ? '--graph-url' : name;
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new ConfigError(`${label} is invalid:`, [`${name}: is not a URL (e.g. https://graph.microsoft.com, or the simulator's https://127.0.0.1:PORT)`]);
+  }
+  if (url.protocol !== 'https:') {
+    throw new ConfigError(`${label} is invalid:`, [`${name}: must start with https:// (the Graph SDK attaches tokens and follows nextLinks only on https)`]);
+  }
+  const path = url.pathname.replace(/\/+$/, '').replace(/^\/v1\.0$/i, '');
+  if (path || url.search || url.hash) {
+    throw new ConfigError(`${label} is invalid:`, [
+      `${name}: give the Graph root only, https://${url.host} (the version is v1.0 and added by the client${/^\/beta\b/i.test(path) ? '; beta is not used' : ''})`,
+    ]);
+  }
+  return url.origin;
+}
+
 /** Creates the Graph SDK client for a root URL with the right credential. */
 export function createGraphClient(options: ClientOptions): GraphClientHandle {
-  const graphUrl = (options.graphUrl ?? options.settings.graphUrl ?? GRAPH_ROOT).replace(/\/+$/, '');
-  if (!graphUrl.startsWith('https://')) {
-    throw new ConfigError('--graph-url is invalid:', [`graph-url: must start with https:// (the Graph SDK attaches tokens and follows nextLinks only on https)`]);
-  }
+  const graphUrl = normaliseGraphRoot(options.graphUrl ?? options.settings.graphUrl ?? GRAPH_ROOT, options.graphUrl !== undefined ? 'graph-url' : 'M365_AUDIT_GRAPH_URL');
   const credential = options.credential ?? chooseCredential(graphUrl, options.settings, options.simulatorRoles);
   const scope = graphScope(graphUrl);
   const grantedRoles = async (): Promise<string[] | undefined> => {
@@ -327,6 +376,6 @@ export function createGraphClient(options: ClientOptions): GraphClientHandle {
 }
 
 /** The Graph options that come from the client and the deployment settings (roles, licences). */
-export function graphOptionsFor(handle: GraphClientHandle, settings: Settings): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined } {
-  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount };
+export function graphOptionsFor(handle: GraphClientHandle, settings: Settings): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined; root: string } {
+  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount, root: handle.graphUrl };
 }

@@ -34,7 +34,30 @@ export interface GraphOptions {
   grantedRoles?: () => Promise<readonly string[] | undefined>;
   /** Licences of the tenant (M365_AUDIT_LICENCE_COUNT), to size budgets that depend on it. */
   licenceCount?: number | undefined;
+  /**
+   * Told of every wait of {@link WAIT_NOTICE_MS} or more before a retry (a Retry-After, a
+   * back-off), so that a long silent pause can be explained (the CLI prints it on stderr).
+   */
+  onWait?: (wait: GraphWait) => void;
+  /**
+   * The Graph root the client talks to (`https://host[:port]`, {@link normaliseGraphRoot}), kept
+   * with stored delta links and watermarks so that state from another root is not followed.
+   */
+  root?: string | undefined;
 }
+
+/** A wait before a retry: what it waits for and how long. */
+export interface GraphWait {
+  /** e.g. `429 with Retry-After from GET /users`. */
+  reason: string;
+  ms: number;
+  /** The attempt that comes after the wait, and the cap. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+/** Waits this long or longer are reported through {@link GraphOptions.onWait}. */
+export const WAIT_NOTICE_MS = 5000;
 
 /** What Graph answered. `body` is parsed JSON (undefined for an empty body). */
 export interface GraphResponse {
@@ -191,6 +214,8 @@ export class Graph {
   readonly stats: GraphStats = { requests: 0, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0, units: {} };
   /** Set once no token could be had: every later request fails at once with it (the run stops). */
   fatal: CredentialError | undefined;
+  /** Set once the Graph host's certificate was not trusted: every later request fails with it. */
+  untrusted: GraphError | undefined;
   private readonly maxAttempts: number;
   private readonly maxRetryAfterMs: number;
   private readonly baseBackoffMs: number;
@@ -200,8 +225,11 @@ export class Graph {
   private readonly budgets: RequestBudgets;
   private readonly budgetOf: (family: Family) => Budget;
   private readonly rolesOf: (() => Promise<readonly string[] | undefined>) | undefined;
+  private readonly onWait: ((wait: GraphWait) => void) | undefined;
   /** The tenant's licence count when configured (sizes SharePoint's resource-unit budget). */
   readonly licenceCount: number | undefined;
+  /** The Graph root (origin) of the client, when known; undefined: state is not checked against it. */
+  readonly root: string | undefined;
 
   constructor(
     private readonly client: Client,
@@ -217,6 +245,8 @@ export class Graph {
     this.budgets = new RequestBudgets(budgets, this.clock, this.sleep);
     this.budgetOf = (family) => this.budgets.budgetOf(family);
     this.rolesOf = options.grantedRoles;
+    this.onWait = options.onWait;
+    this.root = options.root;
     this.licenceCount = options.licenceCount;
   }
 
@@ -240,6 +270,12 @@ export class Graph {
     } catch {
       return undefined;
     }
+  }
+
+  /** Sleeps before retry `attempt`, telling {@link GraphOptions.onWait} of a long wait first. */
+  private async waitBeforeRetry(ms: number, reason: string, attempt: number): Promise<void> {
+    if (ms >= WAIT_NOTICE_MS) this.onWait?.({ reason, ms, attempt, maxAttempts: this.maxAttempts });
+    await this.sleep(ms);
   }
 
   private spend(family: Family, cost: number): void {
@@ -277,6 +313,7 @@ export class Graph {
     const cost = costOf(url);
     for (let attempt = 1; ; attempt++) {
       if (this.fatal) throw this.fatal;
+      if (this.untrusted) throw this.untrusted;
       await this.budgets.acquire(family, cost);
       this.stats.requests++;
       this.spend(family, cost);
@@ -298,6 +335,12 @@ export class Graph {
           this.fatal = credential;
           throw credential;
         }
+        // An untrusted certificate is not a passing failure either: say so once, retry nothing.
+        const untrusted = tlsTrustErrorOf(err, method, url);
+        if (untrusted) {
+          this.untrusted = untrusted;
+          throw untrusted;
+        }
         if (attempt >= this.maxAttempts || !idempotent) {
           throw new GraphError(
             `${method} ${describeEndpoint(url)}: no answer from Microsoft Graph after ${attempt} attempt(s) (${(err as Error).message}) — check the network and --graph-url`,
@@ -306,7 +349,7 @@ export class Graph {
           );
         }
         this.stats.retries++;
-        await this.sleep(this.baseBackoffMs * 2 ** (attempt - 1));
+        await this.waitBeforeRetry(this.baseBackoffMs * 2 ** (attempt - 1), `no answer from ${method} ${describeEndpoint(url).split('?')[0]}`, attempt + 1);
         continue;
       }
       const headers = headerRecord(response.headers);
@@ -319,15 +362,32 @@ export class Graph {
         if (wait !== undefined) {
           await response.arrayBuffer().catch(() => undefined);
           this.stats.retries++;
-          await this.sleep(wait);
+          await this.waitBeforeRetry(wait, `${response.status}${headers['retry-after'] !== undefined ? ' with Retry-After' : ''} from ${method} ${describeEndpoint(url).split('?')[0]}`, attempt + 1);
           continue;
         }
       }
       // An answer the caller retries itself (a refused $batch envelope) may come from a gateway
       // as HTML: its body must not decide whether it is retried.
-      const body = options.retryStatuses === false && (response.status < 200 || response.status >= 300)
-        ? await this.readJsonLenient(response)
-        : await this.readJson(response, method, url);
+      let body: unknown;
+      try {
+        body = options.retryStatuses === false && (response.status < 200 || response.status >= 300)
+          ? await this.readJsonLenient(response)
+          : await this.readJson(response, method, url, headers);
+      } catch (err) {
+        if (!(err instanceof BodyCutError)) throw err;
+        // The connection dropped mid-answer: transient, like a failure before the answer. A
+        // complete body that is not JSON (a broken proxy) is not retried: readJson's GraphError.
+        if (attempt < this.maxAttempts && idempotent) {
+          this.stats.retries++;
+          await this.waitBeforeRetry(this.baseBackoffMs * 2 ** (attempt - 1), `the answer of ${method} ${describeEndpoint(url).split('?')[0]} was cut off`, attempt + 1);
+          continue;
+        }
+        throw new GraphError(
+          `${method} ${describeEndpoint(url)}: the answer was cut off mid-body after ${attempt} attempt(s) (${err.message}) — the connection dropped each time; check the network (a proxy cutting long answers?) and run again`,
+          { status: response.status, endpoint: describeEndpoint(url) },
+          { cause: err },
+        );
+      }
       return { status: response.status, headers, body };
     }
   }
@@ -452,7 +512,7 @@ export class Graph {
         const wait = this.envelopeRetryDelay(res, attempt, idempotent, pending);
         if (wait !== undefined) {
           this.stats.retries++;
-          await this.sleep(wait);
+          await this.waitBeforeRetry(wait, `${res.status}${res.headers['retry-after'] !== undefined ? ' with Retry-After' : ''} from POST /$batch`, attempt + 1);
           continue;
         }
         // Status 0, never the envelope's own: a 404 from a proxy must not read as "this item is
@@ -491,7 +551,7 @@ export class Graph {
       pending = retry;
       if (pending.length) {
         this.stats.retries += pending.length;
-        await this.sleep(waitMs);
+        await this.waitBeforeRetry(waitMs, `${pending.length} throttled $batch item(s) (${[...new Set(pending.map((r) => `/${r.url.replace(/^\//, '').split(/[/?]/)[0]}`))].join(', ')})`, attempt + 1);
       }
     }
     return chunk.map((r) => done.get(r.id) as BatchResult);
@@ -544,8 +604,20 @@ export class Graph {
     }
   }
 
-  private async readJson(response: Response, method: string, url: string): Promise<unknown> {
-    const text = await response.text();
+  private async readJson(response: Response, method: string, url: string, headers: Record<string, string> = {}): Promise<unknown> {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      // undici fails the body read with `TypeError: terminated` when the connection closes
+      // before the announced body arrived (nodejs/undici#1688).
+      throw new BodyCutError(`${(err as Error).message}${(err as Error).cause instanceof Error ? `: ${((err as Error).cause as Error).message}` : ''}`, { cause: err });
+    }
+    // Fewer bytes than announced (an uncompressed body): cut off, even if the reader did not notice.
+    const announced = Number(headers['content-length']);
+    if (!headers['content-encoding'] && Number.isFinite(announced) && Buffer.byteLength(text) < announced) {
+      throw new BodyCutError(`${Buffer.byteLength(text)} of ${announced} bytes`);
+    }
     if (text.trim() === '') return undefined;
     try {
       return JSON.parse(text);
@@ -563,6 +635,48 @@ export class Graph {
  * The {@link CredentialError} behind an SDK failure, if it is one. The SDK rewraps what the auth
  * provider throws into its own GraphError, keeping only the name (as `code`) and the message.
  */
+/**
+ * OpenSSL's verification codes (as Node reports them on the TLS socket error, which undici's
+ * `fetch failed` TypeError carries as its cause) that mean "this certificate's issuer is not
+ * trusted here": the simulator's own CA not given, or a TLS-inspecting proxy's CA not installed.
+ */
+const UNTRUSTED_CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
+
+/** Other certificate failures: not a trust-store problem, but no retry cures them either. */
+const BAD_CERT_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_REVOKED']);
+
+/**
+ * The error for a request that failed because the server's certificate was refused, or undefined
+ * for any other failure. The cause chain is searched (undici wraps the socket error).
+ */
+export function tlsTrustErrorOf(err: unknown, method: string, url: string): GraphError | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 6 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNTRUSTED_CERT_CODES.has(code) || BAD_CERT_CODES.has(code))) {
+      const endpoint = describeEndpoint(url);
+      // Collectors pass paths; nextLinks are absolute and name their host.
+      const host = /^https:\/\/([^/]+)/i.exec(url)?.[1] ?? 'the Graph host (--graph-url)';
+      const fix = UNTRUSTED_CERT_CODES.has(code)
+        ? `the certificate of ${host} is not trusted (TLS trust problem, ${code}) — for the simulator, set NODE_EXTRA_CA_CERTS to the CA file \`m365-audit sim\` prints; behind a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to the proxy's CA certificate (PEM)`
+        : `the certificate of ${host} was refused (${code}) — check the system clock and that --graph-url names the host the certificate is for`;
+      return new GraphError(`${method} ${endpoint}: ${fix}; not retried`, { status: 0, code, endpoint }, { cause: err });
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** A response body that stopped before its end (a dropped connection): retried like no answer. */
+class BodyCutError extends Error {}
+
 function credentialErrorOf(err: unknown): CredentialError | undefined {
   if (err instanceof CredentialError) return err;
   const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;

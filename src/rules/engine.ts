@@ -4,6 +4,7 @@
  * no rule of the area could run) says why — a failed collection is never read as "no findings"
  * (ScubaGear reports Error, not Pass).
  */
+import { collapseCauses } from '../report/causes';
 import type { Policy } from '../config/policy';
 import type { Coverage, CoverageStatus, SliceName, Snapshot } from '../collect/snapshot';
 import { AREA_PRIMARY_SLICE } from '../collect/snapshot';
@@ -56,12 +57,14 @@ export function coverageOf(snapshot: Snapshot, rules: readonly AnyRule[], areas:
       if (RANK[s] > RANK[status]) status = s;
     }
     if (skipped.length && status === 'complete') status = 'partial';
-    const details: string[] = [];
+    // One line per cause: a refused token fails every slice alike (report/causes.ts).
+    const failures: Array<{ label: string; message: string }> = [];
     for (const name of slices) {
       const slice = snapshot.slices[name];
-      if (!slice) details.push(`${name}: not collected`);
-      else if (slice.detail) details.push(`${name}: ${slice.detail}`);
+      if (!slice) failures.push({ label: name, message: 'not collected' });
+      else if (slice.detail) failures.push({ label: name, message: slice.detail });
     }
+    const details: string[] = collapseCauses(failures);
     if (skipped.length && runnable.length) {
       details.push(`not evaluated: ${skipped.map((r) => `${r.id} (needs ${missingInputs(snapshot, r).join(', ')})`).join(', ')}`);
     }

@@ -40,6 +40,7 @@ function sleep(ms: number): Promise<void> {
 
 /** What a matching fault answers instead of the real handler. */
 function faultResponse(req: SimRequest, fault: SimFault): SimResponse {
+  if (fault.cut) return { status: 200, headers: { 'Content-Type': ODATA_JSON }, malformed: MALFORMED_BODY, cut: true };
   if (fault.malformed) return { status: 200, headers: { 'Content-Type': ODATA_JSON }, malformed: MALFORMED_BODY };
   const status = fault.status ?? 500;
   const def = defaultError(status);
@@ -280,6 +281,12 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
       out = graphError(simReq, 500, 'generalException', `Simulator error: ${err instanceof Error ? err.message : String(err)}`);
     }
     const payload = out.malformed ?? (out.body === undefined ? '' : JSON.stringify(out.body));
+    if (out.cut) {
+      // A dropped connection: more announced than sent, then the socket goes away.
+      res.writeHead(out.status, { ...out.headers, 'request-id': requestId, 'client-request-id': clientRequestId, 'Content-Length': Buffer.byteLength(payload) + 4096 });
+      res.write(payload, () => res.socket?.destroy());
+      return;
+    }
     res.writeHead(out.status, {
       ...out.headers,
       'request-id': requestId,

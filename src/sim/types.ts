@@ -55,6 +55,13 @@ export interface SimFault {
   message?: string;
   retryAfter?: number | null;
   malformed?: boolean;
+  /**
+   * 'cut': the connection drops mid-body — a 200 whose Content-Length announces more than the
+   * truncated JSON sent before the socket is destroyed, as a reset connection leaves it (undici
+   * then fails the body read with `TypeError: terminated`, nodejs/undici#1688). `malformed` alone
+   * is a complete answer whose body is not JSON (a broken proxy).
+   */
+  cut?: boolean;
   /** how many matching requests get the fault (default: all, forever) */
   times?: number;
 }
@@ -223,4 +230,6 @@ export interface SimResponse {
   body?: unknown;
   /** Raw (deliberately invalid) body text of a 'malformed' fault; wins over `body`. */
   malformed?: string;
+  /** Drop the connection after `malformed`, having announced a longer body (a 'cut' fault). */
+  cut?: boolean;
 }

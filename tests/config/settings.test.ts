@@ -39,3 +39,56 @@ describe('deployment settings', () => {
     expect(() => loadSettings({ M365_AUDIT_SIGNIN_OVERLAP_MINUTES: '5000' })).toThrow(/M365_AUDIT_SIGNIN_OVERLAP_MINUTES: must be from 0 to 1440/);
   });
 });
+
+describe('AZURE_STORAGE_CONNECTION_STRING', () => {
+  const KEY = 'c2VjcmV0LWtleS12YWx1ZS0xMjM0NTY3OA==';
+  const problems = (cs: string): string => {
+    try {
+      loadSettings({ AZURE_STORAGE_CONNECTION_STRING: cs });
+      return '';
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+  };
+
+  it('accepts the account-key, explicit-endpoint, SAS and development forms', () => {
+    expect(problems(`DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=${KEY};EndpointSuffix=core.windows.net`)).toBe('');
+    expect(problems(`DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${KEY};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;`)).toBe('');
+    expect(problems('BlobEndpoint=https://acme.blob.core.windows.net;TableEndpoint=https://acme.table.core.windows.net;SharedAccessSignature=sv=2022-11-02&sig=abc%3D')).toBe('');
+    expect(problems('UseDevelopmentStorage=true')).toBe('');
+  });
+
+  it('says what is missing, and never repeats the key', () => {
+    expect(problems('garbage')).toMatch(/AZURE_STORAGE_CONNECTION_STRING: is not a connection string of key=value pairs/);
+    const noName = problems(`DefaultEndpointsProtocol=https;AccountKey=${KEY};EndpointSuffix=core.windows.net`);
+    expect(noName).toMatch(/AZURE_STORAGE_CONNECTION_STRING: AccountName is missing/);
+    expect(noName).not.toContain(KEY);
+    expect(problems('DefaultEndpointsProtocol=https;AccountName=acme;EndpointSuffix=core.windows.net')).toMatch(/AccountKey is missing/);
+    const notBase64 = problems('DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=not base64!;EndpointSuffix=core.windows.net');
+    expect(notBase64).toMatch(/AccountKey is not base64/);
+    expect(notBase64).not.toContain('not base64!');
+    expect(problems(`AccountName=acme;AccountKey=${KEY}`)).toMatch(/DefaultEndpointsProtocol is missing[\s\S]*no endpoint for Blob and Table storage: add EndpointSuffix=core.windows.net/);
+    expect(problems(`DefaultEndpointsProtocol=https;accountname=acme;AccountKey=${KEY};EndpointSuffix=core.windows.net`)).toMatch(/key accountname must be written AccountName/);
+    expect(problems('BlobEndpoint=https://acme.blob.core.windows.net;SharedAccessSignature=sv=x&sig=y')).toMatch(/a SAS connection string needs TableEndpoint/);
+    expect(problems('BlobEndpoint=https://acme.blob.core.windows.net;SharedAccessSignature=sv=x&sig=y')).not.toContain('sig=y');
+  });
+
+  it('checks AzureWebJobsStorage when it is the storage used', () => {
+    expect(() => loadSettings({ AzureWebJobsStorage: 'AccountName=x' })).toThrow(/AzureWebJobsStorage: AccountKey is missing/);
+  });
+});
+
+describe('M365_AUDIT_TICKET_WEBHOOK_URL', () => {
+  it('accepts plain http on loopback with or without a path, IPv6 loopback included', () => {
+    for (const url of ['http://127.0.0.1:8080', 'http://127.0.0.1:8080/hook', 'http://[::1]:8080', 'http://[::1]:8080/hook', 'http://localhost:9000', 'https://hooks.example.lg.jp/tickets']) {
+      expect(loadSettings({ M365_AUDIT_TICKET_WEBHOOK_URL: url }).ticketWebhook?.url).toBe(url);
+    }
+  });
+
+  it('refuses plain http anywhere else, naming the variable', () => {
+    for (const url of ['http://hooks.example.lg.jp/tickets', 'http://127.0.0.1.example.com/x', 'http://[::2]:8080/']) {
+      expect(() => loadSettings({ M365_AUDIT_TICKET_WEBHOOK_URL: url })).toThrow(/M365_AUDIT_TICKET_WEBHOOK_URL: must start with https:\/\/ \(plain http only on loopback/);
+    }
+  });
+});

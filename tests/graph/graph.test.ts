@@ -4,7 +4,7 @@
  */
 import { GraphError } from '../../src/errors';
 import { createGraphClient } from '../../src/graph/client';
-import { familyOfUrl, Graph } from '../../src/graph/graph';
+import { familyOfUrl, Graph, type GraphWait } from '../../src/graph/graph';
 import { familyOf, GRAPH_BUDGETS, RequestBudgets } from '../../src/graph/budget';
 import { ConfigError } from '../../src/errors';
 import { loadSettings } from '../../src/config/settings';
@@ -105,6 +105,46 @@ describe('retries', () => {
   it('reports malformed JSON clearly', async () => {
     t.sim.setFaults([{ endpoint: 'domains', malformed: true }]);
     await expect(t.graph().get('/domains')).rejects.toThrow(/GET \/domains answered 200 with a body that is not valid JSON/);
+  });
+
+  it('tells onWait of a long Retry-After wait (what for, how long), and not of a short one', async () => {
+    t.sim.setFaults([
+      { endpoint: 'domains', status: 429, retryAfter: 7, times: 1 },
+      { endpoint: 'users', status: 503, retryAfter: 1, times: 1 },
+    ]);
+    const waits: GraphWait[] = [];
+    const slept: number[] = [];
+    // A virtual clock that the sleeps advance: the budgets' pacing sees the time pass at once.
+    let now = Date.now();
+    const graph = t.graph({ clock: () => now, sleep: async (ms) => void (slept.push(ms), (now += ms)), onWait: (w) => waits.push(w) });
+    await graph.get('/domains');
+    await graph.get('/users?$select=id');
+    expect(slept).toEqual(expect.arrayContaining([7000, 1000]));
+    expect(waits).toEqual([{ reason: '429 with Retry-After from GET /domains', ms: 7000, attempt: 2, maxAttempts: 5 }]);
+  });
+
+  it('does not retry a complete body that is not JSON', async () => {
+    t.sim.resetCounts();
+    t.sim.setFaults([{ endpoint: 'domains', malformed: true }]);
+    await expect(t.graph({ sleep: async () => undefined }).get('/domains')).rejects.toThrow(/answered 200 with a body that is not valid JSON/);
+    expect(t.sim.counts().domains).toBe(1);
+  });
+
+  it('retries a body cut mid-stream (a dropped connection), and names the endpoint when it keeps being cut', async () => {
+    t.sim.resetCounts();
+    t.sim.setFaults([{ endpoint: 'domains', cut: true, times: 2 }]);
+    const graph = t.graph({ sleep: async () => undefined });
+    const domains = (await graph.get('/domains')) as { value: unknown[] };
+    expect(domains.value.length).toBe(t.sim.tenant.domains.length);
+    expect(t.sim.counts().domains).toBe(3);
+    expect(graph.stats.retries).toBe(2);
+
+    t.sim.resetCounts();
+    t.sim.setFaults([{ endpoint: 'domains', cut: true }]);
+    await expect(t.graph({ sleep: async () => undefined, maxAttempts: 3 }).get('/domains')).rejects.toThrow(
+      /^GET \/domains: the answer was cut off mid-body after 3 attempt\(s\) \(terminated.*\) — the connection dropped each time/,
+    );
+    expect(t.sim.counts().domains).toBe(3);
   });
 });
 
@@ -257,5 +297,36 @@ describe('client', () => {
     expect(() => createGraphClient({ graphUrl: 'https://graph.example.com', settings: loadSettings({}) })).toThrow(ConfigError);
     expect(() => createGraphClient({ graphUrl: 'https://graph.example.com', settings: loadSettings({}) })).toThrow(/AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_CERTIFICATE_PATH/);
     expect(() => createGraphClient({ graphUrl: 'http://127.0.0.1:1', settings: loadSettings({}) })).toThrow(/must start with https:\/\//);
+  });
+
+  it('an untrusted certificate (the simulator without its CA): says TLS trust and NODE_EXTRA_CA_CERTS, and is not retried', async () => {
+    const handle = createGraphClient({ graphUrl: t.sim.url, settings: loadSettings({}) });
+    try {
+      const graph = new Graph(handle.client, { sleep: async () => undefined });
+      const err = await graph.get('/domains').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GraphError);
+      expect((err as Error).message).toMatch(/^GET \/domains: the certificate of the Graph host \(--graph-url\) is not trusted \(TLS trust problem, [A-Z_]+\) — for the simulator, set NODE_EXTRA_CA_CERTS/);
+      expect(graph.stats.requests).toBe(1);
+      // Every later request fails at once with the same cause.
+      await expect(graph.get('/users')).rejects.toBe(err);
+      expect(graph.stats.requests).toBe(1);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('accepts a Graph root given with /v1.0 or a trailing slash (strips them), and refuses another path', async () => {
+    for (const root of [`${t.sim.url}/v1.0`, `${t.sim.url}/v1.0/`, `${t.sim.url}/`]) {
+      const handle = createGraphClient({ graphUrl: root, settings: loadSettings({}), caPem: t.sim.caPem });
+      try {
+        expect(handle.graphUrl).toBe(t.sim.url);
+        const domains = (await new Graph(handle.client).get('/domains')) as { value: unknown[] };
+        expect(domains.value.length).toBeGreaterThan(0);
+      } finally {
+        await handle.close();
+      }
+    }
+    expect(() => createGraphClient({ graphUrl: `${t.sim.url}/beta`, settings: loadSettings({}) })).toThrow(/graph-url: give the Graph root only, https:\/\/127\.0\.0\.1:\d+ .*beta is not used/);
+    expect(() => createGraphClient({ graphUrl: 'graph.microsoft.com', settings: loadSettings({}) })).toThrow(/graph-url: is not a URL/);
   });
 });

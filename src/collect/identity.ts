@@ -83,11 +83,16 @@ export const collectSignInActivity: Collector<'signInActivity'> = async ({ graph
       return await collectList(graph, url(SIGN_IN_ACTIVITY_FALLBACK_TOP), userSchema, 'GET /users');
     }
   } catch (err) {
-    if (err instanceof GraphError && (err.status === 403 || err.status === 401)) {
+    // Only a 403 is the licence or the permission. A 401 is the token refused everywhere: it
+    // fails the slice as any error does, with its own message, rather than blaming Entra ID P1.
+    if (err instanceof GraphError && err.status === 403) {
+      const why = err.code === 'Authentication_RequestFromNonPremiumTenantOrB2CTenant'
+        ? 'the tenant has no Entra ID P1, which last sign-in times need (with the Graph application permission AuditLog.Read.All)'
+        : 'last sign-in times need Entra ID P1 and the Graph application permission AuditLog.Read.All';
       return {
         status: 'failed',
         items: 0,
-        detail: `GET /users?$select=…,signInActivity answered ${err.status}${err.code ? ` ${err.code}` : ''}: last sign-in times need Entra ID P1 and the Graph application permission AuditLog.Read.All`,
+        detail: `GET /users?$select=…,signInActivity answered 403${err.code ? ` ${err.code}` : ''}: ${why}`,
       };
     }
     throw err;

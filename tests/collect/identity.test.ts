@@ -122,6 +122,17 @@ describe('a failed collection', () => {
   });
 });
 
+describe('a refused token', () => {
+  it('a 401 on the signInActivity read is not blamed on Entra ID P1: it fails as itself', async () => {
+    t.sim.setFaults([{ endpoint: 'users', match: /signInActivity/i, status: 401, code: 'InvalidAuthenticationToken' }]);
+    const { slice: _slice, ...base } = testContext(t.graph());
+    const slices = await collect(['signInActivity'], base);
+    expect(slices.signInActivity?.status).toBe('failed');
+    expect(slices.signInActivity?.detail).toMatch(/answered 401 \(InvalidAuthenticationToken.*the access token was refused/);
+    expect(slices.signInActivity?.detail).not.toMatch(/P1/);
+  });
+});
+
 describe('a tenant without Entra ID P1', () => {
   it('falls back to the plain user list: only ACCT-02/06, MFA-01/02 and the SIGN rules are not evaluated', async () => {
     const free = await startTestSim({ throttle: false, licence: 'free' });

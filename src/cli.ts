@@ -14,7 +14,7 @@ import { stringify as toYaml } from 'yaml';
 import { defaultPolicy, loadPolicy, validatePolicy, type Policy } from './config/policy';
 import { loadSettings, type Settings } from './config/settings';
 import { policyWarnings } from './config/warnings';
-import { AuditError, ConfigError } from './errors';
+import { AuditError, ConfigError, CredentialError } from './errors';
 import { RunReports } from './report/output';
 import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph, type GraphWait } from './graph/graph';
@@ -218,7 +218,12 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });
   cleanups.push(() => handle.close());
   // Everything the run needs is checked before it changes anything or calls Graph: the options,
-  // policy and settings above, then the output folder, then storage (Store.connect answers).
+  // policy and settings above, the credential (a certificate that is not PEM stops here; a network
+  // failure on the way to Entra is left to the scan, which reports it as usual), then the output
+  // folder, then storage (Store.connect answers).
+  await handle.grantedRoles().catch((err: unknown) => {
+    if (err instanceof CredentialError) throw err;
+  });
   await reports.check('--out');
   const store = await openStore(settings);
   reports.configure({ lang, organization: policy.organization.name, timeZone: policy.organization.timeZone, keep: (r) => keepIn(store, r) }, tenantId);
@@ -245,7 +250,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   if (!paths) throw new Error('unreachable: runScan returned without writing the reports');
   if (couldNotRun(result)) {
     for (const line of failureLines(result)) process.stderr.write(`${line}\n`);
-    process.stderr.write(`${paths.html} says this run failed\n`);
+    process.stderr.write(`  → ${paths.html} says this run failed\n`);
     return 1;
   }
   if (opts.json) {
@@ -472,7 +477,7 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...a
       code = 1;
       // The report in --out must not read as current: it now says this run failed, and why.
       const failed = await current?.fail(err instanceof AuditError ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`);
-      if (failed?.path) process.stderr.write(`${failed.path} says this run failed\n`);
+      if (failed?.path) process.stderr.write(`  → ${failed.path} says this run failed\n`);
       if (failed?.problem) process.stderr.write(`the report in ${current?.dir} could not be replaced (${failed.problem}): do not read it as this run's\n`);
     }
     current = undefined;

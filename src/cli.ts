@@ -14,12 +14,13 @@ import { stringify as toYaml } from 'yaml';
 import { defaultPolicy, loadPolicy, validatePolicy, type Policy } from './config/policy';
 import { loadSettings, type Settings } from './config/settings';
 import { policyWarnings } from './config/warnings';
-import { AuditError, ConfigError } from './errors';
+import { AuditError, ConfigError, CredentialError } from './errors';
+import { RunReports } from './report/output';
 import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph, type GraphWait } from './graph/graph';
 import { IMPLEMENTED_AREAS, runScan, countBySeverity, type ScanResult } from './pipeline';
 import { causeOf, collapseCauses, withoutQueries } from './report/causes';
-import { writeReports, type KeepReport } from './report/report';
+import type { KeepReport, WrittenReports } from './report/report';
 import type { Lang } from './report/labels';
 import { AREAS, SEVERITIES, type Area } from './rules/ids';
 import { RULES } from './rules/index';
@@ -49,7 +50,9 @@ async function runCleanups(): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     process.stderr.write(`\n${signal}: stopping…\n`);
-    void runCleanups().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    // A stopped run does not leave the previous report (or its own, half-committed) as if current.
+    const failed = current?.fail(`stopped by ${signal} before the run finished; run again`) ?? Promise.resolve({});
+    void failed.then(runCleanups).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
 }
 
@@ -147,6 +150,18 @@ function printWait(w: GraphWait): void {
   process.stderr.write(`  waiting ${Math.round(w.ms / 1000)} s: ${w.reason} (then attempt ${w.attempt} of ${w.maxAttempts})\n`);
 }
 
+/**
+ * The reports of the running scan/signins/demo: checked before anything changes, written before
+ * the ledger (runScan's `beforeCommit`), replaced by a failure report if the run fails.
+ */
+let current: RunReports | undefined;
+
+/** Starts a run's reports in `--out` (a failure from here on replaces the report there). */
+function reportsFor(opts: CommonOptions, command: string): RunReports {
+  current = new RunReports(resolve(opts.out), command, opts.lang ?? 'ja');
+  return current;
+}
+
 /** Slices that ended with a detail (failed or partial), in the order they finished: for {@link couldNotRun}. */
 const sliceDetails: Array<{ label: string; message: string }> = [];
 
@@ -192,6 +207,7 @@ function couldNotRun(result: ScanResult): boolean {
 }
 
 async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<number> {
+  const reports = reportsFor(opts, fixedAreas ? 'signins' : 'scan');
   const settings = loadSettings();
   const policy = await resolvePolicy(opts.policy);
   const lang: Lang = opts.lang ?? policy.organization.locale;
@@ -201,8 +217,18 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   if (!tenantId) throw new ConfigError('no tenant id:', ['AZURE_TENANT_ID: set it (or pass --tenant-id) to the Entra tenant id being scanned']);
   const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });
   cleanups.push(() => handle.close());
+  // Everything the run needs is checked before it changes anything or calls Graph: the options,
+  // policy and settings above, the credential (a certificate that is not PEM stops here; a network
+  // failure on the way to Entra is left to the scan, which reports it as usual), then the output
+  // folder, then storage (Store.connect answers).
+  await handle.grantedRoles().catch((err: unknown) => {
+    if (err instanceof CredentialError) throw err;
+  });
+  await reports.check('--out');
   const store = await openStore(settings);
+  reports.configure({ lang, organization: policy.organization.name, timeZone: policy.organization.timeZone, keep: (r) => keepIn(store, r) }, tenantId);
   const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
+  let paths: WrittenReports | undefined;
   const result = await runScan({
     graph,
     policy,
@@ -211,21 +237,22 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     store,
     sinks: sinksFromSettings(settings, graph),
     onProgress: progress(opts.json),
+    // The reports go out before the ledger changes; a run that read nothing says it failed.
+    beforeCommit: async (r) => {
+      paths = await reports.write(r, couldNotRun(r) ? { at: new Date().toISOString(), message: failureLines(r).join('\n') } : undefined);
+    },
     ...(opts.confirmResolutions ? { confirmResolutions: true } : {}),
     collectOptions: {
       ...(backfill ? { signInBackfillHours: backfill } : {}),
       ...(settings.signInOverlapMinutes !== undefined ? { signInOverlapMinutes: settings.signInOverlapMinutes } : {}),
     },
   });
+  if (!paths) throw new Error('unreachable: runScan returned without writing the reports');
   if (couldNotRun(result)) {
-    // Each cause once, naming the slices and endpoints it hit (a 401 everywhere is one line).
-    const lines = sliceDetails.length
-      ? collapseCauses(sliceDetails)
-      : Object.values(result.coverage).flatMap((c) => (c?.detail ? [c.detail] : []));
-    for (const line of lines) process.stderr.write(`${line}\n`);
+    for (const line of failureLines(result)) process.stderr.write(`${line}\n`);
+    process.stderr.write(`  → ${paths.html} says this run failed\n`);
     return 1;
   }
-  const paths = await writeReports(resolve(opts.out), result, lang, policy.organization.name, policy.organization.timeZone, keepIn(store, result));
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, coverage: result.coverage, findings: result.findings.length, ledger: result.ledger, tickets: result.tickets })}\n`);
   }
@@ -235,16 +262,25 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   return result.exitCode;
 }
 
+/** Each cause once, naming the slices and endpoints it hit (a 401 everywhere is one line). */
+function failureLines(result: ScanResult): string[] {
+  return sliceDetails.length
+    ? collapseCauses(sliceDetails)
+    : Object.values(result.coverage).flatMap((c) => (c?.detail ? [c.detail] : []));
+}
+
 /** Keeps a copy of each report in blob storage: `reports/<tenant>/<scan>/<file>`. */
 function keepIn(store: Store, result: ScanResult): KeepReport {
   return (name, content, type) => store.putReport(result.tenantId, result.scanId, name, content, type);
 }
 
 async function demoCommand(opts: CommonOptions & { users: string; seed: string }): Promise<number> {
+  const reports = reportsFor(opts, 'demo');
   const settings = loadSettings();
   const demo = generateDemoTenant({ seed: Number(opts.seed), users: Number(opts.users) });
   const policy = opts.policy ? warned(await loadPolicy(opts.policy), opts.policy) : validatePolicy(demo.policy, 'demo policy');
   const lang: Lang = opts.lang ?? policy.organization.locale;
+  await reports.check('--out');
   const sim = await startSimulator({ tenant: demo.data });
   cleanups.push(() => sim.close());
   const out = resolve(opts.out);
@@ -252,10 +288,12 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   const handle = createGraphClient({ graphUrl: sim.url, settings: { ...settings, graphUrl: undefined }, caPem: sim.caPem });
   cleanups.push(() => handle.close());
   const store = await openStore(settings);
+  reports.configure({ lang, organization: policy.organization.name, timeZone: policy.organization.timeZone, keep: (r) => keepIn(store, r) }, demo.data.tenantId);
   // The simulated tenant is generated afresh each run (its sign-ins move with the clock, its delta
   // tokens belong to that simulator process), so the demo reads it afresh instead of continuing
   // from the last run's sign-in watermark and drive delta links.
   const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
+  let paths: WrittenReports | undefined;
   // Tickets go to the simulated tenant's Planner plan (and a webhook, when one is configured).
   const demoSettings = { ...settings, planner: settings.planner ?? { planId: DEFAULT_PLANNER_PLAN_ID, bucketId: DEFAULT_PLANNER_BUCKET_ID } };
   const result = await runScan({
@@ -266,8 +304,11 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
     sinks: sinksFromSettings(demoSettings, graph),
     onProgress: progress(opts.json),
     collectOptions: { freshState: true },
+    beforeCommit: async (r) => {
+      paths = await reports.write(r);
+    },
   });
-  const paths = await writeReports(out, result, lang, policy.organization.name, policy.organization.timeZone, keepIn(store, result));
+  if (!paths) throw new Error('unreachable: runScan returned without writing the reports');
   await writeFile(join(out, 'demo-policy.yaml'), toYaml(demo.policy), 'utf8');
   const implemented = new Set(RULES.map((r) => r.id as string));
   const planted = new Set(demo.groundTruth.filter((g) => implemented.has(g.ruleId)).map((g) => `${g.ruleId}|${g.subjectId}`));
@@ -434,7 +475,12 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...a
       const err = embedded?.explainFailure(caught) ?? caught;
       process.stderr.write(`${err instanceof AuditError ? err.message : `unexpected error: ${(err as Error).stack ?? String(err)}`}\n`);
       code = 1;
+      // The report in --out must not read as current: it now says this run failed, and why.
+      const failed = await current?.fail(err instanceof AuditError ? err.message : `unexpected error: ${(err as Error).message ?? String(err)}`);
+      if (failed?.path) process.stderr.write(`  → ${failed.path} says this run failed\n`);
+      if (failed?.problem) process.stderr.write(`the report in ${current?.dir} could not be replaced (${failed.problem}): do not read it as this run's\n`);
     }
+    current = undefined;
     await runCleanups();
     process.exitCode = code;
   };

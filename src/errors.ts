@@ -53,3 +53,6 @@ export class StoreError extends AuditError {}
 
 /** A ticket or alert sink failed to deliver. */
 export class SinkError extends AuditError {}
+
+/** The output folder (`--out`) cannot be made or written; the message names it and the fix. */
+export class OutputError extends AuditError {}

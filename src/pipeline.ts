@@ -55,6 +55,15 @@ export interface ScanOptions {
    * `plausibility.maxResolvedShare` of its open findings at once. A zero count is never accepted.
    */
   confirmResolutions?: boolean;
+  /**
+   * Writes the scan's reports before anything is committed: called once with the result as the
+   * ledger will hold it (findings with their ledger dates, coverage after the mass-resolution
+   * guard), under the ledger lease after the reconciliation is computed and before its first
+   * write; without a store, once the result is known. A throw stops the run with nothing written
+   * to the ledger and no ticket sent, so a failure can never leave tickets without a report.
+   * The result it gets is the one returned, but for `ledger`, `tickets` and `graph` (counted later).
+   */
+  beforeCommit?: (result: ScanResult) => Promise<unknown>;
   /** Progress per slice (the CLI prints it on stderr). */
   onProgress?: (event: { slice: SliceName; status: Slice<unknown>['status']; items: number; detail?: string }) => void;
 }
@@ -155,6 +164,26 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   let findings = applyExceptions(evaluation.findings, options.policy, started).sort(compareFindings);
   let ledger: ScanResult['ledger'];
   let tickets: TicketSummary | undefined;
+  // The result as reported: built once everything it says is known (with a store, after the
+  // reconciliation is computed and before it is written, see `beforeCommit`).
+  let reported: ScanResult | undefined;
+  const report = async (): Promise<void> => {
+    const exitCode = Object.values(evaluation.coverage).every((c) => c?.status === 'complete') ? 0 : 2;
+    reported = {
+      schemaVersion: 1,
+      tenantId: options.tenantId,
+      scanId,
+      startedAt: started.toISOString(),
+      finishedAt: clock().toISOString(),
+      areas,
+      coverage: evaluation.coverage,
+      findings,
+      skipped: evaluation.skipped,
+      graph: { ...options.graph.stats },
+      exitCode,
+    };
+    await options.beforeCommit?.(reported);
+  };
   if (options.store) {
     const store = options.store;
     const directory = slices.directory?.status === 'failed' ? [] : (slices.directory?.data ?? []);
@@ -173,6 +202,14 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       const current = await store.getLedger(options.tenantId);
       const guard = { maxShare: options.policy.plausibility.maxResolvedShare, minOpen: options.policy.plausibility.minOpenForShare, confirmed };
       const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, completeRules: evaluation.completeRules, at: started.toISOString(), guard });
+      // Everything the reports say is known now (ticket delivery changes no finding): they are
+      // written before the first ledger write, so no ticket is ever committed without a report.
+      for (const h of rec.held ?? []) holdCoverage(evaluation.coverage, h, options.policy.plausibility.maxResolvedShare);
+      findings = findings.map((f) => {
+        const e = rec.entries.get(f.id);
+        return e ? { ...f, firstSeen: e.firstSeen, lastSeen: e.lastSeen, ...(f.kind === 'event' ? { evidence: e.evidence } : {}) } : f;
+      });
+      await report();
       // The reconciliation is on record before any ticket leaves; each delivery's intent is written
       // before its call and its outcome right after (tickets.ts), so a run stopped anywhere resumes.
       await write(rec.changed);
@@ -195,11 +232,6 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       return { rec, sync };
     });
     const { rec, sync } = outcome;
-    for (const h of rec.held ?? []) holdCoverage(evaluation.coverage, h, options.policy.plausibility.maxResolvedShare);
-    findings = findings.map((f) => {
-      const e = rec.entries.get(f.id);
-      return e ? { ...f, firstSeen: e.firstSeen, lastSeen: e.lastSeen, ...(f.kind === 'event' ? { evidence: e.evidence } : {}) } : f;
-    });
     ledger = {
       opened: rec.opened.length,
       reopened: rec.reopened.length,
@@ -209,21 +241,13 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       appended: rec.appended.length,
     };
     tickets = sync.summary;
+  } else {
+    await report();
   }
-  const finished = clock();
-  const exitCode = Object.values(evaluation.coverage).every((c) => c?.status === 'complete') ? 0 : 2;
+  if (!reported) throw new Error('unreachable: the scan was not reported');
   const result: ScanResult = {
-    schemaVersion: 1,
-    tenantId: options.tenantId,
-    scanId,
-    startedAt: started.toISOString(),
-    finishedAt: finished.toISOString(),
-    areas,
-    coverage: evaluation.coverage,
-    findings,
-    skipped: evaluation.skipped,
+    ...reported,
     graph: { ...options.graph.stats },
-    exitCode,
     ...(ledger ? { ledger } : {}),
     ...(tickets ? { tickets } : {}),
   };

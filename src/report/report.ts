@@ -2,7 +2,8 @@
  * Scan outputs (outputs.md): `findings.json` (the contract), `report.html` (readable, Japanese
  * by default) and `findings.csv` (UTF-8 with BOM so that Excel shows Japanese correctly).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import escapeHtml from 'escape-html';
@@ -14,10 +15,24 @@ import { manualClauses } from '../standard/catalogue';
 import { groupHoldingLine } from './holdings';
 import { LABELS, type Lang } from './labels';
 
-/** The findings.json document (schemaVersion 1). */
-export function findingsDocument(result: ScanResult): Record<string, unknown> {
+/**
+ * Why a run failed, for a report that must not read as a current, successful one: `at` when it
+ * failed (ISO), `message` the error as the CLI printed it.
+ */
+export interface RunFailure {
+  at: string;
+  message: string;
+}
+
+/**
+ * The findings.json document (schemaVersion 1). `outcome` says what the run came to: `complete`
+ * (exit 0), `partial` (exit 2) or `failed` (exit 1; `error` and `failedAt` say why and when).
+ */
+export function findingsDocument(result: ScanResult, failure?: RunFailure): Record<string, unknown> {
   return {
     schemaVersion: result.schemaVersion,
+    outcome: failure ? 'failed' : result.exitCode === 0 ? 'complete' : 'partial',
+    ...(failure ? { failedAt: failure.at, error: failure.message } : {}),
     tenantId: result.tenantId,
     scanId: result.scanId,
     startedAt: result.startedAt,
@@ -71,8 +86,14 @@ function evidenceHtml(evidence: Record<string, unknown>, lang: Lang): string {
 }
 
 /** report.html: a self-contained page (no scripts, no external resources). */
-export function renderHtml(result: ScanResult, lang: Lang, organization: string, timeZone = 'Asia/Tokyo'): string {
+export function renderHtml(result: ScanResult, lang: Lang, organization: string, timeZone = 'Asia/Tokyo', failure?: RunFailure): string {
   const L = LABELS[lang];
+  // A run that failed after its scan: the findings are what was read, but the run did not finish.
+  const failed = failure
+    ? `<p class="failed">${e(lang === 'ja'
+      ? `この実行は ${localTime(failure.at, timeZone)} に失敗しました: ${failure.message}。以下は失敗前に読み取った結果です。台帳とチケットは更新途中の可能性があります。原因を取り除いて再実行してください。`
+      : `This run failed at ${localTime(failure.at, timeZone)}: ${failure.message}. What follows is what it read before failing; the ledger and tickets may be only partly updated. Remove the cause and run again.`)}</p>`
+    : '';
   const counts = countBySeverity(result.findings);
   const coverageRows = Object.entries(result.coverage).map(
     ([area, c]) =>
@@ -96,12 +117,13 @@ table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border:1px solid #
 th{background:#f3f3f3}table.findings{table-layout:fixed}table.findings col.sev{width:4.5em}table.findings col.rule{width:14em}
 table.findings col.cl{width:6.5em}table.findings col.subj{width:22em}table.findings col.st{width:6em}td{overflow-wrap:anywhere}.sev-critical td:first-child{background:#b00020;color:#fff}.sev-high td:first-child{background:#e65100;color:#fff}
 .sev-medium td:first-child{background:#f9a825}.sev-low td:first-child{background:#e0e0e0}.excepted{opacity:.65}
-.cov-partial td:nth-child(2){background:#fff3cd}.cov-failed td:nth-child(2){background:#f8d7da}.warn{background:#fff3cd;padding:.75rem;border-left:4px solid #f0ad4e}
+.failed{background:#f8d7da;padding:.75rem;border-left:4px solid #b00020;font-weight:bold}.cov-partial td:nth-child(2){background:#fff3cd}.cov-failed td:nth-child(2){background:#f8d7da}.warn{background:#fff3cd;padding:.75rem;border-left:4px solid #f0ad4e}
 ul.ev{margin:0;padding-left:1rem}code{font-size:.85em}small{color:#666}
 </style>
 </head>
 <body>
 <h1>${e(L.title)}</h1>
+${failed}
 <p>${e(organization)} — ${e(L.basis)}</p>
 <table><tbody>
 <tr><th>${e(L.tenant)}</th><td>${e(result.tenantId)}</td></tr>
@@ -136,7 +158,43 @@ export interface WrittenReports {
 /** Also hands each rendered file to `keep` (e.g. a copy in blob storage), without reading it back. */
 export type KeepReport = (name: string, content: string, contentType: string) => Promise<unknown>;
 
-/** Writes findings.json, report.html and findings.csv into `outDir`. */
+/** A report file as rendered: its name in the folder, content type and content. */
+export interface ReportFile {
+  name: string;
+  type: string;
+  content: string;
+}
+
+/** The three report files of a scan (marked failed when `failure` is given). */
+export function renderReports(result: ScanResult, lang: Lang, organization: string, timeZone = 'Asia/Tokyo', failure?: RunFailure): ReportFile[] {
+  return [
+    { name: 'findings.json', type: 'application/json', content: `${JSON.stringify(findingsDocument(result, failure), null, 2)}\n` },
+    { name: 'report.html', type: 'text/html; charset=utf-8', content: renderHtml(result, lang, organization, timeZone, failure) },
+    { name: 'findings.csv', type: 'text/csv; charset=utf-8', content: renderCsv(result.findings, lang) },
+  ];
+}
+
+/**
+ * Puts `files` into `outDir` so that a reader never sees half a file: each is written to a
+ * temporary name beside its place first, all of them, and only then renamed over the old one
+ * (a rename within a folder is atomic). `keep` (blob copies) runs between the two, so a copy that
+ * fails leaves the folder as it was. `remove`: files of an earlier report that must not stay.
+ */
+export async function placeReports(outDir: string, files: readonly ReportFile[], keep?: KeepReport, remove: readonly string[] = []): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const staged = files.map((f) => ({ ...f, temp: join(outDir, `.${f.name}.${tag}.tmp`) }));
+  try {
+    await Promise.all(staged.map((f) => writeFile(f.temp, f.content, 'utf8')));
+    if (keep) for (const f of files) await keep(f.name, f.content, f.type);
+    for (const f of staged) await rename(f.temp, join(outDir, f.name));
+  } finally {
+    await Promise.all(staged.map((f) => rm(f.temp, { force: true }).catch(() => undefined)));
+  }
+  for (const name of remove) await rm(join(outDir, name), { force: true });
+}
+
+/** Writes findings.json, report.html and findings.csv into `outDir` (atomically, {@link placeReports}). */
 export async function writeReports(
   outDir: string,
   result: ScanResult,
@@ -144,16 +202,8 @@ export async function writeReports(
   organization: string,
   timeZone = 'Asia/Tokyo',
   keep?: KeepReport,
+  failure?: RunFailure,
 ): Promise<WrittenReports> {
-  await mkdir(outDir, { recursive: true });
-  const files = [
-    { key: 'json', name: 'findings.json', type: 'application/json', content: `${JSON.stringify(findingsDocument(result), null, 2)}\n` },
-    { key: 'html', name: 'report.html', type: 'text/html; charset=utf-8', content: renderHtml(result, lang, organization, timeZone) },
-    { key: 'csv', name: 'findings.csv', type: 'text/csv; charset=utf-8', content: renderCsv(result.findings, lang) },
-  ] as const;
-  await Promise.all(files.map(async (f) => {
-    await writeFile(join(outDir, f.name), f.content, 'utf8');
-    await keep?.(f.name, f.content, f.type);
-  }));
+  await placeReports(outDir, renderReports(result, lang, organization, timeZone, failure), keep);
   return { json: join(outDir, 'findings.json'), html: join(outDir, 'report.html'), csv: join(outDir, 'findings.csv') };
 }

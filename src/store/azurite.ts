@@ -32,6 +32,20 @@ function azuriteScript(): string {
   }
 }
 
+/** Azurite on loopback, free ports, no telemetry (it would try to reach out), data in `location`. */
+function azuriteArgs(location: string): string[] {
+  return [
+    azuriteScript(),
+    '--silent',
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+    '--location', location,
+    '--blobHost', '127.0.0.1', '--blobPort', '0',
+    '--queueHost', '127.0.0.1', '--queuePort', '0',
+    '--tableHost', '127.0.0.1', '--tablePort', '0',
+  ];
+}
+
 /**
  * Starts Azurite with its data under `location` and resolves once the Blob, Queue and Table
  * services listen. Reject after `timeoutMs` with what Azurite printed.
@@ -40,16 +54,7 @@ export async function startAzurite(location: string, timeoutMs = 30_000): Promis
   mkdirSync(location, { recursive: true });
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      azuriteScript(),
-      '--silent',
-      '--disableTelemetry',
-      '--skipApiVersionCheck',
-      '--location', location,
-      '--blobHost', '127.0.0.1', '--blobPort', '0',
-      '--queueHost', '127.0.0.1', '--queuePort', '0',
-      '--tableHost', '127.0.0.1', '--tablePort', '0',
-    ],
+    azuriteArgs(location),
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const ports: Partial<Record<'Blob' | 'Queue' | 'Table', string>> = {};
@@ -268,16 +273,7 @@ async function spawnDetached(location: string, timeoutMs: number, onPid: (pid: n
   const fd = openSync(logPath, 'a');
   const child = spawn(
     process.execPath,
-    [
-      azuriteScript(),
-      '--silent',
-      '--disableTelemetry',
-      '--skipApiVersionCheck',
-      '--location', location,
-      '--blobHost', '127.0.0.1', '--blobPort', '0',
-      '--queueHost', '127.0.0.1', '--queuePort', '0',
-      '--tableHost', '127.0.0.1', '--tablePort', '0',
-    ],
+    azuriteArgs(location),
     { stdio: ['ignore', fd, fd], detached: true },
   );
   closeSync(fd);

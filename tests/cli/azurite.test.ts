@@ -13,6 +13,7 @@ import { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_PLAN_ID } from '../../src/si
 import { acquireAzurite } from '../../src/store/azurite';
 import { Store } from '../../src/store/store';
 import { startTestSim, type TestSim } from '../support/sim';
+import { alive } from '../support/cli';
 
 const CLI = resolve(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 
@@ -27,14 +28,6 @@ function run(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): 
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const dataDir = (cwd: string): string => join(cwd, '.m365-audit', 'azurite');
 const lockOf = (cwd: string): { pid: number; owners: string[]; ports?: unknown } | undefined => {

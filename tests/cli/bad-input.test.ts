@@ -3,29 +3,13 @@
  * clear message naming the field, option or variable, exit code 1 when refused, and never a stack
  * trace. Runs the built CLI (dist/) as a child process, like cli.test.ts.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { startTestSim } from '../support/sim';
-
-const CLI = resolve(__dirname, '..', '..', 'dist', 'src', 'cli.js');
-
-interface Run { code: number; stdout: string; stderr: string }
-
-function run(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env ?? { PATH: process.env.PATH }, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A stack trace line (`    at fn (file:line:col)`) or the CLI's catch-all prefix. */
-const STACK = /^\s+at .+[:(]|unexpected error/m;
+import { CLI, run, STACK } from '../support/cli';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'm365-audit-bad-'));

@@ -31,6 +31,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { acquireAzurite } from '../../src/store/azurite';
 import { Store } from '../../src/store/store';
 import { startTestSim, type TestSim } from '../support/sim';
+import { alive } from '../support/cli';
 
 jest.setTimeout(600_000);
 
@@ -46,14 +47,6 @@ function lockOf(cwd: string): { pid: number; ports?: { blob: number } } | undefi
     return JSON.parse(readFileSync(join(dataDir(cwd), 'm365-audit-azurite.json'), 'utf8')) as { pid: number; ports?: { blob: number } };
   } catch {
     return undefined;
-  }
-}
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -4,28 +4,13 @@
  * Graph read, no ledger entry, no ticket), and a run that fails replaces the previous report with
  * one that says it failed, never leaving a stale report that reads as current.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { startTestSim } from '../support/sim';
-
-const CLI = resolve(__dirname, '..', '..', 'dist', 'src', 'cli.js');
-
-interface Run { code: number; stdout: string; stderr: string }
-
-function run(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env ?? { PATH: process.env.PATH }, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A stack trace line (`    at fn (file:line:col)`) or the CLI's catch-all prefix. */
-const STACK = /^\s+at .+[:(]|unexpected error/m;
+import { CLI, run, STACK } from '../support/cli';
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);

@@ -8,15 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireAzurite } from '../../src/store/azurite';
 import { Store } from '../../src/store/store';
+import { alive } from '../support/cli';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function gone(pid: number): Promise<void> {
   while (alive(pid)) await new Promise((r) => setTimeout(r, 50));

@@ -13,11 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import escapeHtml from 'escape-html';
-import { DateTime } from 'luxon';
 import { OutputError } from '../errors';
 import type { ScanResult } from '../pipeline';
 import type { Lang } from './labels';
-import { placeReports, renderReports, type KeepReport, type ReportFile, type RunFailure, type WrittenReports } from './report';
+import { localTime, placeReports, renderReports, type KeepReport, type ReportFile, type RunFailure, type WrittenReports } from './report';
 
 /** The report files a run leaves in its folder (demo-policy.yaml and alerts/ are not reports of a scan). */
 export const REPORT_FILES = ['findings.json', 'report.html', 'findings.csv'] as const;
@@ -80,11 +79,6 @@ async function previousReport(dir: string): Promise<{ scanId?: string; finishedA
   } catch {
     return undefined;
   }
-}
-
-function localTime(iso: string, timeZone: string): string {
-  const t = DateTime.fromISO(iso, { zone: 'utc' }).setZone(timeZone);
-  return t.isValid ? `${t.toFormat('yyyy-MM-dd HH:mm:ss')} ${t.offsetNameShort ?? timeZone}` : iso;
 }
 
 /**

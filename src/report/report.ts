@@ -69,7 +69,7 @@ export function renderCsv(findings: readonly Finding[], lang: Lang): string {
 const e = (v: unknown): string => escapeHtml(String(v ?? ''));
 
 /** A timestamp as the organisation reads it: local time with its zone, e.g. 2026-11-27 11:44:44 JST. */
-function localTime(iso: string, timeZone: string): string {
+export function localTime(iso: string, timeZone: string): string {
   const t = DateTime.fromISO(iso, { zone: 'utc' }).setZone(timeZone);
   return t.isValid ? `${t.toFormat('yyyy-MM-dd HH:mm:ss')} ${t.offsetNameShort ?? timeZone}` : iso;
 }

@@ -54,7 +54,8 @@ function itemId(item: JsonObject): string | undefined {
   return typeof item.id === 'string' ? item.id : undefined;
 }
 
-function parentId(item: JsonObject): string | undefined {
+/** The id of an item's parent folder (`parentReference.id`), if it has one. */
+export function parentId(item: JsonObject): string | undefined {
   const ref = item.parentReference;
   if (ref && typeof ref === 'object' && !Array.isArray(ref) && typeof ref.id === 'string') return ref.id;
   return undefined;

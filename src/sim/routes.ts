@@ -7,7 +7,7 @@ import type { Json, JsonObject, SimDrive, TenantData } from './tenant';
 import { signInAvailable } from './tenant';
 import type { EndpointName, SimOptions, SimRequest, SimResponse } from './types';
 import type { BucketKey } from './throttle';
-import { deltaResponse, type DeltaLog } from './delta';
+import { deltaResponse, parentId, type DeltaLog } from './delta';
 import { compileFilter } from './filter';
 import { encodePathSegment, paginate, param, type PageSpec, type QueryParam, type TokenSealer } from './paging';
 import type { PlannerStore } from './planner';
@@ -289,8 +289,7 @@ export function effectivePermissions(drive: SimDrive, itemId: string): JsonObjec
       out.push(own ? p : personal ? { ...bare, inheritedFrom: { driveId: drive.drive.id as Json, id } } : bare);
     }
     own = false;
-    const ref = current.parentReference;
-    const parent = ref && typeof ref === 'object' && !Array.isArray(ref) && typeof ref.id === 'string' ? ref.id : undefined;
+    const parent = parentId(current);
     current = parent === undefined ? undefined : byId.get(parent);
   }
   return out;

@@ -7,27 +7,17 @@
 import { validatePolicy, type Policy } from '../../src/config/policy';
 import { StoreError } from '../../src/errors';
 import { runScan, type ScanResult } from '../../src/pipeline';
-import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_PLAN_ID } from '../../src/sim/server';
 import type { DemoTenant, JsonObject } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
 import { PlannerSink } from '../../src/tickets/planner';
-import { startTestSim, type TestSim } from '../support/sim';
+import { withSim, type TestSim } from '../support/sim';
 
 let store: Store;
 beforeAll(async () => {
   store = await Store.connect(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '');
 });
 
-async function withSim<T>(seed: number, fn: (t: TestSim, demo: DemoTenant) => Promise<T>): Promise<T> {
-  const demo = generateDemoTenant({ seed, users: 30 });
-  const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false });
-  try {
-    return await fn(t, demo);
-  } finally {
-    await t.close();
-  }
-}
 
 function scan(t: TestSim, demo: DemoTenant, over: { policy?: Policy; clock?: () => Date; fresh?: boolean } = {}): Promise<ScanResult> {
   const graph = t.graph({ budgets: { identityReports: { limit: 1000, perSeconds: 1 }, signInActivity: { limit: 1000, perSeconds: 1 }, conditionalAccess: { limit: 1000, perSeconds: 1 } } });

@@ -10,7 +10,7 @@ import { createGraphClient } from '../../src/graph/client';
 import { Graph, type GraphOptions } from '../../src/graph/graph';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { startSimulator, type SimOptions, type SimServer } from '../../src/sim/server';
-import type { TenantData } from '../../src/sim/tenant';
+import type { DemoTenant, TenantData } from '../../src/sim/tenant';
 
 export interface TestSim {
   sim: SimServer;
@@ -41,4 +41,19 @@ export async function startTestSim(options: Partial<SimOptions> & { tenant?: Ten
 /** A collector context for tests (default policy, no store unless given), as the pipeline builds it. */
 export function testContext(graph: Graph, over: Partial<Omit<CollectContext, 'slice'>> = {}): CollectContext {
   return sliceRunner({ graph, now: new Date(), policy: defaultPolicy(), tenantId: 'test-tenant', options: { ...DEFAULT_COLLECT_OPTIONS }, ...over }).ctx;
+}
+
+/**
+ * Runs `fn` against a simulator serving a copy of the demo tenant of `seed` (30 users, no
+ * throttling), closed afterwards. Tests that use the store pass seeds of their own: the tenant id
+ * follows the seed, and the ledger is per tenant.
+ */
+export async function withSim<T>(seed: number, fn: (t: TestSim, demo: DemoTenant) => Promise<T>): Promise<T> {
+  const demo = generateDemoTenant({ seed, users: 30 });
+  const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false });
+  try {
+    return await fn(t, demo);
+  } finally {
+    await t.close();
+  }
 }

@@ -38,7 +38,22 @@ const settingsSchema = z.object({
   AzureWebJobsStorage: nonEmpty.optional(),
   /** Policy file for the Functions app (path relative to the app root). */
   M365_AUDIT_POLICY_FILE: nonEmpty.optional(),
-  TEAMS_WEBHOOK_URL: httpsUrl.optional(),
+  /** Teams Workflows webhook of the alerts channel (a secret: its query string carries the signature). */
+  TEAMS_WEBHOOK_URL: z
+    .string()
+    .url('must be a URL')
+    .refine(httpsOrLoopbackHttp, 'must start with https:// (plain http only on loopback: 127.x.x.x, [::1] or localhost)')
+    .optional(),
+  /**
+   * Where people open the scan report (a SharePoint library, a blob behind Entra sign-in): the
+   * alert card links to it. Not a SAS URL: the card would carry the token to every channel member.
+   */
+  M365_AUDIT_REPORT_URL: z
+    .string()
+    .url('must be a URL')
+    .refine((u) => u.startsWith('https://'), 'must start with https://')
+    .refine((u) => !/[?&](sig|se|sv|sp)=/i.test(u), 'looks like a SAS URL (it carries sig=/se=/sv=): a card would hand its token to every channel member; link to a location people open with their own sign-in (SharePoint, or blob storage with Entra authentication) instead')
+    .optional(),
   /** Microsoft Planner ticket sink: the plan and bucket tasks go to (both or neither). */
   M365_AUDIT_PLANNER_PLAN_ID: nonEmpty.optional(),
   M365_AUDIT_PLANNER_BUCKET_ID: nonEmpty.optional(),
@@ -80,6 +95,8 @@ export interface Settings {
   storageConnectionString: string | undefined;
   policyFile: string | undefined;
   teamsWebhookUrl: string | undefined;
+  /** M365_AUDIT_REPORT_URL: the report link on alert cards. */
+  reportUrl: string | undefined;
   planner: { planId: string; bucketId: string } | undefined;
   ticketWebhook: { url: string; secret: string | undefined } | undefined;
   graphUrl: string | undefined;
@@ -134,6 +151,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     storageConnectionString: s.AZURE_STORAGE_CONNECTION_STRING ?? s.AzureWebJobsStorage,
     policyFile: s.M365_AUDIT_POLICY_FILE,
     teamsWebhookUrl: s.TEAMS_WEBHOOK_URL,
+    reportUrl: s.M365_AUDIT_REPORT_URL,
     planner: s.M365_AUDIT_PLANNER_PLAN_ID && s.M365_AUDIT_PLANNER_BUCKET_ID ? { planId: s.M365_AUDIT_PLANNER_PLAN_ID, bucketId: s.M365_AUDIT_PLANNER_BUCKET_ID } : undefined,
     ticketWebhook: s.M365_AUDIT_TICKET_WEBHOOK_URL ? { url: s.M365_AUDIT_TICKET_WEBHOOK_URL, secret: s.M365_AUDIT_TICKET_WEBHOOK_SECRET } : undefined,
     graphUrl: s.M365_AUDIT_GRAPH_URL,

@@ -252,6 +252,7 @@ function alertLines(alerts: AlertSummary | undefined, lang: Lang, out: string, t
 async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<number> {
   const reports = reportsFor(opts, fixedAreas ? 'signins' : 'scan');
   const settings = loadSettings();
+  for (const w of settings.warnings) process.stderr.write(`warning: ${w}\n`);
   const policy = await resolvePolicy(opts.policy);
   const lang: Lang = opts.lang ?? policy.organization.locale;
   const areas = fixedAreas ?? parseAreas(opts.areas);

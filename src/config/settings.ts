@@ -108,6 +108,23 @@ export interface Settings {
   signInOverlapMinutes: number | undefined;
   /** True when running where a managed identity endpoint exists (Azure). */
   managedIdentity: boolean;
+  /** Valid but almost certainly not meant (the CLI prints them; nothing stops). */
+  warnings: string[];
+}
+
+/**
+ * An Office 365 connector ("incoming webhook") URL: `*.webhook.office.com/webhookb2/…`. Microsoft
+ * is retiring these connectors in favour of Workflows; a Workflows URL is on
+ * `*.logic.azure.com`, `*.powerautomate.com` or `*.powerplatform.com`.
+ */
+function connectorUrl(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    const u = new URL(url);
+    return /(^|\.)webhook\.office\.com$/i.test(u.hostname) || /\/webhookb2\//i.test(u.pathname);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -159,5 +176,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     authorityHost: s.AZURE_AUTHORITY_HOST?.replace(/\/+$/, ''),
     signInOverlapMinutes: s.M365_AUDIT_SIGNIN_OVERLAP_MINUTES,
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
+    warnings: connectorUrl(s.TEAMS_WEBHOOK_URL)
+      ? ['TEAMS_WEBHOOK_URL: is an Office 365 connector URL (webhook.office.com), and those connectors are being retired — create a Workflows webhook for the channel ("Send webhook alerts to a channel", README "Teams alerts") and set its URL instead']
+      : [],
   };
 }

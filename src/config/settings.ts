@@ -85,6 +85,9 @@ const settingsSchema = z.object({
   MSI_ENDPOINT: z.string().optional(),
 });
 
+/** Every environment variable / app setting the code reads (the infra templates are checked against it). */
+export const SETTING_NAMES = Object.keys(settingsSchema.shape) as readonly (keyof typeof settingsSchema.shape)[];
+
 /** The validated deployment settings. */
 export interface Settings {
   tenantId: string | undefined;

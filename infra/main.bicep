@@ -346,8 +346,9 @@ resource storageConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' 
   }
 }
 
-// Versionless secret URIs: the app follows the newest version (rotation: infra/README.md).
-var secretUriBase = '${keyVault.properties.vaultUri}secrets/'
+// Key Vault references use versionless secret URIs (…/secrets/<name>/): the app follows the
+// newest version (rotation: infra/README.md).
+var vaultUri = keyVault.properties.vaultUri
 
 // ---------------------------------------------------------------------------------------------
 // The Function App (Flex Consumption, Linux, Node 22)
@@ -386,7 +387,7 @@ var appSettings = {
 
   AZURE_TENANT_ID: tenantId
   // Today's store needs a connection string (see ledgerStorageAuth); the Key Vault holds it.
-  AZURE_STORAGE_CONNECTION_STRING: ledgerStorageAuth == 'connectionString' ? '@Microsoft.KeyVault(SecretUri=${secretUriBase}storage-connection-string/)' : ''
+  AZURE_STORAGE_CONNECTION_STRING: ledgerStorageAuth == 'connectionString' ? '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/storage-connection-string/)' : ''
   M365_AUDIT_POLICY_FILE: policyFile
   M365_AUDIT_REPORT_URL: reportUrl
   M365_AUDIT_PLANNER_PLAN_ID: plannerPlanId
@@ -399,9 +400,9 @@ var appSettings = {
 
   // Secrets: only ever Key Vault references, and only when the feature is on (an unresolved
   // reference would leave the reference text in the setting).
-  TEAMS_WEBHOOK_URL: enableTeamsAlerts ? '@Microsoft.KeyVault(SecretUri=${secretUriBase}teams-webhook-url/)' : ''
-  M365_AUDIT_TICKET_WEBHOOK_URL: enableTicketWebhook ? '@Microsoft.KeyVault(SecretUri=${secretUriBase}ticket-webhook-url/)' : ''
-  M365_AUDIT_TICKET_WEBHOOK_SECRET: enableTicketWebhook && signTicketWebhook ? '@Microsoft.KeyVault(SecretUri=${secretUriBase}ticket-webhook-secret/)' : ''
+  TEAMS_WEBHOOK_URL: enableTeamsAlerts ? '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/teams-webhook-url/)' : ''
+  M365_AUDIT_TICKET_WEBHOOK_URL: enableTicketWebhook ? '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/ticket-webhook-url/)' : ''
+  M365_AUDIT_TICKET_WEBHOOK_SECRET: enableTicketWebhook && signTicketWebhook ? '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/ticket-webhook-secret/)' : ''
 
   // Timer schedules (the functions read them as %M365_AUDIT_SCHEDULE_…%), NCRONTAB in UTC.
   M365_AUDIT_SCHEDULE_TENANT_SCAN: scheduleTenantScan // 03:00 JST by default

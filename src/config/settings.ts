@@ -65,6 +65,8 @@ const settingsSchema = z.object({
     .transform(Number)
     .refine((n) => n >= 0 && n <= 1440, 'must be from 0 to 1440 minutes (sign-ins can arrive up to 2 hours late; 120 is the default)')
     .optional(),
+  /** The mailbox the CISO digest is sent from (Graph sendMail; Mail.Send scoped to it, README "CISO digest"). */
+  M365_AUDIT_MAIL_SENDER: z.string().trim().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be the address (UPN) of the mailbox the digest is sent from, e.g. m365-audit@example.lg.jp').optional(),
   /** Set by App Service / Functions when a managed identity is available. */
   IDENTITY_ENDPOINT: z.string().optional(),
   MSI_ENDPOINT: z.string().optional(),
@@ -91,6 +93,8 @@ export interface Settings {
   signInOverlapMinutes: number | undefined;
   /** True when running where a managed identity endpoint exists (Azure). */
   managedIdentity: boolean;
+  /** The mailbox the CISO digest is sent from (M365_AUDIT_MAIL_SENDER); undefined: the digest is not mailed. */
+  mailSender?: string | undefined;
 }
 
 /**
@@ -141,5 +145,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     authorityHost: s.AZURE_AUTHORITY_HOST?.replace(/\/+$/, ''),
     signInOverlapMinutes: s.M365_AUDIT_SIGNIN_OVERLAP_MINUTES,
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
+    mailSender: s.M365_AUDIT_MAIL_SENDER,
   };
 }

@@ -90,8 +90,9 @@ export interface SharedAccountRow {
   userPrincipalName: string;
   displayName: string;
   department: string | null;
-  /** Why it counts as shared: the pattern matched, or the word in its display name. */
+  /** Why it counts as shared: the word in its display name, or the `sharedAccountPatterns` entry its UPN matched. */
   reason: string;
+  reasonKind: 'displayName' | 'pattern';
   exception: (Pick<PolicyException, 'reason' | 'approvedBy' | 'approvedOn' | 'expiresOn' | 'compensatingControl'> & { inForce: boolean }) | null;
 }
 
@@ -247,6 +248,7 @@ export function accessInventory(snapshot: Snapshot, policy: Policy, scanId: stri
         displayName: u?.displayName ?? d.subject.name,
         department: u?.department ?? null,
         reason: ev.displayNameContains ?? ev.matchedPattern ?? '',
+        reasonKind: ev.displayNameContains ? 'displayName' : 'pattern',
         exception: e
           ? { reason: e.reason, approvedBy: e.approvedBy, approvedOn: e.approvedOn, expiresOn: e.expiresOn, compensatingControl: e.compensatingControl, inForce: inForce(e, now, policy.organization.timeZone) }
           : null,

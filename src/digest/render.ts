@@ -102,6 +102,8 @@ const TEXT = {
     asOfRead: (at: string) => `（${at} 時点の読み取り）`,
     sharedAccounts: '共用アカウントと例外措置',
     reason: '判定理由',
+    byDisplayName: (w: string) => `表示名に「${w}」`,
+    byPattern: (p: string) => `UPN が sharedAccountPatterns に一致: ${p}`,
     exception: '例外措置',
     noException: '例外措置なし（ACCT-01 で指摘）',
     exceptionLine: (x: { approvedBy: string; approvedOn: string; expiresOn: string; reason: string; inForce: boolean }) =>
@@ -111,6 +113,7 @@ const TEXT = {
     exExpiring: '30 日以内に期限を迎える例外措置（見直してください：12）',
     exExpired: '期限切れの例外措置（該当する指摘は未対応に戻ります）',
     approvedBy: '承認者',
+    exReason: '理由',
     control: '代替措置',
     term: '期間',
     covering: '対象の指摘',
@@ -226,6 +229,8 @@ const TEXT = {
     asOfRead: (at: string) => ` (as read at ${at})`,
     sharedAccounts: 'Shared accounts and their exceptions',
     reason: 'Why shared',
+    byDisplayName: (w: string) => `display name contains "${w}"`,
+    byPattern: (p: string) => `UPN matches sharedAccountPatterns: ${p}`,
     exception: 'Exception',
     noException: 'no exception (ACCT-01 finding)',
     exceptionLine: (x: { approvedBy: string; approvedOn: string; expiresOn: string; reason: string; inForce: boolean }) =>
@@ -235,6 +240,7 @@ const TEXT = {
     exExpiring: 'Exceptions expiring within 30 days (review them: 12)',
     exExpired: 'Expired exceptions (their findings are open again)',
     approvedBy: 'Approved by',
+    exReason: 'Reason',
     control: 'Compensating control',
     term: 'Term',
     covering: 'Findings covered',
@@ -279,7 +285,8 @@ function local(iso: string | null, timeZone: string, withTime = true): string {
   if (!iso) return '';
   const d = DateTime.fromISO(iso, { zone: 'utc' }).setZone(timeZone);
   if (!d.isValid) return iso;
-  return withTime ? `${d.toFormat('yyyy-MM-dd HH:mm')} ${d.offsetNameShort ?? ''}`.trim() : d.toFormat('yyyy-MM-dd');
+  // The zone is said once, in the header: cells stay short.
+  return withTime ? d.toFormat('yyyy-MM-dd HH:mm') : d.toFormat('yyyy-MM-dd');
 }
 
 const CSS = `
@@ -296,15 +303,16 @@ p{margin:6px 0}
 .grid th{background:#e8eaf6;border:1px solid #c5cae9;padding:4px 6px;text-align:left;font-size:12px;font-weight:bold;vertical-align:top}
 .grid td{border:1px solid #ddd;padding:4px 6px;font-size:12px;vertical-align:top;word-break:break-all}
 .num{text-align:right;white-space:nowrap}
+.nw{white-space:nowrap;word-break:normal}
 .meta th{text-align:left;padding:2px 12px 2px 0;font-size:12px;color:#555;font-weight:normal;white-space:nowrap}
 .meta td{padding:2px 0;font-size:12px}
 .warn{background:#fff3cd;border-left:4px solid #f0ad4e;padding:6px 10px;font-size:12px}
 .bad{background:#f8d7da;border-left:4px solid #b00020;padding:6px 10px;font-size:12px}
 .muted{color:#666;font-size:12px}
-.sev-critical{background:${SEVERITY_COLOURS.critical};color:#ffffff;font-weight:bold}
-.sev-high{background:${SEVERITY_COLOURS.high};color:#ffffff;font-weight:bold}
-.sev-medium{background:${SEVERITY_COLOURS.medium};color:#222222}
-.sev-low{background:${SEVERITY_COLOURS.low};color:#ffffff}
+.sev-critical{white-space:nowrap;background:${SEVERITY_COLOURS.critical};color:#ffffff;font-weight:bold}
+.sev-high{white-space:nowrap;background:${SEVERITY_COLOURS.high};color:#ffffff;font-weight:bold}
+.sev-medium{white-space:nowrap;background:${SEVERITY_COLOURS.medium};color:#222222}
+.sev-low{white-space:nowrap;background:${SEVERITY_COLOURS.low};color:#ffffff}
 .st-complete{color:#1b5e20}
 .st-partial{background:#fff3cd}
 .st-failed{background:#f8d7da;font-weight:bold}
@@ -314,9 +322,10 @@ p{margin:6px 0}
 
 type T = (typeof TEXT)[Lang];
 
-function grid(headers: readonly string[], rows: readonly string[][], numeric: readonly number[] = []): string {
-  const head = `<tr>${headers.map((h, i) => `<th${numeric.includes(i) ? ' class="num"' : ''}>${e(h)}</th>`).join('')}</tr>`;
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('');
+function grid(headers: readonly string[], rows: readonly string[][], numeric: readonly number[] = [], nowrap: readonly number[] = []): string {
+  const cls = (i: number): string => (numeric.includes(i) ? ' class="num"' : nowrap.includes(i) ? ' class="nw"' : '');
+  const head = `<tr>${headers.map((h, i) => `<th${cls(i)}>${e(h)}</th>`).join('')}</tr>`;
+  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${c}</td>`).join('')}</tr>`).join('');
   return `<table class="grid" role="presentation" width="100%" cellpadding="0" cellspacing="0"><thead>${head}</thead><tbody>${body}</tbody></table>`;
 }
 
@@ -343,7 +352,7 @@ function itemsTable(items: readonly DigestItem[], model: DigestModel, lang: Lang
     e(i.subject),
     ...(resolved ? [e(i.byPerson ? L.byPerson : L.byScan)] : []),
   ]);
-  return grid(headers, rows) + more;
+  return grid(headers, rows, [], [0, 1]) + more;
 }
 
 function ticketTable(rows: readonly TicketRow[], lang: Lang, L: T, overdue: boolean): string {
@@ -363,6 +372,7 @@ function ticketTable(rows: readonly TicketRow[], lang: Lang, L: T, overdue: bool
         ...(overdue ? [`<span class="alarm">${e(L.days(r.daysOverdue))}</span>`] : []),
       ]),
       overdue ? [6] : [],
+      [0, 1, 5],
     ) + more
   );
 }
@@ -370,7 +380,7 @@ function ticketTable(rows: readonly TicketRow[], lang: Lang, L: T, overdue: bool
 function exceptionTable(rows: readonly ExceptionRow[], L: T, expired: boolean): string {
   if (!rows.length) return `<p class="muted">${e(L.none)}</p>`;
   return grid(
-    [L.rule, L.subject, L.reason, L.approvedBy, L.control, L.term, expired ? L.state : L.covering],
+    [L.rule, L.subject, L.exReason, L.approvedBy, L.control, L.term, expired ? L.state : L.covering],
     rows.map((x) => [
       e(x.ruleId),
       e(x.subject),
@@ -431,7 +441,7 @@ function inventoryHtml(model: DigestModel, lang: Lang, L: T): string {
         [L.account, L.reason, L.exception],
         inv.sharedAccounts.rows.map((a) => [
           `${e(a.userPrincipalName)}<br><span class="muted">${e(a.displayName)}${a.department ? ` / ${e(a.department)}` : ''}</span>`,
-          e(a.reason),
+          e(a.reasonKind === 'displayName' ? L.byDisplayName(a.reason) : L.byPattern(a.reason)),
           a.exception ? (a.exception.inForce ? e(L.exceptionLine(a.exception)) : `<span class="alarm">${e(L.exceptionLine(a.exception))}</span>`) : `<span class="alarm">${e(L.noException)}</span>`,
         ]),
       )
@@ -577,7 +587,7 @@ export async function renderDigestHtml(model: DigestModel, lang: Lang): Promise<
 <tr><th>${e(L.org)}</th><td>${e(model.organization)}</td></tr>
 <tr><th>${e(L.tenant)}</th><td>${e(model.tenantId)}</td></tr>
 <tr><th>${e(L.period)}</th><td>${e(startShown)} 〜 ${e(endShown)} (${e(tz)})</td></tr>
-<tr><th>${e(L.asOf)}</th><td>${e(local(model.asOf, tz))}</td></tr>
+<tr><th>${e(L.asOf)}</th><td>${e(local(model.asOf, tz))} (${e(tz)})</td></tr>
 </table>
 ${model.inProgress ? `<p class="warn">${e(L.inProgress)}</p>` : ''}
 <h2>${e(L.summary)}</h2>

@@ -33,6 +33,7 @@ import { syncTickets } from './tickets/tickets';
 import { acquireAzurite, type SharedAzurite } from './store/azurite';
 import { Store } from './store/store';
 import { runDigestCommand, type DigestCommandResult } from './digest/command';
+import { checkMonth } from './digest/run';
 import { loadInventory, monthOf } from './digest/inventory';
 import { seedDemoHistory } from './sim/demo-history';
 
@@ -355,6 +356,8 @@ async function digestCommand(opts: { tenantId?: string; month?: string; policy?:
   const lang: Lang = opts.lang ?? policy.organization.locale;
   const tenantId = opts.tenantId ?? settings.tenantId;
   if (!tenantId) throw new ConfigError('no tenant id:', ['AZURE_TENANT_ID: set it (or pass --tenant-id) to the Entra tenant id whose digest to make']);
+  // A bad --month stops the run before storage is opened.
+  if (opts.month !== undefined) checkMonth(opts.month, new Date(), policy.organization.timeZone);
   const store = await openStore(settings);
   const graph = (): Graph => {
     const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });

@@ -4,6 +4,7 @@
  * lead's alert delivery posts it. Adaptive Card 1.5, `Action.OpenUrl` only; the link is the
  * digest's copy in blob storage (or any URL the caller gives), left out when there is none.
  */
+import { DateTime } from 'luxon';
 import { CARD_SCHEMA, type AdaptiveCard, type CardElement, type TeamsMessage, envelope } from '../alerts/cards';
 import { LABELS } from '../report/labels';
 import { SEVERITIES } from '../rules/ids';
@@ -25,7 +26,7 @@ const TEXT = {
     noLink: '月次報告はメールで CISO に送付済みです。',
   },
   en: {
-    title: (org: string, month: string) => `${org}: information-security monthly digest, ${month}`,
+    title: (org: string, month: string) => `${org}: information-security monthly digest, ${DateTime.fromFormat(month, 'yyyy-MM').setLocale('en').toFormat('MMMM yyyy')}`,
     open: 'Open findings',
     changes: 'This month',
     changesValue: (o: number, r: number, re: number) => `${o} new / ${r} resolved / ${re} reopened`,

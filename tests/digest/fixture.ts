@@ -8,6 +8,7 @@ import { validatePolicy, type Policy } from '../../src/config/policy';
 import type { Snapshot } from '../../src/collect/snapshot';
 import type { HistoryEntry, LedgerEntry, LedgerStatus, TicketRecord } from '../../src/findings/ledger';
 import type { Area, RuleId, Severity } from '../../src/rules/ids';
+import { RULES } from '../../src/rules/index';
 import type { ScanRecord } from '../../src/store/store';
 
 export const TENANT = 'tenant-digest-test';
@@ -63,7 +64,7 @@ function entry(o: {
     area: o.area,
     severity: o.severity,
     clauses: ['5-1-3'],
-    title: { ja: `${o.ruleId} の題`, en: `${o.ruleId} title` },
+    title: RULES.find((r) => r.id === o.ruleId)?.title ?? { ja: o.ruleId, en: o.ruleId },
     subject: { kind: o.subjectKind ?? 'user', id: o.subjectId ?? `id-${o.subject}`, name: o.subject },
     status: last.status,
     firstSeen: first.at,

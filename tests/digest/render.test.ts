@@ -117,7 +117,7 @@ describe('buildDigestCard', () => {
     });
     expect(messageBytes(card)).toBeLessThan(MESSAGE_BYTE_LIMIT);
     expect(digestMessage({ model: model(), lang: 'en' }).attachments[0].content.body[0]).toEqual({
-      type: 'TextBlock', text: '西置賜行政組合: information-security monthly digest, 2026-11', weight: 'bolder', size: 'medium', wrap: true,
+      type: 'TextBlock', text: '西置賜行政組合: information-security monthly digest, November 2026', weight: 'bolder', size: 'medium', wrap: true,
     });
   });
 

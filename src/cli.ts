@@ -7,7 +7,7 @@
  * 1 it could not run (bad policy or settings, Graph unreachable, authentication refused).
  */
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
@@ -31,6 +31,9 @@ import { closeByPerson } from './findings/ledger';
 import { sinksFromSettings } from './tickets/sinks';
 import { syncTickets } from './tickets/tickets';
 import { acquireAzurite, type SharedAzurite } from './store/azurite';
+import type { AlertOptions, AlertSummary } from './alerts/deliver';
+import { FileAlertSink } from './alerts/file-sink';
+import { TeamsWebhookSink } from './alerts/teams';
 import { Store } from './store/store';
 import { runDigestCommand, type DigestCommandResult } from './digest/command';
 import { checkMonth } from './digest/run';
@@ -73,6 +76,9 @@ const MSG = {
     tickets: (o: number, c: number, r: number, f: number, u: number) => `チケット: 新規 ${o} 件、クローズ ${c} 件、再開 ${r} 件、配信失敗 ${f} 件（次回再送）、担当未割当 ${u} 件`,
     ledger: (o: number, r: number, res: number) => `台帳: 新規 ${o} 件、再発 ${r} 件、解消 ${res} 件`,
     closed: '台帳で閉じました',
+    alerts: (sent: number, items: number, resent: number) => `Teams 通知: ${sent} 件送信（指摘 ${items} 件）${resent ? `、再送 ${resent} 件` : ''}`,
+    alertFiles: (path: string) => `Teams 通知（TEAMS_WEBHOOK_URL 未設定のためファイルに出力）: ${path}`,
+    alertFailed: (m: string) => `Teams 通知を送れませんでした（次回の実行で送ります）: ${m}`,
   },
   en: {
     coverage: 'coverage',
@@ -86,6 +92,9 @@ const MSG = {
     tickets: (o: number, c: number, r: number, f: number, u: number) => `tickets: ${o} opened, ${c} closed, ${r} reopened, ${f} deliveries failed (retried next run), ${u} unrouted`,
     ledger: (o: number, r: number, res: number) => `ledger: ${o} new, ${r} reopened, ${res} resolved`,
     closed: 'closed in the ledger',
+    alerts: (sent: number, items: number, resent: number) => `Teams alerts: ${sent} sent (${items} findings)${resent ? `, ${resent} resent` : ''}`,
+    alertFiles: (path: string) => `Teams alerts (TEAMS_WEBHOOK_URL is not set, so written to files): ${path}`,
+    alertFailed: (m: string) => `a Teams alert could not be sent (it goes on the next run): ${m}`,
   },
 } as const;
 
@@ -210,9 +219,44 @@ function couldNotRun(result: ScanResult): boolean {
   return entries.length > 0 && entries.every((c) => c?.status === 'failed');
 }
 
+/**
+ * Where this run's alert goes: the Teams webhook when TEAMS_WEBHOOK_URL is set, else files in
+ * `--out` (alerts/*.json and alerts.html) for a person to look at. The demo always writes files:
+ * a simulated tenant's findings do not belong in a real channel.
+ */
+function alertOptions(settings: Settings, policy: Policy, tenantId: string, kind: 'run' | 'signin', out: string, lang: Lang, useWebhook: boolean): AlertOptions {
+  const sink = useWebhook && settings.teamsWebhookUrl
+    ? new TeamsWebhookSink({ url: settings.teamsWebhookUrl, onWait: printWait })
+    : new FileAlertSink(async (name, message) => {
+        // TODO(preview merge): writeAlertFiles (alerts.html)
+        await mkdir(join(out, 'alerts'), { recursive: true });
+        await writeFile(join(out, 'alerts', `${name}.json`), `${JSON.stringify(message, null, 2)}\n`, 'utf8');
+      });
+  return {
+    sinks: [sink],
+    kind,
+    organization: policy.organization.name,
+    tenantId,
+    // Cards speak the organisation's language (policy locale), whatever this operator's --lang.
+    policy,
+    reportUrl: settings.reportUrl,
+    plannerPlanId: settings.planner?.planId,
+  };
+}
+
+/** The alert lines of a run's summary (stderr for failures). */
+function alertLines(alerts: AlertSummary | undefined, lang: Lang, out: string, toFiles: boolean): string[] {
+  if (!alerts) return [];
+  const m = MSG[lang];
+  for (const f of alerts.failed) process.stderr.write(`${m.alertFailed(f.replace(/^[a-z]+: /, ''))}\n`);
+  if (alerts.sent.length + alerts.resent.length === 0) return [];
+  return [toFiles ? m.alertFiles(join(out, 'alerts.html')) : m.alerts(alerts.sent.length, alerts.items, alerts.resent.length)];
+}
+
 async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<number> {
   const reports = reportsFor(opts, fixedAreas ? 'signins' : 'scan');
   const settings = loadSettings();
+  for (const w of settings.warnings) process.stderr.write(`warning: ${w}\n`);
   const policy = await resolvePolicy(opts.policy);
   const lang: Lang = opts.lang ?? policy.organization.locale;
   const areas = fixedAreas ?? parseAreas(opts.areas);
@@ -240,6 +284,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     areas,
     store,
     sinks: sinksFromSettings(settings, graph),
+    alerts: alertOptions(settings, policy, tenantId, fixedAreas ? 'signin' : 'run', resolve(opts.out), lang, true),
     onProgress: progress(opts.json),
     // The reports go out before the ledger changes; a run that read nothing says it failed.
     beforeCommit: async (r) => {
@@ -258,9 +303,9 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     return 1;
   }
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, coverage: result.coverage, findings: result.findings.length, ledger: result.ledger, tickets: result.tickets })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, coverage: result.coverage, findings: result.findings.length, ledger: result.ledger, tickets: result.tickets, alerts: result.alerts })}\n`);
   }
-  else process.stdout.write(`${summarise(result, lang, paths)}\n`);
+  else process.stdout.write(`${[summarise(result, lang, paths), ...alertLines(result.alerts, lang, resolve(opts.out), !settings.teamsWebhookUrl)].join('\n')}\n`);
   // An implausible answer or a held mass resolution: say why it exits 2 (plausibility.ts).
   for (const [area, c] of Object.entries(result.coverage)) if (c?.detail?.includes('suspect:')) process.stderr.write(`${area}: ${c.detail}\n`);
   return result.exitCode;
@@ -306,6 +351,7 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
     tenantId: demo.data.tenantId,
     store,
     sinks: sinksFromSettings(demoSettings, graph),
+    alerts: alertOptions(settings, policy, demo.data.tenantId, 'run', out, lang, false),
     onProgress: progress(opts.json),
     collectOptions: { freshState: true },
     beforeCommit: async (r) => {
@@ -323,10 +369,10 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   const opened = opts.json ? '' : ticketLines(await store.getLedger(demo.data.tenantId), new Set(result.tickets?.opened ?? []), lang, demo.data.tenantId);
   const digest = await demoDigest(store, policy, demo.data.tenantId, out, lang, graph, settings);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, planted: planted.size, found: hit, unexpected: extra, ledger: result.ledger, tickets: result.tickets, plannerTasks: sim.plannerTasks().length, digest: digest.path, digestMail: digest.mail.status })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, planted: planted.size, found: hit, unexpected: extra, ledger: result.ledger, tickets: result.tickets, alerts: result.alerts, plannerTasks: sim.plannerTasks().length, digest: digest.path, digestMail: digest.mail.status })}\n`);
   }
   else {
-    process.stdout.write(`${summarise(result, lang, paths)}\n${MSG[lang].demoCheck(hit, planted.size, extra)}\n`);
+    process.stdout.write(`${[summarise(result, lang, paths), ...alertLines(result.alerts, lang, out, true)].join('\n')}\n${MSG[lang].demoCheck(hit, planted.size, extra)}\n`);
     process.stdout.write(opened);
     process.stdout.write(`${digest.lines.join('\n')}\n`);
   }

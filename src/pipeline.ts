@@ -24,6 +24,7 @@ import { baselinesFrom, checkPlausibility, markSuspects, plausibleCounts } from 
 import { syncTickets, type TicketSummary } from './tickets/tickets';
 import type { TicketSink } from './tickets/sink';
 import { accessInventory, recordInventory } from './digest/inventory';
+import { deliverAlerts, type AlertOptions, type AlertSummary } from './alerts/deliver';
 
 /** What sinks may look up in the scan's user directory (Planner assigns by object id). */
 export interface DirectoryLookup {
@@ -50,6 +51,11 @@ export interface ScanOptions {
   sinks?: (directory: DirectoryLookup) => readonly TicketSink[];
   /** Collector options (sign-in backfill, overlap, chunking). */
   collectOptions?: Partial<CollectOptions>;
+  /**
+   * Teams alerts (src/alerts/deliver.ts): with a store, this run's news goes on one card per sink
+   * after the tickets (their Planner links are on it), recorded in the ledger so it goes once.
+   */
+  alerts?: AlertOptions;
   /**
    * The operator checked that the tenant really changed (`--confirm-resolutions`): a drop below
    * `plausibility.minFractionOfLast` is accepted and an area may resolve more than
@@ -78,6 +84,8 @@ export interface ScanResult extends Pick<ScanRecord, 'tenantId' | 'scanId' | 'st
   /** What the ledger reconciliation did (absent without a store). */
   ledger?: { opened: number; reopened: number; resolved: number; excepted: number; unexcepted: number; appended: number };
   tickets?: TicketSummary;
+  /** What the alert sinks were sent (absent without a store or alert options). */
+  alerts?: AlertSummary;
 }
 
 /**
@@ -165,6 +173,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   let findings = applyExceptions(evaluation.findings, options.policy, started).sort(compareFindings);
   let ledger: ScanResult['ledger'];
   let tickets: TicketSummary | undefined;
+  let alertSummary: AlertSummary | undefined;
   // The result as reported: built once everything it says is known (with a store, after the
   // reconciliation is computed and before it is written, see `beforeCommit`).
   let reported: ScanResult | undefined;
@@ -224,15 +233,20 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
         persist: write,
       });
       for (const e of sync.changed) rec.entries.set(e.id, e);
+      // One card for this run's news (and what earlier runs could not deliver), recorded in the ledger.
+      const alerts = options.alerts
+        ? await deliverAlerts(rec.entries, { ...options.alerts, now: started, store, persist: write, ensureSaved: () => store.ensureSaved(options.tenantId) })
+        : undefined;
       // Only now that the detections are in the ledger may the sign-in watch move on.
       const watch = slices.signIns;
       if (watch && watch.status !== 'failed' && watch.data.nextState) {
         assertHeld();
         await commitWatchState(store, options.tenantId, watch.data.nextState);
       }
-      return { rec, sync };
+      return { rec, sync, alerts };
     });
-    const { rec, sync } = outcome;
+    const { rec, sync, alerts } = outcome;
+    if (alerts) alertSummary = alerts;
     ledger = {
       opened: rec.opened.length,
       reopened: rec.reopened.length,
@@ -251,6 +265,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     graph: { ...options.graph.stats },
     ...(ledger ? { ledger } : {}),
     ...(tickets ? { tickets } : {}),
+    ...(alertSummary ? { alerts: alertSummary } : {}),
   };
   if (options.store) await options.store.saveScan(scanRecord(result, plausibleCounts(slices)));
   // The access inventory (棚卸) as this scan saw it, kept as its month's for the CISO digest.

@@ -13,6 +13,8 @@ import { Store } from './store/store';
 import type { DirectoryLookup } from './pipeline';
 import type { TicketSink } from './tickets/sink';
 import { sinksFromSettings } from './tickets/sinks';
+import type { AlertOptions } from './alerts/deliver';
+import { TeamsWebhookSink } from './alerts/teams';
 
 export interface ScanDeps {
   policy: Policy;
@@ -23,6 +25,8 @@ export interface ScanDeps {
   clock?: () => Date;
   /** Sign-in watch overlap from M365_AUDIT_SIGNIN_OVERLAP_MINUTES (default 120). */
   signInOverlapMinutes?: number | undefined;
+  /** Teams alerts when TEAMS_WEBHOOK_URL is set (no files in Azure: nobody would open them). */
+  alerts?: AlertOptions | undefined;
 }
 
 /** Builds the scan dependencies of a Functions app from its settings. */
@@ -39,6 +43,17 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
     tenantId: settings.tenantId,
     store,
     signInOverlapMinutes: settings.signInOverlapMinutes,
+    alerts: settings.teamsWebhookUrl
+      ? {
+          sinks: [new TeamsWebhookSink({ url: settings.teamsWebhookUrl })],
+          kind: 'run',
+          organization: policy.organization.name,
+          tenantId: settings.tenantId,
+          policy,
+          reportUrl: settings.reportUrl,
+          plannerPlanId: settings.planner?.planId,
+        }
+      : undefined,
     graph: () => {
       const handle = createGraphClient({ settings });
       const graph = new Graph(handle.client, graphOptionsFor(handle, settings));

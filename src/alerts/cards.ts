@@ -107,6 +107,13 @@ export interface AlertInput {
   reportUrl?: string;
   /** Planner task links by finding id, where a task exists. */
   taskUrls?: Readonly<Record<string, string>>;
+  /** The alert's id (in the ledger's marks): shown small at the end, so a repeat is recognisable. */
+  alertId?: string;
+  /**
+   * Set on the copy sent again when an earlier run's outcome is unknown (src/alerts/deliver.ts):
+   * the card says it may repeat one already received. The time the first was made (ISO).
+   */
+  resendOf?: string;
 }
 
 const TEXT = {
@@ -128,6 +135,8 @@ const TEXT = {
     openReport: '報告書を開く',
     severities: { critical: '緊急', high: '高', medium: '中', low: '低' },
     sep: '、',
+    alertId: (id: string) => `通知 ID: ${id}`,
+    resend: '再送: 前回の送信結果を記録できなかったため再送します。同じ通知 ID のカードが既に届いている場合、これは重複です。',
   },
   en: {
     runTitle: (org: string) => `${org}: new findings`,
@@ -147,6 +156,8 @@ const TEXT = {
     openReport: 'Open the report',
     severities: { critical: 'critical', high: 'high', medium: 'medium', low: 'low' },
     sep: ', ',
+    alertId: (id: string) => `Alert id: ${id}`,
+    resend: 'Sent again: the outcome of the first attempt could not be recorded. If a card with the same alert id has arrived already, this is a repeat.',
   },
 } as const;
 
@@ -241,11 +252,13 @@ function render(kind: 'run' | 'signin', input: AlertInput, lang: Lang, items: re
       ],
     },
   ];
+  if (input.resendOf) body.push({ type: 'TextBlock', text: t.resend, wrap: true, color: 'warning', spacing: 'small' });
   for (const item of items.slice(0, shown)) body.push(itemBlock(item, lang, limit));
   const rest = items.length - shown;
   if (rest > 0) {
     body.push({ type: 'TextBlock', text: `${t.more(rest)}${reportUrl ? t.seeReport : ''}`, wrap: true, isSubtle: true, spacing: 'medium' });
   }
+  if (input.alertId) body.push({ type: 'TextBlock', text: t.alertId(clip(input.alertId, 60)), wrap: true, isSubtle: true, size: 'small', spacing: 'medium' });
   const card: AdaptiveCard = { type: 'AdaptiveCard', $schema: CARD_SCHEMA, version: '1.5', body, fallbackText: `${heading} (${items.length})` };
   if (reportUrl) card.actions = [{ type: 'Action.OpenUrl', title: t.openReport, url: reportUrl }];
   return card;

@@ -38,7 +38,22 @@ const settingsSchema = z.object({
   AzureWebJobsStorage: nonEmpty.optional(),
   /** Policy file for the Functions app (path relative to the app root). */
   M365_AUDIT_POLICY_FILE: nonEmpty.optional(),
-  TEAMS_WEBHOOK_URL: httpsUrl.optional(),
+  /** Teams Workflows webhook of the alerts channel (a secret: its query string carries the signature). */
+  TEAMS_WEBHOOK_URL: z
+    .string()
+    .url('must be a URL')
+    .refine(httpsOrLoopbackHttp, 'must start with https:// (plain http only on loopback: 127.x.x.x, [::1] or localhost)')
+    .optional(),
+  /**
+   * Where people open the scan report (a SharePoint library, a blob behind Entra sign-in): the
+   * alert card links to it. Not a SAS URL: the card would carry the token to every channel member.
+   */
+  M365_AUDIT_REPORT_URL: z
+    .string()
+    .url('must be a URL')
+    .refine((u) => u.startsWith('https://'), 'must start with https://')
+    .refine((u) => !/[?&](sig|se|sv|sp)=/i.test(u), 'looks like a SAS URL (it carries sig=/se=/sv=): a card would hand its token to every channel member; link to a location people open with their own sign-in (SharePoint, or blob storage with Entra authentication) instead')
+    .optional(),
   /** Microsoft Planner ticket sink: the plan and bucket tasks go to (both or neither). */
   M365_AUDIT_PLANNER_PLAN_ID: nonEmpty.optional(),
   M365_AUDIT_PLANNER_BUCKET_ID: nonEmpty.optional(),
@@ -82,6 +97,8 @@ export interface Settings {
   storageConnectionString: string | undefined;
   policyFile: string | undefined;
   teamsWebhookUrl: string | undefined;
+  /** M365_AUDIT_REPORT_URL: the report link on alert cards. */
+  reportUrl: string | undefined;
   planner: { planId: string; bucketId: string } | undefined;
   ticketWebhook: { url: string; secret: string | undefined } | undefined;
   graphUrl: string | undefined;
@@ -95,6 +112,23 @@ export interface Settings {
   managedIdentity: boolean;
   /** The mailbox the CISO digest is sent from (M365_AUDIT_MAIL_SENDER); undefined: the digest is not mailed. */
   mailSender?: string | undefined;
+  /** Valid but almost certainly not meant (the CLI prints them; nothing stops). */
+  warnings: string[];
+}
+
+/**
+ * An Office 365 connector ("incoming webhook") URL: `*.webhook.office.com/webhookb2/…`. Microsoft
+ * is retiring these connectors in favour of Workflows; a Workflows URL is on
+ * `*.logic.azure.com`, `*.powerautomate.com` or `*.powerplatform.com`.
+ */
+function connectorUrl(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    const u = new URL(url);
+    return /(^|\.)webhook\.office\.com$/i.test(u.hostname) || /\/webhookb2\//i.test(u.pathname);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -138,6 +172,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     storageConnectionString: s.AZURE_STORAGE_CONNECTION_STRING ?? s.AzureWebJobsStorage,
     policyFile: s.M365_AUDIT_POLICY_FILE,
     teamsWebhookUrl: s.TEAMS_WEBHOOK_URL,
+    reportUrl: s.M365_AUDIT_REPORT_URL,
     planner: s.M365_AUDIT_PLANNER_PLAN_ID && s.M365_AUDIT_PLANNER_BUCKET_ID ? { planId: s.M365_AUDIT_PLANNER_PLAN_ID, bucketId: s.M365_AUDIT_PLANNER_BUCKET_ID } : undefined,
     ticketWebhook: s.M365_AUDIT_TICKET_WEBHOOK_URL ? { url: s.M365_AUDIT_TICKET_WEBHOOK_URL, secret: s.M365_AUDIT_TICKET_WEBHOOK_SECRET } : undefined,
     graphUrl: s.M365_AUDIT_GRAPH_URL,
@@ -146,5 +181,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     signInOverlapMinutes: s.M365_AUDIT_SIGNIN_OVERLAP_MINUTES,
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
     mailSender: s.M365_AUDIT_MAIL_SENDER,
+    warnings: connectorUrl(s.TEAMS_WEBHOOK_URL)
+      ? ['TEAMS_WEBHOOK_URL: is an Office 365 connector URL (webhook.office.com), and those connectors are being retired — create a Workflows webhook for the channel ("Send webhook alerts to a channel", README "Teams alerts") and set its URL instead']
+      : [],
   };
 }

@@ -74,6 +74,17 @@ export interface TicketRecord {
   sinks: Record<string, SinkState>;
 }
 
+/**
+ * What an alert sink last told people about an entry (src/alerts/deliver.ts): the news key (what
+ * happened: opened, reopened, a new occurrence) and the alert that carried it. An entry whose news
+ * key differs from its mark has news not delivered yet: it goes on the next card.
+ */
+export interface AlertMark {
+  key: string;
+  alertId: string;
+  at: string;
+}
+
 export interface LedgerEntry {
   id: string;
   ruleId: RuleId;
@@ -91,6 +102,8 @@ export interface LedgerEntry {
   evidence: Record<string, unknown>;
   history: HistoryEntry[];
   ticket: TicketRecord | null;
+  /** Alert marks per alert sink (`teams`, `file`); absent: never alerted. */
+  alerted?: Record<string, AlertMark>;
 }
 
 /** History kept per entry: the latest changes (older ones are dropped, the count is not). */

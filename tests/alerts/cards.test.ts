@@ -327,6 +327,28 @@ describe('buildSignInCard', () => {
   });
 });
 
+describe('the alert id and the resend note', () => {
+  it('end the card with the alert id, and a resend says near the top that it may repeat one received', () => {
+    const first = buildRunCard({ ...base, opened: [entry(1, 'MFA-01', 'critical')], alertId: '0f3c9a2e-1111-2222-3333-444455556666' }, ja);
+    expectValid(first);
+    expect(first.body[first.body.length - 1]).toEqual({ type: 'TextBlock', text: '通知 ID: 0f3c9a2e-1111-2222-3333-444455556666', wrap: true, isSubtle: true, size: 'small', spacing: 'medium' });
+    expect(JSON.stringify(first)).not.toContain('再送');
+    const again = buildRunCard({ ...base, opened: [entry(1, 'MFA-01', 'critical')], alertId: '0f3c9a2e-1111-2222-3333-444455556666', resendOf: '2026-12-01T03:00:00Z' }, ja);
+    expectValid(again);
+    expect(again.body[2]).toEqual({ type: 'TextBlock', text: expect.stringMatching(/^再送: .*同じ通知 ID のカードが既に届いている場合、これは重複です。$/), wrap: true, color: 'warning', spacing: 'small' });
+    const en1 = buildSignInCard({ ...base, opened: [entry(2, 'SIGN-03', 'critical')], alertId: 'abc', resendOf: '2026-12-01T03:00:00Z' }, en);
+    expectValid(en1);
+    expect(JSON.stringify(en1)).toContain('Sent again: the outcome of the first attempt could not be recorded.');
+    expect(JSON.stringify(en1)).toContain('Alert id: abc');
+  });
+
+  it('a resend of 300 findings still fits under the cap', () => {
+    const many = Array.from({ length: 300 }, (_, i) => entry(i, 'MFA-01', 'critical', { subject: { kind: 'user', id: `u${i}`, name: `${'長い名前'.repeat(40)}${i}` } }));
+    const card = buildRunCard({ ...base, opened: many, alertId: 'x'.repeat(36), resendOf: '2026-12-01T03:00:00Z' }, ja);
+    expectValid(card);
+  });
+});
+
 describe('the schema check itself', () => {
   it('rejects Action.Submit and a misspelled property, so a passing card means something', () => {
     expect(validate({ type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'x', colour: 'good' }] })).toBe(false);

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { signInAvailable } from '../../src/sim/tenant';
 import { startTestSim } from '../support/sim';
+import { Hook, SECRET } from '../support/teams-hook';
 
 const CLI = resolve(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 
@@ -41,12 +42,23 @@ describe('m365-audit demo', () => {
     const open = doc.findings.filter((f) => f.status === 'open').length;
     expect(r.stdout).toContain(`チケット: 新規 ${open} 件`);
     expect(r.stdout).toMatch(new RegExp(`今回起票したチケット \\(${open} 件、Planner にも登録\\):\\n  T-[0-9a-f]{12}  critical`));
+    // No webhook: the run's card is written for a person to look at.
+    const alertFiles = () => readdirSync(join(cwd, 'out', 'alerts')).filter((f) => f.endsWith('.json'));
+    expect(alertFiles()).toHaveLength(1);
+    expect(alertFiles()[0]).toMatch(/^\d{8}-\d{6}-run-[0-9a-f]{8}\.json$/);
+    const card = JSON.parse(readFileSync(join(cwd, 'out', 'alerts', alertFiles()[0] as string), 'utf8')) as { type: string; attachments: Array<{ content: { version: string } }> };
+    expect(card.type).toBe('message');
+    expect(card.attachments[0]?.content.version).toBe('1.5');
+    expect(r.stdout).toContain('Teams 通知（TEAMS_WEBHOOK_URL 未設定のためファイルに出力）');
 
     // A second run on the same ledger opens nothing new: the same findings keep their tickets.
     const again = await run(['demo', '--out', 'out'], { cwd });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('チケット: 新規 0 件');
     expect(again.stdout).toContain('今回新たに起票したチケットはありません');
+    // …and alerts nothing new: the news of the first run was recorded as alerted.
+    expect(alertFiles()).toHaveLength(1);
+    expect(again.stdout).not.toContain('Teams 通知');
 
     // The tickets are in the ledger; `tickets` lists them.
     const tenant = /--tenant-id ([0-9a-f-]{36})/.exec(again.stdout)?.[1] ?? '';
@@ -196,6 +208,43 @@ describe('m365-audit scan of a tenant without Entra ID P1', () => {
 });
 
 describe('m365-audit signins', () => {
+  it('posts its detections to TEAMS_WEBHOOK_URL on their own card, once, and never prints the URL', async () => {
+    const demo = generateDemoTenant({ seed: 405, users: 30 });
+    const t = await startTestSim({ tenant: demo.data, throttle: false });
+    const hook = new Hook();
+    await hook.start();
+    try {
+      const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-cli-'));
+      const env = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: t.sim.caPath, AZURE_STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING, TEAMS_WEBHOOK_URL: hook.url };
+      const args = ['signins', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId];
+      const first = await run(args, { cwd, env });
+      expect(first.code).toBe(0);
+      expect(hook.received).toHaveLength(1);
+      const card = JSON.stringify(hook.received[0]?.body);
+      expect(card).toContain('サインイン監視の新しい検知');
+      const planted = demo.groundTruth.filter((g) => g.ruleId.startsWith('SIGN-'));
+      expect(planted.length).toBeGreaterThan(0);
+      for (const g of planted) expect(card).toContain(g.ruleId);
+      expect(first.stdout).toMatch(/Teams 通知: 1 件送信（指摘 \d+ 件）/);
+      // Nothing new on the next run: nothing posted.
+      const second = await run(args, { cwd, env });
+      expect(second.code).toBe(0);
+      expect(hook.requests).toBe(1);
+      // The flow is switched off: the run still completes, says the alert waits, and leaks no URL.
+      hook.replies = [{ status: 404 }];
+      const third = await run([...args, '--backfill-hours', '48'], { cwd, env: { ...env, TEAMS_WEBHOOK_URL: hook.url } });
+      const outputs = [first.stdout, first.stderr, second.stdout, second.stderr, third.stdout, third.stderr, ...readdirSync(join(cwd, 'out')).filter((f) => !f.includes('.')).map(() => '')];
+      for (const f of readdirSync(join(cwd, 'out'))) if (/\.(json|html|csv)$/.test(f)) outputs.push(readFileSync(join(cwd, 'out', f), 'utf8'));
+      for (const o of outputs) {
+        expect(o).not.toContain(SECRET);
+        expect(o).not.toContain(hook.url);
+      }
+    } finally {
+      await hook.close();
+      await t.close();
+    }
+  }, 180_000);
+
   it('runs the watch alone, then continues from its watermark', async () => {
     const demo = generateDemoTenant({ seed: 6, users: 30 });
     const t = await startTestSim({ tenant: demo.data, throttle: false });

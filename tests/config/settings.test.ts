@@ -21,6 +21,24 @@ describe('deployment settings', () => {
     expect(message).not.toContain('super-secret-value');
   });
 
+  it('takes a Teams webhook over https (plain http on loopback only), warns about a retired connector URL, and refuses a SAS report link', () => {
+    expect(loadSettings({ TEAMS_WEBHOOK_URL: 'http://127.0.0.1:9000/hook?sig=x' }).teamsWebhookUrl).toBe('http://127.0.0.1:9000/hook?sig=x');
+    const workflows = loadSettings({ TEAMS_WEBHOOK_URL: 'https://prod-01.japaneast.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=s3cret' });
+    expect(workflows.warnings).toEqual([]);
+    const connector = loadSettings({ TEAMS_WEBHOOK_URL: 'https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456' });
+    expect(connector.warnings[0]).toMatch(/^TEAMS_WEBHOOK_URL: is an Office 365 connector URL .* create a Workflows webhook/);
+    expect(connector.warnings.join()).not.toContain('IncomingWebhook/123');
+    expect(loadSettings({ M365_AUDIT_REPORT_URL: 'https://contoso.sharepoint.com/sites/audit/Shared%20Documents/report.html' }).reportUrl).toContain('sharepoint.com');
+    let err: unknown;
+    try {
+      loadSettings({ M365_AUDIT_REPORT_URL: 'https://acct.blob.core.windows.net/reports/r.html?sv=2024-01-01&se=2027-01-01&sig=t0pS3cret' });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toMatch(/M365_AUDIT_REPORT_URL: looks like a SAS URL/);
+    expect((err as Error).message).not.toContain('t0pS3cret');
+  });
+
   it('reads M365_AUDIT_LICENCE_COUNT as a whole number (it sizes the SharePoint resource-unit budget)', () => {
     expect(loadSettings({ M365_AUDIT_LICENCE_COUNT: '1500' }).licenceCount).toBe(1500);
     expect(loadSettings({}).licenceCount).toBeUndefined();

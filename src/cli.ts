@@ -35,6 +35,10 @@ import type { AlertOptions, AlertSummary } from './alerts/deliver';
 import { FileAlertSink } from './alerts/file-sink';
 import { TeamsWebhookSink } from './alerts/teams';
 import { Store } from './store/store';
+import { runDigestCommand, type DigestCommandResult } from './digest/command';
+import { checkMonth } from './digest/run';
+import { loadInventory, monthOf } from './digest/inventory';
+import { seedDemoHistory } from './sim/demo-history';
 
 /** Local state (embedded Azurite data) lives here, relative to the working directory. */
 const STATE_DIR = '.m365-audit';
@@ -361,14 +365,67 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   const found = new Set(result.findings.map((f) => `${f.ruleId}|${f.subject.id}`));
   const hit = [...planted].filter((k) => found.has(k)).length;
   const extra = [...found].filter((k) => !planted.has(k)).length;
+  // The tickets as this run opened them, listed before the demo history backdates some of them.
+  const opened = opts.json ? '' : ticketLines(await store.getLedger(demo.data.tenantId), new Set(result.tickets?.opened ?? []), lang, demo.data.tenantId);
+  const digest = await demoDigest(store, policy, demo.data.tenantId, out, lang, graph, settings);
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, planted: planted.size, found: hit, unexpected: extra, ledger: result.ledger, tickets: result.tickets, alerts: result.alerts, plannerTasks: sim.plannerTasks().length })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, planted: planted.size, found: hit, unexpected: extra, ledger: result.ledger, tickets: result.tickets, alerts: result.alerts, plannerTasks: sim.plannerTasks().length, digest: digest.path, digestMail: digest.mail.status })}\n`);
   }
   else {
     process.stdout.write(`${[summarise(result, lang, paths), ...alertLines(result.alerts, lang, out, true)].join('\n')}\n${MSG[lang].demoCheck(hit, planted.size, extra)}\n`);
-    process.stdout.write(ticketLines(await store.getLedger(demo.data.tenantId), new Set(result.tickets?.opened ?? []), lang, demo.data.tenantId));
+    process.stdout.write(opened);
+    process.stdout.write(`${digest.lines.join('\n')}\n`);
   }
   return result.exitCode;
+}
+
+/**
+ * The demo's CISO digest: seeds the demo tenant's history once (src/sim/demo-history.ts), then
+ * writes last month's digest to `out/` and mails it through the simulator (from the first system
+ * administrator who is not the CISO, unless M365_AUDIT_MAIL_SENDER says otherwise).
+ */
+async function demoDigest(store: Store, policy: Policy, tenantId: string, out: string, lang: Lang, graph: Graph, settings: Settings): Promise<DigestCommandResult> {
+  const now = new Date();
+  const [latest] = await store.listScans(tenantId, 1);
+  if (latest) {
+    const inventory = await loadInventory(store, tenantId, monthOf(latest.startedAt, policy.organization.timeZone));
+    await seedDemoHistory(store, { tenantId, policy, now, latest, ...(inventory ? { inventory } : {}) });
+  }
+  const ciso = policy.organization.ciso;
+  const sender = settings.mailSender ?? policy.organization.systemAdministrators.find((a) => a !== ciso);
+  return runDigestCommand({ store, policy, tenantId, now, lang, outDir: out, ...(sender ? { sender } : {}), graph: () => graph });
+}
+
+async function digestCommand(opts: { tenantId?: string; month?: string; policy?: string; out: string; graphUrl?: string; lang?: Lang; json?: boolean; resend?: boolean }): Promise<number> {
+  const settings = loadSettings();
+  const policy = await resolvePolicy(opts.policy);
+  const lang: Lang = opts.lang ?? policy.organization.locale;
+  const tenantId = opts.tenantId ?? settings.tenantId;
+  if (!tenantId) throw new ConfigError('no tenant id:', ['AZURE_TENANT_ID: set it (or pass --tenant-id) to the Entra tenant id whose digest to make']);
+  // A bad --month stops the run before storage is opened.
+  if (opts.month !== undefined) checkMonth(opts.month, new Date(), policy.organization.timeZone);
+  const store = await openStore(settings);
+  const graph = (): Graph => {
+    const handle = createGraphClient({ graphUrl: opts.graphUrl, settings });
+    cleanups.push(() => handle.close());
+    return new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
+  };
+  const r = await runDigestCommand({
+    store,
+    policy,
+    tenantId,
+    ...(opts.month !== undefined ? { month: opts.month } : {}),
+    now: new Date(),
+    lang,
+    outDir: resolve(opts.out),
+    ...(settings.mailSender ? { sender: settings.mailSender } : {}),
+    graph,
+    ...(opts.resend ? { resend: true } : {}),
+  });
+  if (opts.json) process.stdout.write(`${JSON.stringify({ month: r.month, path: r.path, stored: r.stored, mail: r.mail.status, exitCode: r.exitCode })}\n`);
+  else process.stdout.write(`${r.lines.join('\n')}\n`);
+  if (r.mail.status === 'failed' || r.mail.status === 'uncertain') process.stderr.write(`${r.mail.message ?? r.mail.status}\n`);
+  return r.exitCode;
 }
 
 /** The demo's ticket listing: the tickets this run opened (at most 12), and how to see them all. */
@@ -559,6 +616,19 @@ program
   .option('--seed <n>', 'seed of the demo tenant', wholeNumber(0, 2 ** 31 - 1, 'the demo tenant\'s seed'), '1')
   .option('--port <n>', 'port (default: a free one)', wholeNumber(0, 65_535, 'a TCP port; 0 picks a free one'), '0')
   .action(action(simCommand));
+
+program
+  .command('digest')
+  .description('the CISO monthly digest: writes <out>/digest-YYYY-MM.html, keeps it in blob storage and mails it to organization.ciso once')
+  .option('--month <YYYY-MM>', 'the month (default: the last full month in the organisation\'s time zone)')
+  .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
+  .option('--policy <file>', 'policy file (default: policy.yaml if present, else built-in defaults)')
+  .option('--out <dir>', 'output directory', './out')
+  .option('--graph-url <url>', 'Graph root for sendMail, e.g. the simulator https://127.0.0.1:PORT')
+  .option('--resend', 'mail it even though it was (or may have been) mailed before')
+  .addOption(new Option('--lang <lang>', 'output language').choices(['ja', 'en']))
+  .option('--json', 'machine output on stdout')
+  .action(action(digestCommand));
 
 program
   .command('tickets')

@@ -23,6 +23,7 @@ import { reconcile, type HeldArea, type LedgerEntry } from './findings/ledger';
 import { baselinesFrom, checkPlausibility, markSuspects, plausibleCounts } from './findings/plausibility';
 import { syncTickets, type TicketSummary } from './tickets/tickets';
 import type { TicketSink } from './tickets/sink';
+import { accessInventory, recordInventory } from './digest/inventory';
 import { deliverAlerts, type AlertOptions, type AlertSummary } from './alerts/deliver';
 
 /** What sinks may look up in the scan's user directory (Planner assigns by object id). */
@@ -267,6 +268,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     ...(alertSummary ? { alerts: alertSummary } : {}),
   };
   if (options.store) await options.store.saveScan(scanRecord(result, plausibleCounts(slices)));
+  // The access inventory (棚卸) as this scan saw it, kept as its month's for the CISO digest.
+  if (options.store) await recordInventory(options.store, accessInventory(snapshot, options.policy, scanId), options.policy.organization.timeZone);
   return result;
 }
 

@@ -80,6 +80,8 @@ const settingsSchema = z.object({
     .transform(Number)
     .refine((n) => n >= 0 && n <= 1440, 'must be from 0 to 1440 minutes (sign-ins can arrive up to 2 hours late; 120 is the default)')
     .optional(),
+  /** The mailbox the CISO digest is sent from (Graph sendMail; Mail.Send scoped to it, README "CISO digest"). */
+  M365_AUDIT_MAIL_SENDER: z.string().trim().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be the address (UPN) of the mailbox the digest is sent from, e.g. m365-audit@example.lg.jp').optional(),
   /** Set by App Service / Functions when a managed identity is available. */
   IDENTITY_ENDPOINT: z.string().optional(),
   MSI_ENDPOINT: z.string().optional(),
@@ -111,6 +113,8 @@ export interface Settings {
   signInOverlapMinutes: number | undefined;
   /** True when running where a managed identity endpoint exists (Azure). */
   managedIdentity: boolean;
+  /** The mailbox the CISO digest is sent from (M365_AUDIT_MAIL_SENDER); undefined: the digest is not mailed. */
+  mailSender?: string | undefined;
   /** Valid but almost certainly not meant (the CLI prints them; nothing stops). */
   warnings: string[];
 }
@@ -179,6 +183,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     authorityHost: s.AZURE_AUTHORITY_HOST?.replace(/\/+$/, ''),
     signInOverlapMinutes: s.M365_AUDIT_SIGNIN_OVERLAP_MINUTES,
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
+    mailSender: s.M365_AUDIT_MAIL_SENDER,
     warnings: connectorUrl(s.TEAMS_WEBHOOK_URL)
       ? ['TEAMS_WEBHOOK_URL: is an Office 365 connector URL (webhook.office.com), and those connectors are being retired — create a Workflows webhook for the channel ("Send webhook alerts to a channel", README "Teams alerts") and set its URL instead']
       : [],

@@ -11,7 +11,7 @@ import type { ScanRecord } from './store';
 
 /** A write about to happen: what it is and for which tenant (crash tests throw here). */
 export interface MemoryWrite {
-  op: 'putLedgerEntries' | 'setState' | 'putStateBlob' | 'saveScan' | 'putReport';
+  op: 'putLedgerEntries' | 'setState' | 'putStateBlob' | 'saveScan' | 'putReport' | 'putDigest';
   tenantId: string;
   /** Ledger entry ids, the state key, the scan id or the report name. */
   keys: string[];
@@ -30,6 +30,7 @@ export class MemoryStore implements AuditStore {
   private readonly blobs = new Map<string, string>();
   private readonly scans = new Map<string, ScanRecord[]>();
   private readonly reports = new Map<string, Buffer>();
+  private readonly digests = new Map<string, string>();
   private readonly leases = new Map<string, Promise<void>>();
 
   constructor(private readonly options: MemoryStoreOptions = {}) {}
@@ -121,5 +122,16 @@ export class MemoryStore implements AuditStore {
     const data = this.reports.get(`${tenantId}/${scanId}/${name}`);
     if (!data) throw new StoreError(`no report ${name} for scan ${scanId} of tenant ${tenantId}`);
     return Buffer.from(data);
+  }
+
+  async putDigest(tenantId: string, month: string, html: string): Promise<string> {
+    this.write('putDigest', tenantId, [month]);
+    const name = `digests/${tenantId}/${month}.html`;
+    this.digests.set(name, html);
+    return name;
+  }
+
+  async getDigest(tenantId: string, month: string): Promise<string | undefined> {
+    return this.digests.get(`digests/${tenantId}/${month}.html`);
   }
 }

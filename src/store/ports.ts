@@ -48,5 +48,12 @@ export interface ReportPort {
   getReport(tenantId: string, scanId: string, name: string): Promise<Buffer>;
 }
 
+/** The CISO digests (src/digest/): one HTML document per tenant and month. */
+export interface DigestPort {
+  /** Keeps a month's digest as `digests/<tenantId>/<YYYY-MM>.html`; returns its URL (or name) in the store. */
+  putDigest(tenantId: string, month: string, html: string): Promise<string>;
+  getDigest(tenantId: string, month: string): Promise<string | undefined>;
+}
+
 /** Everything a scan run stores. */
-export type AuditStore = LedgerPort & StatePort & ScanPort & ReportPort;
+export type AuditStore = LedgerPort & StatePort & ScanPort & ReportPort & DigestPort;

@@ -73,6 +73,7 @@ export class Store implements AuditStore {
     private readonly reports: ContainerClient,
     private readonly stateBlobs: ContainerClient,
     private readonly options: StoreOptions = {},
+    private readonly digests?: ContainerClient,
   ) {}
 
   /**
@@ -101,8 +102,9 @@ export class Store implements AuditStore {
       const blobs = BlobServiceClient.fromConnectionString(connectionString);
       const reports = blobs.getContainerClient('reports');
       const stateBlobs = blobs.getContainerClient('state');
-      await Promise.all([reports.createIfNotExists(), stateBlobs.createIfNotExists()]);
-      return new Store(tables, reports, stateBlobs, storeOptions);
+      const digests = blobs.getContainerClient('digests');
+      await Promise.all([reports.createIfNotExists(), stateBlobs.createIfNotExists(), digests.createIfNotExists()]);
+      return new Store(tables, reports, stateBlobs, storeOptions, digests);
     } catch (err) {
       throw new StoreError(
         `cannot open Azure Storage (${(err as Error).message.split('\n')[0]}) — check AZURE_STORAGE_CONNECTION_STRING, or unset it to use the embedded Azurite`,
@@ -310,6 +312,25 @@ export class Store implements AuditStore {
     const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     await blob.uploadData(data, { blobHTTPHeaders: { blobContentType: contentType } });
     return blob.name;
+  }
+
+  /** Keeps a month's CISO digest: blob `digests/<tenantId>/<YYYY-MM>.html`; returns its URL. */
+  async putDigest(tenantId: string, month: string, html: string): Promise<string> {
+    if (!this.digests) throw new StoreError('the digests container is not open');
+    const blob = this.digests.getBlockBlobClient(`${tenantId}/${month}.html`);
+    await blob.uploadData(Buffer.from(html, 'utf8'), { blobHTTPHeaders: { blobContentType: 'text/html; charset=utf-8' } });
+    return blob.url;
+  }
+
+  /** A month's digest as stored, or undefined. */
+  async getDigest(tenantId: string, month: string): Promise<string | undefined> {
+    if (!this.digests) return undefined;
+    try {
+      return (await this.digests.getBlockBlobClient(`${tenantId}/${month}.html`).downloadToBuffer()).toString('utf8');
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
   }
 
   /** Reads a report copy back. */

@@ -177,6 +177,9 @@ main { display: flex; flex-direction: column; gap: 28px; margin-top: 20px; }
 .teams-frame.failed { border-color: #c4314b; }
 .status ul { margin: 4px 0 0; padding-left: 18px; font-weight: 400; }
 .problem { padding: 12px 16px; color: #c4314b; }
+.ac-textBlock p { margin: 0; }
+.ac-textBlock ul, .ac-textBlock ol { margin: 0; padding-left: 20px; }
+.ac-textBlock a { color: #6264a7; }
 .ac-pushButton { font-family: inherit; font-size: 14px; font-weight: 600; min-height: 32px; padding: 4px 12px; color: #252424; background: #ffffff; border: 1px solid #e0e0e0; border-radius: 4px; cursor: pointer; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .ac-pushButton:hover { background: #f5f5f5; border-color: #c8c6c4; }
 .ac-pushButton:focus-visible { outline: 2px solid #6264a7; outline-offset: 1px; }
@@ -186,7 +189,7 @@ main { display: flex; flex-direction: column; gap: 28px; margin-top: 20px; }
  * Runs in the page (as text: it never runs in Node). Plain ES2017 so that any current browser
  * reads it; every string from a card reaches the DOM through textContent, never innerHTML.
  */
-const DRIVER = `
+const DRIVER = String.raw`
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('alert-data').textContent);
@@ -226,6 +229,45 @@ const DRIVER = `
       showPageErrors();
     }
   }, true);
+  // Teams renders Markdown in TextBlock texts and Fact titles and values ("Format cards in
+  // Teams": bold, italic, bulleted and numbered lists, links; no HTML), so the preview does too:
+  // a subject name with Markdown in it shows here as it would in the channel. Everything is
+  // HTML-escaped first; links are http(s) only and open in a new window.
+  function esc(s) {
+    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  }
+  function inline(s) {
+    return s
+      .replace(/\[([^\]]+)\]\((https?:\/\/[^\s)]+)\)/g, function (_, label, url) {
+        return '<a href="' + url + '" target="_blank" rel="noopener noreferrer">' + label + '</a>';
+      })
+      .replace(/\*\*(?=\S)([^*]*?\S)\*\*/g, '<strong>$1</strong>')
+      .replace(/(^|[^\w])_(?=\S)([^_]*?\S)_(?!\w)/g, '$1<em>$2</em>')
+      .replace(/(^|[^*\w])\*(?=\S)([^*]*?\S)\*(?![*\w])/g, '$1<em>$2</em>');
+  }
+  function markdown(text) {
+    var out = [];
+    var list = null;
+    text.split(/\r\n|\r|\n/).forEach(function (line) {
+      var m = /^\s*([-*+]|\d+\.)\s+(.*)$/.exec(line);
+      var type = m ? (/\d/.test(m[1]) ? 'ol' : 'ul') : null;
+      if (list && list !== type) { out.push('</' + list + '>'); list = null; }
+      if (m) {
+        if (!list) { out.push('<' + type + '>'); list = type; }
+        out.push('<li>' + inline(esc(m[2])) + '</li>');
+      } else {
+        out.push('<p>' + inline(esc(line)) + '</p>');
+      }
+    });
+    if (list) out.push('</' + list + '>');
+    return out.join('');
+  }
+  if (window.AdaptiveCards) {
+    window.AdaptiveCards.AdaptiveCard.onProcessMarkdown = function (text, result) {
+      result.outputHtml = markdown(text);
+      result.didProcess = true;
+    };
+  }
   function describe(enumObj, value) {
     return enumObj && typeof enumObj[value] === 'string' ? enumObj[value] : String(value);
   }
@@ -273,7 +315,7 @@ const DRIVER = `
         rendered = true;
       });
     } catch (e) {
-      errors.push('exception: ' + (e && e.stack ? String(e.stack).split('\\n')[0] : String(e)));
+      errors.push('exception: ' + (e && e.stack ? String(e.stack).split('\n')[0] : String(e)));
     }
     current = null;
     return { rendered: rendered, errors: errors };
@@ -296,7 +338,8 @@ const DRIVER = `
     var frame = section.querySelector('.teams-frame');
     if (entry.problem !== undefined) {
       results.push({ name: entry.name, rendered: false, errors: [entry.problem] });
-      showStatus(section, false, text.fileError, [entry.problem]);
+      // The panel in the frame already says what is wrong: the status only labels it.
+      showStatus(section, false, text.fileError, []);
       return;
     }
     var r = AC ? renderOne(AC, entry, frame) : { rendered: false, errors: ['the adaptivecards renderer did not load'] };
@@ -335,7 +378,7 @@ export function alertsHtml(items: readonly PreviewEntry[], lang: Lang, rendererS
   const sections = items
     .map((item, index) => {
       const broken = isBroken(item);
-      const caption = broken ? t.fileError : item.caption;
+      const caption = broken ? undefined : item.caption;
       return [
         `<section class="alert" data-index="${index}" data-name="${escapeHtml(item.name)}" data-render-status="pending">`,
         `<h2>${escapeHtml(`${ALERTS_DIR}/${item.name}.json`)}</h2>`,

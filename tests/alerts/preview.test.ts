@@ -215,6 +215,41 @@ describe('alerts.html in chromium', () => {
     }
   });
 
+  it("renders Markdown as Teams does (bold, italic, lists, http links) and never a card's HTML", async () => {
+    const out = await tempDir();
+    const card = {
+      type: 'AdaptiveCard',
+      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+      version: '1.5',
+      body: [
+        { type: 'TextBlock', text: '**太字** と _斜体_ と [リンク](https://example.org/x?a=1&b=2) と [罠](javascript:alert(1))', wrap: true },
+        { type: 'TextBlock', text: '<img src=x onerror="document.title=1">\n- 一つ目\n- 二つ目', wrap: true },
+        { type: 'FactSet', facts: [{ title: '**件名**', value: 'a_b_c.docx' }] },
+      ],
+    };
+    const msg = envelope(card as unknown as AdaptiveCard);
+    const { html } = await writeAlertFiles(out, [{ name: 'markdown', message: msg }], 'ja');
+    const o = await open(html);
+    try {
+      expect(o.results).toEqual([{ name: 'markdown', rendered: true, errors: [] }]);
+      const frame = o.page.locator('.teams-frame');
+      expect(await frame.locator('strong').allInnerTexts()).toEqual(['太字', '件名']);
+      expect(await frame.locator('em').allInnerTexts()).toEqual(['斜体']);
+      expect(await frame.locator('a').count()).toBe(1);
+      expect(await frame.locator('a').getAttribute('href')).toBe('https://example.org/x?a=1&b=2');
+      expect(await frame.locator('a').getAttribute('target')).toBe('_blank');
+      expect(await frame.locator('li').allInnerTexts()).toEqual(['一つ目', '二つ目']);
+      expect(await frame.locator('img').count()).toBe(0);
+      expect(await frame.innerText()).toContain('<img src=x onerror="document.title=1">');
+      expect(await frame.innerText()).toContain('[罠](javascript:alert(1))');
+      expect(await frame.innerText()).toContain('a_b_c.docx');
+      expect(o.consoleErrors).toEqual([]);
+      expect(o.pageErrors).toEqual([]);
+    } finally {
+      await o.close();
+    }
+  });
+
   it('shows a broken file in alerts/ as an error panel naming it, and still renders the others', async () => {
     const out = await tempDir();
     await writeAlertFiles(out, [cards()[0]!], 'ja');
@@ -293,7 +328,9 @@ describe('alertsHtml', () => {
     expect(ja).toContain('カードはまだありません。');
     expect(en).toContain('<html lang="en">');
     expect(en).toContain('<h1>Teams alert cards preview</h1>');
-    expect(ja).not.toMatch(/\b(src|href)=/);
+    // No markup that loads anything (the scripts are inline; the driver's link markup is for card Markdown).
+    expect(ja.replace(/<script[^>]*>[\s\S]*?<\/script>/g, '')).not.toMatch(/\b(src|href)=/);
+    expect(ja).not.toMatch(/<script[^>]*\bsrc=/);
   });
 
   it('inlines the real renderer from node_modules', async () => {

@@ -187,7 +187,8 @@ main { display: flex; flex-direction: column; gap: 28px; margin-top: 20px; }
 
 /*
  * Runs in the page (as text: it never runs in Node). Plain ES2017 so that any current browser
- * reads it; every string from a card reaches the DOM through textContent, never innerHTML.
+ * reads it. A String.raw template: its backslashes reach the page as written. Strings from a card
+ * reach the DOM through textContent, or through the Markdown processor, which escapes them first.
  */
 const DRIVER = String.raw`
 (function () {
@@ -230,7 +231,8 @@ const DRIVER = String.raw`
     }
   }, true);
   // Teams renders Markdown in TextBlock texts and Fact titles and values ("Format cards in
-  // Teams": bold, italic, bulleted and numbered lists, links; no HTML), so the preview does too:
+  // Teams": bold, italic, bulleted and numbered lists, links; no HTML, headings, tables, images,
+  // preformatted text or quotes), so the preview does too:
   // a subject name with Markdown in it shows here as it would in the channel. Everything is
   // HTML-escaped first; links are http(s) only and open in a new window.
   function esc(s) {
@@ -245,21 +247,37 @@ const DRIVER = String.raw`
       .replace(/(^|[^\w])_(?=\S)([^_]*?\S)_(?!\w)/g, '$1<em>$2</em>')
       .replace(/(^|[^*\w])\*(?=\S)([^*]*?\S)\*(?![*\w])/g, '$1<em>$2</em>');
   }
+  // Line breaks as that page describes them: list items end at \r or \n; elsewhere a single
+  // newline is no break (it joins as a space) and an empty line (\n\n) starts a new paragraph.
   function markdown(text) {
     var out = [];
     var list = null;
+    var para = [];
+    function endPara() {
+      if (para.length) out.push('<p>' + inline(esc(para.join(' '))) + '</p>');
+      para = [];
+    }
+    function endList() {
+      if (list) out.push('</' + list + '>');
+      list = null;
+    }
     text.split(/\r\n|\r|\n/).forEach(function (line) {
       var m = /^\s*([-*+]|\d+\.)\s+(.*)$/.exec(line);
-      var type = m ? (/\d/.test(m[1]) ? 'ol' : 'ul') : null;
-      if (list && list !== type) { out.push('</' + list + '>'); list = null; }
       if (m) {
-        if (!list) { out.push('<' + type + '>'); list = type; }
+        var type = /\d/.test(m[1]) ? 'ol' : 'ul';
+        endPara();
+        if (list !== type) { endList(); out.push('<' + type + '>'); list = type; }
         out.push('<li>' + inline(esc(m[2])) + '</li>');
+      } else if (/^\s*$/.test(line)) {
+        endList();
+        endPara();
       } else {
-        out.push('<p>' + inline(esc(line)) + '</p>');
+        endList();
+        para.push(line.trim());
       }
     });
-    if (list) out.push('</' + list + '>');
+    endPara();
+    endList();
     return out.join('');
   }
   if (window.AdaptiveCards) {
@@ -368,8 +386,10 @@ const DRIVER = String.raw`
  * The preview page for `items` (pure): one self-contained HTML document, `rendererScript` (the
  * adaptivecards browser bundle) inlined, each card rendered in a frame about Teams' width with its
  * file name and caption, and a visible status per card. Results for tests:
- * `window.__alertRender = [{ name, rendered, errors }]` (page order) and `data-render-status`
- * (`rendered` | `error`) on each `section.alert`, `ok` | `errors` on `<body>` once done.
+ * `window.__alertRender = [{ name, rendered, errors }]` (page order; `rendered`: the renderer
+ * produced the card's element; `errors`: parse and validation events, exceptions, window errors
+ * and blocked fetches, or a broken file's problem) and `data-render-status` (`rendered` only when
+ * there is no error, else `error`) on each `section.alert`, `ok` | `errors` on `<body>` once done.
  * `Action.OpenUrl` buttons open http(s) links in a new window; the page never navigates.
  */
 export function alertsHtml(items: readonly PreviewEntry[], lang: Lang, rendererScript: string): string {

@@ -224,6 +224,8 @@ describe('alerts.html in chromium', () => {
       body: [
         { type: 'TextBlock', text: '**太字** と _斜体_ と [リンク](https://example.org/x?a=1&b=2) と [罠](javascript:alert(1))', wrap: true },
         { type: 'TextBlock', text: '<img src=x onerror="document.title=1">\n- 一つ目\n- 二つ目', wrap: true },
+        // One newline joins lines; an empty line starts a paragraph (as Teams documents it).
+        { type: 'TextBlock', text: '一行目\n続き\n\n二段落目', wrap: true },
         { type: 'FactSet', facts: [{ title: '**件名**', value: 'a_b_c.docx' }] },
       ],
     };
@@ -239,6 +241,7 @@ describe('alerts.html in chromium', () => {
       expect(await frame.locator('a').getAttribute('href')).toBe('https://example.org/x?a=1&b=2');
       expect(await frame.locator('a').getAttribute('target')).toBe('_blank');
       expect(await frame.locator('li').allInnerTexts()).toEqual(['一つ目', '二つ目']);
+      expect(await frame.locator('p').allInnerTexts()).toEqual(expect.arrayContaining(['一行目 続き', '二段落目']));
       expect(await frame.locator('img').count()).toBe(0);
       expect(await frame.innerText()).toContain('<img src=x onerror="document.title=1">');
       expect(await frame.innerText()).toContain('[罠](javascript:alert(1))');

@@ -38,6 +38,9 @@ param policyFile string = 'policy.yaml'
 @description('M365_AUDIT_REPORT_URL: where people open the scan report (SharePoint, or blob storage behind Entra sign-in; never a SAS URL). Empty: no link on alert cards.')
 param reportUrl string = ''
 
+@description('M365_AUDIT_DIGEST_URL: where people open a month\'s CISO digest, {month} standing for YYYY-MM (SharePoint, or blob storage behind Entra sign-in; never a SAS URL). Empty: the digest card carries no link.')
+param digestUrl string = ''
+
 @description('M365_AUDIT_PLANNER_PLAN_ID: the Planner plan tickets go to (with plannerBucketId; both or neither). Grant the "tickets" area with it.')
 param plannerPlanId string = ''
 
@@ -390,6 +393,7 @@ var appSettings = {
   AZURE_STORAGE_CONNECTION_STRING: ledgerStorageAuth == 'connectionString' ? '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/storage-connection-string/)' : ''
   M365_AUDIT_POLICY_FILE: policyFile
   M365_AUDIT_REPORT_URL: reportUrl
+  M365_AUDIT_DIGEST_URL: digestUrl
   M365_AUDIT_PLANNER_PLAN_ID: plannerPlanId
   M365_AUDIT_PLANNER_BUCKET_ID: plannerBucketId
   M365_AUDIT_LICENCE_COUNT: licenceCount > 0 ? string(licenceCount) : ''

@@ -33,7 +33,7 @@ import { syncTickets } from './tickets/tickets';
 import { acquireAzurite, type SharedAzurite } from './store/azurite';
 import type { AlertOptions, AlertSummary } from './alerts/deliver';
 import { FileAlertSink } from './alerts/file-sink';
-import { TeamsWebhookSink } from './alerts/teams';
+import { TeamsWebhookSink, type AlertSink } from './alerts/teams';
 import { Store } from './store/store';
 import { runDigestCommand, type DigestCommandResult } from './digest/command';
 import { checkMonth } from './digest/run';
@@ -224,14 +224,18 @@ function couldNotRun(result: ScanResult): boolean {
  * `--out` (alerts/*.json and alerts.html) for a person to look at. The demo always writes files:
  * a simulated tenant's findings do not belong in a real channel.
  */
-function alertOptions(settings: Settings, policy: Policy, tenantId: string, kind: 'run' | 'signin', out: string, lang: Lang, useWebhook: boolean): AlertOptions {
-  const sink = useWebhook && settings.teamsWebhookUrl
+function alertSink(settings: Settings, out: string, lang: Lang, useWebhook: boolean): AlertSink {
+  return useWebhook && settings.teamsWebhookUrl
     ? new TeamsWebhookSink({ url: settings.teamsWebhookUrl, onWait: printWait })
     : new FileAlertSink(async (name, message) => {
         // TODO(preview merge): writeAlertFiles (alerts.html)
         await mkdir(join(out, 'alerts'), { recursive: true });
         await writeFile(join(out, 'alerts', `${name}.json`), `${JSON.stringify(message, null, 2)}\n`, 'utf8');
       });
+}
+
+function alertOptions(settings: Settings, policy: Policy, tenantId: string, kind: 'run' | 'signin', out: string, lang: Lang, useWebhook: boolean): AlertOptions {
+  const sink = alertSink(settings, out, lang, useWebhook);
   return {
     sinks: [sink],
     kind,
@@ -393,7 +397,8 @@ async function demoDigest(store: Store, policy: Policy, tenantId: string, out: s
   }
   const ciso = policy.organization.ciso;
   const sender = settings.mailSender ?? policy.organization.systemAdministrators.find((a) => a !== ciso);
-  return runDigestCommand({ store, policy, tenantId, now, lang, outDir: out, ...(sender ? { sender } : {}), graph: () => graph });
+  // The announcement card goes to out/alerts/ like the run's card (never to a real channel).
+  return runDigestCommand({ store, policy, tenantId, now, lang, outDir: out, ...(sender ? { sender } : {}), graph: () => graph, announce: { sink: alertSink(settings, out, lang, false) } });
 }
 
 async function digestCommand(opts: { tenantId?: string; month?: string; policy?: string; out: string; graphUrl?: string; lang?: Lang; json?: boolean; resend?: boolean }): Promise<number> {
@@ -421,6 +426,7 @@ async function digestCommand(opts: { tenantId?: string; month?: string; policy?:
     ...(settings.mailSender ? { sender: settings.mailSender } : {}),
     graph,
     ...(opts.resend ? { resend: true } : {}),
+    announce: { sink: alertSink(settings, resolve(opts.out), lang, true), url: settings.digestUrl },
   });
   if (opts.json) process.stdout.write(`${JSON.stringify({ month: r.month, path: r.path, stored: r.stored, mail: r.mail.status, exitCode: r.exitCode })}\n`);
   else process.stdout.write(`${r.lines.join('\n')}\n`);

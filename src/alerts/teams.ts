@@ -27,7 +27,8 @@ import type { TeamsMessage } from './cards';
 /** One alert going out: its id (on the card and in the ledger) and kind. */
 export interface OutgoingAlert {
   alertId: string;
-  kind: 'run' | 'signin';
+  /** A scan's card, the sign-in watch's, or the monthly digest's announcement. */
+  kind: 'run' | 'signin' | 'digest';
   createdAt: string;
 }
 

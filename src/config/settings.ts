@@ -81,6 +81,16 @@ const settingsSchema = z.object({
     .refine((n) => n >= 0 && n <= 1440, 'must be from 0 to 1440 minutes (sign-ins can arrive up to 2 hours late; 120 is the default)')
     .optional(),
   /** The mailbox the CISO digest is sent from (Graph sendMail; Mail.Send scoped to it, README "CISO digest"). */
+  /**
+   * Where people open a month's digest, `{month}` standing for YYYY-MM (a SharePoint library the
+   * digests are copied to, or blob storage behind Entra sign-in): the digest's Teams card links it.
+   */
+  M365_AUDIT_DIGEST_URL: z
+    .string()
+    .url('must be a URL')
+    .refine((u) => u.startsWith('https://'), 'must start with https://')
+    .refine((u) => !/[?&](sig|se|sv|sp)=/i.test(u), 'looks like a SAS URL (it carries sig=/se=/sv=): a card would hand its token to every channel member; link to a location people open with their own sign-in instead')
+    .optional(),
   M365_AUDIT_MAIL_SENDER: z.string().trim().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be the address (UPN) of the mailbox the digest is sent from, e.g. m365-audit@example.lg.jp').optional(),
   /** Set by App Service / Functions when a managed identity is available. */
   IDENTITY_ENDPOINT: z.string().optional(),
@@ -113,6 +123,8 @@ export interface Settings {
   signInOverlapMinutes: number | undefined;
   /** True when running where a managed identity endpoint exists (Azure). */
   managedIdentity: boolean;
+  /** M365_AUDIT_DIGEST_URL: the digest's link on its Teams card, `{month}` for YYYY-MM. */
+  digestUrl: string | undefined;
   /** The mailbox the CISO digest is sent from (M365_AUDIT_MAIL_SENDER); undefined: the digest is not mailed. */
   mailSender?: string | undefined;
   /** Valid but almost certainly not meant (the CLI prints them; nothing stops). */
@@ -184,6 +196,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     signInOverlapMinutes: s.M365_AUDIT_SIGNIN_OVERLAP_MINUTES,
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
     mailSender: s.M365_AUDIT_MAIL_SENDER,
+    digestUrl: s.M365_AUDIT_DIGEST_URL,
     warnings: connectorUrl(s.TEAMS_WEBHOOK_URL)
       ? ['TEAMS_WEBHOOK_URL: is an Office 365 connector URL (webhook.office.com), and those connectors are being retired — create a Workflows webhook for the channel ("Send webhook alerts to a channel", README "Teams alerts") and set its URL instead']
       : [],

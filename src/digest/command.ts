@@ -8,6 +8,9 @@ import type { Policy } from '../config/policy';
 import type { Graph } from '../graph/graph';
 import type { Lang } from '../report/labels';
 import type { AuditStore } from '../store/ports';
+import type { AlertSink } from '../alerts/teams';
+import { announceDigest, type AnnounceOutcome } from './announce';
+import { digestMessage } from './card';
 import { mailDigest, type MailOutcome } from './mail';
 import { lastFullMonth } from './model';
 import { buildDigest, checkMonth, keepDigest, writeDigestFile, type BuiltDigest } from './run';
@@ -27,6 +30,11 @@ export interface DigestCommandOptions {
   graph?: () => Graph;
   /** `--resend`: mail even though it was (or may have been) mailed before. */
   resend?: boolean;
+  /**
+   * The Teams announcement: the alert sink (the webhook, or files in `--out`) and where people
+   * open the digest (M365_AUDIT_DIGEST_URL, `{month}` → YYYY-MM). Absent: no card.
+   */
+  announce?: { sink: AlertSink; url?: string | undefined };
 }
 
 export interface DigestCommandResult {
@@ -38,6 +46,8 @@ export interface DigestCommandResult {
   mail: MailOutcome | { status: 'not-configured'; reason: string };
   /** Lines for stdout, in the output language. */
   lines: string[];
+  /** The Teams card (absent when no sink was given). */
+  card?: AnnounceOutcome;
   /** 0, or 1 when the mail failed or its outcome is uncertain. */
   exitCode: 0 | 1;
 }
@@ -51,6 +61,9 @@ const MSG = {
     noSender: '送信しませんでした: M365_AUDIT_MAIL_SENDER（送信元メールボックス）が設定されていません。設定すると organization.ciso 宛に送信します（README「CISO digest」）',
     noCiso: '送信しませんでした: ポリシーの organization.ciso（最高情報セキュリティ責任者のアドレス）が設定されていません',
     summary: (open: number, opened: number, resolved: number, overdue: number) => `未対応 ${open} 件、今月の新規 ${opened} 件・解消 ${resolved} 件、期限超過 ${overdue} 件`,
+    cardSent: (sink: string) => (sink === 'teams' ? 'Teams に月次報告の通知を送信しました' : 'Teams 通知（月次報告）をファイルに出力しました（TEAMS_WEBHOOK_URL 未設定）'),
+    cardAlready: 'Teams の月次報告の通知は送信済みです',
+    cardFailed: (m: string) => `Teams の月次報告の通知を送れませんでした（次回の実行で送ります）: ${m}`,
   },
   en: {
     written: (m: string, p: string) => `digest ${m}: ${p}`,
@@ -60,6 +73,9 @@ const MSG = {
     noSender: 'not mailed: M365_AUDIT_MAIL_SENDER (the mailbox it is sent from) is not set; set it to mail the digest to organization.ciso (README "CISO digest")',
     noCiso: 'not mailed: organization.ciso (the CISO\'s address) is not set in the policy',
     summary: (open: number, opened: number, resolved: number, overdue: number) => `${open} open, ${opened} new and ${resolved} resolved this month, ${overdue} overdue`,
+    cardSent: (sink: string) => (sink === 'teams' ? 'the digest was announced in Teams' : 'the digest announcement card was written to a file (TEAMS_WEBHOOK_URL is not set)'),
+    cardAlready: 'the digest was announced in Teams already',
+    cardFailed: (m: string) => `the digest announcement could not be posted (the next run posts it): ${m}`,
   },
 } as const;
 
@@ -91,5 +107,21 @@ export async function runDigestCommand(o: DigestCommandOptions): Promise<DigestC
     lines.push(`  ${mail.message ?? mail.status}`);
     exitCode = 1;
   }
-  return { month, path, stored, built, mail, lines, exitCode };
+  let card: AnnounceOutcome | undefined;
+  if (o.announce) {
+    const announce = o.announce;
+    const url = announce.url?.split('{month}').join(month);
+    card = await announceDigest({
+      sink: announce.sink,
+      store: o.store,
+      tenantId: o.tenantId,
+      month,
+      now: o.now,
+      message: () => digestMessage({ model: m, lang: o.policy.organization.locale === 'en' ? 'en' : 'ja', ...(url ? { url } : {}) }),
+    });
+    if (card.status === 'sent') lines.push(`  ${M.cardSent(announce.sink.name)}`);
+    else if (card.status === 'already-sent') lines.push(`  ${M.cardAlready}`);
+    else lines.push(`  ${M.cardFailed(card.message)}`);
+  }
+  return { month, path, stored, built, mail, lines, exitCode, ...(card ? { card } : {}) };
 }

@@ -43,7 +43,7 @@ describe('m365-audit demo', () => {
     expect(r.stdout).toContain(`チケット: 新規 ${open} 件`);
     expect(r.stdout).toMatch(new RegExp(`今回起票したチケット \\(${open} 件、Planner にも登録\\):\\n  T-[0-9a-f]{12}  critical`));
     // No webhook: the run's card is written for a person to look at.
-    const alertFiles = () => readdirSync(join(cwd, 'out', 'alerts')).filter((f) => f.endsWith('.json'));
+    const alertFiles = () => readdirSync(join(cwd, 'out', 'alerts')).filter((f) => f.endsWith('.json') && f.includes('-run-'));
     expect(alertFiles()).toHaveLength(1);
     expect(alertFiles()[0]).toMatch(/^\d{8}-\d{6}-run-[0-9a-f]{8}\.json$/);
     const card = JSON.parse(readFileSync(join(cwd, 'out', 'alerts', alertFiles()[0] as string), 'utf8')) as { type: string; attachments: Array<{ content: { version: string } }> };

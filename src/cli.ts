@@ -7,7 +7,7 @@
  * 1 it could not run (bad policy or settings, Graph unreachable, authentication refused).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
@@ -34,6 +34,7 @@ import { acquireAzurite, type SharedAzurite } from './store/azurite';
 import type { AlertOptions, AlertSummary } from './alerts/deliver';
 import { FileAlertSink } from './alerts/file-sink';
 import { TeamsWebhookSink, type AlertSink } from './alerts/teams';
+import { writeAlertFiles } from './alerts/preview';
 import { Store } from './store/store';
 import { runDigestCommand, type DigestCommandResult } from './digest/command';
 import { checkMonth } from './digest/run';
@@ -228,9 +229,8 @@ function alertSink(settings: Settings, out: string, lang: Lang, useWebhook: bool
   return useWebhook && settings.teamsWebhookUrl
     ? new TeamsWebhookSink({ url: settings.teamsWebhookUrl, onWait: printWait })
     : new FileAlertSink(async (name, message) => {
-        // TODO(preview merge): writeAlertFiles (alerts.html)
-        await mkdir(join(out, 'alerts'), { recursive: true });
-        await writeFile(join(out, 'alerts', `${name}.json`), `${JSON.stringify(message, null, 2)}\n`, 'utf8');
+        // <out>/alerts/<name>.json, and alerts.html rebuilt from every card there (src/alerts/preview.ts).
+        await writeAlertFiles(out, [{ name, message, caption: lang === 'ja' ? '未送信（TEAMS_WEBHOOK_URL 未設定、またはデモ）' : 'not sent (TEAMS_WEBHOOK_URL is not set, or the demo)' }], lang);
       });
 }
 

@@ -10,6 +10,7 @@ import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { signInAvailable } from '../../src/sim/tenant';
 import { startTestSim } from '../support/sim';
 import { Hook, SECRET } from '../support/teams-hook';
+import { launchChromium } from '../support/browser';
 
 const CLI = resolve(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 
@@ -50,6 +51,21 @@ describe('m365-audit demo', () => {
     expect(card.type).toBe('message');
     expect(card.attachments[0]?.content.version).toBe('1.5');
     expect(r.stdout).toContain('Teams 通知（TEAMS_WEBHOOK_URL 未設定のためファイルに出力）');
+    // …and out/alerts.html shows every card there (the run's and the digest's announcement) as
+    // Microsoft's renderer draws it, without a renderer error.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`file://${join(cwd, 'out', 'alerts.html')}`);
+      await page.locator('body:not([data-render-status="pending"])').waitFor({ state: 'attached' });
+      const rendered = (await page.evaluate('window.__alertRender')) as Array<{ name: string; rendered: boolean; errors: string[] }>;
+      expect(rendered.map((x) => x.name).some((n) => n.includes('-run-'))).toBe(true);
+      expect(rendered.map((x) => x.name).some((n) => n.includes('-digest-'))).toBe(true);
+      for (const x of rendered) expect(x).toMatchObject({ rendered: true, errors: [] });
+      expect(await page.getAttribute('body', 'data-render-status')).toBe('ok');
+    } finally {
+      await browser.close();
+    }
 
     // A second run on the same ledger opens nothing new: the same findings keep their tickets.
     const again = await run(['demo', '--out', 'out'], { cwd });

@@ -41,6 +41,17 @@ export interface TextBlock {
   spacing?: Spacing;
 }
 
+/**
+ * Adaptive Card `RichTextBlock` of `TextRun`s: text Teams shows as it is. A `TextBlock` is
+ * Markdown in Teams ("Format cards in Teams"), so a subject named `[パスワード再設定](https://…)`
+ * would become a link in the administrators' channel: names from the tenant go in TextRuns.
+ */
+export interface RichTextBlock {
+  type: 'RichTextBlock';
+  inlines: Array<{ type: 'TextRun'; text: string }>;
+  spacing?: Spacing;
+}
+
 /** Adaptive Card `FactSet`. */
 export interface FactSet {
   type: 'FactSet';
@@ -70,7 +81,7 @@ export interface Container {
   style?: 'default' | 'emphasis' | 'good' | 'attention' | 'warning' | 'accent';
 }
 
-export type CardElement = TextBlock | FactSet | ActionSet | Container;
+export type CardElement = TextBlock | RichTextBlock | FactSet | ActionSet | Container;
 
 /** A top-level Adaptive Card 1.5. */
 export interface AdaptiveCard {
@@ -226,9 +237,12 @@ function itemBlock(item: Item, lang: Lang, limit: number): Container {
       text: title,
       wrap: true,
       weight: 'bolder',
-      ...(sev === 'critical' ? { color: 'attention' as const } : sev === 'high' ? { color: 'warning' as const } : {}),
+      // Critical in Teams' attention red; no yellow for high: Teams' light theme draws `warning`
+      // as #f8d22a on white, which is hard to read (the [高] label says it).
+      ...(sev === 'critical' ? { color: 'attention' as const } : {}),
     },
-    { type: 'TextBlock', text: clip(e.subject.name, limit), wrap: true, spacing: 'none' },
+    // The subject's name comes from the tenant: plain text, never Markdown (see RichTextBlock).
+    { type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: clip(e.subject.name, limit) }], spacing: 'none' },
     { type: 'FactSet', facts, spacing: 'small' },
   ];
   if (item.taskUrl) items.push({ type: 'ActionSet', actions: [{ type: 'Action.OpenUrl', title: t.openTask, url: item.taskUrl }] });
@@ -252,7 +266,7 @@ function render(kind: 'run' | 'signin', input: AlertInput, lang: Lang, items: re
       ],
     },
   ];
-  if (input.resendOf) body.push({ type: 'TextBlock', text: t.resend, wrap: true, color: 'warning', spacing: 'small' });
+  if (input.resendOf) body.push({ type: 'TextBlock', text: t.resend, wrap: true, color: 'attention', spacing: 'small' });
   for (const item of items.slice(0, shown)) body.push(itemBlock(item, lang, limit));
   const rest = items.length - shown;
   if (rest > 0) {

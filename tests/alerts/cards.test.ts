@@ -139,7 +139,7 @@ describe('buildRunCard', () => {
           spacing: 'medium',
           items: [
             { type: 'TextBlock', text: '[緊急] MFA-01 規則MFA-01の指摘（再発）', wrap: true, weight: 'bolder', color: 'attention' },
-            { type: 'TextBlock', text: 'user3@contoso.example', wrap: true, spacing: 'none' },
+            { type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: 'user3@contoso.example' }], spacing: 'none' },
             {
               type: 'FactSet',
               spacing: 'small',
@@ -160,8 +160,8 @@ describe('buildRunCard', () => {
           separator: true,
           spacing: 'medium',
           items: [
-            { type: 'TextBlock', text: '[高] ACCT-01 規則ACCT-01の指摘', wrap: true, weight: 'bolder', color: 'warning' },
-            { type: 'TextBlock', text: 'user1@contoso.example', wrap: true, spacing: 'none' },
+            { type: 'TextBlock', text: '[高] ACCT-01 規則ACCT-01の指摘', wrap: true, weight: 'bolder' },
+            { type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: 'user1@contoso.example' }], spacing: 'none' },
             {
               type: 'FactSet',
               spacing: 'small',
@@ -200,8 +200,8 @@ describe('buildRunCard', () => {
           separator: true,
           spacing: 'medium',
           items: [
-            { type: 'TextBlock', text: '[high] ACCT-01 ACCT-01 finding', wrap: true, weight: 'bolder', color: 'warning' },
-            { type: 'TextBlock', text: 'user1@contoso.example', wrap: true, spacing: 'none' },
+            { type: 'TextBlock', text: '[high] ACCT-01 ACCT-01 finding', wrap: true, weight: 'bolder' },
+            { type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: 'user1@contoso.example' }], spacing: 'none' },
             {
               type: 'FactSet',
               spacing: 'small',
@@ -335,7 +335,7 @@ describe('the alert id and the resend note', () => {
     expect(JSON.stringify(first)).not.toContain('再送');
     const again = buildRunCard({ ...base, opened: [entry(1, 'MFA-01', 'critical')], alertId: '0f3c9a2e-1111-2222-3333-444455556666', resendOf: '2026-12-01T03:00:00Z' }, ja);
     expectValid(again);
-    expect(again.body[2]).toEqual({ type: 'TextBlock', text: expect.stringMatching(/^再送: .*同じ通知 ID のカードが既に届いている場合、これは重複です。$/), wrap: true, color: 'warning', spacing: 'small' });
+    expect(again.body[2]).toEqual({ type: 'TextBlock', text: expect.stringMatching(/^再送: .*同じ通知 ID のカードが既に届いている場合、これは重複です。$/), wrap: true, color: 'attention', spacing: 'small' });
     const en1 = buildSignInCard({ ...base, opened: [entry(2, 'SIGN-03', 'critical')], alertId: 'abc', resendOf: '2026-12-01T03:00:00Z' }, en);
     expectValid(en1);
     expect(JSON.stringify(en1)).toContain('Sent again: the outcome of the first attempt could not be recorded.');

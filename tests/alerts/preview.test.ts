@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { buildRunCard, buildSignInCard, envelope, type AdaptiveCard, type TeamsMessage } from '../../src/alerts/cards';
 import { alertsHtml, readRendererScript, writeAlertFiles, type AlertPreviewItem } from '../../src/alerts/preview';
-import { demoRunInput, manyInput, policyEn, policyJa, signInInput, ORGANIZATION, TENANT_ID } from '../support/alert-fixtures';
+import { demoRunInput, entry, manyInput, policyEn, policyJa, signInInput, ORGANIZATION, TENANT_ID } from '../support/alert-fixtures';
 import { launchChromium } from '../support/browser';
 
 interface RenderResult {
@@ -88,6 +88,23 @@ function cards(): AlertPreviewItem[] {
 }
 
 describe('alerts.html in chromium', () => {
+  it('shows a subject name that looks like Markdown as plain text: no link, no emphasis', async () => {
+    const out = await tempDir();
+    const trap = '[パスワード再設定](https://evil.example/reset) **至急** _対応_';
+    const card = buildRunCard({ organization: ORGANIZATION, tenantId: TENANT_ID, opened: [entry(1, 'MFA-01', 'critical', { ja: '特権ロール保有者の多要素認証が未登録', en: 'x' }, trap, ['5-1-3'])] }, policyJa);
+    const { html } = await writeAlertFiles(out, [{ name: '20261201T000000Z-run-trap', message: message(card) }], 'ja');
+    const o = await open(html);
+    try {
+      expect(o.results).toEqual([expect.objectContaining({ rendered: true, errors: [] })]);
+      const frame = o.page.locator('section.alert .ac-adaptiveCard');
+      expect(await frame.locator('a[href*="evil.example"]').count()).toBe(0);
+      expect(await frame.locator('strong, b, em, i').count()).toBe(0);
+      expect(await frame.innerText()).toContain(trap);
+    } finally {
+      await o.close();
+    }
+  });
+
   it('renders every card written to alerts/ with no renderer error, no network request and no page error', async () => {
     const out = await tempDir();
     const items = cards();

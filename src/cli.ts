@@ -238,8 +238,8 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     sinks: sinksFromSettings(settings, graph),
     onProgress: progress(opts.json),
     // The reports go out before the ledger changes; a run that read nothing says it failed.
-    beforeCommit: async (r) => {
-      paths = await reports.write(r, couldNotRun(r) ? { at: new Date().toISOString(), message: failureLines(r).join('\n') } : undefined);
+    beforeCommit: async (r, ledger) => {
+      paths = await reports.write(r, couldNotRun(r) ? { at: new Date().toISOString(), message: failureLines(r).join('\n') } : undefined, ledger);
     },
     ...(opts.confirmResolutions ? { confirmResolutions: true } : {}),
     collectOptions: {
@@ -304,8 +304,8 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
     sinks: sinksFromSettings(demoSettings, graph),
     onProgress: progress(opts.json),
     collectOptions: { freshState: true },
-    beforeCommit: async (r) => {
-      paths = await reports.write(r);
+    beforeCommit: async (r, ledger) => {
+      paths = await reports.write(r, undefined, ledger);
     },
   });
   if (!paths) throw new Error('unreachable: runScan returned without writing the reports');

@@ -248,9 +248,12 @@ details{margin-top:2rem}summary{font-weight:bold;font-size:1.1rem}
 `;
 
 /** Rules juice must not inline: page size and print behaviour. */
-const PRINT_STYLE = `@page{size:A4;margin:14mm 12mm}
-@media print{body{margin:0;max-width:none;font-size:9pt;line-height:1.35}.finding{margin:.5rem 0;padding:.3rem .5rem}thead{display:table-header-group}tr,li{break-inside:avoid;page-break-inside:avoid}
-h2,h3,h4{break-after:avoid;page-break-after:avoid}.finding{break-inside:avoid;page-break-inside:avoid}.summary{page-break-after:always;break-after:page}a{color:inherit;text-decoration:none}}`;
+const PRINT_STYLE = `@page{size:A4;margin:12mm 10mm}
+@media print{body{margin:0!important;max-width:none!important;font-size:8.5pt!important;line-height:1.3!important}
+h1{font-size:14pt!important}h2{font-size:12pt!important;margin-top:.6rem!important}h3{font-size:10pt!important;margin:.4rem 0 .2rem!important}h4{font-size:9pt!important;margin:.3rem 0 .1rem!important}
+th,td{padding:1px 4px!important}.finding{margin:0 0 6px!important;padding:3px 6px!important;break-inside:avoid;page-break-inside:avoid}
+thead{display:table-header-group}tr,li{break-inside:avoid;page-break-inside:avoid}h2,h3,h4{break-after:avoid;page-break-after:avoid}
+.summary{page-break-after:always;break-after:page}a{color:inherit!important;text-decoration:none!important}.warn,.failed{padding:2px 6px!important}}`;
 
 /**
  * report.html: a self-contained page (no scripts, no external resources, CSS inlined by juice)

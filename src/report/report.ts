@@ -162,6 +162,9 @@ function findingHtml(r: ReportRow, lang: Lang, timeZone: string, ctx: EvidenceCo
 </section>`;
 }
 
+/** Items of a "what changed" list shown in the summary. */
+const CHANGES_SHOWN = 12;
+
 /** The summary: what to fix first, counts by area and severity, what changed, coverage. */
 function summaryHtml(result: ScanResult, view: ReportView, lang: Lang, timeZone: string, ctx: EvidenceContext): string {
   const L = LABELS[lang];
@@ -182,7 +185,7 @@ function summaryHtml(result: ScanResult, view: ReportView, lang: Lang, timeZone:
   const first = urgent.length
     ? `<table class="list"><thead><tr><th>${e(W.ticket)}</th><th>${e(L.severity)}</th><th>${e(W.finding)}</th><th>${e(L.subject)}</th><th>${e(W.due)}</th></tr></thead>${[...groups.entries()]
         .map(([owner, rs]) => `<tbody><tr class="owner"><th colspan="5">${e(W.owner)}: ${e(owner)} (${rs.length})${rs.some((r) => r.ticket && !r.ticket.routed) ? ` — ${e(W.unrouted)}` : ''}</th></tr>${rs
-          .map((r) => `<tr><td class="nowrap"><a href="#f-${e(r.id)}">${e(r.ticket?.id ?? r.ruleId)}</a></td><td class="nowrap">${badge(r.severity, L.severities[r.severity])}</td><td>${e(r.ruleId)} ${e(r.title[lang])}</td><td>${e(r.subject.name)}</td><td class="nowrap">${e(r.ticket?.dueDate ?? '')}${r.ticket?.overdue ? ` <strong class="overdue">${e(W.overdue)}</strong>` : ''}</td></tr>`)
+          .map((r) => `<tr><td class="nowrap"><a href="#f-${e(r.id)}">${e(r.ticket?.id ?? r.ruleId)}</a></td><td class="nowrap">${badge(r.severity, L.severities[r.severity])}</td><td>${e(r.ruleId)} ${e(r.title[lang])}</td><td>${e(r.subject.kind === 'tenant' ? W.subjectKinds.tenant : r.subject.name)}</td><td class="nowrap">${e(r.ticket?.dueDate ?? '')}${r.ticket?.overdue ? ` <strong class="overdue">${e(W.overdue)}</strong>` : ''}</td></tr>`)
           .join('')}</tbody>`)
         .join('')}</table>`
     : `<p>${e(W.fixFirstNone)}</p>`;
@@ -201,8 +204,13 @@ function summaryHtml(result: ScanResult, view: ReportView, lang: Lang, timeZone:
   // What changed since the last scan.
   const item = (r: { ruleId: string; title: { ja: string; en: string }; subject: { name: string }; severity: string }, href?: string, ticket?: string): string =>
     `<li>${badge(r.severity, L.severities[r.severity as keyof typeof L.severities])} ${ticket ? `${href ? `<a href="${href}">${e(ticket)}</a>` : e(ticket)} ` : ''}${e(r.ruleId)} ${e(r.title[lang])} — ${e(r.subject.name)}</li>`;
-  const changeList = (label: string, items: string[]): string =>
-    `<h4>${e(label)} (${items.length})</h4>${items.length ? `<ul class="changes">${items.join('')}</ul>` : `<p>${e(W.noChanges)}</p>`}`;
+  // A long list is cut by whole items: every finding is in the findings section anyway, marked.
+  const changeList = (label: string, items: string[]): string => {
+    const shown = items.slice(0, CHANGES_SHOWN);
+    const rest = items.length - shown.length;
+    const more = rest > 0 ? `<li>${e(W.moreChanges(rest))}</li>` : '';
+    return `<h4>${e(label)} (${items.length})</h4>${items.length ? `<ul class="changes">${shown.join('')}${more}</ul>` : `<p>${e(W.noChanges)}</p>`}`;
+  };
   const changes = view.fromLedger
     ? [
         changeList(W.opened, view.rows.filter((r) => r.change === 'new').map((r) => item(r, `#f-${r.id}`, r.ticket?.id))),

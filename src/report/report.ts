@@ -148,7 +148,9 @@ function findingHtml(r: ReportRow, lang: Lang, timeZone: string, ctx: EvidenceCo
     rows.push(kv(W.ticket, e(r.status === 'excepted' ? W.noTicket : fromLedger ? '-' : W.noTicketNoLedger)));
   }
   const state = [r.status === 'excepted' ? L.excepted : L.open, ...(r.change ? [W.change[r.change]] : [])].join(' / ');
-  const notSeen = r.seenThisScan ? '' : `<p class="warn">${e(r.kind === 'event' ? W.notSeenEvent(localTime(r.lastSeen, timeZone)) : W.notSeenState(localTime(r.lastSeen, timeZone)))}</p>`;
+  const last = localTime(r.lastSeen, timeZone);
+  const notSeenText = r.kind === 'event' ? W.notSeenEvent(last) : r.areaRead ? W.notSeenState(last) : W.notRead(last);
+  const notSeen = r.seenThisScan ? '' : `<p class="warn">${e(notSeenText)}</p>`;
   rows.push(kv(W.status, `${e(state)}${notSeen}`));
   rows.push(kv(L.subject, `${e(W.subjectKinds[r.subject.kind])}: ${e(r.subject.kind === 'user' ? personName(r.subject.name, ctx) : r.subject.name)}`));
   rows.push(kv(`${W.firstSeen} / ${W.lastSeen}`, `${e(localTime(r.firstSeen, timeZone))} / ${e(localTime(r.lastSeen, timeZone))}`));
@@ -195,7 +197,7 @@ function summaryHtml(result: ScanResult, view: ReportView, lang: Lang, timeZone:
     const rs = view.rows.filter((r) => r.area === a);
     const open = rs.filter((r) => r.status === 'open');
     const c = result.coverage[a as keyof typeof result.coverage];
-    const cov = !c ? '' : c.status === 'complete' ? L.statuses.complete : c.status === 'partial' ? W.incompleteCount : W.failedCount;
+    const cov = !c ? W.areaNotRead : c.status === 'complete' ? L.statuses.complete : c.status === 'partial' ? W.incompleteCount : W.failedCount;
     return `<tr${c && c.status !== 'complete' ? ` class="cov-${e(c.status)}"` : ''}><th>${e(areaName(a))}</th>${SEVERITIES.map((s) => `<td class="num">${open.filter((r) => r.severity === s).length}</td>`).join('')}<td class="num">${open.length}</td><td class="num">${rs.length - open.length}</td><td>${e(cov)}</td></tr>`;
   });
   const openAll = view.rows.filter((r) => r.status === 'open');

@@ -60,6 +60,8 @@ export interface ReportRow {
   evidence: Record<string, unknown>;
   /** This scan saw it (false: still open in the ledger from an earlier scan). */
   seenThisScan: boolean;
+  /** This scan read the finding's area (false: e.g. a sign-in watch run listing an open file finding). */
+  areaRead: boolean;
   /** What this scan did to it. */
   change?: 'new' | 'reopened';
   ticket?: RowTicket;
@@ -98,7 +100,7 @@ function compareRows(a: ReportRow, b: ReportRow): number {
 export function reportView(result: ScanResult, ledger?: ReportLedger): ReportView {
   const seen = new Set(result.findings.map((f) => f.id));
   if (!ledger) {
-    const rows: ReportRow[] = result.findings.map((f) => ({ ...f, seenThisScan: true }));
+    const rows: ReportRow[] = result.findings.map((f) => ({ ...f, seenThisScan: true, areaRead: true }));
     return { rows: rows.sort(compareRows), resolved: [], fromLedger: false, displayNameOf: () => undefined };
   }
   const opened = new Set(ledger.opened);
@@ -134,6 +136,7 @@ export function reportView(result: ScanResult, ledger?: ReportLedger): ReportVie
       lastSeen: e.lastSeen,
       evidence: e.evidence,
       seenThisScan: seen.has(e.id),
+      areaRead: result.areas.includes(e.area),
       ...(opened.has(e.id) ? { change: 'new' as const } : reopened.has(e.id) ? { change: 'reopened' as const } : {}),
       ...(ticket ? { ticket } : {}),
     });

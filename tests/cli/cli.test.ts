@@ -283,7 +283,7 @@ describe('Ctrl-C', () => {
       child.stderr.on('data', (c: Buffer) => {
         stderr += c.toString();
         // The progress line of the first finished slice: Azurite and the simulator are both up.
-        if (/conditionalAccess\s+complete/.test(stderr)) {
+        if (/conditionalAccess\s+完了/.test(stderr)) {
           clearTimeout(timer);
           ready();
         }

@@ -100,6 +100,14 @@ describe('reportView', () => {
     expect(reportView(result(second, DAY2), three.view).rows.map((r) => r.ruleId)).toEqual(['MFA-02']);
   });
 
+  it('a scan of other areas (the sign-in watch) still lists open findings of areas it did not read, marked as such', () => {
+    const one = ledgerOf(new Map(), [mfa02('u-1')], DAY1);
+    const two = ledgerOf(one.entries, [], DAY2, ['signins']);
+    const rows = reportView(result([], DAY2, ['signins']), two.view).rows;
+    expect(rows).toEqual([expect.objectContaining({ ruleId: 'MFA-02', status: 'open', seenThisScan: false, areaRead: false })]);
+    expect(two.view.resolved).toEqual([]);
+  });
+
   it('lists what this scan resolved, and without a ledger only the scan\'s own findings with no ticket', () => {
     const one = ledgerOf(new Map(), [mfa02('u-1'), mfa02('u-2')], DAY1);
     const two = ledgerOf(one.entries, [mfa02('u-1')], DAY2);

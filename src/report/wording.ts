@@ -1,4 +1,5 @@
 /** Wording of report.html and findings.csv beyond the shared labels (labels.ts): summary, tickets, CSV. */
+/** Report and CSV wording per language (Japanese by default, English with `locale: en` / `--lang en`). */
 export const WORDING = {
   ja: {
     summaryTitle: '概要',

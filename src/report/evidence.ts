@@ -284,7 +284,8 @@ function field(key: string, v: unknown, evidence: Record<string, unknown>, ctx: 
     case 'sharingCapability':
       return one(str(v) === 'disabled' ? word(ctx, 'disabledSharing') : word(ctx, str(v)));
     case 'class': case 'defaultClass':
-      return one(ctx.lang === 'ja' ? `分類 ${str(v)}` : `class ${str(v)}`);
+      // The label says "class": the value is the register's class alone (I–IV).
+      return one(str(v));
     case 'path':
       // The path reads better than the encoded URL; it links to it.
       return typeof evidence.webUrl === 'string' ? { label, lines: [str(v)], href: evidence.webUrl } : one(str(v));

@@ -251,6 +251,7 @@ describe('evidence of every rule, readable', () => {
 
   it('FILE-01/02/03: the link kind in words, grantees once and named, the path linking to the item', () => {
     expect(fields('FILE-01', ja)['問題のある共有']).toEqual(['「リンクを知っていれば誰でも」リンク・閲覧（期限なし）']);
+    expect(fields('FILE-01', ja)).toMatchObject({ 分類: ['I'], 種類: ['フォルダー'], サイト: ['https://example.sharepoint.com/sites/jinji'] });
     const f2 = evidenceFields('FILE-02', CASES['FILE-02'].evidence, ja);
     expect(f2.find((f) => f.label === '問題のある共有')?.lines).toEqual([expect.stringMatching(/^「特定のユーザー」リンク・編集 → 中村 太郎（taro\.nakamura@partner\.example\.jp）（期限 2026-12-31 23:59:59 (JST|GMT\+9)）$/)]);
     expect(f2.find((f) => f.label === '場所')).toEqual({ label: '場所', lines: ['/sites/jinji/Shared Documents/給与/賞与計算.xlsx'], href: 'https://example.sharepoint.com/sites/jinji/Shared%20Documents/x.xlsx' });
@@ -261,7 +262,7 @@ describe('evidence of every rule, readable', () => {
 
   it('FILE-04/05: the setting and the site in words', () => {
     expect(fields('FILE-04', ja)).toEqual({ 外部共有の設定: ['「すべてのユーザー」（匿名リンクを作成できます）'] });
-    expect(fields('FILE-05', ja)).toMatchObject({ サイト名: ['西置賜行政組合 ポータル'], '適用した既定の分類（files.defaultClass）': ['分類 III'] });
+    expect(fields('FILE-05', ja)).toMatchObject({ サイト名: ['西置賜行政組合 ポータル'], '適用した既定の分類（files.defaultClass）': ['III'] });
   });
 
   it('an evidence key no formatter knows still reads without JSON', () => {

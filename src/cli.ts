@@ -6,7 +6,7 @@
  * Exit codes: 0 the scan was complete; 2 it finished but some area was partial or failed;
  * 1 it could not run (bad policy or settings, Graph unreachable, authentication refused).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -21,7 +21,7 @@ import { Graph, type GraphWait } from './graph/graph';
 import { IMPLEMENTED_AREAS, runScan, countBySeverity, type ScanResult } from './pipeline';
 import { causeOf, collapseCauses, withoutQueries } from './report/causes';
 import type { KeepReport, WrittenReports } from './report/report';
-import type { Lang } from './report/labels';
+import { LABELS, type Lang } from './report/labels';
 import { AREAS, SEVERITIES, type Area } from './rules/ids';
 import { RULES } from './rules/index';
 import { generateDemoTenant } from './sim/demo-tenant';
@@ -80,6 +80,20 @@ const MSG = {
     alerts: (sent: number, items: number, resent: number) => `Teams 通知: ${sent} 件送信（指摘 ${items} 件）${resent ? `、再送 ${resent} 件` : ''}`,
     alertFiles: (path: string) => `Teams 通知（TEAMS_WEBHOOK_URL 未設定のためファイルに出力）: ${path}`,
     alertFailed: (m: string) => `Teams 通知を送れませんでした（次回の実行で送ります）: ${m}`,
+    unroutedHint: '担当未割当のチケットは情報システム管理者に割り当てています。ポリシーの organization.departments に部署と情報セキュリティ責任者（owner）を追加してください（ファイル・サイトは files.assets）',
+    policyCounts: (a: number, x: number, d: number) => `資産 ${a} 件、例外 ${x} 件、部署 ${d} 件`,
+    simUsers: (n: number) => `利用者 ${n} 人`,
+    tenant: 'テナント',
+    caCert: 'CA 証明書',
+    tenantId: 'テナント ID',
+    scanFrom: '別のシェルから次のように点検できます:',
+    stop: 'Ctrl-C で停止します。',
+    due: '期限',
+    overdue: '期限超過',
+    undelivered: '未配信',
+    ticketCount: (n: number) => `チケット ${n} 件`,
+    states: { open: '未対応', closed: '完了' } as Record<string, string>,
+    more: (n: number) => `… ほか ${n} 件`,
   },
   en: {
     coverage: 'coverage',
@@ -96,6 +110,20 @@ const MSG = {
     alerts: (sent: number, items: number, resent: number) => `Teams alerts: ${sent} sent (${items} findings)${resent ? `, ${resent} resent` : ''}`,
     alertFiles: (path: string) => `Teams alerts (TEAMS_WEBHOOK_URL is not set, so written to files): ${path}`,
     alertFailed: (m: string) => `a Teams alert could not be sent (it goes on the next run): ${m}`,
+    unroutedHint: 'unrouted tickets went to the system administrators: add the department and its security officer (owner) to organization.departments in the policy (files and sites: files.assets)',
+    policyCounts: (a: number, x: number, d: number) => `assets ${a}, exceptions ${x}, departments ${d}`,
+    simUsers: (n: number) => `${n} users`,
+    tenant: 'tenant',
+    caCert: 'CA certificate',
+    tenantId: 'tenant id',
+    scanFrom: 'scan it from another shell with:',
+    stop: 'Ctrl-C stops it.',
+    due: 'due',
+    overdue: 'OVERDUE',
+    undelivered: 'undelivered',
+    ticketCount: (n: number) => `${n} ticket(s)`,
+    states: { open: 'open', closed: 'closed' } as Record<string, string>,
+    more: (n: number) => `… ${n} more`,
   },
 } as const;
 
@@ -179,7 +207,8 @@ function reportsFor(opts: CommonOptions, command: string): RunReports {
 /** Slices that ended with a detail (failed or partial), in the order they finished: for {@link couldNotRun}. */
 const sliceDetails: Array<{ label: string; message: string }> = [];
 
-function progress(json: boolean | undefined): (e: { slice: string; status: string; items: number; detail?: string }) => void {
+function progress(json: boolean | undefined, lang: Lang = 'en'): (e: { slice: string; status: string; items: number; detail?: string }) => void {
+  const statuses = LABELS[lang].statuses as Record<string, string>;
   // One message per cause: a slice failing as an earlier one did says so instead of repeating it.
   const seen = new Map<string, string>();
   return (e) => {
@@ -192,21 +221,26 @@ function progress(json: boolean | undefined): (e: { slice: string; status: strin
       if (earlier) detail = `(same cause as ${earlier})`;
       else seen.set(cause, e.slice);
     }
-    process.stderr.write(`  ${e.slice.padEnd(18)} ${e.status.padEnd(8)} ${String(e.items).padStart(6)}${detail ? `  ${detail}` : ''}\n`);
+    process.stderr.write(`  ${e.slice.padEnd(18)} ${(statuses[e.status] ?? e.status).padEnd(8)} ${String(e.items).padStart(6)}${detail ? `  ${detail}` : ''}\n`);
   };
 }
 
 function summarise(result: ScanResult, lang: Lang, paths: { json: string; html: string; csv: string }): string {
   const m = MSG[lang];
+  const L = LABELS[lang];
   const counts = countBySeverity(result.findings);
   const excepted = result.findings.filter((f) => f.status === 'excepted').length;
+  // English keeps the area ids (scripts grep them); Japanese names areas and states in Japanese.
+  const area = (a: string): string => (lang === 'ja' ? (L.areas as Record<string, string>)[a] ?? a : a);
+  const state = (s: string | undefined): string => (lang === 'ja' ? (L.statuses as Record<string, string>)[s ?? 'failed'] ?? String(s) : String(s));
   const lines = [
-    `${m.coverage}: ${Object.entries(result.coverage).map(([a, c]) => `${a}=${c?.status}`).join(' ')}`,
-    `${m.findings}: ${result.findings.length} (${m.open}: ${SEVERITIES.map((s) => `${s} ${counts[s]}`).join(', ')}; ${m.excepted}: ${excepted})`,
+    `${m.coverage}: ${Object.entries(result.coverage).map(([a, c]) => `${area(a)}=${state(c?.status)}`).join(' ')}`,
+    `${m.findings}: ${result.findings.length} (${m.open}: ${SEVERITIES.map((s) => `${L.severities[s]} ${counts[s]}`).join(', ')}; ${m.excepted}: ${excepted})`,
     ...(result.ledger ? [m.ledger(result.ledger.opened, result.ledger.reopened, result.ledger.resolved)] : []),
     ...(result.tickets
       ? [m.tickets(result.tickets.opened.length, result.tickets.closed.length, result.tickets.reopened.length, result.tickets.failedDeliveries.length, result.tickets.unrouted)]
       : []),
+    ...(result.tickets?.unrouted ? [`  → ${m.unroutedHint}`] : []),
     `${m.reports}: ${paths.html}`,
     `           ${paths.json}`,
     `           ${paths.csv}`,
@@ -289,10 +323,10 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     store,
     sinks: sinksFromSettings(settings, graph),
     alerts: alertOptions(settings, policy, tenantId, fixedAreas ? 'signin' : 'run', resolve(opts.out), lang, true),
-    onProgress: progress(opts.json),
+    onProgress: progress(opts.json, lang),
     // The reports go out before the ledger changes; a run that read nothing says it failed.
-    beforeCommit: async (r) => {
-      paths = await reports.write(r, couldNotRun(r) ? { at: new Date().toISOString(), message: failureLines(r).join('\n') } : undefined);
+    beforeCommit: async (r, ledger) => {
+      paths = await reports.write(r, couldNotRun(r) ? { at: new Date().toISOString(), message: failureLines(r).join('\n') } : undefined, ledger);
     },
     ...(opts.confirmResolutions ? { confirmResolutions: true } : {}),
     collectOptions: {
@@ -337,7 +371,7 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   const sim = await startSimulator({ tenant: demo.data });
   cleanups.push(() => sim.close());
   const out = resolve(opts.out);
-  if (!opts.json) process.stderr.write(`${MSG[lang].simReady}: ${sim.url} (tenant ${demo.data.tenantId}, ${demo.data.users.length} users)\n`);
+  if (!opts.json) process.stderr.write(`${MSG[lang].simReady}: ${sim.url} (${MSG[lang].tenant} ${demo.data.tenantId}, ${MSG[lang].simUsers(demo.data.users.length)})\n`);
   const handle = createGraphClient({ graphUrl: sim.url, settings: { ...settings, graphUrl: undefined }, caPem: sim.caPem });
   cleanups.push(() => handle.close());
   const store = await openStore(settings);
@@ -356,10 +390,10 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
     store,
     sinks: sinksFromSettings(demoSettings, graph),
     alerts: alertOptions(settings, policy, demo.data.tenantId, 'run', out, lang, false),
-    onProgress: progress(opts.json),
+    onProgress: progress(opts.json, lang),
     collectOptions: { freshState: true },
-    beforeCommit: async (r) => {
-      paths = await reports.write(r);
+    beforeCommit: async (r, ledger) => {
+      paths = await reports.write(r, undefined, ledger);
     },
   });
   if (!paths) throw new Error('unreachable: runScan returned without writing the reports');
@@ -437,8 +471,9 @@ async function digestCommand(opts: { tenantId?: string; month?: string; policy?:
 /** The demo's ticket listing: the tickets this run opened (at most 12), and how to see them all. */
 function ticketLines(ledger: Map<string, import('./findings/ledger').LedgerEntry>, opened: Set<string>, lang: Lang, tenantId: string): string {
   const rows = [...ledger.values()].filter((e) => e.ticket && opened.has(e.ticket.id)).sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity));
-  const lines = rows.slice(0, 12).map((e) => `  ${e.ticket?.id}  ${e.severity.padEnd(8)} ${e.ruleId.padEnd(8)} ${lang === 'ja' ? '期限' : 'due'} ${e.ticket?.dueDate}  → ${e.ticket?.assignees.join(', ') || '-'}  ${e.subject.name}`);
-  if (rows.length > 12) lines.push(`  … ${rows.length - 12} more`);
+  const sev = LABELS[lang].severities;
+  const lines = rows.slice(0, 12).map((e) => `  ${e.ticket?.id}  ${sev[e.severity].padEnd(lang === 'ja' ? 3 : 8)} ${e.ruleId.padEnd(8)} ${MSG[lang].due} ${e.ticket?.dueDate}  → ${e.ticket?.assignees.join(', ') || '-'}  ${e.subject.name}`);
+  if (rows.length > 12) lines.push(`  ${MSG[lang].more(rows.length - 12)}`);
   const all = `npx m365-audit tickets --tenant-id ${tenantId}`;
   const head = lang === 'ja' ? `今回起票したチケット (${rows.length} 件、Planner にも登録):` : `tickets opened by this run (${rows.length}, also in Planner):`;
   const tail = lang === 'ja' ? `全件: ${all}` : `all of them: ${all}`;
@@ -448,7 +483,8 @@ function ticketLines(ledger: Map<string, import('./findings/ledger').LedgerEntry
   return rows.length ? `${head}\n${lines.join('\n')}\n${tail}\n` : `${none}\n${tail}\n`;
 }
 
-async function simCommand(opts: { users: string; seed: string; port: string }): Promise<number> {
+async function simCommand(opts: { users: string; seed: string; port: string; lang?: Lang }): Promise<number> {
+  const m = MSG[opts.lang ?? 'ja'];
   const demo = generateDemoTenant({ seed: Number(opts.seed), users: Number(opts.users) });
   const sim = await startSimulator({ tenant: demo.data, port: Number(opts.port), certDir: resolve(STATE_DIR, 'sim') }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
@@ -459,14 +495,14 @@ async function simCommand(opts: { users: string; seed: string; port: string }): 
   cleanups.push(() => sim.close());
   process.stdout.write(
     [
-      `${MSG.en.simReady}: ${sim.url}`,
-      `CA certificate: ${sim.caPath}`,
-      `tenant id: ${demo.data.tenantId}`,
+      `${m.simReady}: ${sim.url}`,
+      `${m.caCert}: ${sim.caPath}`,
+      `${m.tenantId}: ${demo.data.tenantId}`,
       '',
-      'scan it from another shell with:',
-      `  NODE_EXTRA_CA_CERTS=${sim.caPath} npx m365-audit scan --graph-url ${sim.url} --tenant-id ${demo.data.tenantId}`,
+      m.scanFrom,
+      `  NODE_EXTRA_CA_CERTS=${sim.caPath} npx m365-audit scan --graph-url ${sim.url} --tenant-id ${demo.data.tenantId}${opts.lang ? ` --lang ${opts.lang}` : ''}`,
       '',
-      'Ctrl-C stops it.',
+      m.stop,
       '',
     ].join('\n'),
   );
@@ -478,7 +514,7 @@ async function policyCheckCommand(file: string, opts: { lang?: Lang }): Promise<
   const policy = warned(await loadPolicy(file), file);
   const lang = opts.lang ?? policy.organization.locale;
   process.stdout.write(
-    `${MSG[lang].policyOk}: ${file} (assets ${policy.files.assets.length}, exceptions ${policy.exceptions.length}, departments ${policy.organization.departments.length})\n`,
+    `${MSG[lang].policyOk}: ${file} (${MSG[lang].policyCounts(policy.files.assets.length, policy.exceptions.length, policy.organization.departments.length)})\n`,
   );
   return 0;
 }
@@ -502,17 +538,19 @@ async function ticketsCommand(opts: { tenantId?: string; status: string; json?: 
   for (const e of rows) {
     const t = e.ticket;
     if (!t) continue;
-    const overdue = t.state === 'open' && t.dueDate < today ? (lang === 'ja' ? ' 期限超過' : ' OVERDUE') : '';
+    const m = MSG[lang];
+    const overdue = t.state === 'open' && t.dueDate < today ? ` ${m.overdue}` : '';
     const pending = Object.entries(t.sinks).filter(([, s]) => s.delivered !== t.state).map(([n]) => n);
+    const width = lang === 'ja' ? 4 : 8;
     process.stdout.write(
-      `${t.id}  ${t.state.padEnd(6)} ${e.severity.padEnd(8)} ${e.ruleId.padEnd(8)} due ${t.dueDate}${overdue}  ${t.assignees.join(',') || '-'}  ${e.subject.name}${pending.length ? `  (undelivered: ${pending.join(',')})` : ''}\n`,
+      `${t.id}  ${(m.states[t.state] ?? t.state).padEnd(lang === 'ja' ? 4 : 6)} ${LABELS[lang].severities[e.severity].padEnd(width)} ${e.ruleId.padEnd(8)} ${m.due} ${t.dueDate}${overdue}  ${t.assignees.join(',') || '-'}  ${e.subject.name}${pending.length ? `  (${m.undelivered}: ${pending.join(',')})` : ''}\n`,
     );
   }
-  process.stdout.write(`${rows.length} ticket(s)\n`);
+  process.stdout.write(`${MSG[lang].ticketCount(rows.length)}\n`);
   return 0;
 }
 
-async function ledgerCloseCommand(findingId: string, opts: { note?: string; tenantId?: string; policy?: string; graphUrl?: string }): Promise<number> {
+async function ledgerCloseCommand(findingId: string, opts: { note?: string; tenantId?: string; policy?: string; graphUrl?: string; lang?: Lang }): Promise<number> {
   const settings = loadSettings();
   const policy = await resolvePolicy(opts.policy);
   const tenantId = opts.tenantId ?? settings.tenantId;
@@ -546,7 +584,8 @@ async function ledgerCloseCommand(findingId: string, opts: { note?: string; tena
     const closed = closeByPerson(entry, opts.note?.trim() ?? '', new Date().toISOString());
     await store.putLedgerEntries(tenantId, [closed]);
     const sync = await syncTickets([closed], { policy, now: new Date(), sinks, departmentOf: () => undefined, persist: (e) => store.putLedgerEntries(tenantId, e) });
-    process.stdout.write(`${label}: ${MSG[policy.organization.locale].closed}${sync.summary.failedDeliveries.length ? ` (undelivered: ${sync.summary.failedDeliveries.join(', ')})` : ''}\n`);
+    const m = MSG[opts.lang ?? policy.organization.locale];
+    process.stdout.write(`${label}: ${m.closed}${sync.summary.failedDeliveries.length ? ` (${m.undelivered}: ${sync.summary.failedDeliveries.join(', ')})` : ''}\n`);
     return 0;
   });
 }
@@ -595,8 +634,22 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<number>): (...a
   };
 }
 
+/** The version in package.json (dist/src/cli.js → ../../package.json; src/cli.ts under ts-node → ../package.json). */
+function packageVersion(): string {
+  for (const path of [join(__dirname, '..', '..', 'package.json'), join(__dirname, '..', 'package.json')]) {
+    try {
+      const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'm365-audit' && pkg.version) return pkg.version;
+    } catch {
+      // not there: try the next place
+    }
+  }
+  return 'unknown';
+}
+
 const program = new Command();
 program.name('m365-audit').description('Keeps a Microsoft 365 / Entra ID tenant in line with the organisation\'s information-security standard');
+program.version(packageVersion(), '-V, --version', 'print the version of m365-audit');
 
 withCommon(program.command('scan').description('one tenant scan'))
   .option('--areas <list>', `comma-separated areas (${IMPLEMENTED_AREAS.join(',')})`)
@@ -621,6 +674,7 @@ program
   .option('--users <n>', 'size of the demo tenant', wholeNumber(1, 100_000, 'users in the demo tenant'), '60')
   .option('--seed <n>', 'seed of the demo tenant', wholeNumber(0, 2 ** 31 - 1, 'the demo tenant\'s seed'), '1')
   .option('--port <n>', 'port (default: a free one)', wholeNumber(0, 65_535, 'a TCP port; 0 picks a free one'), '0')
+  .addOption(new Option('--lang <lang>', 'output language').choices(['ja', 'en']))
   .action(action(simCommand));
 
 program
@@ -655,6 +709,7 @@ program
   .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
   .option('--policy <file>', 'policy file')
   .option('--graph-url <url>', 'Graph root (for the Planner sink)')
+  .addOption(new Option('--lang <lang>', 'output language').choices(['ja', 'en']))
   .action(action(ledgerCloseCommand));
 
 program

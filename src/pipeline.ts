@@ -25,6 +25,7 @@ import { syncTickets, type TicketSummary } from './tickets/tickets';
 import type { TicketSink } from './tickets/sink';
 import { accessInventory, recordInventory } from './digest/inventory';
 import { deliverAlerts, type AlertOptions, type AlertSummary } from './alerts/deliver';
+import type { ReportLedger } from './report/view';
 
 /** What sinks may look up in the scan's user directory (Planner assigns by object id). */
 export interface DirectoryLookup {
@@ -69,8 +70,10 @@ export interface ScanOptions {
    * write; without a store, once the result is known. A throw stops the run with nothing written
    * to the ledger and no ticket sent, so a failure can never leave tickets without a report.
    * The result it gets is the one returned, but for `ledger`, `tickets` and `graph` (counted later).
+   * With a store it also gets the reconciled ledger (every entry, what changed, departments), so
+   * that the reports show what is open in the ledger, not only what this scan saw.
    */
-  beforeCommit?: (result: ScanResult) => Promise<unknown>;
+  beforeCommit?: (result: ScanResult, ledger?: ReportLedger) => Promise<unknown>;
   /** Progress per slice (the CLI prints it on stderr). */
   onProgress?: (event: { slice: SliceName; status: Slice<unknown>['status']; items: number; detail?: string }) => void;
 }
@@ -177,7 +180,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   // The result as reported: built once everything it says is known (with a store, after the
   // reconciliation is computed and before it is written, see `beforeCommit`).
   let reported: ScanResult | undefined;
-  const report = async (): Promise<void> => {
+  const report = async (ledgerView?: ReportLedger): Promise<void> => {
     const exitCode = Object.values(evaluation.coverage).every((c) => c?.status === 'complete') ? 0 : 2;
     reported = {
       schemaVersion: 1,
@@ -192,7 +195,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       graph: { ...options.graph.stats },
       exitCode,
     };
-    await options.beforeCommit?.(reported);
+    await options.beforeCommit?.(reported, ledgerView);
   };
   if (options.store) {
     const store = options.store;
@@ -219,7 +222,23 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
         const e = rec.entries.get(f.id);
         return e ? { ...f, firstSeen: e.firstSeen, lastSeen: e.lastSeen, ...(f.kind === 'event' ? { evidence: e.evidence } : {}) } : f;
       });
-      await report();
+      // Names of people for the report (the users slice has them when the accounts area was read).
+      const names = new Map<string, string>();
+      if (slices.users && slices.users.status !== 'failed') {
+        for (const u of slices.users.data) {
+          for (const k of [u.id, u.userPrincipalName, u.mail]) if (k && u.displayName) names.set(k.toLowerCase(), u.displayName);
+        }
+      }
+      await report({
+        entries: [...rec.entries.values()],
+        opened: rec.opened,
+        reopened: rec.reopened,
+        resolved: rec.resolved,
+        departmentOf: (id) => departments.get(id),
+        displayNameOf: (key) => names.get(key.toLowerCase()),
+        policy: options.policy,
+        now: started,
+      });
       // The reconciliation is on record before any ticket leaves; each delivery's intent is written
       // before its call and its outcome right after (tickets.ts), so a run stopped anywhere resumes.
       await write(rec.changed);

@@ -16,6 +16,7 @@ import escapeHtml from 'escape-html';
 import { OutputError } from '../errors';
 import type { ScanResult } from '../pipeline';
 import type { Lang } from './labels';
+import type { ReportLedger } from './view';
 import { localTime, placeReports, renderReports, type KeepReport, type ReportFile, type RunFailure, type WrittenReports } from './report';
 
 /** The report files a run leaves in its folder (demo-policy.yaml and alerts/ are not reports of a scan). */
@@ -152,6 +153,8 @@ export class RunReports {
   private style: ReportStyle;
   /** This run's scan, once its reports are in the folder: a later failure re-marks them. */
   private written: ScanResult | undefined;
+  /** The reconciled ledger the written reports showed (a failure re-marks them with it). */
+  private ledger: ReportLedger | undefined;
   private tenantId: string | undefined;
 
   constructor(readonly dir: string, private readonly command: string, lang: Lang = 'ja') {
@@ -175,10 +178,13 @@ export class RunReports {
     this.checked = true;
   }
 
-  /** Writes the scan's reports; with `failure`, marked as a run that failed after reading this. */
-  async write(result: ScanResult, failure?: RunFailure): Promise<WrittenReports> {
+  /**
+   * Writes the scan's reports; with `failure`, marked as a run that failed after reading this;
+   * with `ledger` (runScan's `beforeCommit` passes it), listing what is open in the ledger.
+   */
+  async write(result: ScanResult, failure?: RunFailure, ledger?: ReportLedger): Promise<WrittenReports> {
     try {
-      await placeReports(this.dir, renderReports(result, this.style.lang, this.style.organization, this.style.timeZone, failure), this.style.keep?.(result));
+      await placeReports(this.dir, renderReports(result, this.style.lang, this.style.organization, this.style.timeZone, failure, ledger), this.style.keep?.(result));
     } catch (err) {
       if (err instanceof OutputError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
@@ -190,6 +196,7 @@ export class RunReports {
       );
     }
     this.written = result;
+    this.ledger = ledger;
     return { json: join(this.dir, 'findings.json'), html: join(this.dir, 'report.html'), csv: join(this.dir, 'findings.csv') };
   }
 
@@ -208,7 +215,7 @@ export class RunReports {
       const exists = await stat(this.dir).then((s) => s.isDirectory(), () => false);
       if (!exists) return {};
       if (this.written) {
-        await placeReports(this.dir, renderReports(this.written, this.style.lang, this.style.organization, this.style.timeZone, failure));
+        await placeReports(this.dir, renderReports(this.written, this.style.lang, this.style.organization, this.style.timeZone, failure, this.ledger));
         return { path: join(this.dir, 'report.html') };
       }
       const previous = await previousReport(this.dir);

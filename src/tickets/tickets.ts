@@ -90,6 +90,27 @@ function withoutPending(state: SinkState): SinkState {
   return rest;
 }
 
+/** What a ticket opened for an entry now would be: its id, title, routing and due date. */
+export type PlannedTicket = Pick<TicketRecord, 'id' | 'title' | 'assignees' | 'routed' | 'dueDate' | 'dueDateTime'>;
+
+/**
+ * The ticket {@link syncTickets} opens for an entry that has none yet, as a pure function of the
+ * entry, policy, departments and time: the report uses it for entries whose ticket opens after
+ * the reports are written, so the report and the ticket cannot disagree.
+ */
+export function plannedTicket(entry: LedgerEntry, policy: Policy, departmentOf: TicketContext['departmentOf'], now: Date): PlannedTicket {
+  const route = routeTicket(entry, policy, departmentOf);
+  const due = dueFor(entry.severity, now, policy);
+  return {
+    id: `T-${entry.id.slice(0, 12)}`,
+    title: ticketTitle(entry, policy.organization.locale),
+    assignees: route.assignees,
+    routed: route.routed,
+    dueDate: due.date,
+    dueDateTime: due.dueDateTime,
+  };
+}
+
 /**
  * Brings every entry's ticket to its finding's status and delivers pending changes to the sinks.
  * Returns the entries whose ticket changed (all of them already written through `persist`).
@@ -98,7 +119,6 @@ export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketCon
   const summary: TicketSummary = { opened: [], closed: [], reopened: [], failedDeliveries: [], adopted: [], unrouted: 0 };
   const changed = new Map<string, LedgerEntry>();
   const at = ctx.now.toISOString();
-  const lang = ctx.policy.organization.locale;
   // Entries changed without any call yet: written together before the next intent (so a sink
   // never holds what the ledger does not) and at the end.
   const unsaved = new Map<string, LedgerEntry>();
@@ -115,15 +135,8 @@ export async function syncTickets(entries: Iterable<LedgerEntry>, ctx: TicketCon
     let entry = original;
     let dirty = false;
     if (!entry.ticket) {
-      const route = routeTicket(entry, ctx.policy, ctx.departmentOf);
-      const due = dueFor(entry.severity, ctx.now, ctx.policy);
       const ticket: TicketRecord = {
-        id: `T-${entry.id.slice(0, 12)}`,
-        title: ticketTitle(entry, lang),
-        assignees: route.assignees,
-        routed: route.routed,
-        dueDate: due.date,
-        dueDateTime: due.dueDateTime,
+        ...plannedTicket(entry, ctx.policy, ctx.departmentOf, ctx.now),
         state: 'open',
         transitions: 0,
         openedAt: at,

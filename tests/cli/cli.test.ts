@@ -42,7 +42,14 @@ describe('m365-audit demo', () => {
     expect(Object.values(doc.coverage).every((c) => c.status === 'complete')).toBe(true);
     const open = doc.findings.filter((f) => f.status === 'open').length;
     expect(r.stdout).toContain(`チケット: 新規 ${open} 件`);
-    expect(r.stdout).toMatch(new RegExp(`今回起票したチケット \\(${open} 件、Planner にも登録\\):\\n  T-[0-9a-f]{12}  critical`));
+    expect(r.stdout).toMatch(new RegExp(`今回起票したチケット \\(${open} 件、Planner にも登録\\):\\n  T-[0-9a-f]{12}  緊急`));
+    // Japanese lines name areas, states and severities in Japanese, and say what to do about unrouted tickets.
+    expect(r.stdout).toContain('点検範囲: アカウント=完了 多要素認証=完了 特権ロール=完了 メール=完了 サインイン=完了 ファイル共有=完了');
+    expect(r.stdout).toMatch(/指摘: \d+ \(未対応: 緊急 \d+, 高 \d+, 中 \d+, 低 \d+; 例外: \d+\)/);
+    expect(r.stdout).toMatch(/担当未割当 [1-9]\d* 件\n  → 担当未割当のチケットは情報システム管理者に割り当てています。ポリシーの organization\.departments に部署と情報セキュリティ責任者（owner）を追加してください/);
+    expect(r.stderr).toMatch(/^  \S+ +完了 +\d+$/m);
+    // The report and the CSV speak Japanese too.
+    expect(readFileSync(join(cwd, 'out', 'findings.csv'), 'utf8')).toMatch(/^\uFEFFチケット ID,重要度,状態,領域,ルール,/);
     // No webhook: the run's card is written for a person to look at.
     const alertFiles = () => readdirSync(join(cwd, 'out', 'alerts')).filter((f) => f.endsWith('.json') && f.includes('-run-'));
     expect(alertFiles()).toHaveLength(1);
@@ -83,6 +90,13 @@ describe('m365-audit demo', () => {
     const tickets = JSON.parse(list.stdout) as Array<{ id: string; state: string; dueDate: string; assignees: string[]; sinks: Record<string, { delivered: string }> }>;
     expect(tickets).toHaveLength(open);
     for (const t of tickets) expect(t).toMatchObject({ state: 'open', dueDate: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), sinks: { planner: { delivered: 'open' } } });
+    // The listing follows the language: Japanese by default, English with --lang en.
+    const ja = await run(['tickets', '--tenant-id', tenant], { cwd });
+    expect(ja.stdout).toMatch(/^T-[0-9a-f]{12}  未対応 +緊急 +\S+ +期限 \d{4}-\d{2}-\d{2}/m);
+    expect(ja.stdout).toContain(`チケット ${open} 件\n`);
+    const en = await run(['tickets', '--tenant-id', tenant, '--lang', 'en'], { cwd });
+    expect(en.stdout).toMatch(/^T-[0-9a-f]{12}  open +critical +\S+ +due \d{4}-\d{2}-\d{2}/m);
+    expect(en.stdout).toContain(`${open} ticket(s)\n`);
   }, 180_000);
 
   it('speaks English with --lang en and gives machine output with --json', async () => {
@@ -94,6 +108,15 @@ describe('m365-audit demo', () => {
     expect(out.unexpected).toBe(0);
     expect(readFileSync(join(cwd, 'out', 'report.html'), 'utf8')).toContain('<html lang="en">');
   }, 180_000);
+});
+
+describe('m365-audit --version', () => {
+  it('prints the version of package.json', async () => {
+    const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const r = await run(['--version'], { cwd: mkdtempSync(join(tmpdir(), 'm365-audit-cli-')) });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
 });
 
 describe('m365-audit policy check', () => {
@@ -325,7 +348,7 @@ describe('Ctrl-C', () => {
       child.stderr.on('data', (c: Buffer) => {
         stderr += c.toString();
         // The progress line of the first finished slice: Azurite and the simulator are both up.
-        if (/conditionalAccess\s+complete/.test(stderr)) {
+        if (/conditionalAccess\s+完了/.test(stderr)) {
           clearTimeout(timer);
           ready();
         }

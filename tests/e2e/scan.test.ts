@@ -77,9 +77,15 @@ describe('scan of the demo tenant', () => {
     const csv = await readFile(paths.csv);
     expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(csv.toString('utf8').split('\r\n').filter(Boolean)).toHaveLength(result.findings.length + 1);
+    // Japanese headers; evidence as readable text, not JSON.
+    expect(csv.toString('utf8')).toMatch(/^\uFEFFチケット ID,重要度,状態,領域,ルール,指摘,内容,対象,/);
+    expect(csv.toString('utf8')).not.toMatch(/\{"|":|\[\{/);
     const html = await readFile(paths.html, 'utf8');
     expect(html).toContain('<html lang="ja">');
     expect(html).toContain('自動点検の対象外の条項');
+    // The summary comes first; every finding has its remediation.
+    expect(html.indexOf('<h2')).toBe(html.indexOf('<h2', html.indexOf('class="summary"')));
+    expect(html.match(/<h4[^>]*>対応内容<\/h4>/g)).toHaveLength(result.findings.length);
     // The report says plainly that mailbox-level forwarding was not checked.
     expect(html).toContain('ForwardingSmtpAddress）は Microsoft Graph から取得できないため、この点検では確認していません');
   });

@@ -38,7 +38,12 @@ describe('roles held through a group, in words', () => {
       areas: ['mfa'], coverage: { mfa: { status: 'complete', items: 1 } }, exitCode: 0, findings: [mfa01()], skipped: [],
       graph: { requests: 1, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0, units: {} },
     };
-    expect(renderHtml(result, 'ja', '西置賜行政組合')).toContain('<li>グループ経由の保有: Global Administrator（有効）via グループ 情報システム管理者グループ</li>');
+    // The role line itself names the group, once (no second "held through groups" line repeating it).
+    const html = renderHtml(result, 'ja', '西置賜行政組合');
+    expect(html).toMatch(/<li[^>]*>Global Administrator（有効） via グループ 情報システム管理者グループ<\/li>/);
+    expect(html).toMatch(/<li[^>]*>Exchange Administrator（適格）<\/li>/);
+    expect(html).not.toContain('グループ経由の保有');
+    expect(renderHtml(result, 'en', 'Org')).toMatch(/<li[^>]*>Global Administrator \(active\) via group 情報システム管理者グループ<\/li>/);
   });
 
   it('ACCT-04 holders: who holds it through which groups; nothing when no group is involved', () => {

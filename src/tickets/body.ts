@@ -7,7 +7,8 @@ import { DateTime } from 'luxon';
 import type { Policy } from '../config/policy';
 import type { LedgerEntry, TicketRecord } from '../findings/ledger';
 import type { Area } from '../rules/ids';
-import { groupHoldingLine } from '../report/holdings';
+import { evidenceText } from '../report/evidence';
+import { remediationFor } from '../report/remediation';
 import { ruleById } from '../rules/index';
 import { clause } from '../standard/catalogue';
 
@@ -50,17 +51,13 @@ function local(iso: string, timeZone: string): string {
   return t.isValid ? t.toFormat('yyyy-MM-dd HH:mm') : iso;
 }
 
-function evidenceLines(evidence: Record<string, unknown>, lang: Lang, max = 12): string[] {
-  const lines = Object.entries(evidence)
-    .slice(0, max)
-    .map(([k, v]) => {
-      const text = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null ? String(v) : JSON.stringify(v);
-      return `- ${k}: ${text.length > 400 ? `${text.slice(0, 400)}…` : text}`;
-    });
-  // Roles held through a group: name the group in words, not only inside the JSON.
-  const via = groupHoldingLine(evidence, lang);
-  if (via) lines.push(`- ${via.label}: ${via.text.length > 400 ? `${via.text.slice(0, 400)}…` : via.text}`);
-  return lines;
+/**
+ * The evidence as the report shows it (src/report/evidence.ts): labelled fields, local times,
+ * people named, lists cut by whole items, never JSON — a ticket is read by the same managers.
+ */
+function evidenceLines(entry: LedgerEntry, lang: Lang, timeZone: string): string[] {
+  const text = evidenceText(entry.ruleId, entry.evidence, { lang, timeZone });
+  return text ? text.split('\n').map((l) => `- ${l.length > 400 ? `${l.slice(0, 400)}…` : l}`) : [];
 }
 
 /** The ticket title: severity, rule, what and where (Planner allows 255 characters). */
@@ -81,14 +78,14 @@ export function ticketBody(entry: LedgerEntry, ticket: Pick<TicketRecord, 'assig
     '',
     `■ ${h.scope}`,
     `${entry.subject.kind}: ${entry.subject.name} (${entry.subject.id})`,
-    ...evidenceLines(entry.evidence, lang),
+    ...evidenceLines(entry, lang, tz),
     '',
     `■ ${h.cause}`,
     `${entry.ruleId} ${entry.title[lang]}`,
     ...clauses.map((c) => (lang === 'ja' ? `情報セキュリティ対策基準 ${c}` : `Standard clause ${c}`)),
     '',
     `■ ${h.action}`,
-    rule?.remediation[lang] ?? '',
+    remediationFor(entry.ruleId, lang) || (rule?.remediation[lang] ?? ''),
     '',
     `■ ${h.prevention}`,
     PREVENTION[entry.area][lang],

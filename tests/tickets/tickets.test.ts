@@ -4,6 +4,7 @@ import { validatePolicy } from '../../src/config/policy';
 import { reconcile, type LedgerEntry } from '../../src/findings/ledger';
 import { fingerprint, type Finding } from '../../src/findings/finding';
 import { ticketBody } from '../../src/tickets/body';
+import { remediationFor } from '../../src/report/remediation';
 import { routeTicket } from '../../src/tickets/routing';
 import type { TicketMessage, TicketSink } from '../../src/tickets/sink';
 import { syncTickets } from '../../src/tickets/tickets';
@@ -139,7 +140,9 @@ describe('ticket body', () => {
     const ja = ticketBody(e, { assignees: ['soumu-kacho@example.lg.jp'], dueDate: '2026-05-07' }, policy);
     for (const h of ['■ 発生日時', '■ 影響範囲', '■ 原因', '■ 対応内容', '■ 再発防止策']) expect(ja).toContain(h);
     expect(ja).toContain('情報セキュリティ対策基準 5-1-3');
-    expect(ja).toContain('利用者に多要素認証を登録させてください');
+    // The action is the report's remediation steps (src/report/remediation.ts), word for word.
+    expect(ja).toContain(remediationFor('MFA-02', 'ja'));
+    expect(ja).toContain('https://aka.ms/mysecurityinfo');
     const en = ticketBody(e, { assignees: [], dueDate: '2026-05-07' }, validatePolicy({ organization: { locale: 'en' } }));
     for (const h of ['■ When', '■ Scope', '■ Cause', '■ Action', '■ Prevention']) expect(en).toContain(h);
   });

@@ -3,10 +3,6 @@
  * Microsoft's Adaptive Card 1.5 JSON schema (exact copy in tests/reference/), uses Action.OpenUrl
  * only, stays under Teams' 28,672-byte message limit, and keeps a pinned layout in both languages.
  */
-import Ajv from 'ajv';
-import draft06 from 'ajv/lib/refs/json-schema-draft-06.json';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   buildRunCard,
   buildSignInCard,
@@ -20,16 +16,10 @@ import {
 } from '../../src/alerts/cards';
 import type { LedgerEntry, TicketRecord } from '../../src/findings/ledger';
 import type { RuleId, Severity } from '../../src/rules/ids';
+import { ticket } from '../support/alert-fixtures';
+import { validateCard } from '../support/card-schema';
 
-const schema = JSON.parse(readFileSync(join(__dirname, '..', 'reference', 'adaptive-card-1.5.schema.json'), 'utf8')) as Record<string, unknown>;
-// The schema is draft-06 and names itself with the pre-draft-06 `id`; ajv 8 reads `$id`.
-const { id, ...rest } = schema;
-const ajv = new Ajv({ strict: false, allErrors: true });
-ajv.addMetaSchema(draft06);
-// uri / uri-reference formats: checked by the builder (absolute http(s) only); ajv-formats is not a dependency.
-ajv.addFormat('uri', (s: string) => /^https?:\/\/\S+$/.test(s));
-ajv.addFormat('uri-reference', (s: string) => /^https?:\/\/\S+$/.test(s));
-const validate = ajv.compile({ ...rest, $id: String(id) });
+const validate = validateCard;
 
 function expectValid(card: AdaptiveCard | undefined): asserts card is AdaptiveCard {
   expect(card).toBeDefined();
@@ -58,22 +48,6 @@ function actionTypes(node: unknown): string[] {
 
 const ja: AlertPolicy = { organization: { locale: 'ja' }, alerts: { minSeverity: 'high' } };
 const en: AlertPolicy = { organization: { locale: 'en' }, alerts: { minSeverity: 'high' } };
-
-function ticket(due: string, assignees: string[]): TicketRecord {
-  return {
-    id: 'T-000000000000',
-    title: 't',
-    assignees,
-    routed: true,
-    dueDate: due,
-    dueDateTime: `${due}T08:00:00Z`,
-    state: 'open',
-    transitions: 0,
-    openedAt: '2026-12-01T00:00:00Z',
-    closedAt: null,
-    sinks: {},
-  };
-}
 
 function entry(n: number, ruleId: RuleId, severity: Severity, over: Partial<LedgerEntry> = {}): LedgerEntry {
   return {

@@ -4,8 +4,6 @@
  * default, English on request; the chart is inline SVG; no JSON in any cell; the card validates
  * against Microsoft's Adaptive Card 1.5 schema.
  */
-import Ajv from 'ajv';
-import draft06 from 'ajv/lib/refs/json-schema-draft-06.json';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDigestCard, digestMessage } from '../../src/digest/card';
@@ -14,6 +12,7 @@ import { digestModel, type DigestModel } from '../../src/digest/model';
 import { digestSubject, renderDigestHtml } from '../../src/digest/render';
 import { messageBytes, MESSAGE_BYTE_LIMIT } from '../../src/alerts/cards';
 import { TENANT, ledger, policy, scans, snapshot } from './fixture';
+import { validateCard } from '../support/card-schema';
 
 function model(now = new Date('2026-12-01T03:00:00Z')): DigestModel {
   const p = policy();
@@ -90,13 +89,7 @@ describe('renderDigestHtml', () => {
 });
 
 describe('buildDigestCard', () => {
-  const schema = JSON.parse(readFileSync(join(__dirname, '..', 'reference', 'adaptive-card-1.5.schema.json'), 'utf8')) as Record<string, unknown>;
-  const { id, ...rest } = schema;
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  ajv.addMetaSchema(draft06);
-  ajv.addFormat('uri', (s: string) => /^https?:\/\/\S+$/.test(s));
-  ajv.addFormat('uri-reference', (s: string) => /^https?:\/\/\S+$/.test(s));
-  const validate = ajv.compile({ ...rest, $id: String(id) });
+  const validate = validateCard;
 
   it('validates against the Adaptive Card 1.5 schema, links to the digest with Action.OpenUrl, and is small', () => {
     const card = buildDigestCard({ model: model(), lang: 'ja', url: 'https://store.example/digests/t/2026-11.html' });

@@ -53,8 +53,13 @@ export interface TeamsWebhookOptions {
   minIntervalMs?: number;
   /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
-  /** Longest single wait, whatever Retry-After asks (default 120 s). */
+  /** Longest single wait, whatever Retry-After asks (default 60 s). */
   maxWaitMs?: number;
+  /**
+   * Most time spent waiting for one alert in one run (default 120 s): the run holds the ledger
+   * lease meanwhile, and an alert still refused after that goes on the next run instead.
+   */
+  waitBudgetMs?: number;
   /** Injected in tests; default setTimeout. */
   sleep?: (ms: number) => Promise<void>;
   /** Told before each wait (the CLI prints it). */
@@ -111,8 +116,15 @@ export class TeamsWebhookSink implements AlertSink {
   async send(message: TeamsMessage, alert: OutgoingAlert): Promise<void> {
     const body = JSON.stringify(message);
     const maxAttempts = this.options.maxAttempts ?? 5;
-    const maxWait = this.options.maxWaitMs ?? 120_000;
+    const maxWait = this.options.maxWaitMs ?? 60_000;
+    let budget = this.options.waitBudgetMs ?? 120_000;
     let lastProblem = '';
+    const waitOrStop = async (ms: number, attempt: number): Promise<boolean> => {
+      if (attempt >= maxAttempts || ms > budget) return false;
+      budget -= ms;
+      await this.wait(ms, lastProblem, attempt + 1, maxAttempts);
+      return true;
+    };
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       await this.pace();
       let status = 0;
@@ -131,8 +143,8 @@ export class TeamsWebhookSink implements AlertSink {
       } catch (err) {
         // Network failure or timeout: not known to be delivered; retried (the URL is never quoted).
         lastProblem = `no answer (${scrub((err as Error).message, this.options.url)})`;
-        if (attempt < maxAttempts) await this.wait(backoff(attempt), lastProblem, attempt + 1, maxAttempts);
-        continue;
+        if (await waitOrStop(backoff(attempt), attempt)) continue;
+        break;
       }
       if (status >= 200 && status < 300) {
         const problem = bodyError(text);
@@ -147,7 +159,7 @@ export class TeamsWebhookSink implements AlertSink {
         lastProblem = `answered ${status}${status === 404 || status === 401 || status === 403 ? ' (is the workflow still on, and TEAMS_WEBHOOK_URL its current URL?)' : ''}`;
         break;
       }
-      if (attempt < maxAttempts) await this.wait(Math.min(maxWait, retryAfter ?? backoff(attempt)), lastProblem, attempt + 1, maxAttempts);
+      if (!(await waitOrStop(Math.min(maxWait, retryAfter ?? backoff(attempt)), attempt))) break;
     }
     throw new SinkError(`Teams alert ${alert.alertId} not delivered: TEAMS_WEBHOOK_URL ${lastProblem}; it goes on the next run`);
   }

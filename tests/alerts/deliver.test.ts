@@ -119,6 +119,16 @@ describe('TeamsWebhookSink and deliverAlerts against a local webhook', () => {
     expect(waits).toEqual([7000, 2000]); // Retry-After 7 s; then the second back-off step
   });
 
+  it('gives up within its wait budget when Teams keeps throttling, and the news goes on the next run', async () => {
+    hook.replies = [{ status: 429, headers: { 'Retry-After': '50' } }, { status: 429, headers: { 'Retry-After': '50' } }, { status: 429, headers: { 'Retry-After': '50' } }];
+    const waits: number[] = [];
+    const sink = new TeamsWebhookSink({ url: hook.url, minIntervalMs: 0, waitBudgetMs: 120_000, sleep: async (ms) => void waits.push(ms) });
+    const summary = await deliverAlerts(ledgerOf([finding(1)], '2026-12-01T03:00:00Z'), context(new MemoryStore(), [sink]));
+    expect(waits).toEqual([50_000, 50_000]); // a third 50 s wait would pass the 120 s budget
+    expect(hook.requests).toBe(3);
+    expect(summary.failed[0]).toMatch(/answered 429; it goes on the next run/);
+  });
+
   it('paces posts to stay under four a second', async () => {
     const waits: number[] = [];
     const sink = new TeamsWebhookSink({ url: hook.url, minIntervalMs: 350, sleep: async (ms) => void waits.push(ms) });

@@ -46,7 +46,7 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
   const target = settings.storageConnectionString ?? (settings.storageIdentity ? { endpoints: settings.storageIdentity, credential: new DefaultAzureCredential() } : undefined);
   if (!target) {
     throw new ConfigError('app settings are incomplete:', [
-      'AzureWebJobsStorage__accountName: set it to the storage account of the ledger (the managed identity needs Storage Table Data Contributor and Storage Blob Data Contributor), or set AZURE_STORAGE_CONNECTION_STRING',
+      'AzureWebJobsStorage__accountName: set it to the storage account of the ledger (the managed identity needs Storage Table Data Contributor and Storage Blob Data Contributor or Owner), or set AZURE_STORAGE_CONNECTION_STRING',
     ]);
   }
   const policyFile = settings.policyFile ?? 'policy.yaml';

@@ -134,7 +134,7 @@ export class Store implements AuditStore {
       const first = (err as Error).message.split('\n')[0];
       if (typeof target !== 'string') {
         throw new StoreError(
-          `cannot open Azure Storage at ${target.endpoints.tableServiceUri} with the managed identity (${first}) — check AzureWebJobsStorage__accountName (or __blobServiceUri/__tableServiceUri) and that the identity has Storage Table Data Contributor and Storage Blob Data Contributor on the account`,
+          `cannot open Azure Storage at ${target.endpoints.tableServiceUri} with the managed identity (${first}) — check AzureWebJobsStorage__accountName (or __blobServiceUri/__tableServiceUri) and that the identity has Storage Table Data Contributor and Storage Blob Data Contributor (or Owner) on the account`,
           { cause: err },
         );
       }

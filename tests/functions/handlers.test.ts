@@ -20,7 +20,8 @@ import { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_PLAN_ID } from '../../src/si
 import type { DemoTenant } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
 import { sinksFromSettings } from '../../src/tickets/sinks';
-import { withSim, type TestSim } from '../support/sim';
+import { generateDemoTenant } from '../../src/sim/demo-tenant';
+import { startTestSim, withSim, type TestSim } from '../support/sim';
 import { Hook, SECRET } from '../support/teams-hook';
 
 const TIMER = { isPastDue: false, scheduleStatus: { last: '', next: '', lastUpdated: '' } } as Timer;
@@ -104,6 +105,25 @@ describe('tenantScan', () => {
         for (const u of demo.data.users.slice(0, 30)) expect(log).not.toContain(u.userPrincipalName);
       }),
     );
+  });
+
+  it('reports a scan that could read nothing as failed (reports in blob storage say so; the log line is an error)', async () => {
+    const demo = generateDemoTenant({ seed: 426, users: 30 });
+    // Graph refuses every request (a consent that was revoked): every area fails.
+    const t = await startTestSim({ tenant: demo.data, throttle: false, faults: [{ match: /./, status: 403, code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' }] });
+    try {
+      const { ctx, lines } = context('tenantScan');
+      await tenantScanHandler(depsFor(t, demo))(TIMER, ctx);
+      const [record] = await store.listScans(demo.data.tenantId, 1);
+      const doc = JSON.parse((await store.getReport(demo.data.tenantId, record?.scanId ?? '', 'findings.json')).toString('utf8')) as { outcome: string; error?: string };
+      expect(doc.outcome).toBe('failed');
+      expect(doc.error).toMatch(/\S/);
+      expect(lines.find((l) => l.includes('"event":"m365-audit.scan"'))).toMatch(/^error: .*"outcome":"failed"/);
+      // A failed collection resolves nothing and opens no ticket.
+      expect(t.sim.plannerTasks()).toHaveLength(0);
+    } finally {
+      await t.close();
+    }
   });
 
   it('does no harm when the timer is delivered twice: no second ticket or card, the ledger as before', async () => {

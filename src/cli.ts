@@ -18,7 +18,9 @@ import { AuditError, ConfigError, CredentialError } from './errors';
 import { RunReports } from './report/output';
 import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph, type GraphWait } from './graph/graph';
-import { IMPLEMENTED_AREAS, runScan, countBySeverity, type ScanResult } from './pipeline';
+import { IMPLEMENTED_AREAS, countBySeverity, type ScanResult } from './pipeline';
+import { exitCodeOf, runScanJob } from './jobs/scan';
+import { runDigestJob } from './jobs/digest';
 import { causeOf, collapseCauses, withoutQueries } from './report/causes';
 import type { KeepReport, WrittenReports } from './report/report';
 import { LABELS, type Lang } from './report/labels';
@@ -36,7 +38,7 @@ import { FileAlertSink } from './alerts/file-sink';
 import { TeamsWebhookSink, type AlertSink } from './alerts/teams';
 import { writeAlertFiles } from './alerts/preview';
 import { Store } from './store/store';
-import { runDigestCommand, type DigestCommandResult } from './digest/command';
+import type { DigestCommandResult } from './digest/command';
 import { checkMonth } from './digest/run';
 import { loadInventory, monthOf } from './digest/inventory';
 import { seedDemoHistory } from './sim/demo-history';
@@ -248,12 +250,6 @@ function summarise(result: ScanResult, lang: Lang, paths: { json: string; html: 
   return lines.join('\n');
 }
 
-/** True when nothing could be read at all: Graph unreachable or authentication refused. */
-function couldNotRun(result: ScanResult): boolean {
-  const entries = Object.values(result.coverage);
-  return entries.length > 0 && entries.every((c) => c?.status === 'failed');
-}
-
 /**
  * Where this run's alert goes: the Teams webhook when TEAMS_WEBHOOK_URL is set, else files in
  * `--out` (alerts/*.json and alerts.html) for a person to look at. The demo always writes files:
@@ -315,7 +311,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   reports.configure({ lang, organization: policy.organization.name, timeZone: policy.organization.timeZone, keep: (r) => keepIn(store, r) }, tenantId);
   const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
   let paths: WrittenReports | undefined;
-  const result = await runScan({
+  const { result, outcome } = await runScanJob({
     graph,
     policy,
     tenantId,
@@ -325,8 +321,8 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     alerts: alertOptions(settings, policy, tenantId, fixedAreas ? 'signin' : 'run', resolve(opts.out), lang, true),
     onProgress: progress(opts.json, lang),
     // The reports go out before the ledger changes; a run that read nothing says it failed.
-    beforeCommit: async (r, ledger) => {
-      paths = await reports.write(r, couldNotRun(r) ? { at: new Date().toISOString(), message: failureLines(r).join('\n') } : undefined, ledger);
+    reports: async (r, ledger, failed) => {
+      paths = await reports.write(r, failed ? { at: new Date().toISOString(), message: failureLines(r).join('\n') } : undefined, ledger);
     },
     ...(opts.confirmResolutions ? { confirmResolutions: true } : {}),
     collectOptions: {
@@ -335,10 +331,10 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
     },
   });
   if (!paths) throw new Error('unreachable: runScan returned without writing the reports');
-  if (couldNotRun(result)) {
+  if (outcome === 'failed') {
     for (const line of failureLines(result)) process.stderr.write(`${line}\n`);
     process.stderr.write(`  → ${paths.html} says this run failed\n`);
-    return 1;
+    return exitCodeOf(outcome);
   }
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...paths, exitCode: result.exitCode, coverage: result.coverage, findings: result.findings.length, ledger: result.ledger, tickets: result.tickets, alerts: result.alerts })}\n`);
@@ -346,7 +342,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   else process.stdout.write(`${[summarise(result, lang, paths), ...alertLines(result.alerts, lang, resolve(opts.out), !settings.teamsWebhookUrl)].join('\n')}\n`);
   // An implausible answer or a held mass resolution: say why it exits 2 (plausibility.ts).
   for (const [area, c] of Object.entries(result.coverage)) if (c?.detail?.includes('suspect:')) process.stderr.write(`${area}: ${c.detail}\n`);
-  return result.exitCode;
+  return exitCodeOf(outcome);
 }
 
 /** Each cause once, naming the slices and endpoints it hit (a 401 everywhere is one line). */
@@ -383,7 +379,7 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
   let paths: WrittenReports | undefined;
   // Tickets go to the simulated tenant's Planner plan (and a webhook, when one is configured).
   const demoSettings = { ...settings, planner: settings.planner ?? { planId: DEFAULT_PLANNER_PLAN_ID, bucketId: DEFAULT_PLANNER_BUCKET_ID } };
-  const result = await runScan({
+  const { result } = await runScanJob({
     graph,
     policy,
     tenantId: demo.data.tenantId,
@@ -392,7 +388,7 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
     alerts: alertOptions(settings, policy, demo.data.tenantId, 'run', out, lang, false),
     onProgress: progress(opts.json, lang),
     collectOptions: { freshState: true },
-    beforeCommit: async (r, ledger) => {
+    reports: async (r, ledger) => {
       paths = await reports.write(r, undefined, ledger);
     },
   });
@@ -432,7 +428,7 @@ async function demoDigest(store: Store, policy: Policy, tenantId: string, out: s
   const ciso = policy.organization.ciso;
   const sender = settings.mailSender ?? policy.organization.systemAdministrators.find((a) => a !== ciso);
   // The announcement card goes to out/alerts/ like the run's card (never to a real channel).
-  return runDigestCommand({ store, policy, tenantId, now, lang, outDir: out, ...(sender ? { sender } : {}), graph: () => graph, announce: { sink: alertSink(settings, out, lang, false) } });
+  return runDigestJob({ store, policy, tenantId, now, lang, outDir: out, ...(sender ? { sender } : {}), graph: () => graph, announce: { sink: alertSink(settings, out, lang, false) } });
 }
 
 async function digestCommand(opts: { tenantId?: string; month?: string; policy?: string; out: string; graphUrl?: string; lang?: Lang; json?: boolean; resend?: boolean }): Promise<number> {
@@ -449,7 +445,7 @@ async function digestCommand(opts: { tenantId?: string; month?: string; policy?:
     cleanups.push(() => handle.close());
     return new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
   };
-  const r = await runDigestCommand({
+  const r = await runDigestJob({
     store,
     policy,
     tenantId,

@@ -64,6 +64,11 @@ export interface ScanOptions {
    */
   confirmResolutions?: boolean;
   /**
+   * The scan's id (default: a new UUID). The HTTP trigger answers with it before the queue worker
+   * runs the scan, so the caller can find the scan's record and reports by it.
+   */
+  scanId?: string;
+  /**
    * Writes the scan's reports before anything is committed: called once with the result as the
    * ledger will hold it (findings with their ledger dates, coverage after the mass-resolution
    * guard), under the ledger lease after the reconciliation is computed and before its first
@@ -147,7 +152,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const unknown = areas.filter((a) => !IMPLEMENTED_AREAS.includes(a));
   if (unknown.length) throw new Error(`areas not implemented yet: ${unknown.join(', ')}`);
   const started = clock();
-  const scanId = randomUUID();
+  const scanId = options.scanId ?? randomUUID();
   // With a store the ledger is reconciled and tickets routed: routing needs departments, which the
   // light directory listing gives cheaply whatever areas are scanned.
   const wanted = slicesFor(rules, areas);

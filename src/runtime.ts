@@ -14,7 +14,12 @@ import type { DirectoryLookup } from './pipeline';
 import type { TicketSink } from './tickets/sink';
 import { sinksFromSettings } from './tickets/sinks';
 import type { AlertOptions } from './alerts/deliver';
-import { TeamsWebhookSink } from './alerts/teams';
+import { TeamsWebhookSink, type AlertSink } from './alerts/teams';
+import { DefaultAzureCredential } from '@azure/identity';
+import { countBySeverity } from './pipeline';
+import type { Area } from './rules/ids';
+import { blobReportWriter, runScanJob, type ScanJobResult } from './jobs/scan';
+import { runDigestJob, type DigestJobResult } from './jobs/digest';
 
 export interface ScanDeps {
   policy: Policy;
@@ -27,25 +32,37 @@ export interface ScanDeps {
   signInOverlapMinutes?: number | undefined;
   /** Teams alerts when TEAMS_WEBHOOK_URL is set (no files in Azure: nobody would open them). */
   alerts?: AlertOptions | undefined;
+  /** The digest's sender mailbox (M365_AUDIT_MAIL_SENDER); undefined: the digest is stored, not mailed. */
+  mailSender?: string | undefined;
+  /** The Teams sink that announces the digest, and where people open it (M365_AUDIT_DIGEST_URL). */
+  announce?: { sink: AlertSink; url?: string | undefined } | undefined;
 }
 
 /** Builds the scan dependencies of a Functions app from its settings. */
 export async function depsFromSettings(settings: Settings = loadSettings()): Promise<ScanDeps> {
   if (!settings.tenantId) throw new ConfigError('app settings are incomplete:', ['AZURE_TENANT_ID: set it to the Entra tenant id being scanned']);
-  if (!settings.storageConnectionString) {
-    throw new ConfigError('app settings are incomplete:', ['AZURE_STORAGE_CONNECTION_STRING (or AzureWebJobsStorage): set it to the storage account of the ledger']);
+  // A connection string when one is set; else the host storage's identity-based settings with the
+  // managed identity (DefaultAzureCredential picks it up in Azure, a developer's login locally).
+  const target = settings.storageConnectionString ?? (settings.storageIdentity ? { endpoints: settings.storageIdentity, credential: new DefaultAzureCredential() } : undefined);
+  if (!target) {
+    throw new ConfigError('app settings are incomplete:', [
+      'AzureWebJobsStorage__accountName: set it to the storage account of the ledger (the managed identity needs Storage Table Data Contributor and Storage Blob Data Contributor or Owner), or set AZURE_STORAGE_CONNECTION_STRING',
+    ]);
   }
   const policyFile = settings.policyFile ?? 'policy.yaml';
   const policy = settings.policyFile || existsSync(policyFile) ? await loadPolicy(policyFile) : defaultPolicy();
-  const store = await Store.connect(settings.storageConnectionString);
+  const store = await Store.connect(target);
+  const teams = settings.teamsWebhookUrl ? new TeamsWebhookSink({ url: settings.teamsWebhookUrl }) : undefined;
   return {
     policy,
     tenantId: settings.tenantId,
     store,
     signInOverlapMinutes: settings.signInOverlapMinutes,
-    alerts: settings.teamsWebhookUrl
+    mailSender: settings.mailSender,
+    announce: teams ? { sink: teams, url: settings.digestUrl } : undefined,
+    alerts: teams
       ? {
-          sinks: [new TeamsWebhookSink({ url: settings.teamsWebhookUrl })],
+          sinks: [teams],
           kind: 'run',
           organization: policy.organization.name,
           tenantId: settings.tenantId,
@@ -60,4 +77,118 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
       return { graph, close: () => handle.close(), sinks: sinksFromSettings(settings, graph) };
     },
   };
+}
+
+/** What one Functions scan is asked to do (the timers' fixed areas, or a queued request). */
+export interface ScanRequest {
+  /** `run` (the daily scan's card) or `signin` (the sign-in watch's card). */
+  kind: 'run' | 'signin';
+  areas?: readonly Area[];
+  scanId?: string;
+  confirmResolutions?: boolean;
+}
+
+/**
+ * Runs one scan for a Function: a fresh Graph, the configured ticket sinks and Teams alerts, the
+ * reports to blob storage only (there is no folder anybody opens in Azure). Graph is released
+ * whatever happens.
+ */
+export async function scanFromDeps(d: ScanDeps, request: ScanRequest): Promise<ScanJobResult> {
+  const { graph, close, sinks } = d.graph();
+  try {
+    const policy = d.policy;
+    return await runScanJob({
+      graph,
+      policy,
+      tenantId: d.tenantId,
+      store: d.store,
+      ...(request.areas ? { areas: request.areas } : {}),
+      ...(request.scanId ? { scanId: request.scanId } : {}),
+      ...(request.confirmResolutions ? { confirmResolutions: true } : {}),
+      ...(sinks ? { sinks } : {}),
+      ...(d.alerts ? { alerts: { ...d.alerts, kind: request.kind } } : {}),
+      ...(d.clock ? { clock: d.clock } : {}),
+      ...(d.signInOverlapMinutes !== undefined ? { collectOptions: { signInOverlapMinutes: d.signInOverlapMinutes } } : {}),
+      reports: blobReportWriter(d.store, { lang: policy.organization.locale, organization: policy.organization.name, timeZone: policy.organization.timeZone }, d.clock),
+    });
+  } finally {
+    await close();
+  }
+}
+
+/** Builds, stores (blob only), mails and announces last month's digest for a Function. */
+export async function digestFromDeps(d: ScanDeps): Promise<DigestJobResult> {
+  let handle: ReturnType<ScanDeps['graph']> | undefined;
+  try {
+    return await runDigestJob({
+      store: d.store,
+      policy: d.policy,
+      tenantId: d.tenantId,
+      now: (d.clock ?? (() => new Date()))(),
+      lang: d.policy.organization.locale,
+      ...(d.mailSender ? { sender: d.mailSender } : {}),
+      graph: () => {
+        handle ??= d.graph();
+        return handle.graph;
+      },
+      ...(d.announce ? { announce: d.announce } : {}),
+    });
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * The one log line of a scan (Application Insights): ids, outcome and counts — no finding
+ * subjects, names or addresses, no URLs (a webhook's query string is its secret).
+ */
+export function scanLogRecord(job: ScanJobResult): Record<string, unknown> {
+  const r = job.result;
+  return {
+    event: 'm365-audit.scan',
+    scanId: r.scanId,
+    tenantId: r.tenantId,
+    outcome: job.outcome,
+    areas: r.areas,
+    coverage: Object.fromEntries(Object.entries(r.coverage).map(([a, c]) => [a, c?.status])),
+    open: countBySeverity(r.findings),
+    excepted: r.findings.filter((f) => f.status === 'excepted').length,
+    ...(r.ledger ? { ledger: r.ledger } : {}),
+    ...(r.tickets
+      ? { tickets: { opened: r.tickets.opened.length, closed: r.tickets.closed.length, reopened: r.tickets.reopened.length, failedDeliveries: r.tickets.failedDeliveries.length, unrouted: r.tickets.unrouted } }
+      : {}),
+    ...(r.alerts ? { alerts: { sent: r.alerts.sent.length, resent: r.alerts.resent.length, failed: r.alerts.failed.length } } : {}),
+    graphRequests: r.graph.requests,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+  };
+}
+
+/** Where a Function logs (InvocationContext has these; Application Insights in Azure). */
+export interface JobLogger {
+  log(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/**
+ * Runs a scan for a Function and logs it: one structured line ({@link scanLogRecord}), a warning
+ * per alert that could not be delivered (its news goes on the next run). A scan that read nothing
+ * is logged as an error and its reports say it failed; the invocation itself succeeds, because a
+ * retry would read the same nothing (the next schedule tries again).
+ */
+export async function scanAndLog(logger: JobLogger, deps: ScanDeps, request: ScanRequest): Promise<ScanJobResult> {
+  const job = await scanFromDeps(deps, request);
+  const line = JSON.stringify(scanLogRecord(job));
+  if (job.outcome === 'failed') logger.error(line);
+  else if (job.outcome === 'partial') logger.warn(line);
+  else logger.log(line);
+  // `sink: message`; the sinks' messages never carry the webhook URL (src/alerts/teams.ts).
+  for (const f of job.result.alerts?.failed ?? []) logger.warn(`scan ${job.result.scanId}: an alert was not delivered, it goes on the next run: ${f}`);
+  return job;
+}
+
+/** True when the tenant's recent scans (the last 200) include `scanId`: a redelivered request is not run twice. */
+export async function scanRecorded(store: Pick<Store, 'listScans'>, tenantId: string, scanId: string): Promise<boolean> {
+  return (await store.listScans(tenantId, 200)).some((s) => s.scanId === scanId);
 }

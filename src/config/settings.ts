@@ -27,6 +27,84 @@ function httpsOrLoopbackHttp(text: string): boolean {
   return url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname));
 }
 
+/** Field ranges of a 6-field NCRONTAB expression: second minute hour day month day-of-week. */
+const NCRONTAB_FIELDS: ReadonlyArray<{ name: string; min: number; max: number; names?: readonly string[] }> = [
+  { name: 'second', min: 0, max: 59 },
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  { name: 'day-of-week', min: 0, max: 6, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+];
+
+/**
+ * Why `text` is not a 6-field NCRONTAB expression (`{second} {minute} {hour} {day} {month}
+ * {day-of-week}`, each `*`, a number, a range `a-b`, a list `a,b` or a step `…/n`), or undefined
+ * when it is one. Checked here because the host only says "invalid schedule" when it loads.
+ */
+export function ncrontabProblem(text: string): string | undefined {
+  const fields = text.trim().split(/\s+/);
+  if (fields.length !== 6) return `must be an NCRONTAB expression of 6 fields ({second} {minute} {hour} {day} {month} {day-of-week}), got ${fields.length}`;
+  for (const [i, field] of fields.entries()) {
+    const spec = NCRONTAB_FIELDS[i];
+    if (!spec) break;
+    const value = (v: string): number | undefined => {
+      const named = spec.names?.indexOf(v.toUpperCase()) ?? -1;
+      if (named >= 0) return named + spec.min;
+      return /^\d+$/.test(v) ? Number(v) : undefined;
+    };
+    for (const item of field.split(',')) {
+      const m = /^(\*|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?)(?:\/(\d+))?$/.exec(item);
+      const range = m?.[1];
+      if (!m || range === undefined || (m[2] !== undefined && Number(m[2]) < 1)) return `the ${spec.name} field "${field}" is not *, a number, a range a-b, a list a,b or a step */n`;
+      if (range === '*') continue;
+      const [from, to] = range.split('-').map(value);
+      const bounds = range.includes('-') ? [from, to] : [from];
+      if (bounds.some((b) => b === undefined || b < spec.min || b > spec.max)) return `the ${spec.name} field "${field}" must be from ${spec.min} to ${spec.max}`;
+    }
+  }
+  return undefined;
+}
+
+const ncrontab = z
+  .string()
+  .trim()
+  .superRefine((t, ctx) => {
+    const problem = ncrontabProblem(t);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; write it in UTC (WEBSITE_TIME_ZONE is not supported on Linux / Flex Consumption)` });
+  });
+
+/**
+ * The timer schedules and their defaults, NCRONTAB in UTC (the app runs on Linux / Flex
+ * Consumption, where WEBSITE_TIME_ZONE is not supported, so JST is written beside each).
+ */
+export const SCHEDULE_DEFAULTS = {
+  /** 18:00:00 UTC every day = 03:00 JST the next morning. */
+  M365_AUDIT_SCHEDULE_TENANT_SCAN: '0 0 18 * * *',
+  /** Every 15 minutes (:00, :15, :30, :45), the same in JST. */
+  M365_AUDIT_SCHEDULE_SIGNIN_WATCH: '0 */15 * * * *',
+  /** 00:00:00 UTC on the 1st of each month = 09:00 JST on the 1st. */
+  M365_AUDIT_SCHEDULE_MONTHLY_DIGEST: '0 0 0 1 * *',
+} as const;
+
+/** The name of a schedule app setting. */
+export type ScheduleSetting = keyof typeof SCHEDULE_DEFAULTS;
+
+/**
+ * A timer's schedule at registration: the app setting when set (`process.env.X || default`),
+ * else the default. Only this one variable is read, so an unrelated bad setting does not stop a
+ * timer from registering (the run itself reports it).
+ * @throws ConfigError naming the variable, the problem and the default, when it is not NCRONTAB.
+ */
+export function scheduleFromEnv(name: ScheduleSetting, env: NodeJS.ProcessEnv = process.env): string {
+  const text = env[name]?.trim() || SCHEDULE_DEFAULTS[name];
+  const problem = ncrontabProblem(text);
+  if (problem) throw new ConfigError(`app setting ${name} is invalid:`, [`${name}: ${problem}; set a 6-field NCRONTAB in UTC (default ${SCHEDULE_DEFAULTS[name]}), or leave it empty for the default`]);
+  return text;
+}
+
+const storageAccountName = z.string().trim().regex(/^[a-z0-9]{3,24}$/, 'must be a storage account name (3 to 24 lowercase letters and digits), not a URL or a connection string');
+
 const settingsSchema = z.object({
   AZURE_TENANT_ID: nonEmpty.optional(),
   AZURE_CLIENT_ID: nonEmpty.optional(),
@@ -92,6 +170,19 @@ const settingsSchema = z.object({
     .refine((u) => !/[?&](sig|se|sv|sp)=/i.test(u), 'looks like a SAS URL (it carries sig=/se=/sv=): a card would hand its token to every channel member; link to a location people open with their own sign-in instead')
     .optional(),
   M365_AUDIT_MAIL_SENDER: z.string().trim().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be the address (UPN) of the mailbox the digest is sent from, e.g. m365-audit@example.lg.jp').optional(),
+  /** Timer schedules (NCRONTAB in UTC; see SCHEDULE_DEFAULTS for the defaults and their JST meaning). */
+  M365_AUDIT_SCHEDULE_TENANT_SCAN: ncrontab.optional(),
+  M365_AUDIT_SCHEDULE_SIGNIN_WATCH: ncrontab.optional(),
+  M365_AUDIT_SCHEDULE_MONTHLY_DIGEST: ncrontab.optional(),
+  /**
+   * Identity-based host storage (Microsoft Learn "Connecting to host storage with an identity"):
+   * the account name, or the service URIs (sovereign clouds, custom domains). The ledger uses
+   * them with the managed identity when no connection string is set.
+   */
+  AzureWebJobsStorage__accountName: storageAccountName.optional(),
+  AzureWebJobsStorage__blobServiceUri: httpsUrl.optional(),
+  AzureWebJobsStorage__tableServiceUri: httpsUrl.optional(),
+  AzureWebJobsStorage__queueServiceUri: httpsUrl.optional(),
   /** Set by App Service / Functions when a managed identity is available. */
   IDENTITY_ENDPOINT: z.string().optional(),
   MSI_ENDPOINT: z.string().optional(),
@@ -127,8 +218,44 @@ export interface Settings {
   digestUrl: string | undefined;
   /** The mailbox the CISO digest is sent from (M365_AUDIT_MAIL_SENDER); undefined: the digest is not mailed. */
   mailSender?: string | undefined;
+  /**
+   * The storage account's service endpoints for identity-based access (AzureWebJobsStorage__*);
+   * used with the managed identity when `storageConnectionString` is not set.
+   */
+  storageIdentity?: StorageEndpoints | undefined;
   /** Valid but almost certainly not meant (the CLI prints them; nothing stops). */
   warnings: string[];
+}
+
+/** A storage account's endpoints (identity-based access: no key, no connection string). */
+export interface StorageEndpoints {
+  blobServiceUri: string;
+  tableServiceUri: string;
+  queueServiceUri: string;
+}
+
+/** AzureWebJobsStorage__* → the endpoints, or the problems naming the variables. */
+function storageEndpoints(
+  s: { AzureWebJobsStorage__accountName?: string | undefined; AzureWebJobsStorage__blobServiceUri?: string | undefined; AzureWebJobsStorage__tableServiceUri?: string | undefined; AzureWebJobsStorage__queueServiceUri?: string | undefined },
+  problems: string[],
+): StorageEndpoints | undefined {
+  const account = s.AzureWebJobsStorage__accountName;
+  const blob = s.AzureWebJobsStorage__blobServiceUri;
+  const table = s.AzureWebJobsStorage__tableServiceUri;
+  const queue = s.AzureWebJobsStorage__queueServiceUri;
+  if (account) {
+    return {
+      blobServiceUri: blob ?? `https://${account}.blob.core.windows.net`,
+      tableServiceUri: table ?? `https://${account}.table.core.windows.net`,
+      queueServiceUri: queue ?? `https://${account}.queue.core.windows.net`,
+    };
+  }
+  if (!blob && !table && !queue) return undefined;
+  // The ledger needs both tables and blobs; the host's queues are the host's business.
+  if (!blob) problems.push('AzureWebJobsStorage__blobServiceUri: required with AzureWebJobsStorage__tableServiceUri/__queueServiceUri (the report blobs), or set AzureWebJobsStorage__accountName instead');
+  if (!table) problems.push('AzureWebJobsStorage__tableServiceUri: required with AzureWebJobsStorage__blobServiceUri (the ledger tables), or set AzureWebJobsStorage__accountName instead');
+  if (!blob || !table) return undefined;
+  return { blobServiceUri: blob, tableServiceUri: table, queueServiceUri: queue ?? blob.replace('.blob.', '.queue.') };
 }
 
 /**
@@ -177,8 +304,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   // The ledger's storage: checked here so that a malformed string is named before anything runs.
   if (s.AZURE_STORAGE_CONNECTION_STRING) problems.push(...storageConnectionStringProblems(s.AZURE_STORAGE_CONNECTION_STRING, 'AZURE_STORAGE_CONNECTION_STRING'));
   else if (s.AzureWebJobsStorage) problems.push(...storageConnectionStringProblems(s.AzureWebJobsStorage, 'AzureWebJobsStorage'));
+  const storageIdentity = storageEndpoints(s, problems);
   if (problems.length) throw new ConfigError('deployment settings are invalid; fix these environment variables:', problems);
   return {
+    storageIdentity,
     tenantId: s.AZURE_TENANT_ID,
     clientId: s.AZURE_CLIENT_ID,
     clientSecret: s.AZURE_CLIENT_SECRET,

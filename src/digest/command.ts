@@ -23,7 +23,8 @@ export interface DigestCommandOptions {
   month?: string;
   now: Date;
   lang: Lang;
-  outDir: string;
+  /** The CLI's `--out` folder; absent (the Functions): the digest is kept in blob storage only. */
+  outDir?: string;
   /** The sender mailbox (M365_AUDIT_MAIL_SENDER); undefined: not mailed, and the lines say why. */
   sender?: string;
   /** A Graph client for sendMail (made only when the digest is to be mailed). */
@@ -39,7 +40,8 @@ export interface DigestCommandOptions {
 
 export interface DigestCommandResult {
   month: string;
-  path: string;
+  /** The file written in `outDir` (absent without one). */
+  path?: string;
   /** The blob copy's URL (or name). */
   stored: string;
   built: BuiltDigest;
@@ -79,16 +81,18 @@ const MSG = {
   },
 } as const;
 
-/** Runs the digest of one month end to end. */
+/** Runs the digest of one month end to end (with `outDir`, the result names the file written there). */
+export async function runDigestCommand(o: DigestCommandOptions & { outDir: string }): Promise<DigestCommandResult & { path: string }>;
+export async function runDigestCommand(o: DigestCommandOptions): Promise<DigestCommandResult>;
 export async function runDigestCommand(o: DigestCommandOptions): Promise<DigestCommandResult> {
   const tz = o.policy.organization.timeZone;
   const month = o.month === undefined ? lastFullMonth(o.now, tz) : checkMonth(o.month, o.now, tz);
   const M = MSG[o.lang];
   const built = await buildDigest({ store: o.store, policy: o.policy, tenantId: o.tenantId, month, now: o.now, lang: o.lang });
-  const path = await writeDigestFile(o.outDir, month, built.html);
+  const path = o.outDir === undefined ? undefined : await writeDigestFile(o.outDir, month, built.html);
   const stored = await keepDigest(o.store, o.tenantId, month, built.html);
   const m = built.model;
-  const lines = [M.written(month, path), `  ${M.summary(m.open.total, m.changes.opened.length, m.changes.resolved.length, m.overdue.length)}`, `  ${M.stored(stored)}`];
+  const lines = [M.written(month, path ?? stored), `  ${M.summary(m.open.total, m.changes.opened.length, m.changes.resolved.length, m.overdue.length)}`, `  ${M.stored(stored)}`];
   const ciso = o.policy.organization.ciso;
   let mail: DigestCommandResult['mail'];
   let exitCode: 0 | 1 = 0;
@@ -123,5 +127,5 @@ export async function runDigestCommand(o: DigestCommandOptions): Promise<DigestC
     else if (card.status === 'already-sent') lines.push(`  ${M.cardAlready}`);
     else lines.push(`  ${M.cardFailed(card.message)}`);
   }
-  return { month, path, stored, built, mail, lines, exitCode, ...(card ? { card } : {}) };
+  return { month, ...(path !== undefined ? { path } : {}), stored, built, mail, lines, exitCode, ...(card ? { card } : {}) };
 }

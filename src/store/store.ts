@@ -5,6 +5,8 @@
  */
 import { TableClient, TableServiceClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import type { TokenCredential } from '@azure/identity';
+import type { StorageEndpoints } from '../config/settings';
 import { hostname } from 'node:os';
 import { StoreError } from '../errors';
 import type { Coverage, SliceName } from '../collect/snapshot';
@@ -66,6 +68,30 @@ export interface StoreOptions {
   onLeaseWait?: (message: string) => void;
 }
 
+/**
+ * Where the store lives: a connection string (Azurite, a key-based account), or an account's
+ * endpoints with a credential (the Function App's managed identity: AzureWebJobsStorage__*).
+ */
+export type StorageTarget = string | { endpoints: StorageEndpoints; credential: TokenCredential };
+
+/** The clients of a target, made without any network call (the first request authenticates). */
+export function storeClients(target: StorageTarget): { service: TableServiceClient; table(name: string): TableClient; blobs: BlobServiceClient } {
+  if (typeof target === 'string') {
+    const options = { allowInsecureConnection: /DefaultEndpointsProtocol=http;|Endpoint=http:\/\//i.test(target) };
+    return {
+      service: TableServiceClient.fromConnectionString(target, options),
+      table: (name) => TableClient.fromConnectionString(target, name, options),
+      blobs: BlobServiceClient.fromConnectionString(target),
+    };
+  }
+  const { endpoints, credential } = target;
+  return {
+    service: new TableServiceClient(endpoints.tableServiceUri, credential),
+    table: (name) => new TableClient(endpoints.tableServiceUri, name, credential),
+    blobs: new BlobServiceClient(endpoints.blobServiceUri, credential),
+  };
+}
+
 /** The Azure Tables / Blobs store (or Azurite): every port of ./ports. */
 export class Store implements AuditStore {
   private constructor(
@@ -86,28 +112,34 @@ export class Store implements AuditStore {
   }
 
   /** Connects and creates the tables and the container if they are missing. */
-  static async connect(connectionString: string, storeOptions: StoreOptions = {}): Promise<Store> {
-    const insecure = /DefaultEndpointsProtocol=http;|Endpoint=http:\/\//i.test(connectionString);
-    const options = { allowInsecureConnection: insecure };
+  static async connect(target: StorageTarget, storeOptions: StoreOptions = {}): Promise<Store> {
     try {
-      const service = TableServiceClient.fromConnectionString(connectionString, options);
+      const clients = storeClients(target);
+      const service = clients.service;
       const tables = Object.fromEntries(
         await Promise.all(
           TABLES.map(async (name) => {
             await service.createTable(name);
-            return [name, TableClient.fromConnectionString(connectionString, name, options)] as const;
+            return [name, clients.table(name)] as const;
           }),
         ),
       ) as Record<(typeof TABLES)[number], TableClient>;
-      const blobs = BlobServiceClient.fromConnectionString(connectionString);
+      const blobs = clients.blobs;
       const reports = blobs.getContainerClient('reports');
       const stateBlobs = blobs.getContainerClient('state');
       const digests = blobs.getContainerClient('digests');
       await Promise.all([reports.createIfNotExists(), stateBlobs.createIfNotExists(), digests.createIfNotExists()]);
       return new Store(tables, reports, stateBlobs, storeOptions, digests);
     } catch (err) {
+      const first = (err as Error).message.split('\n')[0];
+      if (typeof target !== 'string') {
+        throw new StoreError(
+          `cannot open Azure Storage at ${target.endpoints.tableServiceUri} with the managed identity (${first}) — check AzureWebJobsStorage__accountName (or __blobServiceUri/__tableServiceUri) and that the identity has Storage Table Data Contributor and Storage Blob Data Contributor (or Owner) on the account`,
+          { cause: err },
+        );
+      }
       throw new StoreError(
-        `cannot open Azure Storage (${(err as Error).message.split('\n')[0]}) — check AZURE_STORAGE_CONNECTION_STRING, or unset it to use the embedded Azurite`,
+        `cannot open Azure Storage (${first}) — check AZURE_STORAGE_CONNECTION_STRING, or unset it to use the embedded Azurite`,
         { cause: err },
       );
     }

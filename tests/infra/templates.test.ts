@@ -45,9 +45,8 @@ const lists: SettingLists = {
   // FUNCTIONS_EXTENSION_VERSION / FUNCTIONS_WORKER_RUNTIME are deprecated on Flex Consumption
   // (functionAppConfig.runtime), so they are not allowed here either.
   host: ['AzureWebJobsStorage__accountName', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'],
-  // Set by the template for code that is not there yet: the timer schedules (read as %NAME% by
-  // the timers of the Functions work). Once SETTING_NAMES has them, this list goes.
-  pending: ['M365_AUDIT_SCHEDULE_TENANT_SCAN', 'M365_AUDIT_SCHEDULE_SIGNIN_WATCH', 'M365_AUDIT_SCHEDULE_MONTHLY_DIGEST'],
+  // Set by the template for code that is not there yet (the timer schedules are in SETTING_NAMES now).
+  pending: [],
   // Read by the code but never set in Azure, on purpose.
   omitted: {
     AZURE_CLIENT_ID: 'the system-assigned managed identity is used; a client id would select a user-assigned identity',
@@ -55,6 +54,9 @@ const lists: SettingLists = {
     AZURE_CLIENT_CERTIFICATE_PATH: 'the managed identity is used, no certificate file exists in Azure',
     AZURE_CLIENT_CERTIFICATE_PASSWORD: 'the managed identity is used',
     AzureWebJobsStorage: 'the host uses its identity (AzureWebJobsStorage__accountName), never a connection string',
+    AzureWebJobsStorage__blobServiceUri: 'the account is named (AzureWebJobsStorage__accountName); service URIs are for custom domains and sovereign clouds',
+    AzureWebJobsStorage__tableServiceUri: 'the account is named (AzureWebJobsStorage__accountName); service URIs are for custom domains and sovereign clouds',
+    AzureWebJobsStorage__queueServiceUri: 'the account is named (AzureWebJobsStorage__accountName); service URIs are for custom domains and sovereign clouds',
     IDENTITY_ENDPOINT: 'set by the platform when the managed identity exists',
     MSI_ENDPOINT: 'set by the platform when the managed identity exists',
   },

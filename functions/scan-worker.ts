@@ -1,0 +1,24 @@
+/**
+ * scanWorker: runs the scans scanNow queued, with the scan id scanNow answered. A message that is
+ * not one of ours, or a scan that throws, is retried by the platform and moved to the poison
+ * queue (`m365-audit-scan-requests-poison`) after its retry cap.
+ */
+import { app, type InvocationContext } from '@azure/functions';
+import { parseScanMessage, SCAN_QUEUE } from '../src/jobs/scan-request';
+import { depsFromSettings, scanAndLog, scanRecorded, type ScanDeps } from '../src/runtime';
+
+/** Builds the handler around its dependencies (tests pass the simulator's and the test Azurite). */
+export function scanWorkerHandler(deps: () => Promise<ScanDeps>) {
+  return async (item: unknown, context: InvocationContext): Promise<void> => {
+    const message = parseScanMessage(item);
+    const d = await deps();
+    // At-least-once delivery: a message seen again after its scan was recorded is not run twice.
+    if (await scanRecorded(d.store, d.tenantId, message.scanId)) {
+      context.log(JSON.stringify({ event: 'm365-audit.scan', scanId: message.scanId, outcome: 'already-recorded' }));
+      return;
+    }
+    await scanAndLog(context, d, { kind: 'run', scanId: message.scanId, ...(message.areas ? { areas: message.areas } : {}), ...(message.confirmResolutions ? { confirmResolutions: true } : {}) });
+  };
+}
+
+app.storageQueue('scanWorker', { queueName: SCAN_QUEUE, connection: 'AzureWebJobsStorage', handler: scanWorkerHandler(() => depsFromSettings()) });

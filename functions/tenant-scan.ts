@@ -1,0 +1,20 @@
+/**
+ * tenantScan: the daily tenant scan (every implemented area), timer. Registration only: the work
+ * is src/jobs/scan.ts through src/runtime.ts. Default schedule `0 0 18 * * *` = 18:00 UTC =
+ * 03:00 JST (M365_AUDIT_SCHEDULE_TENANT_SCAN overrides it; NCRONTAB in UTC).
+ */
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { scheduleFromEnv } from '../src/config/settings';
+import { depsFromSettings, scanAndLog, type ScanDeps } from '../src/runtime';
+
+/** Builds the handler around its dependencies (tests pass the simulator's and the test Azurite). */
+export function tenantScanHandler(deps: () => Promise<ScanDeps>) {
+  return async (timer: Timer, context: InvocationContext): Promise<void> => {
+    // A late (past-due) or repeated delivery is harmless: the ledger lease serialises runs and
+    // tickets/alerts are idempotent, so it simply scans again.
+    if (timer.isPastDue) context.warn('tenantScan: the timer is past due (the app was stopped or busy); scanning now');
+    await scanAndLog(context, await deps(), { kind: 'run' });
+  };
+}
+
+app.timer('tenantScan', { schedule: scheduleFromEnv('M365_AUDIT_SCHEDULE_TENANT_SCAN'), handler: tenantScanHandler(() => depsFromSettings()) });

@@ -98,17 +98,17 @@ param ticketWebhookUrl string = ''
 param ticketWebhookSecret string = ''
 
 // How the app reaches its ledger (tables and report blobs). The Functions HOST always uses the
-// identity (AzureWebJobsStorage__accountName). The app's Store.connect (src/store/store.ts) takes
-// only a connection string today, so 'connectionString' (the default) keeps shared-key access on,
-// writes a key-based connection string into Key Vault and points AZURE_STORAGE_CONNECTION_STRING at
-// it. 'identity' turns shared-key access off and sets no connection string: use it once the store
-// connects with the managed identity (AzureWebJobsStorage__accountName).
-@description('Ledger storage access: connectionString (works with today\'s code; shared-key access on) or identity (no keys at all; needs the store\'s identity support).')
+// identity (AzureWebJobsStorage__accountName), and so does the app's Store.connect
+// (src/store/store.ts, DefaultAzureCredential on the endpoints derived from that setting): with
+// 'identity' (the default) shared-key access is off and no connection string exists anywhere.
+// 'connectionString' keeps shared-key access on, writes a key-based connection string into Key
+// Vault and points AZURE_STORAGE_CONNECTION_STRING at it (for a deployer who needs keys).
+@description('Ledger storage access: identity (the default: the managed identity, no keys at all) or connectionString (shared-key access on, a connection string in Key Vault).')
 @allowed([
   'connectionString'
   'identity'
 ])
-param ledgerStorageAuth string = 'connectionString'
+param ledgerStorageAuth string = 'identity'
 
 @description('Grant the Graph application permissions through the Microsoft Graph Bicep extension (needs a Privileged Role Administrator as deployer). false: run grant-graph-permissions.sh instead.')
 param grantGraphPermissions bool = true
@@ -242,7 +242,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     allowBlobPublicAccess: false
-    // Keys only while the ledger needs a connection string (ledgerStorageAuth above).
+    // Keys only when the ledger is told to use a connection string (ledgerStorageAuth above).
     allowSharedKeyAccess: ledgerStorageAuth == 'connectionString'
     defaultToOAuthAuthentication: true
   }
@@ -338,7 +338,7 @@ resource ticketWebhookSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01
   }
 }
 
-// The ledger's connection string while the store needs one (ledgerStorageAuth). Rewritten on each
+// The ledger's connection string, with ledgerStorageAuth = 'connectionString'. Rewritten on each
 // deployment, so that after a key rotation a redeployment brings it up to date.
 resource storageConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (ledgerStorageAuth == 'connectionString') {
   parent: keyVault
@@ -389,7 +389,7 @@ var appSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
 
   AZURE_TENANT_ID: tenantId
-  // Today's store needs a connection string (see ledgerStorageAuth); the Key Vault holds it.
+  // Only with ledgerStorageAuth = 'connectionString'; the Key Vault holds it. Empty: the identity.
   AZURE_STORAGE_CONNECTION_STRING: ledgerStorageAuth == 'connectionString' ? '@Microsoft.KeyVault(SecretUri=${vaultUri}secrets/storage-connection-string/)' : ''
   M365_AUDIT_POLICY_FILE: policyFile
   M365_AUDIT_REPORT_URL: reportUrl

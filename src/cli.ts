@@ -206,7 +206,7 @@ function reportsFor(opts: CommonOptions, command: string): RunReports {
   return current;
 }
 
-/** Slices that ended with a detail (failed or partial), in the order they finished: for {@link couldNotRun}. */
+/** Slices that ended with a detail (failed or partial), in the order they finished: for the failure lines of a run that read nothing (src/jobs/scan.ts couldNotRun). */
 const sliceDetails: Array<{ label: string; message: string }> = [];
 
 function progress(json: boolean | undefined, lang: Lang = 'en'): (e: { slice: string; status: string; items: number; detail?: string }) => void {

@@ -160,18 +160,27 @@ function push(entry: LedgerEntry, h: HistoryEntry): void {
   entry.history = [...entry.history, h].slice(-HISTORY_LIMIT);
 }
 
-type Occurrence = { windowStart?: unknown; signInIds?: unknown };
+type Occurrence = { windowStart?: unknown; signInIds?: unknown; signInIdsTruncated?: unknown };
 
-/** Merges event occurrences, de-duplicated by window start and sign-in ids, newest kept. */
+/**
+ * Merges event occurrences, de-duplicated by window start and sign-in ids, newest kept. An
+ * occurrence whose sign-ins (its full list: not truncated) are all recorded already is the same
+ * event read again under another window start — the watch's overlap re-reading a window that slid,
+ * or a regenerated tenant — and is not added: only a sign-in not seen before makes news.
+ */
 export function mergeOccurrences(existing: unknown, incoming: unknown): { merged: unknown[]; added: number } {
   const keyOf = (o: Occurrence): string => `${String(o.windowStart)}|${JSON.stringify(o.signInIds ?? [])}`;
   const list = Array.isArray(existing) ? [...(existing as Occurrence[])] : [];
   const seen = new Set(list.map(keyOf));
+  const signIns = new Set(list.flatMap((o) => (Array.isArray(o.signInIds) ? o.signInIds.map(String) : [])));
   let added = 0;
   for (const o of Array.isArray(incoming) ? (incoming as Occurrence[]) : []) {
     const k = keyOf(o);
     if (seen.has(k)) continue;
+    const ids = Array.isArray(o.signInIds) ? o.signInIds.map(String) : [];
+    if (ids.length > 0 && !(Number(o.signInIdsTruncated) > 0) && ids.every((id) => signIns.has(id))) continue;
     seen.add(k);
+    for (const id of ids) signIns.add(id);
     list.push(o);
     added++;
   }

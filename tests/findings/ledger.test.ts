@@ -111,6 +111,23 @@ describe('ledger reconciliation', () => {
     expect(apply(ledger, scan([event('u', [o3])], T3)).reopened).toEqual([id]);
     expect(ledger.get(id)?.history.some((h) => h.note === 'closed by a person: 本人の入力ミスと確認')).toBe(true);
   });
+
+  it('the same sign-ins read again under another window start are not a new occurrence; one new sign-in is', () => {
+    const ledger = new Map<string, LedgerEntry>();
+    const o1 = { windowStart: T1, signInIds: ['s1', 's2', 's3'] };
+    apply(ledger, scan([event('u', [o1])], T1));
+    const id = event('u', []).id;
+    // The overlap re-reads the burst and the window slid: same sign-ins, other start.
+    expect(apply(ledger, scan([event('u', [{ windowStart: T2, signInIds: ['s2', 's3'] }])], T2)).appended).toEqual([]);
+    expect(ledger.get(id)?.evidence.occurrences).toEqual([o1]);
+    // One sign-in not seen before: a new occurrence.
+    const o3 = { windowStart: T2, signInIds: ['s3', 's4'] };
+    expect(apply(ledger, scan([event('u', [o3])], T3)).appended).toEqual([id]);
+    // A truncated list cannot prove it holds nothing new: kept.
+    const o4 = { windowStart: T3, signInIds: ['s1'], signInIdsTruncated: 40 };
+    expect(apply(ledger, scan([event('u', [o4])], T3)).appended).toEqual([id]);
+    expect(ledger.get(id)?.evidence.occurrences).toEqual([o1, o3, o4]);
+  });
   it('the mass-resolution guard resolves nothing in an area losing more than maxShare of its open findings', () => {
     const guard = { maxShare: 0.5, minOpen: 5, confirmed: false };
     const ledger = new Map<string, LedgerEntry>();

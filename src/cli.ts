@@ -274,7 +274,6 @@ function alertOptions(settings: Settings, policy: Policy, tenantId: string, kind
     // Cards speak the organisation's language (policy locale), whatever this operator's --lang.
     policy,
     reportUrl: settings.reportUrl,
-    plannerPlanId: settings.planner?.planId,
   };
 }
 

@@ -68,7 +68,6 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
           tenantId: settings.tenantId,
           policy,
           reportUrl: settings.reportUrl,
-          plannerPlanId: settings.planner?.planId,
         }
       : undefined,
     graph: () => {

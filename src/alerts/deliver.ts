@@ -57,8 +57,6 @@ export interface AlertOptions {
   policy: AlertPolicy;
   /** M365_AUDIT_REPORT_URL. */
   reportUrl?: string | undefined;
-  /** The Planner plan tickets go to (task links on the card). */
-  plannerPlanId?: string | undefined;
 }
 
 export interface AlertContext extends AlertOptions {

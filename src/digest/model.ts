@@ -14,7 +14,7 @@
 import { DateTime } from 'luxon';
 import type { Policy, PolicyException } from '../config/policy';
 import type { CoverageStatus } from '../collect/snapshot';
-import { covers } from '../findings/exceptions';
+import { covers, exceptionRecord } from '../findings/exceptions';
 import type { Finding, LocalText } from '../findings/finding';
 import type { LedgerEntry, LedgerStatus } from '../findings/ledger';
 import { AREAS, SEVERITIES, type Area, type RuleId, type Severity } from '../rules/ids';
@@ -205,17 +205,7 @@ const bySeverityThen = <T extends { severity: Severity }>(key: (x: T) => string)
   SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
 function exceptionRow(e: PolicyException, covering: number, extra: Partial<ExceptionRow> = {}): ExceptionRow {
-  return {
-    ruleId: e.ruleId,
-    subject: e.subject,
-    reason: e.reason,
-    approvedBy: e.approvedBy,
-    compensatingControl: e.compensatingControl,
-    approvedOn: e.approvedOn,
-    expiresOn: e.expiresOn,
-    covering,
-    ...extra,
-  };
+  return { ruleId: e.ruleId, ...exceptionRecord(e), covering, ...extra };
 }
 
 /** Counts how often each value appears across lists (once per list), most frequent first, top `n`. */

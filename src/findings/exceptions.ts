@@ -32,6 +32,11 @@ export function covers(e: PolicyException, finding: Finding): boolean {
   return false;
 }
 
+/** What a finding's evidence (and the digest's exception list) records of the exception covering it. */
+export function exceptionRecord(e: PolicyException): Pick<PolicyException, 'subject' | 'reason' | 'approvedBy' | 'compensatingControl' | 'approvedOn' | 'expiresOn'> {
+  return { subject: e.subject, reason: e.reason, approvedBy: e.approvedBy, compensatingControl: e.compensatingControl, approvedOn: e.approvedOn, expiresOn: e.expiresOn };
+}
+
 /** Marks findings covered by an exception in force as `excepted`, with the exception in evidence. */
 export function applyExceptions(findings: readonly Finding[], policy: Policy, now: Date): Finding[] {
   const active = policy.exceptions.filter((e) => inForce(e, now, policy.organization.timeZone));
@@ -43,14 +48,7 @@ export function applyExceptions(findings: readonly Finding[], policy: Policy, no
       status: 'excepted',
       evidence: {
         ...f.evidence,
-        exception: {
-          subject: e.subject,
-          reason: e.reason,
-          approvedBy: e.approvedBy,
-          compensatingControl: e.compensatingControl,
-          approvedOn: e.approvedOn,
-          expiresOn: e.expiresOn,
-        },
+        exception: exceptionRecord(e),
       },
     };
   });

@@ -16,7 +16,7 @@ import {
 } from '../../src/alerts/cards';
 import type { LedgerEntry, TicketRecord } from '../../src/findings/ledger';
 import type { RuleId, Severity } from '../../src/rules/ids';
-import { ticket } from '../support/alert-fixtures';
+import { entry as fixtureEntry, ticket } from '../support/alert-fixtures';
 import { validateCard } from '../support/card-schema';
 
 const validate = validateCard;
@@ -49,26 +49,9 @@ function actionTypes(node: unknown): string[] {
 const ja: AlertPolicy = { organization: { locale: 'ja' }, alerts: { minSeverity: 'high' } };
 const en: AlertPolicy = { organization: { locale: 'en' }, alerts: { minSeverity: 'high' } };
 
+/** A ledger entry with a generic title and subject (tests/support/alert-fixtures.ts). */
 function entry(n: number, ruleId: RuleId, severity: Severity, over: Partial<LedgerEntry> = {}): LedgerEntry {
-  return {
-    id: `f${String(n).padStart(31, '0')}`,
-    ruleId,
-    kind: ruleId.startsWith('SIGN-') ? 'event' : 'state',
-    area: 'accounts',
-    severity,
-    clauses: ['5-3-3'],
-    title: { ja: `規則${ruleId}の指摘`, en: `${ruleId} finding` },
-    subject: { kind: 'user', id: `u${n}`, name: `user${n}@contoso.example` },
-    status: 'open',
-    firstSeen: '2026-12-01T00:00:00Z',
-    lastSeen: '2026-12-01T00:00:00Z',
-    resolvedAt: null,
-    reopenCount: 0,
-    evidence: {},
-    history: [],
-    ticket: null,
-    ...over,
-  };
+  return fixtureEntry(n, ruleId, severity, { ja: `規則${ruleId}の指摘`, en: `${ruleId} finding` }, `user${n}@contoso.example`, ['5-3-3'], { area: 'accounts', ...over });
 }
 
 const base = { organization: '西置賜行政組合', tenantId: '11111111-2222-3333-4444-555555555555' };

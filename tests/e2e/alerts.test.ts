@@ -43,7 +43,6 @@ function scan(t: TestSim, demo: DemoTenant, fresh = false): Promise<ScanResult> 
       tenantId: demo.data.tenantId,
       policy,
       reportUrl: 'https://contoso.sharepoint.com/sites/audit/report.html',
-      plannerPlanId: DEFAULT_PLANNER_PLAN_ID,
     },
     collectOptions: { freshState: fresh },
   });

@@ -58,7 +58,7 @@ function depsFor(t: TestSim, demo: DemoTenant, hook?: Hook, extra: Partial<ScanD
     },
     ...(teams
       ? {
-          alerts: { sinks: [teams], kind: 'run' as const, organization: policy.organization.name, tenantId: demo.data.tenantId, policy, plannerPlanId: DEFAULT_PLANNER_PLAN_ID },
+          alerts: { sinks: [teams], kind: 'run' as const, organization: policy.organization.name, tenantId: demo.data.tenantId, policy },
           announce: { sink: teams },
         }
       : {}),

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Policy } from './config/policy';
 import { DEFAULT_COLLECT_OPTIONS, type CollectContext, type CollectOptions } from './collect/context';
 import { COLLECTORS } from './collect/index';
-import { commitWatchState } from './collect/signins';
+import { commitPending, type PendingState } from './collect/pending';
 import type { Slice, SliceName, Snapshot } from './collect/snapshot';
 import { CredentialError } from './errors';
 import { applyExceptions } from './findings/exceptions';
@@ -261,12 +261,10 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       const alerts = options.alerts
         ? await deliverAlerts(rec.entries, { ...options.alerts, now: started, store, persist: write, ensureSaved: () => store.ensureSaved(options.tenantId) })
         : undefined;
-      // Only now that the detections are in the ledger may the sign-in watch move on.
-      const watch = slices.signIns;
-      if (watch && watch.status !== 'failed' && watch.data.nextState) {
-        assertHeld();
-        await commitWatchState(store, options.tenantId, watch.data.nextState);
-      }
+      // Only now that the findings are in the ledger may watermarks, delta links and inventories
+      // move on (collect/pending.ts). Not those of a slice the plausibility check doubted: what
+      // looked wrong is read again from where the last good read stopped.
+      await commitPending(store, options.tenantId, pendingOf(collected, slices), assertHeld);
       return { rec, sync, alerts };
     });
     const { rec, sync, alerts } = outcome;
@@ -295,6 +293,17 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   // The access inventory (棚卸) as this scan saw it, kept as its month's for the CISO digest.
   if (options.store) await recordInventory(options.store, accessInventory(snapshot, options.policy, scanId), options.policy.organization.timeZone);
   return result;
+}
+
+/** The pending state of every slice read, but of those failed or marked suspect by the plausibility check. */
+export function pendingOf(collected: Snapshot['slices'], checked: Snapshot['slices']): PendingState[] {
+  const out: PendingState[] = [];
+  for (const [name, slice] of Object.entries(collected) as Array<[SliceName, Slice<unknown> | undefined]>) {
+    if (!slice || slice.status === 'failed' || !slice.pending) continue;
+    if (checked[name] !== slice) continue;
+    out.push(...slice.pending);
+  }
+  return out;
 }
 
 /** Open findings by severity, excepted ones counted apart. */

@@ -8,7 +8,8 @@
  *   GET /admin/sharepoint/settings.
  *
  * Only what the standard cares about is read, and on later scans only what changed:
- * - Each drive keeps an inventory (a state blob): its `@odata.deltaLink`, the items at the root
+ * - Each drive keeps an inventory (a state blob, handed back as the slice's pending state and stored
+ *   by the pipeline only after the ledger write: collect/pending.ts): its `@odata.deltaLink`, the items at the root
  *   of a sharing hierarchy with their last permissions and parents, every folder's parent, and
  *   when the drive was last enumerated in full. A later scan starts from the deltaLink, applies
  *   the changes and re-reads permissions only for changed shared items, yet knows every shared
@@ -53,6 +54,7 @@ import { GraphError } from '../errors';
 import { sharepointBudget } from '../graph/budget';
 import type { BatchResult } from '../graph/graph';
 import type { Collector, CollectContext } from './context';
+import type { PendingState } from './pending';
 import { graphDate, optionalString, parseRecords, summariseProblems } from './parse';
 import type { Grantee, ItemPermission, SharedItem, Site } from './snapshot';
 
@@ -295,6 +297,8 @@ interface DriveResult {
   resynced: boolean;
   /** Enumerated from scratch this time (every shared item's permissions read again). */
   full: boolean;
+  /** The drive's new inventory, stored after the ledger write (with a store). */
+  pending?: PendingState;
 }
 
 /**
@@ -418,8 +422,8 @@ async function syncDrive(ctx: CollectContext, ref: DriveRef, stored: DriveInvent
   const seenNow = fullControl && sendsSharingPrefers(headers.Prefer);
   const sharingChangesSeen = seenNow && (fromScratch || base?.sharingChangesSeen === true);
   const next: DriveInventory = { version: 2, deltaLink: deltaLink as string, items, folders, readAt: ctx.now.toISOString(), fullReadAt, sharingChangesSeen, ...(ctx.graph.root ? { graphRoot: ctx.graph.root } : {}) };
-  if (ctx.store) await ctx.store.putStateBlob(ctx.tenantId, inventoryKey(ref.driveId), JSON.stringify(next));
-  return { items: toShared(ref, next), resynced, full: fromScratch };
+  const inventory: PendingState | undefined = ctx.store ? { key: inventoryKey(ref.driveId), value: JSON.stringify(next) } : undefined;
+  return { items: toShared(ref, next), resynced, full: fromScratch, ...(inventory ? { pending: inventory } : {}) };
 }
 
 /** Whether two permission lists hold the same ids (what tells an ancestor's entries from an item's own). */
@@ -524,6 +528,7 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
   const failures: string[] = [];
   const drives = await listDrives(ctx, sites.data, failures);
   const items: SharedItem[] = [];
+  const pending: PendingState[] = [];
   let resynced = 0;
   const incremental: string[] = [];
   let nextFull: number | undefined;
@@ -536,6 +541,7 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
       try {
         const result = await syncDrive(ctx, ref, stored, needsFullRead(stored, fullControl, ctx.now, days), fullControl);
         items.push(...result.items);
+        if (result.pending) pending.push(result.pending);
         if (result.resynced) resynced++;
         if (!result.full && !fullControl) {
           incremental.push(ref.driveId);
@@ -569,6 +575,7 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
     status: details.length ? 'partial' : 'complete',
     data: { items, drives: drives.length, resynced },
     items: items.length,
+    ...(ctx.store ? { pending } : {}),
     ...(details.length || notes.length ? { detail: [...details, ...notes].join('; ') } : {}),
   };
 };

@@ -9,15 +9,16 @@
  * - Streaming: Graph returns sign-ins newest first, but windows need time order, so the range is
  *   read in time chunks, oldest chunk first; only one chunk (in a compact form) is held at a time.
  *   The same code serves the 15-minute watch (one chunk) and a 30-day backfill.
- * - Watermark and detector state are handed back (`nextState`) and stored by the pipeline only
- *   after every page was read AND the detections are in the ledger. An interrupted run, or one
+ * - Watermark and detector state are handed back as the slice's pending state (collect/pending.ts)
+ *   and stored by the pipeline only after every page was read AND the detections are in the ledger. An interrupted run, or one
  *   whose ledger write fails, stores nothing, so the next run reads the same range again: no
  *   gap and no double count.
  */
 import { z } from 'zod';
 import { parseRecords, summariseProblems } from './parse';
 import type { Collector, CollectContext } from './context';
-import { detectorConfig, emptyDetectorState, SignInDetector, type DetectorState, type SignInEvent } from '../rules/signins';
+import { commitOne, type PendingState } from './pending';
+import { detectorConfig, emptyDetectorState, feedDetector, SignInDetector, type DetectorState, type SignInChunk, type SignInEvent } from '../signins/detector';
 
 const HOUR = 3_600_000;
 /** Graph keeps sign-ins 30 days with Entra ID P1 (7 without). */
@@ -95,24 +96,7 @@ export const collectSignIns: Collector<'signIns'> = async (ctx) => {
   }
   const detector = new SignInDetector(detectorConfig(ctx.policy), stored?.detector ?? emptyDetectorState());
   const problems: string[] = [];
-  const chunkMs = Math.max(1, ctx.options.signInChunkHours) * HOUR;
-  for (let start = from; start < to; start += chunkMs) {
-    const end = Math.min(to, start + chunkMs);
-    // Both ends inclusive; a sign-in exactly on a chunk edge is read twice and counted once.
-    const filter = `createdDateTime ge ${literal(start)} and createdDateTime le ${literal(end)}`;
-    const chunk: SignInEvent[] = [];
-    let offset = 0;
-    for await (const page of ctx.graph.pages(`/auditLogs/signIns?$filter=${encodeURIComponent(filter)}&$top=1000`)) {
-      const parsed = parseRecords(signInSchema, page.value, 'GET /auditLogs/signIns', offset);
-      offset += page.value.length;
-      chunk.push(...parsed.records);
-      problems.push(...parsed.problems);
-    }
-    chunk.sort((a, b) => a.time - b.time || a.id.localeCompare(b.id));
-    for (const e of chunk) detector.process(e);
-    // Not after the last chunk: what the next run's overlap re-reads needs its window history.
-    if (end < to) detector.pruneBefore(end);
-  }
+  await feedDetector(detector, graphSignIns(ctx, from, to, problems));
   if (problems.length) details.push(`skipped ${problems.length} unreadable sign-in record(s): ${summariseProblems(problems)}`);
   const state: WatchState = { version: 1, watermark: literal(to), detector: detector.snapshot(to - overlap), ...(ctx.graph.root ? { graphRoot: ctx.graph.root } : {}) };
   return {
@@ -122,26 +106,46 @@ export const collectSignIns: Collector<'signIns'> = async (ctx) => {
       to: literal(to),
       read: detector.processed,
       detections: detector.results(),
-      ...(ctx.store ? { nextState: { key: SIGNIN_STATE_KEY, watermark: state.watermark, value: JSON.stringify(state) } } : {}),
     },
+    ...(ctx.store ? { pending: [watchPending(state)] } : {}),
     items: detector.processed,
     ...(details.length || notes.length ? { detail: [...details, ...notes].join('; ') } : {}),
   };
 };
 
+/** The watch state as pending state: a watermark, so a later one stored by another run is kept. */
+function watchPending(state: WatchState): PendingState {
+  return { key: SIGNIN_STATE_KEY, value: JSON.stringify(state), watermark: state.watermark, ...(state.graphRoot ? { graphRoot: state.graphRoot } : {}) };
+}
+
 /**
- * Stores the watch state a collection handed back, unless another run already stored a later
- * watermark (two runs at once: the later one wins, the watermark never goes back).
+ * Graph's sign-ins of [from, to] as detector chunks: the range in time chunks of
+ * `signInChunkHours`, oldest first, each read in full (Graph pages newest first) before it is
+ * handed on, so only one chunk is held at a time. Unreadable records are skipped into `problems`.
  */
-export async function commitWatchState(store: NonNullable<CollectContext['store']>, tenantId: string, next: { key: string; watermark: string; value: string }): Promise<boolean> {
-  const current = await store.getStateBlob(tenantId, next.key);
-  if (current) {
-    const { watermark: stored, graphRoot } = JSON.parse(current) as Partial<WatchState>;
-    // A later watermark of another Graph root does not hold this one back.
-    const nextRoot = (JSON.parse(next.value) as Partial<WatchState>).graphRoot;
-    const sameRoot = graphRoot === undefined || nextRoot === undefined || graphRoot.toLowerCase() === nextRoot.toLowerCase();
-    if (sameRoot && typeof stored === 'string' && Date.parse(stored) > Date.parse(next.watermark)) return false;
+export async function* graphSignIns(ctx: CollectContext, from: number, to: number, problems: string[]): AsyncIterable<SignInChunk> {
+  const chunkMs = Math.max(1, ctx.options.signInChunkHours) * HOUR;
+  for (let start = from; start < to; start += chunkMs) {
+    const end = Math.min(to, start + chunkMs);
+    // Both ends inclusive; a sign-in exactly on a chunk edge is read twice and counted once.
+    const filter = `createdDateTime ge ${literal(start)} and createdDateTime le ${literal(end)}`;
+    const events: SignInEvent[] = [];
+    let offset = 0;
+    for await (const page of ctx.graph.pages(`/auditLogs/signIns?$filter=${encodeURIComponent(filter)}&$top=1000`)) {
+      const parsed = parseRecords(signInSchema, page.value, 'GET /auditLogs/signIns', offset);
+      offset += page.value.length;
+      events.push(...parsed.records);
+      problems.push(...parsed.problems);
+    }
+    // Not after the last chunk: what the next run's overlap re-reads needs its window history.
+    yield end < to ? { events, end } : { events };
   }
-  await store.putStateBlob(tenantId, next.key, next.value);
-  return true;
+}
+
+/**
+ * Stores a watch state a collection handed back (as the pipeline does after the ledger write),
+ * unless another run already stored a later watermark: the watermark never goes back.
+ */
+export async function commitWatchState(store: NonNullable<CollectContext['store']>, tenantId: string, next: PendingState): Promise<boolean> {
+  return commitOne(store, tenantId, next);
 }

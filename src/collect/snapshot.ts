@@ -4,6 +4,7 @@
  * whose inputs failed (it reports the area's coverage instead).
  */
 import type { Area } from '../rules/ids';
+import type { PendingState } from './pending';
 
 export type CoverageStatus = 'complete' | 'partial' | 'failed';
 
@@ -181,11 +182,6 @@ export interface SignInWatch {
   /** Sign-ins read and processed (after de-duplication). */
   read: number;
   detections: SignInDetection[];
-  /**
-   * The watermark and detector state to store — by the pipeline, only after the detections are
-   * safely in the ledger, so a run that fails later is read again rather than lost.
-   */
-  nextState?: { key: string; watermark: string; value: string };
 }
 
 /** A user as the light directory listing gives it (no signInActivity: not rate-limited). */
@@ -286,7 +282,17 @@ export type SliceName = keyof SliceData;
 
 /** The collection result of one slice. */
 export type Slice<T> =
-  | { status: 'complete' | 'partial'; data: T; items: number; detail?: string }
+  | {
+      status: 'complete' | 'partial';
+      data: T;
+      items: number;
+      detail?: string;
+      /**
+       * State the collection read its way to (watermarks, delta links, inventories), stored by the
+       * pipeline only after the ledger write (collect/pending.ts); absent without a store.
+       */
+      pending?: PendingState[];
+    }
   | { status: 'failed'; items: 0; detail: string };
 
 export interface Snapshot {

@@ -10,7 +10,7 @@ import type { Graph } from '../../src/graph/graph';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import type { SimDrive } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
-import { startTestSim, testContext, type TestSim } from '../support/sim';
+import { startTestSim, testContext, type TestSim, collectAndCommit } from '../support/sim';
 
 const demo = generateDemoTenant({ seed: 9, users: 40 });
 const policy = validatePolicy(demo.policy);
@@ -38,7 +38,7 @@ function behindBrokenProxy(graph: Graph): Graph {
 
 it('a 404 to the permissions batch keeps the tracked items and makes files partial', async () => {
   const tenantId = randomUUID();
-  const first = await collectSharing(testContext(t.graph(), { policy, tenantId, store }));
+  const first = await collectAndCommit(collectSharing, testContext(t.graph(), { policy, tenantId, store }));
   if (first.status === 'failed') throw new Error(first.detail);
   const drive = t.sim.tenant.sites.find((s) => String(s.site.webUrl).endsWith('/sites/jinji'))?.drives[0] as SimDrive;
   const tracked = first.data.items.filter((i) => i.driveId === drive.drive.id);
@@ -47,7 +47,7 @@ it('a 404 to the permissions batch keeps the tracked items and makes files parti
   const target = drive.items.find((i) => i.id === tracked[0]?.itemId);
   if (!target) throw new Error('demo tenant shape changed');
   t.sim.applyDriveChange(String(drive.drive.id), { upsert: { ...target } });
-  const second = await collectSharing(testContext(behindBrokenProxy(t.graph()), { policy, tenantId, store }));
+  const second = await collectAndCommit(collectSharing, testContext(behindBrokenProxy(t.graph()), { policy, tenantId, store }));
   if (second.status === 'failed') throw new Error(second.detail);
   expect(second.status).toBe('partial');
   expect(second.detail).toMatch(/permissions could not be read for \d+ item\(s\)/);

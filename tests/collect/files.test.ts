@@ -11,7 +11,7 @@ import { ownPermissions } from '../../src/rules/files';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import type { JsonObject, SimDrive } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
-import { startTestSim, testContext, type TestSim } from '../support/sim';
+import { startTestSim, testContext, type TestSim, collectAndCommit } from '../support/sim';
 
 const demo = generateDemoTenant({ seed: 9, users: 40 });
 const policy = validatePolicy(demo.policy);
@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 async function sharing(tenantId: string) {
-  const slice = await collectSharing(testContext(t.graph(), { policy, tenantId, store }));
+  const slice = await collectAndCommit(collectSharing, testContext(t.graph(), { policy, tenantId, store }));
   if (slice.status === 'failed') throw new Error(slice.detail);
   return slice;
 }
@@ -121,7 +121,7 @@ describe('sharing inventory', () => {
     await sharing(tenantId);
     const driveId = jinjiDrive(t.sim.tenant).drive.id as string;
     t.sim.setFaults([{ endpoint: 'delta', match: new RegExp(driveId.replace(/[!]/g, '\\!')), status: 500 }]);
-    const slice = await collectSharing(testContext(t.graph({ maxAttempts: 2 }), { policy, tenantId, store }));
+    const slice = await collectAndCommit(collectSharing, testContext(t.graph({ maxAttempts: 2 }), { policy, tenantId, store }));
     expect(slice.status).toBe('partial');
     if (slice.status === 'failed') return;
     expect(slice.detail).toContain(`drive ${driveId}`);
@@ -180,7 +180,7 @@ describe('inheritance when only a child is re-read', () => {
   it('without FullControl, a link added to a shared folder is not taken for the re-read child\'s own: the folder is re-read with it', async () => {
     const tenantId = randomUUID();
     const day0 = new Date();
-    const run = (now: Date) => collectSharing(testContext(t.graph({ roles: ['Sites.Read.All'] }), { policy, tenantId, store, now }));
+    const run = (now: Date) => collectAndCommit(collectSharing, testContext(t.graph({ roles: ['Sites.Read.All'] }), { policy, tenantId, store, now }));
     await run(day0);
     const drive = jinjiDrive(t.sim.tenant);
     const folder = byName(drive, '給与');
@@ -298,7 +298,7 @@ describe('sharing changes and the app\'s roles', () => {
   it('without Sites.FullControl.All: full first read, then incremental reads are partial and say what they cannot see, until the scheduled full enumeration finds the link', async () => {
     const tenantId = randomUUID();
     const readOnly = ['Sites.Read.All'];
-    const run = (now: Date) => collectSharing(testContext(t.graph({ roles: readOnly }), { policy, tenantId, store, now }));
+    const run = (now: Date) => collectAndCommit(collectSharing, testContext(t.graph({ roles: readOnly }), { policy, tenantId, store, now }));
     const day0 = new Date();
     const first = await run(day0);
     // No previous full read: a full enumeration, which sees everything.
@@ -326,7 +326,7 @@ describe('sharing changes and the app\'s roles', () => {
   it('FullControl granted after incremental runs without it: the first run with it enumerates in full and finds the link the earlier runs could not see', async () => {
     const tenantId = randomUUID();
     const day0 = new Date();
-    const run = (roles: string[] | undefined, now: Date) => collectSharing(testContext(t.graph(roles ? { roles } : {}), { policy, tenantId, store, now }));
+    const run = (roles: string[] | undefined, now: Date) => collectAndCommit(collectSharing, testContext(t.graph(roles ? { roles } : {}), { policy, tenantId, store, now }));
     expect((await run(['Sites.Read.All'], day0)).status).toBe('complete');
     const drive = jinjiDrive(t.sim.tenant);
     const file = byName(drive, '給与規程.pdf');
@@ -353,12 +353,12 @@ describe('sharing changes and the app\'s roles', () => {
   it('an inventory read without FullControl is enumerated in full on the first run with it, even right after a full read', async () => {
     const tenantId = randomUUID();
     const day0 = new Date();
-    await collectSharing(testContext(t.graph({ roles: ['Sites.Read.All'] }), { policy, tenantId, store, now: day0 }));
+    await collectAndCommit(collectSharing, testContext(t.graph({ roles: ['Sites.Read.All'] }), { policy, tenantId, store, now: day0 }));
     const driveId = jinjiDrive(t.sim.tenant).drive.id as string;
     const stored = JSON.parse((await store.getStateBlob(tenantId, `files-drive-${driveId}`)) ?? '{}') as { sharingChangesSeen?: unknown };
     expect(stored.sharingChangesSeen).toBe(false);
     t.sim.resetCounts();
-    const next = await collectSharing(testContext(t.graph(), { policy, tenantId, store, now: new Date(day0.getTime() + 60_000) }));
+    const next = await collectAndCommit(collectSharing, testContext(t.graph(), { policy, tenantId, store, now: new Date(day0.getTime() + 60_000) }));
     expect(next.status).toBe('complete');
     expect(t.sim.counts().permissions).toBe(sharedCount(t.sim.tenant));
     const after = JSON.parse((await store.getStateBlob(tenantId, `files-drive-${driveId}`)) ?? '{}') as { sharingChangesSeen?: unknown };
@@ -413,7 +413,7 @@ describe('a failing next page costs only its site or drive', () => {
     const soumu = t.sim.tenant.sites.find((s) => (s.site.webUrl as string).endsWith('/sites/soumu'));
     expect(soumu?.drives.length).toBeGreaterThan(1);
     t.sim.setFaults([{ endpoint: 'drives', match: /skiptoken/i, status: 500 }]);
-    const slice = await collectSharing(testContext(t.graph({ maxAttempts: 2 }), { policy, tenantId: randomUUID(), store }));
+    const slice = await collectAndCommit(collectSharing, testContext(t.graph({ maxAttempts: 2 }), { policy, tenantId: randomUUID(), store }));
     expect(slice.status).toBe('partial');
     if (slice.status === 'failed') return;
     expect(slice.detail).toContain('/sites/soumu: the next page of its libraries could not be read');
@@ -428,7 +428,7 @@ describe('a failing next page costs only its site or drive', () => {
     const driveId = drive.drive.id as string;
     const folder = byName(drive, '給与');
     t.sim.setFaults([{ endpoint: 'permissions', match: new RegExp(`items/${folder.id as string}/permissions.*skiptoken`, 'i'), status: 500 }]);
-    const slice = await collectSharing(testContext(t.graph({ maxAttempts: 2 }), { policy, tenantId: randomUUID(), store }));
+    const slice = await collectAndCommit(collectSharing, testContext(t.graph({ maxAttempts: 2 }), { policy, tenantId: randomUUID(), store }));
     expect(slice.status).toBe('partial');
     if (slice.status === 'failed') return;
     expect(slice.detail).toContain(`drive ${driveId}`);

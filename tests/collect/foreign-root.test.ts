@@ -10,7 +10,7 @@ import { collectSignIns, commitWatchState } from '../../src/collect/signins';
 import { validatePolicy } from '../../src/config/policy';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { Store } from '../../src/store/store';
-import { startTestSim, testContext, type TestSim } from '../support/sim';
+import { startTestSim, testContext, type TestSim, collectAndCommit } from '../support/sim';
 
 const demo = generateDemoTenant({ seed: 11, users: 30 });
 const policy = validatePolicy(demo.policy);
@@ -30,7 +30,7 @@ describe('drive inventories', () => {
     const first = await start();
     const firstRoot = first.sim.url;
     try {
-      const slice = await collectSharing(testContext(first.graph({ root: firstRoot }), { policy, tenantId, store }));
+      const slice = await collectAndCommit(collectSharing, testContext(first.graph({ root: firstRoot }), { policy, tenantId, store }));
       expect(slice.status).toBe('complete');
     } finally {
       // The demo's simulator is gone: its delta links point at a closed port.
@@ -38,14 +38,14 @@ describe('drive inventories', () => {
     }
     const second = await start();
     try {
-      const slice = await collectSharing(testContext(second.graph({ root: second.sim.url, maxAttempts: 2 }), { policy, tenantId, store }));
+      const slice = await collectAndCommit(collectSharing, testContext(second.graph({ root: second.sim.url, maxAttempts: 2 }), { policy, tenantId, store }));
       expect(slice.status).toBe('complete');
       expect(slice.detail).toBe(
         `stored drive inventories of another Graph root (${firstRoot}) were discarded, not followed; those drives were enumerated in full at ${second.sim.url}`,
       );
       expect(second.sim.counts().delta).toBeGreaterThanOrEqual(driveCount);
 
-      const again = await collectSharing(testContext(second.graph({ root: second.sim.url }), { policy, tenantId, store }));
+      const again = await collectAndCommit(collectSharing, testContext(second.graph({ root: second.sim.url }), { policy, tenantId, store }));
       expect(again).toMatchObject({ status: 'complete' });
       expect(again.detail).toBeUndefined();
     } finally {
@@ -63,8 +63,9 @@ describe('the sign-in watermark', () => {
     try {
       const ctx = testContext(first.graph({ ...fast, root: firstRoot }), { policy, tenantId, store, now });
       const slice = await collectSignIns(ctx);
-      if (slice.status === 'failed' || !slice.data.nextState) throw new Error('the first watch failed');
-      await commitWatchState(store, tenantId, slice.data.nextState);
+      const next = slice.status === 'failed' ? undefined : slice.pending?.[0];
+      if (!next) throw new Error('the first watch failed');
+      await commitWatchState(store, tenantId, next);
     } finally {
       await first.close();
     }
@@ -74,12 +75,13 @@ describe('the sign-in watermark', () => {
       const earlier = new Date(now.getTime() - 3_600_000);
       const ctx = testContext(second.graph({ ...fast, root: second.sim.url }), { policy, tenantId, store, now: earlier });
       const slice = await collectSignIns(ctx);
-      if (slice.status === 'failed' || !slice.data.nextState) throw new Error(`the second watch failed: ${slice.status === 'failed' ? slice.detail : ''}`);
+      const next = slice.status === 'failed' ? undefined : slice.pending?.[0];
+      if (slice.status === 'failed' || !next) throw new Error(`the second watch failed: ${slice.status === 'failed' ? slice.detail : ''}`);
       expect(slice.status).toBe('complete');
       expect(slice.detail).toBe(`the stored sign-in watermark of another Graph root (${firstRoot}) was discarded, not followed; the watch started afresh here (backfill 24 h)`);
       expect(slice.data.from).toBe(new Date(earlier.getTime() - 24 * 3_600_000).toISOString());
-      expect(await commitWatchState(store, tenantId, slice.data.nextState)).toBe(true);
-      const stored = JSON.parse((await store.getStateBlob(tenantId, slice.data.nextState.key)) ?? '{}') as { graphRoot?: string; watermark?: string };
+      expect(await commitWatchState(store, tenantId, next)).toBe(true);
+      const stored = JSON.parse((await store.getStateBlob(tenantId, next.key)) ?? '{}') as { graphRoot?: string; watermark?: string };
       expect(stored).toMatchObject({ graphRoot: second.sim.url, watermark: earlier.toISOString() });
     } finally {
       await second.close();

@@ -35,7 +35,8 @@ afterEach(async () => {
 async function watch(...args: Parameters<typeof testContext>) {
   const ctx = testContext(...args);
   const slice = await collectSignIns(ctx);
-  if (slice.status !== 'failed' && slice.data.nextState && ctx.store) await commitWatchState(ctx.store, ctx.tenantId, slice.data.nextState);
+  const next = slice.status !== 'failed' ? slice.pending?.[0] : undefined;
+  if (next && ctx.store) await commitWatchState(ctx.store, ctx.tenantId, next);
   return slice;
 }
 

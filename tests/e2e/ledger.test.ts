@@ -171,6 +171,30 @@ describe('ledger and tickets', () => {
     });
   });
 
+  it('a run whose ledger write fails stores no drive inventory: the next run reads every drive again and finds the same sharing', async () => {
+    await withSim(440, async (t, demo) => {
+      const planted = demo.groundTruth.filter((g) => g.ruleId.startsWith('FILE-')).map((g) => `${g.ruleId} ${g.subjectId}`).sort();
+      expect(planted.length).toBeGreaterThan(0);
+      const stateWrites: string[] = [];
+      const failing = new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop === 'putLedgerEntries') return async () => { throw new Error('table service unavailable'); };
+          if (prop === 'putStateBlob') return async (tenant: string, key: string, value: string) => { stateWrites.push(key); await target.putStateBlob(tenant, key, value); };
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const policy = validatePolicy(demo.policy);
+      await expect(runScan({ graph: t.graph(), policy, tenantId: demo.data.tenantId, store: failing, areas: ['files'] })).rejects.toThrow(/table service unavailable/);
+      expect(stateWrites.filter((k) => k.startsWith('files-drive-'))).toEqual([]);
+      const again = await runScan({ graph: t.graph(), policy, tenantId: demo.data.tenantId, store, areas: ['files'] });
+      expect(again.findings.filter((f) => f.ruleId.startsWith('FILE-')).map((f) => `${f.ruleId} ${f.subject.id}`).sort()).toEqual(planted);
+      // Now that the findings are on record, every drive read has its inventory stored.
+      const drives = demo.data.sites.flatMap((s) => s.drives.map((d) => String(d.drive.id)));
+      for (const id of drives) expect(await store.getStateBlob(demo.data.tenantId, `files-drive-${id}`)).toBeDefined();
+    });
+  });
+
   it('two reconciliations at once never corrupt the ledger or duplicate a ticket', async () => {
     await withSim(36, async (t, demo) => {
       const [a, b] = await Promise.all([scan(t, demo, { fresh: true }), scan(t, demo, { fresh: true })]);

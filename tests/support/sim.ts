@@ -5,6 +5,8 @@
 import { defaultPolicy } from '../../src/config/policy';
 import { loadSettings } from '../../src/config/settings';
 import { DEFAULT_COLLECT_OPTIONS, type CollectContext } from '../../src/collect/context';
+import { commitPending } from '../../src/collect/pending';
+import type { Slice } from '../../src/collect/snapshot';
 import { sliceRunner } from '../../src/pipeline';
 import { createGraphClient } from '../../src/graph/client';
 import { Graph, type GraphOptions } from '../../src/graph/graph';
@@ -56,4 +58,11 @@ export async function withSim<T>(seed: number, fn: (t: TestSim, demo: DemoTenant
   } finally {
     await t.close();
   }
+}
+
+/** Runs a collector and stores its pending state (inventories, watermarks) as the pipeline does after the ledger write. */
+export async function collectAndCommit<S extends Slice<unknown>>(collector: (ctx: CollectContext) => Promise<S>, ctx: CollectContext): Promise<S> {
+  const slice = await collector(ctx);
+  if (slice.status !== 'failed' && slice.pending && ctx.store) await commitPending(ctx.store, ctx.tenantId, slice.pending);
+  return slice;
 }

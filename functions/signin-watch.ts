@@ -10,8 +10,14 @@ import { depsFromSettings, scanAndLog, type ScanDeps } from '../src/runtime';
 /** Builds the handler around its dependencies (tests pass the simulator's and the test Azurite). */
 export function signInWatchHandler(deps: () => Promise<ScanDeps>) {
   return async (timer: Timer, context: InvocationContext): Promise<void> => {
+    const d = await deps();
+    // Sign-ins come from the Event Hub (signInStream): two sources must never advance one watermark.
+    if (d.signInSource === 'eventhub') {
+      context.log(JSON.stringify({ event: 'm365-audit.signin-watch', outcome: 'skipped', reason: 'M365_AUDIT_SIGNIN_SOURCE=eventhub: signInStream reads sign-ins' }));
+      return;
+    }
     if (timer.isPastDue) context.warn('signInWatch: the timer is past due; reading from the stored watermark as usual');
-    await scanAndLog(context, await deps(), { kind: 'signin', areas: ['signins'] });
+    await scanAndLog(context, d, { kind: 'signin', areas: ['signins'] });
   };
 }
 

@@ -56,6 +56,18 @@ param licenceCount int = 0
 @maxValue(1440)
 param signInOverlapMinutes int = 120
 
+@description('M365_AUDIT_SIGNIN_SOURCE: where the sign-in watch reads sign-ins. graph (default): auditLogs/signIns every 15 minutes. eventhub: an Event Hub namespace is created for the Entra diagnostic setting to stream SignInLogs to, and the signInStream function reads it (README "Sign-ins at volume").')
+@allowed([
+  'graph'
+  'eventhub'
+])
+param signInSource string = 'graph'
+
+@description('With signInSource eventhub: days the event hub keeps sign-ins it could not deliver yet (Standard tier: 1 to 7).')
+@minValue(1)
+@maxValue(7)
+param signInHubRetentionDays int = 7
+
 @description('M365_AUDIT_MAIL_SENDER: the mailbox (UPN) the CISO digest is sent from. Empty: the digest is stored but not mailed.')
 param mailSender string = ''
 
@@ -185,6 +197,10 @@ var appName = '${baseName}-${suffix}'
 var storageName = take('st${compactBase}${suffix}', 24)
 var keyVaultName = take('kv-${compactBase}-${suffix}', 24)
 var deploymentContainerName = 'app-package'
+var streamSignIns = signInSource == 'eventhub'
+var eventHubNamespaceName = 'evhns-${compactBase}-${suffix}'
+var signInHubName = 'entra-signins'
+var signInConsumerGroup = 'm365-audit'
 
 // Built-in role definition ids (Microsoft Learn "Azure built-in roles").
 var roleIds = {
@@ -194,6 +210,7 @@ var roleIds = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,6 +416,12 @@ var appSettings = {
   M365_AUDIT_LICENCE_COUNT: licenceCount > 0 ? string(licenceCount) : ''
   M365_AUDIT_SIGNIN_OVERLAP_MINUTES: string(signInOverlapMinutes)
   M365_AUDIT_MAIL_SENDER: mailSender
+  M365_AUDIT_SIGNIN_SOURCE: signInSource
+  // The signInStream trigger's connection (prefix M365_AUDIT_EVENTHUB, identity-based), hub and
+  // consumer group; empty with the Graph source (the function is not registered then).
+  M365_AUDIT_EVENTHUB__fullyQualifiedNamespace: streamSignIns ? '${eventHubNamespaceName}.servicebus.windows.net' : ''
+  M365_AUDIT_EVENTHUB_NAME: streamSignIns ? signInHubName : ''
+  M365_AUDIT_EVENTHUB_CONSUMER_GROUP: streamSignIns ? signInConsumerGroup : ''
   M365_AUDIT_GRAPH_URL: graphUrl
   AZURE_AUTHORITY_HOST: authorityHost
 
@@ -496,6 +519,69 @@ resource insightsRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sign-ins at volume (signInSource = eventhub): Entra's diagnostic setting streams SignInLogs to
+// this hub, and signInStream reads it with the app's identity. One partition: batches are then
+// processed in order and one at a time, so the watch's detector state is never updated by two at
+// once (about 1,000 events/s per throughput unit: far above a tenant's sign-in rate). The Entra
+// diagnostic setting itself is a tenant-level resource (microsoft.aadiam/diagnosticSettings) that
+// a resource-group deployment cannot create: infra/README.md gives the az command, with the
+// authorization rule below (diagnostic settings stream with a namespace rule holding Manage,
+// Send and Listen).
+
+resource eventHubNamespace 'Microsoft.EventHub/namespaces@2024-01-01' = if (streamSignIns) {
+  name: eventHubNamespaceName
+  location: location
+  tags: tags
+  sku: {
+    name: 'Standard'
+    tier: 'Standard'
+    capacity: 1
+  }
+  properties: {
+    minimumTlsVersion: '1.2'
+    // The app reads with its identity; only the diagnostic setting uses the rule below.
+    disableLocalAuth: false
+  }
+}
+
+resource signInHub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' = if (streamSignIns) {
+  parent: eventHubNamespace
+  name: signInHubName
+  properties: {
+    partitionCount: 1
+    messageRetentionInDays: signInHubRetentionDays
+  }
+}
+
+resource signInHubConsumerGroup 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@2024-01-01' = if (streamSignIns) {
+  parent: signInHub
+  name: signInConsumerGroup
+}
+
+resource entraDiagnosticsRule 'Microsoft.EventHub/namespaces/authorizationRules@2024-01-01' = if (streamSignIns) {
+  parent: eventHubNamespace
+  name: 'entra-diagnostics'
+  properties: {
+    rights: [
+      'Manage'
+      'Send'
+      'Listen'
+    ]
+  }
+}
+
+// Azure Event Hubs Data Receiver on the hub: signInStream reads with the managed identity.
+resource eventHubRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (streamSignIns) {
+  name: guid(signInHub.id, app.id, roleIds.eventHubsDataReceiver)
+  scope: signInHub
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.eventHubsDataReceiver)
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 // Key Vault Secrets User: reading the secrets behind the Key Vault references.
 resource keyVaultRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(keyVault.id, app.id, roleIds.keyVaultSecretsUser)
@@ -549,3 +635,9 @@ output storageAccountName string = storage.name
 
 @description('The Graph application permissions granted by this deployment (empty when grantGraphPermissions is false).')
 output graphRoles array = grantGraphPermissions ? graphPermissions.outputs.roles : []
+
+@description('With signInSource eventhub: the authorization rule id and hub name for the Entra diagnostic setting (infra/README.md, "Sign-ins from an Event Hub").')
+output signInDiagnosticTarget object = streamSignIns ? {
+  eventHubAuthorizationRuleId: entraDiagnosticsRule.id
+  eventHubName: signInHubName
+} : {}

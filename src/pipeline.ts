@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Policy } from './config/policy';
-import { DEFAULT_COLLECT_OPTIONS, type CollectContext, type CollectOptions } from './collect/context';
+import { DEFAULT_COLLECT_OPTIONS, type CollectContext, type CollectOptions, type SignInStreamBatch } from './collect/context';
 import { COLLECTORS } from './collect/index';
 import { commitPending, type PendingState } from './collect/pending';
 import type { Slice, SliceName, Snapshot } from './collect/snapshot';
@@ -52,6 +52,8 @@ export interface ScanOptions {
   sinks?: (directory: DirectoryLookup) => readonly TicketSink[];
   /** Collector options (sign-in backfill, overlap, chunking). */
   collectOptions?: Partial<CollectOptions>;
+  /** Sign-ins from a stream (an Event Hub batch) for the `signins` area, instead of Graph's sign-in log. */
+  signInStream?: SignInStreamBatch;
   /**
    * Teams alerts (src/alerts/deliver.ts): with a store, this run's news goes on one card per sink
    * after the tickets (their Planner links are on it), recorded in the ledger so it goes once.
@@ -166,6 +168,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       tenantId: options.tenantId,
       store: options.store,
       options: { ...DEFAULT_COLLECT_OPTIONS, ...options.collectOptions },
+      ...(options.signInStream ? { signInStream: options.signInStream } : {}),
     },
     options.onProgress,
   );

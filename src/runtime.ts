@@ -16,7 +16,9 @@ import { sinksFromSettings } from './tickets/sinks';
 import type { AlertOptions } from './alerts/deliver';
 import { TeamsWebhookSink, type AlertSink } from './alerts/teams';
 import { DefaultAzureCredential } from '@azure/identity';
-import { countBySeverity } from './pipeline';
+import { countBySeverity, IMPLEMENTED_AREAS } from './pipeline';
+import type { SignInStreamBatch } from './collect/context';
+import { parseDiagnosticBatch } from './signins/diagnostic';
 import type { Area } from './rules/ids';
 import { blobReportWriter, runScanJob, type ScanJobResult } from './jobs/scan';
 import { runDigestJob, type DigestJobResult } from './jobs/digest';
@@ -30,6 +32,12 @@ export interface ScanDeps {
   clock?: () => Date;
   /** Sign-in watch overlap from M365_AUDIT_SIGNIN_OVERLAP_MINUTES (default 120). */
   signInOverlapMinutes?: number | undefined;
+  /**
+   * Where sign-ins come from (M365_AUDIT_SIGNIN_SOURCE). With `eventhub` the signInStream function
+   * feeds the detector and its state; the Graph watch and the daily scan leave the `signins` area
+   * alone, so that two sources never advance one watermark.
+   */
+  signInSource?: 'graph' | 'eventhub' | undefined;
   /** Teams alerts when TEAMS_WEBHOOK_URL is set (no files in Azure: nobody would open them). */
   alerts?: AlertOptions | undefined;
   /** The digest's sender mailbox (M365_AUDIT_MAIL_SENDER); undefined: the digest is stored, not mailed. */
@@ -58,6 +66,7 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
     tenantId: settings.tenantId,
     store,
     signInOverlapMinutes: settings.signInOverlapMinutes,
+    signInSource: settings.signInSource,
     mailSender: settings.mailSender,
     announce: teams ? { sink: teams, url: settings.digestUrl } : undefined,
     alerts: teams
@@ -85,6 +94,19 @@ export interface ScanRequest {
   areas?: readonly Area[];
   scanId?: string;
   confirmResolutions?: boolean;
+  /** Sign-ins from a stream (the signInStream function) instead of Graph's sign-in log. */
+  signInStream?: SignInStreamBatch;
+}
+
+/**
+ * The areas a Functions scan reads: what it asked for, without `signins` when sign-ins come from
+ * the Event Hub (the stream owns the watch's state then). Undefined: every implemented area.
+ */
+export function areasFor(d: Pick<ScanDeps, 'signInSource'>, request: Pick<ScanRequest, 'areas' | 'signInStream'>): readonly Area[] | undefined {
+  if (request.signInStream || d.signInSource !== 'eventhub') return request.areas;
+  const areas = (request.areas ?? IMPLEMENTED_AREAS).filter((a) => a !== 'signins');
+  if (!areas.length) throw new ConfigError('nothing to scan:', ['areas: sign-ins come from the Event Hub (M365_AUDIT_SIGNIN_SOURCE=eventhub), so the signInStream function reads them; ask for other areas, or set M365_AUDIT_SIGNIN_SOURCE=graph']);
+  return areas;
 }
 
 /**
@@ -101,7 +123,8 @@ export async function scanFromDeps(d: ScanDeps, request: ScanRequest): Promise<S
       policy,
       tenantId: d.tenantId,
       store: d.store,
-      ...(request.areas ? { areas: request.areas } : {}),
+      ...(areasFor(d, request) ? { areas: areasFor(d, request) } : {}),
+      ...(request.signInStream ? { signInStream: request.signInStream } : {}),
       ...(request.scanId ? { scanId: request.scanId } : {}),
       ...(request.confirmResolutions ? { confirmResolutions: true } : {}),
       ...(sinks ? { sinks } : {}),
@@ -190,4 +213,17 @@ export async function scanAndLog(logger: JobLogger, deps: ScanDeps, request: Sca
 /** True when the tenant's recent scans (the last 200) include `scanId`: a redelivered request is not run twice. */
 export async function scanRecorded(store: Pick<Store, 'listScans'>, tenantId: string, scanId: string): Promise<boolean> {
   return (await store.listScans(tenantId, 200)).some((s) => s.scanId === scanId);
+}
+
+/**
+ * Runs the `signins` area on one Event Hub batch for the signInStream function and logs it like a
+ * scan. The batch is mapped first (signins/diagnostic.ts): records of other categories are
+ * counted, unreadable ones make the run partial. A run that fails throws (the retry policy runs
+ * the batch again); an empty batch of sign-ins still runs, so a batch of only other categories
+ * is on record too.
+ */
+export async function streamAndLog(logger: JobLogger, deps: ScanDeps, messages: readonly unknown[], source: string): Promise<ScanJobResult> {
+  const batch = parseDiagnosticBatch(messages, deps.tenantId);
+  for (const p of batch.problems.slice(0, 5)) logger.warn(`signInStream: skipped ${p}`);
+  return scanAndLog(logger, deps, { kind: 'signin', areas: ['signins'], signInStream: { source, events: batch.events, problems: batch.problems, ignored: batch.ignored } });
 }

@@ -7,6 +7,7 @@ import type { Policy } from '../config/policy';
 import type { Graph } from '../graph/graph';
 import type { StatePort } from '../store/ports';
 import type { Slice, SliceData, SliceName } from './snapshot';
+import type { SignInEvent } from '../signins/detector';
 
 export interface CollectOptions {
   /** First sign-in watch (no watermark yet): how far back to read, in hours (default 24, at most 720). */
@@ -34,6 +35,21 @@ export const DEFAULT_COLLECT_OPTIONS: CollectOptions = {
   freshState: false,
 };
 
+/**
+ * Sign-ins handed to a run by a stream (an Event Hub batch of Entra diagnostic records,
+ * signins/diagnostic.ts) instead of read from Graph: the watch's detector and state take them
+ * just the same.
+ */
+export interface SignInStreamBatch {
+  /** Where the batch came from, for coverage (e.g. `Event Hub m365-audit-signins`). */
+  source: string;
+  events: SignInEvent[];
+  /** Unreadable messages and records (each naming where and why): the slice is partial. */
+  problems: string[];
+  /** Records of other categories, by category (not sign-ins this watch reads). */
+  ignored: Record<string, number>;
+}
+
 export interface CollectContext {
   graph: Graph;
   /** The scan's start time. */
@@ -43,6 +59,8 @@ export interface CollectContext {
   /** Where watermarks and detector state live; without it every watch starts afresh. */
   store?: StatePort | undefined;
   options: CollectOptions;
+  /** Sign-ins from a stream: the `signIns` collector feeds these to the detector instead of reading Graph. */
+  signInStream?: SignInStreamBatch | undefined;
   /** Another slice this collector depends on (collected once per scan). */
   slice<K extends SliceName>(name: K): Promise<Slice<SliceData[K]>>;
 }

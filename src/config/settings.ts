@@ -158,6 +158,15 @@ const settingsSchema = z.object({
     .transform(Number)
     .refine((n) => n >= 0 && n <= 1440, 'must be from 0 to 1440 minutes (sign-ins can arrive up to 2 hours late; 120 is the default)')
     .optional(),
+  /**
+   * Where the sign-in watch takes sign-ins from: `graph` (the default: auditLogs/signIns every 15
+   * minutes) or `eventhub` (Entra diagnostic settings streamed to an Event Hub, for volumes above
+   * Graph's identity-reports limit; the signInStream function, README "Sign-ins at volume").
+   */
+  M365_AUDIT_SIGNIN_SOURCE: z.enum(['graph', 'eventhub'], { message: 'must be graph or eventhub' }).optional(),
+  /** With the Event Hub source: the event hub the diagnostic setting streams to, and the consumer group read. */
+  M365_AUDIT_EVENTHUB_NAME: nonEmpty.optional(),
+  M365_AUDIT_EVENTHUB_CONSUMER_GROUP: nonEmpty.optional(),
   /** The mailbox the CISO digest is sent from (Graph sendMail; Mail.Send scoped to it, README "CISO digest"). */
   /**
    * Where people open a month's digest, `{month}` standing for YYYY-MM (a SharePoint library the
@@ -212,6 +221,8 @@ export interface Settings {
   authorityHost: string | undefined;
   /** Sign-in watch overlap in minutes; undefined: the default (120). */
   signInOverlapMinutes: number | undefined;
+  /** Where the watch takes sign-ins from (M365_AUDIT_SIGNIN_SOURCE; default graph). */
+  signInSource: 'graph' | 'eventhub';
   /** True when running where a managed identity endpoint exists (Azure). */
   managedIdentity: boolean;
   /** M365_AUDIT_DIGEST_URL: the digest's link on its Teams card, `{month}` for YYYY-MM. */
@@ -298,6 +309,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (Boolean(s.M365_AUDIT_PLANNER_PLAN_ID) !== Boolean(s.M365_AUDIT_PLANNER_BUCKET_ID)) {
     problems.push('M365_AUDIT_PLANNER_BUCKET_ID: set both M365_AUDIT_PLANNER_PLAN_ID and M365_AUDIT_PLANNER_BUCKET_ID, or neither');
   }
+  if (s.M365_AUDIT_SIGNIN_SOURCE === 'eventhub') {
+    if (!s.M365_AUDIT_EVENTHUB_NAME) problems.push('M365_AUDIT_EVENTHUB_NAME: required with M365_AUDIT_SIGNIN_SOURCE=eventhub (the event hub the Entra diagnostic setting streams SignInLogs to)');
+    if (!s.M365_AUDIT_EVENTHUB_CONSUMER_GROUP) problems.push('M365_AUDIT_EVENTHUB_CONSUMER_GROUP: required with M365_AUDIT_SIGNIN_SOURCE=eventhub (a consumer group of that event hub that only m365-audit reads)');
+  }
   if (s.M365_AUDIT_TICKET_WEBHOOK_SECRET && !s.M365_AUDIT_TICKET_WEBHOOK_URL) {
     problems.push('M365_AUDIT_TICKET_WEBHOOK_URL: required with M365_AUDIT_TICKET_WEBHOOK_SECRET');
   }
@@ -323,6 +338,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     licenceCount: s.M365_AUDIT_LICENCE_COUNT === undefined ? undefined : Number(s.M365_AUDIT_LICENCE_COUNT),
     authorityHost: s.AZURE_AUTHORITY_HOST?.replace(/\/+$/, ''),
     signInOverlapMinutes: s.M365_AUDIT_SIGNIN_OVERLAP_MINUTES,
+    signInSource: s.M365_AUDIT_SIGNIN_SOURCE ?? 'graph',
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
     mailSender: s.M365_AUDIT_MAIL_SENDER,
     digestUrl: s.M365_AUDIT_DIGEST_URL,

@@ -24,7 +24,7 @@ function walk(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(`${dir}/${d.name}`) : [`${dir}/${d.name}`]));
 }
 
-type Spies = Record<'timer' | 'http' | 'storageQueue', jest.SpyInstance>;
+type Spies = Record<'timer' | 'http' | 'storageQueue' | 'eventHub', jest.SpyInstance>;
 
 /** Requires a compiled file in a fresh module registry with the registration calls spied on. */
 function register(file: string, env: Record<string, string> = {}): Spies {
@@ -39,6 +39,7 @@ function register(file: string, env: Record<string, string> = {}): Spies {
         timer: jest.spyOn(functions.app, 'timer').mockImplementation(() => undefined),
         http: jest.spyOn(functions.app, 'http').mockImplementation(() => undefined),
         storageQueue: jest.spyOn(functions.app, 'storageQueue').mockImplementation(() => undefined),
+        eventHub: jest.spyOn(functions.app, 'eventHub').mockImplementation(() => undefined),
       };
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require(join(root, file));
@@ -53,7 +54,17 @@ function register(file: string, env: Record<string, string> = {}): Spies {
   return spies;
 }
 
-const EXPECTED: Record<string, { kind: keyof Spies; name: string; check: (options: Record<string, unknown>) => void }> = {
+const EXPECTED: Record<string, { kind: keyof Spies; name: string; env?: Record<string, string>; check: (options: Record<string, unknown>) => void }> = {
+  'dist/functions/signin-stream.js': {
+    kind: 'eventHub',
+    name: 'signInStream',
+    env: { M365_AUDIT_SIGNIN_SOURCE: 'eventhub', M365_AUDIT_EVENTHUB_NAME: 'entra-signins' },
+    check: (o) => {
+      expect(o).toMatchObject({ connection: 'M365_AUDIT_EVENTHUB', eventHubName: '%M365_AUDIT_EVENTHUB_NAME%', consumerGroup: '%M365_AUDIT_EVENTHUB_CONSUMER_GROUP%', cardinality: 'many' });
+      // A failed batch is run again, never checkpointed past (the trigger checkpoints when an invocation ends).
+      expect(o.retry).toMatchObject({ strategy: 'exponentialBackoff', maxRetryCount: -1 });
+    },
+  },
   'dist/functions/tenant-scan.js': { kind: 'timer', name: 'tenantScan', check: (o) => expect(o.schedule).toBe('0 0 18 * * *') },
   'dist/functions/signin-watch.js': { kind: 'timer', name: 'signInWatch', check: (o) => expect(o.schedule).toBe('0 */15 * * * *') },
   'dist/functions/monthly-digest.js': { kind: 'timer', name: 'monthlyDigest', check: (o) => expect(o.schedule).toBe('0 0 0 1 * *') },
@@ -90,12 +101,18 @@ describe('the deployable output', () => {
   });
 
   it.each(Object.entries(EXPECTED))('%s registers its trigger once, as specified', (file, expected) => {
-    const spies = register(file);
+    const spies = register(file, expected.env);
     const calls = Object.entries(spies).flatMap(([kind, spy]) => spy.mock.calls.map((c) => [kind, ...c] as [string, string, Record<string, unknown>]));
     expect(calls.map(([kind, name]) => [kind, name])).toEqual([[expected.kind, expected.name]]);
     const options = calls[0]?.[2] ?? {};
     expect(typeof options.handler).toBe('function');
     expected.check(options);
+  });
+
+  it('registers the Event Hub trigger only when sign-ins come from the Event Hub', () => {
+    const spies = register('dist/functions/signin-stream.js');
+    expect(Object.values(spies).flatMap((spy) => spy.mock.calls)).toEqual([]);
+    expect(register('dist/functions/signin-stream.js', { M365_AUDIT_SIGNIN_SOURCE: 'graph' }).eventHub.mock.calls).toEqual([]);
   });
 
   it('takes a timer schedule from its app setting, and refuses one that is not NCRONTAB naming the setting', () => {

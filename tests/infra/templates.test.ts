@@ -44,7 +44,9 @@ const lists: SettingLists = {
   // for Azure Functions"): identity-based host storage and Application Insights with Entra auth.
   // FUNCTIONS_EXTENSION_VERSION / FUNCTIONS_WORKER_RUNTIME are deprecated on Flex Consumption
   // (functionAppConfig.runtime), so they are not allowed here either.
-  host: ['AzureWebJobsStorage__accountName', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'],
+  // M365_AUDIT_EVENTHUB__fullyQualifiedNamespace: the signInStream trigger's identity-based connection
+  // (functions/signin-stream.ts, connection prefix M365_AUDIT_EVENTHUB), read by the host's extension.
+  host: ['AzureWebJobsStorage__accountName', 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'M365_AUDIT_EVENTHUB__fullyQualifiedNamespace'],
   // Set by the template for code that is not there yet (the timer schedules are in SETTING_NAMES now).
   pending: [],
   // Read by the code but never set in Azure, on purpose.

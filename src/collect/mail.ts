@@ -67,6 +67,7 @@ export const collectMailRules: Collector<'mailRules'> = async (ctx) => {
   const candidates = mailboxCandidates(users.data);
   const mailboxes: MailboxRules[] = [];
   const failed: string[] = [];
+  let envelope: string | undefined;
   const problems: string[] = [];
   let withoutMailbox = 0;
   const handle = async (r: BatchResult): Promise<void> => {
@@ -77,6 +78,7 @@ export const collectMailRules: Collector<'mailRules'> = async (ctx) => {
     }
     if (r.status !== 200) {
       failed.push(`${user.userPrincipalName} (${r.status}${errorCode(r.body) ? ` ${errorCode(r.body)}` : ''})`);
+      if (r.status === 0 && errorCode(r.body) === 'batchEnvelopeFailed') envelope ??= (r.body as { error: { message: string } }).error.message;
       return;
     }
     const body = r.body as { value?: unknown; '@odata.nextLink'?: unknown } | undefined;
@@ -113,6 +115,8 @@ export const collectMailRules: Collector<'mailRules'> = async (ctx) => {
   const details: string[] = [];
   if (users.status === 'partial') details.push('the user list was partial, so some mailboxes may not have been checked');
   if (failed.length) details.push(`${failed.length} mailbox(es) could not be read after retries: ${summariseProblems(failed, 10)}`);
+  // A refused $batch envelope fails its items with status 0: say what the envelope answered once.
+  if (envelope) details.push(envelope);
   if (problems.length) details.push(summariseProblems(problems));
   return {
     status: details.length ? 'partial' : 'complete',

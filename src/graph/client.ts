@@ -264,6 +264,13 @@ class UndiciFetchHandler implements Middleware {
         signal: (options.signal as AbortSignal | undefined) ?? AbortSignal.timeout(this.timeoutMs),
       } as Parameters<typeof undiciFetch>[1])) as unknown as Response;
     } catch (err) {
+      // AbortSignal.timeout's DOMException reaches the Graph layer without its message through the
+      // SDK: name the timeout, so a run stopped by slow answers says so.
+      if ((err as { name?: unknown } | null)?.name === 'TimeoutError' && options.signal === undefined) {
+        const timeout = new Error(`no answer within ${this.timeoutMs} ms (the client's per-request timeout)`, { cause: err });
+        timeout.name = 'TimeoutError';
+        throw timeout;
+      }
       throw withCauseCode(err);
     }
   }

@@ -311,6 +311,7 @@ export class Graph {
     // 429 and 503 mean it was not processed, so those are always retried.
     const idempotent = options.idempotent ?? method !== 'POST';
     const cost = costOf(url);
+    let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       if (this.fatal) throw this.fatal;
       if (this.untrusted) throw this.untrusted;
@@ -354,6 +355,19 @@ export class Graph {
       }
       const headers = headerRecord(response.headers);
       this.observeRateLimit(family, headers);
+      // 401 InvalidAuthenticationToken: the token expired in flight or was revoked ("Microsoft
+      // Graph error responses": 401 "Required authentication information is either missing or
+      // not valid"). Sent again once with the token the credential hands out now (MSAL refreshes
+      // an expired one); a second 401 is final and names the credential.
+      if (response.status === 401 && !refreshed && attempt < this.maxAttempts) {
+        const body401 = await this.readJsonLenient(response);
+        if (errorOf(body401).code === 'InvalidAuthenticationToken' || errorOf(body401).code === undefined) {
+          refreshed = true;
+          this.stats.retries++;
+          continue;
+        }
+        return { status: response.status, headers, body: body401 };
+      }
       // `retryStatuses: false`: the caller retries answers itself ($batch envelopes, with their items).
       const retryable = options.retryStatuses !== false && RETRYABLE.has(response.status) && (idempotent || response.status !== 504);
       if (retryable && attempt < this.maxAttempts) {
@@ -409,13 +423,16 @@ export class Graph {
     let index = 0;
     const seen = new Set<string>();
     while (next) {
-      if (seen.has(next)) {
+      if (index > 0) this.checkLinkHost(next, url);
+      // Relative and absolute spellings of one URL are one link (a loop back to page 1 is a loop).
+      const key = linkKey(next);
+      if (seen.has(key)) {
         throw new GraphError(`GET ${describeEndpoint(url)}: Graph returned the same @odata.nextLink twice; stopping to avoid an endless loop`, {
           status: 200,
           endpoint: describeEndpoint(url),
         });
       }
-      seen.add(next);
+      seen.add(key);
       const body = await this.get(next, headers);
       index++;
       if (!body || typeof body !== 'object' || !Array.isArray((body as { value?: unknown }).value)) {
@@ -429,6 +446,30 @@ export class Graph {
       const deltaLink = typeof b['@odata.deltaLink'] === 'string' ? b['@odata.deltaLink'] : undefined;
       yield { value: b.value, index, ...(nextLink ? { nextLink } : {}), ...(deltaLink ? { deltaLink } : {}) };
       next = nextLink;
+    }
+  }
+
+  /**
+   * Refuses a nextLink that leaves the Graph root: the SDK attaches the bearer token to every
+   * request whose host name is a Graph host or a custom host (the port is not compared), so a
+   * link to another port or host could hand the token out. Graph's own nextLinks always stay on
+   * the host that was called ("Paging Microsoft Graph data in your app": use the URL as is).
+   * Without a known root only non-https links are refused.
+   */
+  private checkLinkHost(link: string, first: string): void {
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(link)) return;
+    let origin: string;
+    try {
+      origin = new URL(link).origin;
+    } catch {
+      origin = '';
+    }
+    const expected = this.root ? new URL(this.root).origin : undefined;
+    if (!link.toLowerCase().startsWith('https://') || (expected !== undefined && origin !== expected)) {
+      throw new GraphError(
+        `GET ${describeEndpoint(first)}: Graph returned an @odata.nextLink to another host (${origin || 'an unreadable URL'}, not ${expected ?? 'https'}); not followed, and the access token was not sent there — check --graph-url and any proxy rewriting answers`,
+        { status: 200, endpoint: describeEndpoint(first) },
+      );
     }
   }
 
@@ -672,6 +713,12 @@ export function tlsTrustErrorOf(err: unknown, method: string, url: string): Grap
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** A link without its origin and version, so that `/users?…` and `https://host/v1.0/users?…` compare equal. */
+function linkKey(link: string): string {
+  const path = link.replace(/^https:\/\/[^/]+\/(v1\.0|beta)/i, '');
+  return path.startsWith('/') ? path : `/${path}`;
 }
 
 /** A response body that stopped before its end (a dropped connection): retried like no answer. */

@@ -160,6 +160,8 @@ export async function runBatch(req: SimRequest, dispatch: (item: SimRequest) => 
     }
   }
 
+  // A reset can only happen to the connection, i.e. to the whole envelope.
+  if ([...results.values()].some((r) => r.reset)) return { status: 0, headers: {}, reset: true };
   let malformed = false;
   const responses = batchOrder(items.length, seed).map((index) => {
     const item = items[index] as BatchItem;

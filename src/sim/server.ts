@@ -40,6 +40,7 @@ function sleep(ms: number): Promise<void> {
 
 /** What a matching fault answers instead of the real handler. */
 function faultResponse(req: SimRequest, fault: SimFault): SimResponse {
+  if (fault.reset) return { status: 0, headers: {}, reset: true };
   if (fault.cut) return { status: 200, headers: { 'Content-Type': ODATA_JSON }, malformed: MALFORMED_BODY, cut: true };
   if (fault.malformed) return { status: 200, headers: { 'Content-Type': ODATA_JSON }, malformed: MALFORMED_BODY };
   const status = fault.status ?? 500;
@@ -52,6 +53,23 @@ function faultResponse(req: SimRequest, fault: SimFault): SimResponse {
   const headers: Record<string, string> = {};
   if (fault.retryAfter !== undefined && fault.retryAfter !== null) headers['Retry-After'] = String(fault.retryAfter);
   return graphError(req, status, fault.code ?? def.code, fault.message ?? def.message, headers);
+}
+
+/** True when the fault answers itself; false when it only delays or rewrites the real answer. */
+function answersItself(fault: SimFault): boolean {
+  return fault.status !== undefined || fault.malformed === true || fault.cut === true || fault.reset === true;
+}
+
+/**
+ * The real answer with its `@odata.nextLink` rewritten by a `nextLink` fault: back to the
+ * request's own URL ('loop'), or onto another origin.
+ */
+function rewriteNextLink(res: SimResponse, how: string, origin: string, req: SimRequest): SimResponse {
+  const body = res.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object' || typeof body['@odata.nextLink'] !== 'string') return res;
+  const link = body['@odata.nextLink'];
+  const rewritten = how === 'loop' ? `${origin}${req.path}${req.query ? `?${req.query}` : ''}` : link.replace(/^https:\/\/[^/]+/, how.replace(/\/+$/, ''));
+  return { ...res, body: { ...body, '@odata.nextLink': rewritten } };
 }
 
 /** Creates the self-signed certificate: RSA 2048, sha256, for 127.0.0.1 and localhost. */
@@ -173,10 +191,17 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
     const endpoint = 'match' in routed ? routed.match.endpoint : undefined;
     if (endpoint) bump(endpoint);
     const fault = takeFault(endpoint, req.query ? `${req.path}?${req.query}` : req.path);
-    if (fault) {
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault && answersItself(fault)) {
       if (endpoint !== 'batch') await sleep(latency);
       return faultResponse(req, fault);
     }
+    const answer = await serve(req, routed);
+    return fault?.nextLink ? rewriteNextLink(answer, fault.nextLink, origin, req) : answer;
+  };
+
+  /** The real answer to a routed request: method, throttle, latency, handler. */
+  const serve = async (req: SimRequest, routed: ReturnType<typeof matchRoute>): Promise<SimResponse> => {
     if (!('match' in routed)) {
       await sleep(latency);
       return graphError(req, routed.status, routed.code, routed.message);
@@ -279,6 +304,11 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
       }
     } catch (err) {
       out = graphError(simReq, 500, 'generalException', `Simulator error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (out.reset) {
+      // A connection reset: no status line at all.
+      req.socket.destroy();
+      return;
     }
     const payload = out.malformed ?? (out.body === undefined ? '' : JSON.stringify(out.body));
     if (out.cut) {

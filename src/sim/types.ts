@@ -62,6 +62,23 @@ export interface SimFault {
    * is a complete answer whose body is not JSON (a broken proxy).
    */
   cut?: boolean;
+  /**
+   * 'reset': the connection is destroyed before any answer (ECONNRESET / `socket hang up` at the
+   * client). Top-level requests only; on a `$batch` item it resets the envelope's connection.
+   */
+  reset?: boolean;
+  /**
+   * Wait this long before answering (a response slower than the client's timeout). Alone, the
+   * real answer follows the wait; with `status`/`malformed`/`cut`/`reset`, that fault's answer.
+   */
+  delayMs?: number;
+  /**
+   * Serve the real answer but rewrite its `@odata.nextLink`: 'loop' points it back at the request
+   * itself (the same link twice, as a looping service would), an origin such as
+   * `https://127.0.0.1:4443` moves it to another host (which must never get the bearer token).
+   * Answers without a nextLink are left alone.
+   */
+  nextLink?: 'loop' | string;
   /** how many matching requests get the fault (default: all, forever) */
   times?: number;
 }
@@ -232,4 +249,6 @@ export interface SimResponse {
   malformed?: string;
   /** Drop the connection after `malformed`, having announced a longer body (a 'cut' fault). */
   cut?: boolean;
+  /** Destroy the connection without answering (a 'reset' fault). */
+  reset?: boolean;
 }

@@ -17,7 +17,8 @@ import type { DemoTenant, TenantData } from '../../src/sim/tenant';
 export interface TestSim {
   sim: SimServer;
   /** A Graph client; `roles` are what its placeholder token claims (default: every permission the README lists). */
-  graph(options?: GraphOptions & { roles?: readonly string[] }): Graph;
+  /** `timeoutMs`: the client's per-request timeout; `extraCaPem`: another certificate to trust (a second server's). */
+  graph(options?: GraphOptions & { roles?: readonly string[]; timeoutMs?: number; extraCaPem?: string }): Graph;
   close(): Promise<void>;
 }
 
@@ -28,8 +29,8 @@ export async function startTestSim(options: Partial<SimOptions> & { tenant?: Ten
   const handles: Array<{ close(): Promise<void> }> = [];
   return {
     sim,
-    graph: ({ roles, ...graphOptions }: GraphOptions & { roles?: readonly string[] } = {}) => {
-      const handle = createGraphClient({ graphUrl: sim.url, settings: loadSettings({}), caPem: sim.caPem, ...(roles ? { simulatorRoles: roles } : {}) });
+    graph: ({ roles, timeoutMs, extraCaPem, ...graphOptions }: GraphOptions & { roles?: readonly string[]; timeoutMs?: number; extraCaPem?: string } = {}) => {
+      const handle = createGraphClient({ graphUrl: sim.url, settings: loadSettings({}), caPem: extraCaPem ? `${sim.caPem}\n${extraCaPem}` : sim.caPem, ...(roles ? { simulatorRoles: roles } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
       handles.push(handle);
       return new Graph(handle.client, { baseBackoffMs: 20, grantedRoles: handle.grantedRoles, ...graphOptions });
     },

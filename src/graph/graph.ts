@@ -508,15 +508,48 @@ export class Graph {
       if (ids.has(id)) throw new GraphError(`$batch: duplicate request id ${r.id} (ids are not case-sensitive)`, { status: 0, endpoint: '/$batch' });
       ids.add(id);
     }
+    // Outlook runs at most 4 requests at once, and a batch runs 4 items in parallel
+    // (throttling-limits.md, "Outlook service limits for JSON batching"). The docs disagree on
+    // the scope: 4 per app per mailbox (throttling.md, older) or per app whatever the mailbox
+    // (throttling-limits.md, "Limits per app ID"). So a batch run of Outlook requests starts
+    // from the stricter reading, one batch in flight, and adapts: one more batch in flight after
+    // each batch with no 429, half as many after one with a 429 (whose Retry-After batchChunk
+    // honours), never above `batchConcurrency`. Other batches start at `batchConcurrency`.
+    const outlookOnly = requests.length > 0 && requests.every((r) => familyOf(r.url) === 'outlook');
+    const workers = Math.min(this.batchConcurrency, Math.ceil(requests.length / 20));
+    let allowed = outlookOnly ? 1 : workers;
+    let active = 0;
+    const waiting: Array<() => void> = [];
+    const wake = (): void => {
+      while (waiting.length && active < allowed) {
+        active++;
+        waiting.shift()?.();
+      }
+    };
+    const slot = (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        wake();
+      });
     let cursor = 0;
     const worker = async (): Promise<void> => {
       while (cursor < requests.length) {
-        const chunk = requests.slice(cursor, cursor + 20);
-        cursor += 20;
-        for (const r of await this.batchChunk(chunk)) await onResult(r);
+        await slot();
+        try {
+          if (cursor >= requests.length) return;
+          const chunk = requests.slice(cursor, cursor + 20);
+          cursor += 20;
+          const throttledBefore = this.stats.throttled;
+          const results = await this.batchChunk(chunk);
+          if (outlookOnly) allowed = this.stats.throttled > throttledBefore ? Math.max(1, Math.floor(allowed / 2)) : Math.min(workers, allowed + 1);
+          for (const r of results) await onResult(r);
+        } finally {
+          active--;
+          wake();
+        }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.batchConcurrency, Math.ceil(requests.length / 20)) }, worker));
+    await Promise.all(Array.from({ length: workers }, worker));
   }
 
   private async batchChunk(chunk: readonly BatchRequest[]): Promise<BatchResult[]> {

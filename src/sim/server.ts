@@ -29,7 +29,8 @@ import { rolesOfBearer } from './delta';
 
 export type { DriveChange, EndpointName, SimFault, SimOptions, SimPlannerPlan, SimServer, ThrottleFamily, ThrottleLimit } from './types';
 export { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_BUCKET_NAME, DEFAULT_PLANNER_PLAN_ID, DEFAULT_PLANNER_PLAN_TITLE, PLANNER_CALLER_ID } from './planner';
-export { DEFAULT_THROTTLE_LIMITS } from './throttle';
+export { DEFAULT_THROTTLE_LIMITS, throttleModel } from './throttle';
+export type { FamilyModel, ThrottleReadings } from './throttle';
 
 /** Largest request body accepted; Graph's own cap on JSON payloads is 4 MB. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -151,7 +152,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   // The caller's fault objects are kept (not copied): `times` counts down on them, so a test can
   // see how many uses a fault has left.
   let faults: SimFault[] = [...(options.faults ?? [])];
-  const throttler = new Throttler(resolveLimits(options.throttle, options.licenceCount));
+  const throttler = new Throttler(resolveLimits(options.throttle, options.licenceCount), undefined, options.throttleReadings);
   const sealer = new TokenSealer();
   const deltaLog = new DeltaLog();
   const planner = new PlannerStore(options.planner);

@@ -22,8 +22,67 @@ export const DEFAULT_THROTTLE_LIMITS: Readonly<Record<ThrottleFamily, ThrottleLi
   sharepoint: { limit: 1_200, perSeconds: 60 },
 };
 
-/** Outlook: at most 4 concurrent requests per app per mailbox (concepts/throttling.md). */
+/**
+ * Outlook: at most 4 concurrent requests. Doc revisions disagree on the scope: throttling.md's
+ * older revision (tests/reference/graph/09-batch.json) says "4 concurrent requests per app per
+ * mailbox"; throttling-limits.md ("Outlook service limits", "Limits per app ID") says the app can
+ * run 4 "regardless of whether the requests all access the same mailbox, or access different
+ * mailboxes". The simulator plays either ({@link ThrottleReadings}).
+ */
 export const OUTLOOK_CONCURRENCY = 4;
+
+/** Where Microsoft's doc revisions disagree, which reading the simulator plays. */
+export interface ThrottleReadings {
+  /**
+   * 'perMailbox' (default here: the older reading, which the existing workloads were written
+   * against) or 'perApp' (throttling-limits.md's current text, the stricter one).
+   */
+  outlookConcurrency?: 'perMailbox' | 'perApp';
+}
+
+/** One family's limit in machine-readable form (for the bench's lower bounds). */
+export interface FamilyModel {
+  /** Units refilled a second. */
+  unitsPerSecond: number;
+  /** Most units usable at once (the bucket's size). */
+  burst: number;
+  /** Requests in flight at once, where the family limits it. */
+  concurrency?: number;
+  /** What the concurrency / bucket is keyed by. */
+  scope: 'app' | 'appTenant' | 'tenant' | 'appMailbox';
+  /** Scope of the concurrency limit, where different from `scope`. */
+  concurrencyScope?: 'app' | 'appMailbox';
+}
+
+/**
+ * The simulator's throttling model as a table, per family, for a reading and a tenant's licence
+ * count: the same limits `startSimulator` enforces with the same options (`throttle` overrides
+ * included). Costs per request: 1, except SharePoint's resource units (`sharepointCost` in
+ * routes.ts: 5 for permissions, 2 for multi-item queries and token-less deltas, 1 otherwise).
+ */
+export function throttleModel(
+  readings: ThrottleReadings = {},
+  licenceCount?: number,
+  throttle?: Partial<Record<ThrottleFamily, ThrottleLimit>>,
+): Record<ThrottleFamily, FamilyModel> {
+  const limits = resolveLimits(throttle ?? {}, licenceCount) as Record<ThrottleFamily, ThrottleLimit>;
+  const scopes: Record<ThrottleFamily, FamilyModel['scope']> = {
+    identityReports: 'appTenant',
+    signInActivity: 'appTenant',
+    conditionalAccess: 'tenant',
+    outlook: 'appMailbox',
+    global: 'app',
+    sharepoint: 'appTenant',
+  };
+  const out = {} as Record<ThrottleFamily, FamilyModel>;
+  for (const family of Object.keys(limits) as ThrottleFamily[]) {
+    const l = limits[family];
+    out[family] = { unitsPerSecond: l.limit / l.perSeconds, burst: l.limit, scope: scopes[family] };
+  }
+  out.outlook.concurrency = OUTLOOK_CONCURRENCY;
+  out.outlook.concurrencyScope = readings.outlookConcurrency === 'perApp' ? 'app' : 'appMailbox';
+  return out;
+}
 
 /** A bucket a request draws from: its family, and a key within it (the mailbox for Outlook). */
 export interface BucketKey {
@@ -84,7 +143,13 @@ export class Throttler {
   constructor(
     private readonly limits: Record<ThrottleFamily, ThrottleLimit> | false,
     private readonly now: () => number = () => Date.now(),
+    private readonly readings: ThrottleReadings = {},
   ) {}
+
+  /** The concurrency slot a mailbox's request claims: its own, or the app's one pool. */
+  private slotOf(mailbox: string): string {
+    return this.readings.outlookConcurrency === 'perApp' ? '' : mailbox;
+  }
 
   /** Takes a token from every bucket in `keys`, or none and says which family refused. */
   take(keys: readonly BucketKey[]): ThrottleVerdict | undefined {
@@ -125,21 +190,23 @@ export class Throttler {
     return { limit: limit.limit, tokens, secondsToFull: (limit.limit - tokens) / rate / 1000 };
   }
 
-  /** Claims one of a mailbox's concurrent slots; false when all are in use. */
+  /** Claims one of a mailbox's concurrent slots (the app's, on the 'perApp' reading); false when all are in use. */
   acquireMailbox(mailbox: string): boolean {
     if (!this.limits) return true;
-    const n = this.inFlight.get(mailbox) ?? 0;
+    const slot = this.slotOf(mailbox);
+    const n = this.inFlight.get(slot) ?? 0;
     if (n >= OUTLOOK_CONCURRENCY) return false;
-    this.inFlight.set(mailbox, n + 1);
+    this.inFlight.set(slot, n + 1);
     return true;
   }
 
   /** Frees a slot claimed by {@link acquireMailbox}. */
   releaseMailbox(mailbox: string): void {
     if (!this.limits) return;
-    const n = (this.inFlight.get(mailbox) ?? 1) - 1;
-    if (n <= 0) this.inFlight.delete(mailbox);
-    else this.inFlight.set(mailbox, n);
+    const slot = this.slotOf(mailbox);
+    const n = (this.inFlight.get(slot) ?? 1) - 1;
+    if (n <= 0) this.inFlight.delete(slot);
+    else this.inFlight.set(slot, n);
   }
 
   /** Refills every bucket (in-flight requests are left alone). */

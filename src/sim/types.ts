@@ -93,6 +93,11 @@ export interface SimOptions {
    * `sharepoint` is in resource units (a permission read draws 5; see `licenceCount`).
    */
   throttle?: Partial<Record<ThrottleFamily, ThrottleLimit>> | false;
+  /**
+   * Which reading to play where Microsoft's doc revisions disagree (see `ThrottleReadings` in
+   * throttle.ts): `outlookConcurrency` 'perMailbox' (default) or 'perApp'.
+   */
+  throttleReadings?: { outlookConcurrency?: 'perMailbox' | 'perApp' };
   faults?: SimFault[];
   /** override max page sizes per endpoint (for tests of paging) */
   maxPageSize?: Partial<Record<EndpointName, number>>;

@@ -3,11 +3,11 @@
  * hands the scan to scanWorker through the storage queue, so the call never waits on Graph.
  * Body (optional, JSON): `{ "areas": ["signins"], "confirmResolutions": false }`.
  */
-import { app, output, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { parseScanRequest, SCAN_QUEUE } from '../src/jobs/scan-request';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { parseScanRequest, scanQueue } from '../src/jobs/scan-request';
 
-/** The queue output binding (identity-based through AzureWebJobsStorage__accountName in Azure). */
-export const scanQueue = output.storageQueue({ queueName: SCAN_QUEUE, connection: 'AzureWebJobsStorage' });
+/** The queue output binding (src/jobs/scan-request.ts), re-exported for the tests. */
+export { scanQueue };
 
 /** Builds the handler (the clock is the tests' to fix). */
 export function scanNowHandler(now: () => Date = () => new Date()) {

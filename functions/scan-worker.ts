@@ -1,10 +1,12 @@
 /**
  * scanWorker: runs the scans scanNow queued, with the scan id scanNow answered. A message that is
  * not one of ours, or a scan that throws, is retried by the platform and moved to the poison
- * queue (`m365-audit-scan-requests-poison`) after its retry cap.
+ * queue (`m365-audit-scan-requests-poison`) after its retry cap. A scan that reaches its deadline
+ * (src/runtime.ts COLLECT_MINUTES) writes its continuation (same scan id) to the same queue; the
+ * next invocation resumes its saved progress and reads only the slices not yet done.
  */
 import { app, type InvocationContext } from '@azure/functions';
-import { parseScanMessage, SCAN_QUEUE } from '../src/jobs/scan-request';
+import { parseScanMessage, SCAN_QUEUE, scanQueue } from '../src/jobs/scan-request';
 import { depsFromSettings, scanAndLog, scanRecorded, type ScanDeps } from '../src/runtime';
 
 /** Builds the handler around its dependencies (tests pass the simulator's and the test Azurite). */
@@ -17,8 +19,10 @@ export function scanWorkerHandler(deps: () => Promise<ScanDeps>) {
       context.log(JSON.stringify({ event: 'm365-audit.scan', scanId: message.scanId, outcome: 'already-recorded' }));
       return;
     }
-    await scanAndLog(context, d, { kind: 'run', scanId: message.scanId, ...(message.areas ? { areas: message.areas } : {}), ...(message.confirmResolutions ? { confirmResolutions: true } : {}) });
+    // A continuation (a scan stopped at its deadline) carries the scan's id: its progress is resumed.
+    const run = await scanAndLog(context, d, { kind: 'run', deadline: true, scanId: message.scanId, ...(message.areas ? { areas: message.areas } : {}), ...(message.confirmResolutions ? { confirmResolutions: true } : {}) });
+    if (run.kind === 'suspended') context.extraOutputs.set(scanQueue, run.continuation);
   };
 }
 
-app.storageQueue('scanWorker', { queueName: SCAN_QUEUE, connection: 'AzureWebJobsStorage', handler: scanWorkerHandler(() => depsFromSettings()) });
+app.storageQueue('scanWorker', { queueName: SCAN_QUEUE, connection: 'AzureWebJobsStorage', extraOutputs: [scanQueue], handler: scanWorkerHandler(() => depsFromSettings()) });

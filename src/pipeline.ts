@@ -8,6 +8,7 @@ import type { Policy } from './config/policy';
 import { DEFAULT_COLLECT_OPTIONS, type CollectContext, type CollectOptions, type SignInStreamBatch } from './collect/context';
 import { COLLECTORS } from './collect/index';
 import { commitPending, type PendingState } from './collect/pending';
+import { clearProgress, DEFAULT_HOLD_MS, latestScanId, loadProgress, loadSlices, pointAt, policyHash, saveProgress, saveSlice, unusable, type ScanProgress } from './collect/progress';
 import type { Slice, SliceName, Snapshot } from './collect/snapshot';
 import { CredentialError } from './errors';
 import { applyExceptions } from './findings/exceptions';
@@ -81,6 +82,19 @@ export interface ScanOptions {
    * that the reports show what is open in the ledger, not only what this scan saw.
    */
   beforeCommit?: (result: ScanResult, ledger?: ReportLedger) => Promise<unknown>;
+  /**
+   * When collection must stop (the Functions host's timeout less a margin: src/runtime.ts). Once
+   * it has passed no new Graph request is made; the slices finished so far are in the scan's
+   * progress (collect/progress.ts), the ledger is not touched, and the run throws
+   * {@link ScanSuspended}: the caller continues the scan with the same `scanId`.
+   */
+  deadline?: Date;
+  /**
+   * Without a `scanId`: continue the tenant's latest unfinished scan if its run must be gone and
+   * its progress is usable (the timers; collect/progress.ts). With a `scanId` its progress is
+   * always resumed when usable.
+   */
+  resume?: boolean;
   /** Progress per slice (the CLI prints it on stderr). */
   onProgress?: (event: { slice: SliceName; status: Slice<unknown>['status']; items: number; detail?: string }) => void;
 }
@@ -96,19 +110,100 @@ export interface ScanResult extends Pick<ScanRecord, 'tenantId' | 'scanId' | 'st
   tickets?: TicketSummary;
   /** What the alert sinks were sent (absent without a store or alert options). */
   alerts?: AlertSummary;
+  /** Notes on the run itself (saved progress discarded); absent when none. */
+  notes?: string[];
+}
+
+/**
+ * A scan stopped at its deadline: the finished slices are saved, nothing was reconciled. Run the
+ * scan again with `scanId` (a queue continuation) to finish it.
+ */
+export class ScanSuspended extends Error {
+  constructor(
+    readonly scanId: string,
+    readonly done: readonly SliceName[],
+    readonly remaining: readonly SliceName[],
+  ) {
+    super(`scan ${scanId} stopped at its deadline with ${done.length} slice(s) collected (${remaining.join(', ') || 'none'} still to read); nothing was reconciled — it continues with the same scan id`);
+    this.name = 'ScanSuspended';
+  }
+}
+
+/** Another run of the same scan id reconciled it already: this one stopped without writing (at-least-once delivery). */
+export class ScanAlreadyDone extends Error {
+  constructor(readonly scanId: string) {
+    super(`scan ${scanId} was already reconciled by another run; this run stopped without writing`);
+    this.name = 'ScanAlreadyDone';
+  }
+}
+
+/** Thrown by every Graph call of a collector once the deadline has passed. */
+class DeadlinePassed extends Error {
+  constructor() {
+    super('the scan reached its deadline');
+    this.name = 'DeadlinePassed';
+  }
+}
+
+/**
+ * The scan's Graph as its collectors see it: every method call (and every next page of an
+ * iteration) throws {@link DeadlinePassed} once `stopped()` says so, so collection stops at the next
+ * request instead of being cut off by the host. Properties (stats, root, fatal) pass through.
+ */
+function stoppable(graph: Graph, stopped: () => boolean): Graph {
+  const check = (): void => {
+    if (stopped()) throw new DeadlinePassed();
+  };
+  return new Proxy(graph, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        check();
+        const out = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (out && typeof out === 'object' && Symbol.asyncIterator in out) {
+          const it = (out as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+          return {
+            [Symbol.asyncIterator]() {
+              return this;
+            },
+            async next() {
+              check();
+              return it.next();
+            },
+            async return(v?: unknown) {
+              return it.return ? it.return(v) : { done: true, value: v };
+            },
+          };
+        }
+        return out;
+      };
+    },
+  });
+}
+
+/** Checkpoint hooks of {@link sliceRunner}: slices already done, and where a finished slice goes. */
+export interface SliceCheckpoint {
+  done?: ReadonlyMap<SliceName, Slice<unknown>>;
+  /** Called (awaited) as each slice finishes, unless `discard()` says the run has stopped. */
+  save?: (name: SliceName, slice: Slice<unknown>) => Promise<void>;
+  discard?: () => boolean;
 }
 
 /**
  * A collector context whose `slice()` runs each collector at most once per scan and turns a
  * collector that throws into a failed slice. `slices()` returns what has been collected so far.
  */
-export function sliceRunner(base: Omit<CollectContext, 'slice'>, onProgress?: ScanOptions['onProgress']) {
+export function sliceRunner(base: Omit<CollectContext, 'slice'>, onProgress?: ScanOptions['onProgress'], checkpoint: SliceCheckpoint = {}) {
   const running = new Map<SliceName, Promise<Slice<unknown>>>();
   const run = (name: SliceName): Promise<Slice<unknown>> => {
     let p = running.get(name);
     if (!p) {
       p = (async () => {
         let slice: Slice<unknown>;
+        // Read by an earlier run of this scan (its checkpoint): not read again.
+        const saved = checkpoint.done?.get(name);
+        if (saved) return saved;
         try {
           slice = await (COLLECTORS[name] as (c: CollectContext) => Promise<Slice<unknown>>)(ctx);
         } catch (err) {
@@ -116,6 +211,9 @@ export function sliceRunner(base: Omit<CollectContext, 'slice'>, onProgress?: Sc
           if (err instanceof CredentialError) throw err;
           slice = { status: 'failed', items: 0, detail: (err as Error).message };
         }
+        // A slice cut short by the deadline is not done: it is neither reported nor saved.
+        if (checkpoint.discard?.()) return slice;
+        await checkpoint.save?.(name, slice);
         onProgress?.({ slice: name, status: slice.status, items: slice.items, ...(slice.detail ? { detail: slice.detail } : {}) });
         return slice;
       })();
@@ -140,8 +238,9 @@ export async function collect(
   names: readonly SliceName[],
   base: Omit<CollectContext, 'slice'>,
   onProgress?: ScanOptions['onProgress'],
+  checkpoint?: SliceCheckpoint,
 ): Promise<Snapshot['slices']> {
-  const runner = sliceRunner(base, onProgress);
+  const runner = sliceRunner(base, onProgress, checkpoint);
   await Promise.all(names.map(runner.run));
   return runner.slices();
 }
@@ -153,16 +252,66 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const areas = [...(options.areas ?? IMPLEMENTED_AREAS)];
   const unknown = areas.filter((a) => !IMPLEMENTED_AREAS.includes(a));
   if (unknown.length) throw new Error(`areas not implemented yet: ${unknown.join(', ')}`);
-  const started = clock();
-  const scanId = options.scanId ?? randomUUID();
+  const invoked = clock();
+  let started = invoked;
+  let scanId = options.scanId ?? randomUUID();
   // With a store the ledger is reconciled and tickets routed: routing needs departments, which the
   // light directory listing gives cheaply whatever areas are scanned.
   const wanted = slicesFor(rules, areas);
   if (options.store && !wanted.includes('directory')) wanted.push('directory');
+  // Scan progress (collect/progress.ts): resume this scan's checkpoint, or start one.
+  const store = options.store;
+  let progress: ScanProgress | undefined;
+  let done = new Map<SliceName, Slice<unknown>>();
+  const notes: string[] = [];
+  if (store) {
+    const candidate = options.scanId ?? (options.resume ? await latestScanId(store, options.tenantId, areas) : undefined);
+    const stored = candidate ? await loadProgress(store, options.tenantId, candidate) : undefined;
+    // A timer leaves a run that may still be alive alone (it is another scan then).
+    const alive = stored !== undefined && options.scanId === undefined && Date.parse(stored.heldUntil) > invoked.getTime();
+    // A scan id already reconciled (its record not yet saved, or a redelivery): stop; a timer starts a new scan.
+    if (stored?.reconciled && options.scanId !== undefined) throw new ScanAlreadyDone(stored.scanId);
+    if (stored && !alive && !stored.reconciled) {
+      const why = unusable(stored, { now: invoked, graphRoot: options.graph.root, areas, policy: options.policy });
+      if (why) {
+        notes.push(`the saved progress of scan ${stored.scanId} was discarded (${why}); every slice was read afresh`);
+        await clearProgress(store, options.tenantId, stored);
+      } else {
+        progress = stored;
+        scanId = stored.scanId;
+        started = new Date(stored.startedAt);
+        done = await loadSlices(store, options.tenantId, stored);
+      }
+    }
+    const holdUntil = new Date(options.deadline ? options.deadline.getTime() + 60_000 : invoked.getTime() + DEFAULT_HOLD_MS).toISOString();
+    progress = progress
+      ? { ...progress, done: [...done.keys()], heldUntil: holdUntil }
+      : { version: 1, scanId, startedAt: started.toISOString(), graphRoot: options.graph.root, areas, policyHash: policyHash(options.policy), done: [], savedAt: invoked.toISOString(), heldUntil: holdUntil };
+    await saveProgress(store, options.tenantId, progress);
+    await pointAt(store, options.tenantId, areas, scanId);
+  }
+  const deadline = options.deadline;
+  let stopped = false;
+  const pastDeadline = (): boolean => (stopped ||= deadline !== undefined && clock().getTime() >= deadline.getTime());
+  // Slice saves one at a time (each rewrites the progress document).
+  let saving: Promise<void> = Promise.resolve();
+  const checkpoint: SliceCheckpoint = {
+    done,
+    discard: () => stopped,
+    ...(store && progress
+      ? {
+          save: (name: SliceName, slice: Slice<unknown>) => {
+            const p = progress as ScanProgress;
+            saving = saving.then(() => saveSlice(store, options.tenantId, p, name, slice, clock()));
+            return saving;
+          },
+        }
+      : {}),
+  };
   const collected = await collect(
     wanted,
     {
-      graph: options.graph,
+      graph: deadline ? stoppable(options.graph, pastDeadline) : options.graph,
       now: started,
       policy: options.policy,
       tenantId: options.tenantId,
@@ -171,7 +320,13 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       ...(options.signInStream ? { signInStream: options.signInStream } : {}),
     },
     options.onProgress,
+    checkpoint,
   );
+  await saving;
+  if (stopped) {
+    const finished = progress?.done ?? [];
+    throw new ScanSuspended(scanId, finished, wanted.filter((n) => !finished.includes(n)));
+  }
   // A collector that caught the credential failure per item (a drive, a mailbox) still stops the run.
   if (options.graph.fatal) throw options.graph.fatal;
   // Plausibility before resolution: a well-formed but implausible answer (no users, no sites, far
@@ -205,8 +360,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     };
     await options.beforeCommit?.(reported, ledgerView);
   };
-  if (options.store) {
-    const store = options.store;
+  if (store) {
     const directory = slices.directory?.status === 'failed' ? [] : (slices.directory?.data ?? []);
     const departments = new Map(directory.map((u) => [u.id, u.department]));
     const ids = new Map<string, string>();
@@ -216,6 +370,12 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     }
     const sinks = options.sinks?.({ userIdOf: (address) => ids.get(address.toLowerCase()) }) ?? [];
     const outcome = await store.withLedgerLease(options.tenantId, async (assertHeld) => {
+      // Another run of this scan id (a redelivered message) may have reconciled it while this one
+      // collected: its progress is then gone or marked, and this run writes nothing.
+      if (progress) {
+        const now = await loadProgress(store, options.tenantId, scanId);
+        if (!now || now.reconciled) throw new ScanAlreadyDone(scanId);
+      }
       const write = async (entries: LedgerEntry[]): Promise<void> => {
         assertHeld();
         await store.putLedgerEntries(options.tenantId, entries);
@@ -268,6 +428,10 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       // move on (collect/pending.ts). Not those of a slice the plausibility check doubted: what
       // looked wrong is read again from where the last good read stopped.
       await commitPending(store, options.tenantId, pendingOf(collected, slices), assertHeld);
+      if (progress) {
+        assertHeld();
+        await saveProgress(store, options.tenantId, { ...progress, reconciled: true });
+      }
       return { rec, sync, alerts };
     });
     const { rec, sync, alerts } = outcome;
@@ -291,10 +455,13 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     ...(ledger ? { ledger } : {}),
     ...(tickets ? { tickets } : {}),
     ...(alertSummary ? { alerts: alertSummary } : {}),
+    ...(notes.length ? { notes } : {}),
   };
   if (options.store) await options.store.saveScan(scanRecord(result, plausibleCounts(slices)));
   // The access inventory (棚卸) as this scan saw it, kept as its month's for the CISO digest.
   if (options.store) await recordInventory(options.store, accessInventory(snapshot, options.policy, scanId), options.policy.organization.timeZone);
+  // The scan is on record: its checkpoint is no longer needed.
+  if (store && progress) await clearProgress(store, options.tenantId, progress);
   return result;
 }
 

@@ -16,9 +16,10 @@ import { sinksFromSettings } from './tickets/sinks';
 import type { AlertOptions } from './alerts/deliver';
 import { TeamsWebhookSink, type AlertSink } from './alerts/teams';
 import { DefaultAzureCredential } from '@azure/identity';
-import { countBySeverity, IMPLEMENTED_AREAS } from './pipeline';
+import { countBySeverity, IMPLEMENTED_AREAS, ScanAlreadyDone, ScanSuspended } from './pipeline';
 import type { SignInStreamBatch } from './collect/context';
 import { parseDiagnosticBatch } from './signins/diagnostic';
+import type { ScanRequestMessage } from './jobs/scan-request';
 import type { Area } from './rules/ids';
 import { blobReportWriter, runScanJob, type ScanJobResult } from './jobs/scan';
 import { runDigestJob, type DigestJobResult } from './jobs/digest';
@@ -38,6 +39,11 @@ export interface ScanDeps {
    * alone, so that two sources never advance one watermark.
    */
   signInSource?: 'graph' | 'eventhub' | undefined;
+  /**
+   * When a scan's collection must stop, given when the invocation started (default
+   * {@link defaultDeadline}); a scan that reaches it is continued through the scan queue.
+   */
+  deadline?: (invokedAt: Date) => Date;
   /** Teams alerts when TEAMS_WEBHOOK_URL is set (no files in Azure: nobody would open them). */
   alerts?: AlertOptions | undefined;
   /** The digest's sender mailbox (M365_AUDIT_MAIL_SENDER); undefined: the digest is stored, not mailed. */
@@ -87,6 +93,18 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
   };
 }
 
+/**
+ * How long a Function collects before it stops and continues in a new invocation: host.json's
+ * functionTimeout (30 min) less 8 minutes for the reconciliation, reports, tickets and alerts
+ * that follow collection (and which are never cut: they run after the deadline check).
+ */
+export const COLLECT_MINUTES = 22;
+
+/** The default collection deadline: {@link COLLECT_MINUTES} after the invocation started. */
+export function defaultDeadline(invokedAt: Date): Date {
+  return new Date(invokedAt.getTime() + COLLECT_MINUTES * 60_000);
+}
+
 /** What one Functions scan is asked to do (the timers' fixed areas, or a queued request). */
 export interface ScanRequest {
   /** `run` (the daily scan's card) or `signin` (the sign-in watch's card). */
@@ -96,6 +114,10 @@ export interface ScanRequest {
   confirmResolutions?: boolean;
   /** Sign-ins from a stream (the signInStream function) instead of Graph's sign-in log. */
   signInStream?: SignInStreamBatch;
+  /** Collect until the deadline and continue in a new invocation (tenantScan, scanWorker); the sign-in watch has none. */
+  deadline?: boolean;
+  /** Without a scan id: continue the latest unfinished scan of these areas (the daily timer). */
+  resume?: boolean;
 }
 
 /**
@@ -127,6 +149,8 @@ export async function scanFromDeps(d: ScanDeps, request: ScanRequest): Promise<S
       ...(request.signInStream ? { signInStream: request.signInStream } : {}),
       ...(request.scanId ? { scanId: request.scanId } : {}),
       ...(request.confirmResolutions ? { confirmResolutions: true } : {}),
+      ...(request.deadline ? { deadline: (d.deadline ?? defaultDeadline)((d.clock ?? (() => new Date()))()) } : {}),
+      ...(request.resume ? { resume: true } : {}),
       ...(sinks ? { sinks } : {}),
       ...(d.alerts ? { alerts: { ...d.alerts, kind: request.kind } } : {}),
       ...(d.clock ? { clock: d.clock } : {}),
@@ -181,6 +205,7 @@ export function scanLogRecord(job: ScanJobResult): Record<string, unknown> {
       : {}),
     ...(r.alerts ? { alerts: { sent: r.alerts.sent.length, resent: r.alerts.resent.length, failed: r.alerts.failed.length } } : {}),
     graphRequests: r.graph.requests,
+    ...(r.notes ? { notes: r.notes } : {}),
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
   };
@@ -194,20 +219,51 @@ export interface JobLogger {
 }
 
 /**
+ * What a Function's scan came to: finished (its job), stopped at its deadline (the queue message
+ * that continues it: the caller sets it on its scan-queue output), or already reconciled by another
+ * run of the same scan id (at-least-once delivery: nothing was written).
+ */
+export type ScanRun =
+  | { kind: 'finished'; job: ScanJobResult }
+  | { kind: 'suspended'; scanId: string; continuation: ScanRequestMessage }
+  | { kind: 'already-done'; scanId: string };
+
+/**
  * Runs a scan for a Function and logs it: one structured line ({@link scanLogRecord}), a warning
  * per alert that could not be delivered (its news goes on the next run). A scan that read nothing
  * is logged as an error and its reports say it failed; the invocation itself succeeds, because a
- * retry would read the same nothing (the next schedule tries again).
+ * retry would read the same nothing (the next schedule tries again). A scan that reached its
+ * deadline is logged (outcome `continued`) and returned with its continuation message.
  */
-export async function scanAndLog(logger: JobLogger, deps: ScanDeps, request: ScanRequest): Promise<ScanJobResult> {
-  const job = await scanFromDeps(deps, request);
+export async function scanAndLog(logger: JobLogger, deps: ScanDeps, request: ScanRequest): Promise<ScanRun> {
+  let job: ScanJobResult;
+  try {
+    job = await scanFromDeps(deps, request);
+  } catch (err) {
+    if (err instanceof ScanSuspended) {
+      logger.warn(JSON.stringify({ event: 'm365-audit.scan', scanId: err.scanId, tenantId: deps.tenantId, outcome: 'continued', done: err.done, remaining: err.remaining }));
+      const now = (deps.clock ?? (() => new Date()))();
+      const continuation: ScanRequestMessage = {
+        scanId: err.scanId,
+        ...(request.areas ? { areas: [...request.areas] } : {}),
+        ...(request.confirmResolutions ? { confirmResolutions: true } : {}),
+        requestedAt: now.toISOString(),
+      };
+      return { kind: 'suspended', scanId: err.scanId, continuation };
+    }
+    if (err instanceof ScanAlreadyDone) {
+      logger.log(JSON.stringify({ event: 'm365-audit.scan', scanId: err.scanId, outcome: 'already-recorded' }));
+      return { kind: 'already-done', scanId: err.scanId };
+    }
+    throw err;
+  }
   const line = JSON.stringify(scanLogRecord(job));
   if (job.outcome === 'failed') logger.error(line);
   else if (job.outcome === 'partial') logger.warn(line);
   else logger.log(line);
   // `sink: message`; the sinks' messages never carry the webhook URL (src/alerts/teams.ts).
   for (const f of job.result.alerts?.failed ?? []) logger.warn(`scan ${job.result.scanId}: an alert was not delivered, it goes on the next run: ${f}`);
-  return job;
+  return { kind: 'finished', job };
 }
 
 /** True when the tenant's recent scans (the last 200) include `scanId`: a redelivered request is not run twice. */
@@ -222,7 +278,7 @@ export async function scanRecorded(store: Pick<Store, 'listScans'>, tenantId: st
  * the batch again); an empty batch of sign-ins still runs, so a batch of only other categories
  * is on record too.
  */
-export async function streamAndLog(logger: JobLogger, deps: ScanDeps, messages: readonly unknown[], source: string): Promise<ScanJobResult> {
+export async function streamAndLog(logger: JobLogger, deps: ScanDeps, messages: readonly unknown[], source: string): Promise<ScanRun> {
   const batch = parseDiagnosticBatch(messages, deps.tenantId);
   for (const p of batch.problems.slice(0, 5)) logger.warn(`signInStream: skipped ${p}`);
   return scanAndLog(logger, deps, { kind: 'signin', areas: ['signins'], signInStream: { source, events: batch.events, problems: batch.problems, ignored: batch.ignored } });

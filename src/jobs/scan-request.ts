@@ -3,11 +3,19 @@
  * Pure checks: the Functions answer with what these return, and the CLI could reuse them.
  */
 import { randomUUID } from 'node:crypto';
+import { output } from '@azure/functions';
 import { IMPLEMENTED_AREAS } from '../pipeline';
 import type { Area } from '../rules/ids';
 
 /** The queue the HTTP trigger writes and the worker reads. */
 export const SCAN_QUEUE = 'm365-audit-scan-requests';
+
+/**
+ * The queue's output binding (identity-based through AzureWebJobsStorage__accountName in Azure):
+ * scanNow writes requests to it, tenantScan and scanWorker the continuations of scans that
+ * stopped at their deadline.
+ */
+export const scanQueue = output.storageQueue({ queueName: SCAN_QUEUE, connection: 'AzureWebJobsStorage' });
 
 /** What the queue carries: the scan id the caller was given, what to scan, and when it was asked. */
 export interface ScanRequestMessage {

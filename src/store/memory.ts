@@ -99,6 +99,11 @@ export class MemoryStore implements AuditStore {
     this.blobs.set(`${tenantId}\n${key}`, value);
   }
 
+  async deleteStateBlob(tenantId: string, key: string): Promise<void> {
+    this.write('putStateBlob', tenantId, [key]);
+    this.blobs.delete(`${tenantId}\n${key}`);
+  }
+
   async saveScan(record: ScanRecord): Promise<void> {
     this.write('saveScan', record.tenantId, [record.scanId]);
     const list = (this.scans.get(record.tenantId) ?? []).filter((r) => r.scanId !== record.scanId);

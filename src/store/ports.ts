@@ -34,6 +34,8 @@ export interface StatePort {
   /** A larger state document (replaced whole; a reader never sees half of one). */
   getStateBlob(tenantId: string, key: string): Promise<string | undefined>;
   putStateBlob(tenantId: string, key: string, value: string): Promise<void>;
+  /** Deletes a state document (no error when missing); optional: a store without it leaves the blob. */
+  deleteStateBlob?(tenantId: string, key: string): Promise<void>;
 }
 
 export interface ScanPort {

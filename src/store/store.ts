@@ -338,6 +338,11 @@ export class Store implements AuditStore {
     await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).uploadData(data, { blobHTTPHeaders: { blobContentType: 'application/json' } });
   }
 
+  /** Deletes a state document (scan progress once its scan is recorded); missing is fine. */
+  async deleteStateBlob(tenantId: string, key: string): Promise<void> {
+    await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).deleteIfExists();
+  }
+
   /** Keeps a copy of a report file: `reports/<tenantId>/<scanId>/<name>`. */
   async putReport(tenantId: string, scanId: string, name: string, content: string | Buffer, contentType: string): Promise<string> {
     const blob = this.reports.getBlockBlobClient(`${tenantId}/${scanId}/${name}`);

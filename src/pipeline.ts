@@ -382,7 +382,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       };
       const current = await store.getLedger(options.tenantId);
       const guard = { maxShare: options.policy.plausibility.maxResolvedShare, minOpen: options.policy.plausibility.minOpenForShare, confirmed };
-      const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, completeRules: evaluation.completeRules, at: started.toISOString(), guard });
+      const rec = reconcile(current, { findings, coverage: evaluation.coverage, areas, completeRules: evaluation.completeRules, holds: evaluation.holds, at: started.toISOString(), guard });
       // Everything the reports say is known now (ticket delivery changes no finding): they are
       // written before the first ledger write, so no ticket is ever committed without a report.
       for (const h of rec.held ?? []) holdCoverage(evaluation.coverage, h, options.policy.plausibility.maxResolvedShare);

@@ -48,6 +48,42 @@
  * - A drive that fails after the retry cap, or whose next page fails, makes the slice partial; its
  *   last good inventory is reported as is (marked `asOf`), its deltaLink is kept, so nothing of it
  *   is resolved or lost. A site whose libraries' next page fails costs only that site.
+ *
+ * OneDrive sweep (issue 13). The budget at 50,000 users, from budget.ts ("Avoid getting throttled
+ * or blocked in SharePoint Online"): the 50k+ band allows 6,000 RU/minute per app. Such a tenant
+ * holds ≥ 50,000 OneDrives and 2,500 sites (users / 20) with their libraries. A no-change rescan
+ * costs per drive one delta with a token (1 RU); listing drives is one /sites/{id}/drives per site
+ * (2 RU, sent 20 to a $batch — the envelope is not a SharePoint request), 52,500 × 2 = 105,000 RU;
+ * getAllSites pages (999 a page, 2 RU) ≈ 106 RU. A permission read is 5 RU: at 200 items per
+ * library and 2% shared, 4 shared items per drive, so a full enumeration of one drive costs
+ * 2 RU (delta without token) + its further pages (1 RU each, 200 items ≈ 1 page) + 20 RU = ~22 RU.
+ * Reading everything every day: 105,000 (listing) + 52,500 (deltas) = 157,500 RU ≈ 26 minutes at
+ * 6,000 RU/min for a no-change day, and a full enumeration of every drive (without FullControl,
+ * every files.fullEnumerationDays) 105,000 + 52,500 × 22 ≈ 1.26 M RU ≈ 3.5 hours — more than a
+ * Functions run (30 min timeout). With the sweep (OneDrives over files.oneDriveSweepDays = 7
+ * days): 2,500 site libraries + ~7,143 OneDrives a day: deltas ≈ 9,643 RU, full enumerations of
+ * a day's bucket ≈ 9,643 × 22 ≈ 212,000 RU ≈ 35 min; the drive listing stays per site (all sites
+ * are listed every day to find new drives: 105,000 RU ≈ 17.5 min, the largest remaining cost).
+ *
+ * How OneDrives are found: /sites/getAllSites as every other site. Its page ("sites: getAllSites",
+ * "Best practices for discovering files and detecting changes at scale") does not say whether
+ * personal sites are included; the simulator serves them (the demo's /personal/ site). A drive is
+ * a OneDrive when its `driveType` is `business` or its site is a `/personal/` site on a `-my`
+ * host. No cheaper change signal is relied on: `drive.lastModifiedDateTime` / site
+ * `lastModifiedDateTime` are not documented to move on a sharing-only change (a link added to an
+ * unchanged file), so skipping a drive because they did not move would hide exactly the changes
+ * the FILE rules look for; the sweep bounds how late such a change is seen instead (≤ the period).
+ *
+ * Which drives are read on a scan: every SharePoint library; a OneDrive when it has no stored
+ * inventory yet (a new drive is read on the day it appears), when its inventory is as old as the
+ * sweep period or older (a missed bucket day is caught up), or when today is its bucket (a stable
+ * hash of the drive id modulo the period, against UTC days since the epoch). A OneDrive not due is
+ * reported from its stored inventory, every item marked `asOf` its read; the slice `holds` its
+ * `driveId/` prefix so the ledger resolves none of its findings (nothing read today can show them
+ * fixed), and it raises nothing it did not read then. Coverage: the sweep alone keeps the area
+ * complete — every drive was read within the sweep period and every drive due today was read —
+ * and the detail says how many drives were read today, how many are as of an earlier read, and
+ * the oldest read. A drive due today that fails still makes the area partial.
  */
 import { z } from 'zod';
 import { GraphError } from '../errors';
@@ -64,7 +100,7 @@ export const siteSchema = z
   .looseObject({ id: z.string().min(1), webUrl: z.string().min(1), name: optionalString, displayName: optionalString })
   .transform((s): Site => ({ id: s.id, webUrl: s.webUrl.replace(/\/+$/, ''), name: s.displayName ?? s.name ?? s.webUrl }));
 
-const driveSchema = z.looseObject({ id: z.string().min(1), name: optionalString, webUrl: optionalString });
+const driveSchema = z.looseObject({ id: z.string().min(1), name: optionalString, webUrl: optionalString, driveType: optionalString });
 
 const identity = z.looseObject({ displayName: optionalString, email: optionalString, loginName: optionalString, userPrincipalName: optionalString }).nullish();
 const identitySet = z.looseObject({ user: identity, siteUser: identity, group: identity, siteGroup: identity }).nullish();
@@ -178,6 +214,42 @@ function fromThisRoot(ctx: CollectContext, inv: DriveInventory | undefined, fore
 interface DriveRef {
   driveId: string;
   site: Site;
+  /** A OneDrive (driveType `business`, or a `/personal/` site on a `-my` host): read in the sweep. */
+  oneDrive: boolean;
+}
+
+/** Whether a drive is a OneDrive ("drive resource type": driveType `business`; the personal-site URL). */
+function isOneDrive(driveType: string | null | undefined, site: Site): boolean {
+  if (driveType?.toLowerCase() === 'business') return true;
+  try {
+    const u = new URL(site.webUrl);
+    return /-my\.sharepoint\./i.test(u.hostname) && u.pathname.toLowerCase().startsWith('/personal/');
+  } catch {
+    return false;
+  }
+}
+
+/** The drive's sweep bucket: a stable hash (FNV-1a) of its id modulo the period. */
+export function sweepBucket(driveId: string, days: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < driveId.length; i++) h = Math.imul(h ^ driveId.charCodeAt(i), 0x01000193) >>> 0;
+  return h % days;
+}
+
+/** Today's bucket: UTC days since the epoch modulo the period. */
+export function todaysBucket(now: Date, days: number): number {
+  return Math.floor(now.getTime() / 86_400_000) % days;
+}
+
+/**
+ * Whether a drive is read this scan: every library; a OneDrive without a usable inventory, with
+ * one as old as the period, or on its bucket's day.
+ */
+function dueToday(ref: DriveRef, stored: DriveInventory | undefined, now: Date, days: number): boolean {
+  if (!ref.oneDrive || days <= 1 || !stored) return true;
+  const readAt = Date.parse(stored.readAt);
+  if (!Number.isFinite(readAt) || now.getTime() - readAt >= days * 86_400_000) return true;
+  return sweepBucket(ref.driveId, days) === todaysBucket(now, days);
 }
 
 const inventoryKey = (driveId: string): string => `files-drive-${driveId}`;
@@ -233,7 +305,7 @@ export const collectSharepointSettings: Collector<'sharepointSettings'> = async 
 async function listDrives(ctx: CollectContext, sites: readonly Site[], failures: string[]): Promise<DriveRef[]> {
   const drives: DriveRef[] = [];
   await ctx.graph.batchEach(
-    sites.map((s, i) => ({ id: String(i), method: 'GET', url: `/sites/${s.id}/drives?$select=id,name,webUrl` })),
+    sites.map((s, i) => ({ id: String(i), method: 'GET', url: `/sites/${s.id}/drives?$select=id,name,webUrl,driveType` })),
     async (r: BatchResult) => {
       const site = sites[Number(r.id)] as Site;
       if (r.status !== 200 || !Array.isArray((r.body as { value?: unknown })?.value)) {
@@ -250,7 +322,7 @@ async function listDrives(ctx: CollectContext, sites: readonly Site[], failures:
           failures.push(`${site.webUrl}: the next page of its libraries could not be read (${(err as Error).message})`);
         }
       }
-      for (const d of parseRecords(driveSchema, values, `drives of ${site.webUrl}`).records) drives.push({ driveId: d.id, site });
+      for (const d of parseRecords(driveSchema, values, `drives of ${site.webUrl}`).records) drives.push({ driveId: d.id, site, oneDrive: isOneDrive(d.driveType, site) });
     },
   );
   return drives;
@@ -534,10 +606,20 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
   let nextFull: number | undefined;
   let cursor = 0;
   const foreignRoots = new Set<string>();
+  const sweepDays = ctx.policy.files.oneDriveSweepDays;
+  const holds: string[] = [];
+  let oldestEarlier: string | undefined;
   const worker = async (): Promise<void> => {
     while (cursor < drives.length) {
       const ref = drives[cursor++] as DriveRef;
       const stored = fromThisRoot(ctx, await loadInventory(ctx, ref.driveId), foreignRoots);
+      if (stored && !dueToday(ref, stored, ctx.now, sweepDays)) {
+        // Not due in today's sweep: as of its last read; none of its findings resolves (holds).
+        items.push(...toShared(ref, stored, stored.readAt));
+        holds.push(`${ref.driveId}/`);
+        if (oldestEarlier === undefined || stored.readAt < oldestEarlier) oldestEarlier = stored.readAt;
+        continue;
+      }
       try {
         const result = await syncDrive(ctx, ref, stored, needsFullRead(stored, fullControl, ctx.now, days), fullControl);
         items.push(...result.items);
@@ -571,9 +653,15 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
   const notes = foreignRoots.size
     ? [`stored drive inventories of another Graph root (${[...foreignRoots].join(', ')}) were discarded, not followed; those drives were enumerated in full at ${ctx.graph.root ?? 'this root'}`]
     : [];
+  if (holds.length) {
+    notes.push(
+      `OneDrive sweep (files.oneDriveSweepDays = ${sweepDays}): ${drives.length - holds.length} drive(s) read today, ${holds.length} reported as of an earlier read (oldest ${oldestEarlier ?? '?'}); their findings are kept as of then and none of them resolves`,
+    );
+  }
   return {
     status: details.length ? 'partial' : 'complete',
-    data: { items, drives: drives.length, resynced },
+    data: { items, drives: drives.length, resynced, ...(holds.length ? { fromEarlierRead: { drives: holds.length, oldestReadAt: oldestEarlier ?? '' } } : {}) },
+    ...(holds.length ? { holds } : {}),
     items: items.length,
     ...(ctx.store ? { pending } : {}),
     ...(details.length || notes.length ? { detail: [...details, ...notes].join('; ') } : {}),

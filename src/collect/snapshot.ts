@@ -250,6 +250,11 @@ export interface Sharing {
   drives: number;
   /** Drives whose delta had expired (410) and were enumerated again in full. */
   resynced: number;
+  /**
+   * OneDrives not due today (files.oneDriveSweepDays), reported from their stored inventory as
+   * of when they were read: how many, and the oldest read. Absent: every drive was read.
+   */
+  fromEarlierRead?: { drives: number; oldestReadAt: string };
 }
 
 export interface SharePointSettings {
@@ -292,6 +297,11 @@ export type Slice<T> =
        * pipeline only after the ledger write (collect/pending.ts); absent without a store.
        */
       pending?: PendingState[];
+      /**
+       * Subject-id prefixes (e.g. `driveId/`) this slice reported from an earlier read: the ledger
+       * resolves none of their findings, even when the area is complete (ledger.ts).
+       */
+      holds?: string[];
     }
   | { status: 'failed'; items: 0; detail: string };
 

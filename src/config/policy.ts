@@ -133,6 +133,9 @@ const files = z.strictObject({
   // Without Sites.FullControl.All an incremental delta cannot show sharing-only changes, so each
   // drive is enumerated in full at least this often ("driveItem: delta"; README, permissions).
   fullEnumerationDays: positiveInt.default(7),
+  // OneDrives are read once per this many days, each on the weekday bucket of its drive id
+  // (collect/files.ts, "OneDrive sweep"); 1 reads every OneDrive on every scan.
+  oneDriveSweepDays: positiveInt.max(28, 'must be at most 28 (a OneDrive is read at least every 4 weeks)').default(7),
 });
 
 const exception = z

@@ -123,6 +123,12 @@ export interface ScanOutcome {
    * A rule that did not run, or ran on partial inputs, never resolves anything.
    */
   completeRules?: readonly RuleId[];
+  /**
+   * Subject-id prefixes the scan reported from an earlier read (a OneDrive not due in today's
+   * sweep: `driveId/`): a finding under one is kept as of that read and never resolves here, even
+   * in a complete area — what was not read today cannot show that it is fixed.
+   */
+  holds?: readonly string[];
   at: string;
   /**
    * The mass-resolution guard (`plausibility.maxResolvedShare`): when a scan would resolve more
@@ -268,17 +274,23 @@ export function reconcile(current: ReadonlyMap<string, LedgerEntry>, scan: ScanO
   }
 
   const candidates: LedgerEntry[] = [];
+  const holds = new Set(scan.holds ?? []);
+  const held = (subjectId: string): boolean => {
+    for (let i = subjectId.indexOf('/'); i >= 0; i = subjectId.indexOf('/', i + 1)) if (holds.has(subjectId.slice(0, i + 1))) return true;
+    return false;
+  };
   for (const [id, before] of current) {
     if (seen.has(id) || before.status === 'resolved' || before.kind === 'event') continue;
+    if (holds.size && held(before.subject.id)) continue;
     if (!scan.areas.includes(before.area)) continue;
     const areaComplete = scan.coverage[before.area]?.status === 'complete';
     if (!areaComplete && !scan.completeRules?.includes(before.ruleId)) continue;
     candidates.push(before);
   }
-  const held = heldAreas(current, candidates, scan.guard);
-  if (held.length) out.held = held;
+  const heldBack = heldAreas(current, candidates, scan.guard);
+  if (heldBack.length) out.held = heldBack;
   for (const before of candidates) {
-    if (held.some((h) => h.area === before.area)) continue;
+    if (heldBack.some((h) => h.area === before.area)) continue;
     const id = before.id;
     const areaComplete = scan.coverage[before.area]?.status === 'complete';
     const e: LedgerEntry = { ...before, status: 'resolved', resolvedAt: scan.at, history: [...before.history] };

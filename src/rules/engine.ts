@@ -19,6 +19,8 @@ export interface Evaluation {
   skipped: Array<{ ruleId: string; reason: string }>;
   /** Rules that ran on complete inputs: the ledger may resolve their findings (ledger.ts). */
   completeRules: RuleId[];
+  /** Subject-id prefixes read from an earlier read (slices' `holds`): nothing under them resolves. */
+  holds: string[];
 }
 
 const RANK: Record<CoverageStatus, number> = { complete: 0, partial: 1, failed: 2 };
@@ -113,5 +115,9 @@ export function evaluate(snapshot: Snapshot, rules: readonly AnyRule[], policy: 
       });
     }
   }
-  return { findings, coverage: coverageOf(snapshot, rules, areas), skipped, completeRules };
+  const holds = slicesFor(rules, areas).flatMap((name) => {
+    const slice = snapshot.slices[name];
+    return slice && slice.status !== 'failed' ? (slice.holds ?? []) : [];
+  });
+  return { findings, coverage: coverageOf(snapshot, rules, areas), skipped, completeRules, holds };
 }

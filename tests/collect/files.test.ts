@@ -14,7 +14,8 @@ import { Store } from '../../src/store/store';
 import { startTestSim, testContext, type TestSim, collectAndCommit } from '../support/sim';
 
 const demo = generateDemoTenant({ seed: 9, users: 40 });
-const policy = validatePolicy(demo.policy);
+// Every drive read on every scan (the OneDrive sweep has its own tests: files-sweep.test.ts).
+const policy = validatePolicy({ ...demo.policy, files: { ...(demo.policy as { files?: object }).files, oneDriveSweepDays: 1 } });
 const sharedCount = (data: typeof demo.data) => data.sites.flatMap((s) => s.drives.flatMap((d) => d.items.filter((i) => i.shared !== undefined))).length;
 const driveCount = demo.data.sites.reduce((n, s) => n + s.drives.length, 0);
 

@@ -13,7 +13,8 @@ import { Store } from '../../src/store/store';
 import { startTestSim, testContext, type TestSim, collectAndCommit } from '../support/sim';
 
 const demo = generateDemoTenant({ seed: 11, users: 30 });
-const policy = validatePolicy(demo.policy);
+// Every drive read on every scan (the OneDrive sweep has its own tests: files-sweep.test.ts).
+const policy = validatePolicy({ ...demo.policy, files: { ...(demo.policy as { files?: object }).files, oneDriveSweepDays: 1 } });
 const driveCount = demo.data.sites.reduce((n, s) => n + s.drives.length, 0);
 const fast = { budgets: { identityReports: { limit: 1000, perSeconds: 1 } } };
 

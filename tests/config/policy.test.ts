@@ -26,7 +26,7 @@ describe('policy file', () => {
       credentialFailureCodes: [50126, 50053, 50056, 50034, 500121], windowMinutes: 60, userFailureThreshold: 10,
       sprayUserThreshold: 5, successAfterFailuresThreshold: 5, allowedCountries: ['JP'],
     });
-    expect(p.files).toEqual({ defaultClass: 'III', assets: [], fullEnumerationDays: 7 });
+    expect(p.files).toEqual({ defaultClass: 'III', assets: [], fullEnumerationDays: 7, oneDriveSweepDays: 7 });
     expect(p.tickets.dueBusinessDays).toEqual({ critical: 1, high: 3, medium: 10, low: 20 });
     expect(p.alerts.minSeverity).toBe('high');
   });
@@ -52,6 +52,7 @@ accounts:
   sharedAccountPatterns: ['(unclosed']
   inactveDays: 30
 files:
+  oneDriveSweepDays: 30
   assets:
     - { name: x, owner: not-an-address, location: http://example.sharepoint.com, class: V }
 exceptions:
@@ -71,6 +72,7 @@ exceptions:
     expect(text).toMatch(/^accounts\.inactiveDays: must be greater than 0/m);
     expect(text).toMatch(/^accounts\.sharedAccountPatterns\[0\]: is not a valid regular expression/m);
     expect(text).toMatch(/^accounts\.inactveDays: unknown key/m);
+    expect(text).toMatch(/^files\.oneDriveSweepDays: must be at most 28/m);
     expect(text).toMatch(/^files\.assets\[0\]\.owner: must be an e-mail address/m);
     expect(text).toMatch(/^files\.assets\[0\]\.location: must be a site URL prefix starting with https:\/\//m);
     expect(text).toMatch(/^files\.assets\[0\]\.class: /m);
@@ -103,6 +105,7 @@ exceptions:
     expect(Object.keys(schema.properties).sort()).toEqual(['accounts', 'alerts', 'exceptions', 'files', 'mail', 'organization', 'plausibility', 'signIns', 'tickets']);
     expect(schema.properties.accounts?.properties?.inactiveDays?.default).toBe(90);
     expect(schema.properties.files?.properties?.fullEnumerationDays?.default).toBe(7);
+    expect(schema.properties.files?.properties?.oneDriveSweepDays?.default).toBe(7);
     expect(schema.properties.plausibility?.properties?.minFractionOfLast?.default).toBe(0.5);
     expect(schema.properties.plausibility?.properties?.maxResolvedShare?.default).toBe(0.5);
     expect(schema.properties.plausibility?.properties?.minOpenForShare?.default).toBe(5);

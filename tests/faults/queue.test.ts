@@ -48,7 +48,7 @@ describe('a queue message delivered twice', () => {
     });
   });
 
-  it('delivered twice at once: no ticket twice (the ledger lease serialises the two runs)', async () => {
+  it('delivered twice at once: one scan record and no ticket twice (the second run finds the scan reconciled under the lease)', async () => {
     await withSim(493, async (t, demo) => {
       const message: ScanRequestMessage = { scanId: '5b0e7a52-1c1a-4c3e-9d55-000000000493', areas: ['accounts', 'mfa'], requestedAt: new Date().toISOString() };
       const handler = scanWorkerHandler(depsFor(t, demo));
@@ -58,10 +58,9 @@ describe('a queue message delivered twice', () => {
       expect(open).toBeGreaterThan(0);
       expect(t.sim.plannerTasks()).toHaveLength(open);
       const records = (await store.listScans(demo.data.tenantId, 10)).filter((s) => s.scanId === message.scanId);
-      // Known gap (reported, not fixed here): both deliveries pass the "already recorded" check
-      // before either records, so the scan runs twice and is recorded twice under its id; the
-      // ledger lease keeps the effects (tickets) single. A claim on the scan id would close it.
-      expect(records.length).toBeGreaterThanOrEqual(1);
+      // Both deliveries pass the "already recorded" check before either records; under the ledger
+      // lease the second finds the scan's progress reconciled (collect/progress.ts) and writes nothing.
+      expect(records).toHaveLength(1);
     });
   });
 });

@@ -4,7 +4,7 @@
  * watermark and card, the digest, the HTTP trigger and its queue worker, a timer delivered twice,
  * two overlapping runs. Seeds 420-429 are this file's (the tenant id follows the seed).
  */
-import { HttpRequest, InvocationContext, type Timer } from '@azure/functions';
+import { HttpRequest, type Timer } from '@azure/functions';
 import { monthlyDigestHandler } from '../../functions/monthly-digest';
 import { scanNowHandler, scanQueue } from '../../functions/scan-now';
 import { scanWorkerHandler } from '../../functions/scan-worker';
@@ -23,6 +23,7 @@ import { sinksFromSettings } from '../../src/tickets/sinks';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { startTestSim, withSim, type TestSim } from '../support/sim';
 import { Hook, SECRET } from '../support/teams-hook';
+import { context, scanLines } from '../support/functions';
 
 const TIMER = { isPastDue: false, scheduleStatus: { last: '', next: '', lastUpdated: '' } } as Timer;
 
@@ -30,18 +31,6 @@ let store: Store;
 beforeAll(async () => {
   store = await Store.connect(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '');
 });
-
-/** A context whose log lines are kept (every level), as Application Insights would get them. */
-function context(functionName: string): { ctx: InvocationContext; lines: string[] } {
-  const lines: string[] = [];
-  const ctx = new InvocationContext({ functionName, invocationId: `test-${functionName}`, logHandler: (level, ...args) => lines.push(`${level}: ${args.map(String).join(' ')}`) });
-  return { ctx, lines };
-}
-
-/** The scan line of a run's log (one per scan), parsed. */
-function scanLines(lines: readonly string[]): Array<Record<string, unknown>> {
-  return lines.filter((l) => l.includes('"event":"m365-audit.scan"')).map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>);
-}
 
 /** The simulator's Graph, the test Azurite, Planner tickets and (with a hook) Teams alerts. */
 function depsFor(t: TestSim, demo: DemoTenant, hook?: Hook, extra: Partial<ScanDeps> = {}): () => Promise<ScanDeps> {

@@ -5,7 +5,7 @@
  * simulator has served the first drive delta request (the files slice is then mid-way), so no
  * test depends on timing. Seeds 441-449 are this file's.
  */
-import { InvocationContext, type Timer } from '@azure/functions';
+import type { Timer } from '@azure/functions';
 import { scanWorkerHandler } from '../../functions/scan-worker';
 import { tenantScanHandler } from '../../functions/tenant-scan';
 import { validatePolicy } from '../../src/config/policy';
@@ -19,6 +19,7 @@ import type { DemoTenant } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
 import { sinksFromSettings } from '../../src/tickets/sinks';
 import { withSim, type TestSim } from '../support/sim';
+import { context, scanLines } from '../support/functions';
 
 const TIMER = { isPastDue: false, scheduleStatus: { last: '', next: '', lastUpdated: '' } } as Timer;
 const T0 = Date.parse('2026-12-01T18:00:00.000Z');
@@ -29,16 +30,6 @@ let store: Store;
 beforeAll(async () => {
   store = await Store.connect(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '');
 });
-
-function context(functionName: string): { ctx: InvocationContext; lines: string[] } {
-  const lines: string[] = [];
-  const ctx = new InvocationContext({ functionName, invocationId: `test-${functionName}`, logHandler: (level, ...args) => lines.push(`${level}: ${args.map(String).join(' ')}`) });
-  return { ctx, lines };
-}
-
-function scanLines(lines: readonly string[]): Array<Record<string, unknown>> {
-  return lines.filter((l) => l.includes('"event":"m365-audit.scan"')).map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>);
-}
 
 /**
  * A clock for the tests: `at` (ms since T0), jumped past the deadline once the trip is set and sprung.

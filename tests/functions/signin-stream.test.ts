@@ -6,7 +6,7 @@
  * streams ("Interpret the Microsoft Entra sign-in logs schema in Azure Monitor"), so the stream
  * must find what the Graph watch finds. Seeds 500-509 are this file's.
  */
-import { InvocationContext, type Timer } from '@azure/functions';
+import type { Timer } from '@azure/functions';
 import { signInStreamHandler } from '../../functions/signin-stream';
 import { signInWatchHandler } from '../../functions/signin-watch';
 import { validatePolicy } from '../../src/config/policy';
@@ -18,6 +18,7 @@ import { parseDiagnosticBatch } from '../../src/signins/diagnostic';
 import type { DemoTenant, JsonObject } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
 import { withSim, type TestSim } from '../support/sim';
+import { context, scanLines } from '../support/functions';
 
 let store: Store;
 beforeAll(async () => {
@@ -104,17 +105,7 @@ describe('the diagnostic record shape', () => {
   });
 });
 
-/** A context whose log lines are kept, as Application Insights would get them. */
-function context(functionName: string): { ctx: InvocationContext; lines: string[] } {
-  const lines: string[] = [];
-  const ctx = new InvocationContext({ functionName, invocationId: `test-${functionName}`, logHandler: (level, ...args) => lines.push(`${level}: ${args.map(String).join(' ')}`) });
-  return { ctx, lines };
-}
-
-function scanLine(lines: readonly string[]): Record<string, unknown> {
-  const line = lines.find((l) => l.includes('"event":"m365-audit.scan"')) ?? '{}';
-  return JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
-}
+const scanLine = (lines: readonly string[]): Record<string, unknown> => scanLines(lines)[0] ?? {};
 
 function depsFor(t: TestSim, demo: DemoTenant, extra: Partial<ScanDeps> = {}): () => Promise<ScanDeps> {
   const policy = validatePolicy(demo.policy);

@@ -259,12 +259,14 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   // light directory listing gives cheaply whatever areas are scanned.
   const wanted = slicesFor(rules, areas);
   if (options.store && !wanted.includes('directory')) wanted.push('directory');
-  // Scan progress (collect/progress.ts): resume this scan's checkpoint, or start one.
+  // Scan progress (collect/progress.ts): resume this scan's checkpoint, or start one. Only a run
+  // that can be continued keeps one (a deadline, or a timer that resumes): the CLI, the sign-in
+  // watch and an Event Hub batch run to the end, so a checkpoint of theirs would be I/O for nothing.
   const store = options.store;
   let progress: ScanProgress | undefined;
   let done = new Map<SliceName, Slice<unknown>>();
   const notes: string[] = [];
-  if (store) {
+  if (store && (options.deadline !== undefined || options.resume === true)) {
     const candidate = options.scanId ?? (options.resume ? await latestScanId(store, options.tenantId, areas) : undefined);
     const stored = candidate ? await loadProgress(store, options.tenantId, candidate) : undefined;
     // A timer leaves a run that may still be alive alone (it is another scan then).

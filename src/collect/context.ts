@@ -26,6 +26,12 @@ export interface CollectOptions {
    * whose simulated tenant is regenerated each run). What the scan reads is stored as usual.
    */
   freshState: boolean;
+  /**
+   * Read every user with signInActivity this scan, whatever the stored state says (the bench's
+   * weekly full scan, tests). Otherwise a full read runs every accounts.fullSignInActivityReadDays
+   * and the scans in between read incrementally (collect/identity.ts).
+   */
+  fullSignInActivityRead?: boolean;
 }
 
 export const DEFAULT_COLLECT_OPTIONS: CollectOptions = {

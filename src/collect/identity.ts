@@ -2,6 +2,7 @@
  * Identity collectors: domains, users (with signInActivity), MFA registration, role assignments
  * and eligibility, security defaults, Conditional Access. Endpoints and permissions: graph.md.
  */
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { GraphError } from '../errors';
 import type { Graph } from '../graph/graph';
@@ -19,8 +20,11 @@ import {
   summariseProblems,
   userSchema,
 } from './parse';
-import type { Collector } from './context';
-import type { RoleEligibility, RoleGroup, Roles, Slice } from './snapshot';
+import type { CollectContext, Collector } from './context';
+import type { PendingState } from './pending';
+import type { DirectoryUser, RoleEligibility, RoleGroup, Roles, Slice } from './snapshot';
+import { lastSignIn } from '../rules/accounts';
+import { roleHolders } from '../rules/privileged';
 
 /** Properties the users collector selects (graph.md). */
 export const USER_SELECT = [
@@ -64,24 +68,46 @@ export const SIGN_IN_ACTIVITY_FALLBACK_TOP = 120;
 /** Properties of the plain user list: the same as {@link USER_SELECT} without signInActivity. */
 export const USER_SELECT_PLAIN = USER_SELECT.split(',').filter((p) => p !== 'signInActivity').join(',');
 
+/** Reads every user with signInActivity: 500 a page, or 120 where 500 is refused. */
+async function readAllWithActivity(graph: Graph): Promise<Slice<DirectoryUser[]>> {
+  const url = (top: number): string => `/users?$select=${USER_SELECT}&$top=${top}`;
+  try {
+    return await collectList(graph, url(SIGN_IN_ACTIVITY_TOP), userSchema, 'GET /users');
+  } catch (err) {
+    if (!(err instanceof GraphError && err.status === 400)) throw err;
+    // Refused page size. The enumeration starts over (collectList keeps nothing of an
+    // enumeration that threw), so no user read before the refusal is counted twice.
+    return collectList(graph, url(SIGN_IN_ACTIVITY_FALLBACK_TOP), userSchema, 'GET /users');
+  }
+}
+
 /**
  * The user list with signInActivity (Entra ID P1 and AuditLog.Read.All). Without the licence
  * Graph answers 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` ("Neither tenant is B2C
  * or tenant doesn't have premium license": microsoft-graph-docs issue 12772 "signInActivity
  * property requires Azure AD Premium License"); that fails this slice only, so the rules that need
  * last sign-in times (ACCT-02, ACCT-06) are not evaluated while `users` falls back to the plain list.
+ *
+ * Read in full at most every `accounts.fullSignInActivityReadDays`; in between, incrementally
+ * ({@link readIncrementally}): only the users ACCT-02/06 could flag are read with signInActivity.
  */
-export const collectSignInActivity: Collector<'signInActivity'> = async ({ graph }) => {
-  const url = (top: number): string => `/users?$select=${USER_SELECT}&$top=${top}`;
+export const collectSignInActivity: Collector<'signInActivity'> = async (ctx) => {
   try {
-    try {
-      return await collectList(graph, url(SIGN_IN_ACTIVITY_TOP), userSchema, 'GET /users');
-    } catch (err) {
-      if (!(err instanceof GraphError && err.status === 400)) throw err;
-      // Refused page size. The enumeration starts over (collectList keeps nothing of an
-      // enumeration that threw), so no user read before the refusal is counted twice.
-      return await collectList(graph, url(SIGN_IN_ACTIVITY_FALLBACK_TOP), userSchema, 'GET /users');
+    const plan = await planActivityRead(ctx);
+    if (plan.kind === 'incremental') {
+      const read = await readIncrementally(ctx, plan.state);
+      if (!('fallback' in read)) return read;
+      plan.notes.push(read.fallback);
     }
+    const full = await readAllWithActivity(ctx.graph);
+    if (full.status === 'failed') return full;
+    const notes = plan.notes.length ? [plan.notes.join('; ')] : [];
+    const detail = [...(full.detail ? [full.detail] : []), ...notes].join('; ');
+    return {
+      ...full,
+      ...(detail ? { detail } : {}),
+      ...(ctx.store ? { pending: [activityPending(fullReadState(ctx, full.data))] } : {}),
+    };
   } catch (err) {
     // Only a 403 is the licence or the permission. A 401 is the token refused everywhere: it
     // fails the slice as any error does, with its own message, rather than blaming Entra ID P1.
@@ -99,14 +125,199 @@ export const collectSignInActivity: Collector<'signInActivity'> = async ({ graph
   }
 };
 
+/*
+ * Incremental accounts read (issue 13; design and doc findings: docs/read-less-accounts-mfa.md).
+ *
+ * ACCT-02/06 fire on `last = lastSuccessfulSignInDateTime ?? lastSignInDateTime` older than their
+ * limit, or, with no `last`, on a `createdDateTime` older than it. Between full reads only the
+ * users that could fire are read with signInActivity:
+ * - `$filter=signInActivity/lastSuccessfulSignInDateTime le C` and `…/lastSignInDateTime le C`,
+ *   two requests merged by id, C = now − min(inactiveDays, guestInactiveDays) days rounded UP to
+ *   the second (so the set read is never smaller than the one the rules need). signInActivity
+ *   "supports $filter (eq, ne, not, ge, le) but not with any other filterable properties" ("user
+ *   resource type", v1.0), so no `userType` term: the smaller limit serves both rules; and `or`
+ *   between the two terms "seemed to not work" (KelvinTegelaar/CIPP-API#1119): two requests.
+ * - A user neither returns has a last success after C, or no success and a last sign-in after C
+ *   (neither rule fires), or no sign-in recorded at all (signInActivity "isn't returned for a user
+ *   who never signed in", "user resource type"). Those are re-read by id: the ids with no sign-in
+ *   at the last full read (sign-in times only move forward), and every user of the directory list
+ *   the last full read did not see (new users, and users restored from deleted items, whose
+ *   `createdDateTime` is old: a creation-date test would miss them).
+ * - The privileged role holders are re-read by id too (few), so the digest's inventory shows their
+ *   exact last sign-in; a guest not read is shown "after C" (digest/inventory.ts).
+ * - Re-reads are `$filter=id in (…)` with at most 15 ids and no advanced-query headers: "the
+ *   request is limited to 15 expressions in the filter clause by default" (Microsoft Graph known
+ *   issues, "Query parameters"); `$select=signInActivity` with a filter on another property is
+ *   allowed ("How to manage inactive user accounts", "Users by name" example).
+ * The slice then holds only the users read; ACCT-02/06 iterate it, so a user absent from it is
+ * provably recent and the findings are those of a full read.
+ *
+ * State (`accounts-signin-activity`, per tenant): what the last full read saw, handed back as the
+ * slice's pending state only after a full read and stored by the pipeline after the ledger write.
+ * Compact at 50,000 users: `seenDigest` is the sorted first 8 bytes of SHA-256 of each lower-case
+ * id, base64 (50,000 × 8 bytes ≈ 530 kB of text, against ≈ 2 MB as GUID strings); a new id is
+ * mistaken for a seen one with probability ≈ 50,000 / 2^64 (never, in practice). `neverIds` (the
+ * users with no sign-in recorded) must be re-read by id, so they are kept whole.
+ */
+
+/** Where the accounts read keeps what its last full read saw (a state blob per tenant). */
+export const SIGN_IN_ACTIVITY_STATE_KEY = 'accounts-signin-activity';
+
+/** At most this many ids in one `id in (…)` filter (Microsoft Graph known issues, "Query parameters"). */
+export const ID_IN_BATCH = 15;
+
+interface ActivityState {
+  version: 1;
+  /** When the full read ran (ISO): the scan's start. */
+  fullReadAt: string;
+  /** The Graph root it read (a state of another root says nothing of this one). */
+  graphRoot?: string;
+  /** Sorted 8-byte SHA-256 prefixes of the lower-case ids it saw, concatenated, base64. */
+  seenDigest: string;
+  /** The ids it saw with no sign-in recorded, sorted. */
+  neverIds: string[];
+}
+
+type ActivityPlan = { kind: 'full'; notes: string[] } | { kind: 'incremental'; state: ActivityState; notes: string[] };
+
+function idDigest(id: string): Buffer {
+  return createHash('sha256').update(id.toLowerCase()).digest().subarray(0, 8);
+}
+
+/** The state a full read leaves. */
+function fullReadState(ctx: CollectContext, users: readonly DirectoryUser[]): ActivityState {
+  const digests = users.map((u) => idDigest(u.id)).sort(Buffer.compare);
+  return {
+    version: 1,
+    fullReadAt: ctx.now.toISOString(),
+    ...(ctx.graph.root ? { graphRoot: ctx.graph.root } : {}),
+    seenDigest: Buffer.concat(digests).toString('base64'),
+    neverIds: users.filter((u) => lastSignIn(u) === null).map((u) => u.id).sort(),
+  };
+}
+
+function activityPending(state: ActivityState): PendingState {
+  // A watermark: of two runs at once the later full read is kept (collect/pending.ts).
+  return { key: SIGN_IN_ACTIVITY_STATE_KEY, value: JSON.stringify(state), watermark: state.fullReadAt, ...(state.graphRoot ? { graphRoot: state.graphRoot } : {}) };
+}
+
+async function loadActivityState(ctx: CollectContext): Promise<ActivityState | 'unreadable' | undefined> {
+  if (!ctx.store) return undefined;
+  const text = await ctx.store.getStateBlob(ctx.tenantId, SIGN_IN_ACTIVITY_STATE_KEY);
+  if (!text) return undefined;
+  try {
+    const s = JSON.parse(text) as Partial<ActivityState>;
+    const ok = s.version === 1 && typeof s.fullReadAt === 'string' && Number.isFinite(Date.parse(s.fullReadAt))
+      && typeof s.seenDigest === 'string' && Array.isArray(s.neverIds) && s.neverIds.every((id) => typeof id === 'string')
+      && (s.graphRoot === undefined || typeof s.graphRoot === 'string');
+    return ok ? (s as ActivityState) : 'unreadable';
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/** Full or incremental, and why a full read was chosen when that needs saying. */
+async function planActivityRead(ctx: CollectContext): Promise<ActivityPlan> {
+  // No store: nothing the full read saw could be kept. freshState: the tenant is new each run.
+  if (!ctx.store || ctx.options.freshState || ctx.options.fullSignInActivityRead) return { kind: 'full', notes: [] };
+  const state = await loadActivityState(ctx);
+  if (state === undefined) return { kind: 'full', notes: [] };
+  if (state === 'unreadable') return { kind: 'full', notes: ['the stored state of the last full signInActivity read was unreadable, so every user was read in full'] };
+  const root = ctx.graph.root;
+  if (state.graphRoot !== undefined && root !== undefined && state.graphRoot.toLowerCase() !== root.toLowerCase()) {
+    return { kind: 'full', notes: [`the stored signInActivity state of another Graph root (${state.graphRoot}) was discarded; every user was read in full at ${root}`] };
+  }
+  const age = ctx.now.getTime() - Date.parse(state.fullReadAt);
+  // A full read "in the future" (a clock moved back) is not trusted either.
+  if (age < 0 || age >= ctx.policy.accounts.fullSignInActivityReadDays * 86_400_000) return { kind: 'full', notes: [] };
+  return { kind: 'incremental', state, notes: [] };
+}
+
+/** C: the scan's start minus the smaller limit, rounded up to the second, as an OData literal. */
+export function activityCutoff(now: Date, inactiveDays: number, guestInactiveDays: number): string {
+  const ms = now.getTime() - Math.min(inactiveDays, guestInactiveDays) * 86_400_000;
+  return new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
 /**
- * Users: the signInActivity list when it could be read; otherwise the plain list (999 a page),
- * whose last sign-in fields stay null — no rule reads them then, as ACCT-02/06 also require the
- * `signInActivity` slice.
+ * The users ACCT-02/06 could flag, read with signInActivity (see above), or 'refused' when the
+ * service answers a candidate filter 400 or the directory list is incomplete: the reason, and the
+ * caller then reads every user (never less than a full read).
+ */
+async function readIncrementally(ctx: CollectContext, state: ActivityState): Promise<Slice<DirectoryUser[]> | { fallback: string }> {
+  const directory = await ctx.slice('directory');
+  // Without the whole directory list, new and restored users cannot be found: read in full.
+  if (directory.status !== 'complete') return { fallback: 'the directory list was not read completely, so new and restored users could not be told apart: every user was read with signInActivity' };
+  const { inactiveDays, guestInactiveDays } = ctx.policy.accounts;
+  const cutoff = activityCutoff(ctx.now, inactiveDays, guestInactiveDays);
+  const read = new Map<string, DirectoryUser>();
+  const problems: string[] = [];
+  const take = (s: Slice<DirectoryUser[]>): void => {
+    if (s.status === 'failed') throw new Error(s.detail);
+    for (const u of s.data) read.set(u.id.toLowerCase(), u);
+    if (s.detail) problems.push(s.detail);
+  };
+  for (const property of ['lastSuccessfulSignInDateTime', 'lastSignInDateTime']) {
+    const filter = encodeURIComponent(`signInActivity/${property} le ${cutoff}`);
+    const url = (top: number): string => `/users?$filter=${filter}&$select=${USER_SELECT}&$top=${top}`;
+    try {
+      take(await collectList(ctx.graph, url(SIGN_IN_ACTIVITY_TOP), userSchema, 'GET /users'));
+    } catch (err) {
+      if (!(err instanceof GraphError && err.status === 400)) throw err;
+      // The page size or the filter refused: the page size is tried as the full read does it.
+      try {
+        take(await collectList(ctx.graph, url(SIGN_IN_ACTIVITY_FALLBACK_TOP), userSchema, 'GET /users'));
+      } catch (again) {
+        if (again instanceof GraphError && again.status === 400) {
+          return { fallback: `the service refused the signInActivity filter on ${property} (400${again.code ? ` ${again.code}` : ''}), so every user was read with signInActivity instead` };
+        }
+        throw again;
+      }
+    }
+  }
+  const seen = new Set<string>();
+  const digests = Buffer.from(state.seenDigest, 'base64');
+  for (let i = 0; i + 8 <= digests.length; i += 8) seen.add(digests.subarray(i, i + 8).toString('hex'));
+  const reread = new Set<string>(state.neverIds.map((id) => id.toLowerCase()));
+  for (const u of directory.data) if (!seen.has(idDigest(u.id).toString('hex'))) reread.add(u.id.toLowerCase());
+  for (const id of await privilegedUserIds(ctx)) reread.add(id.toLowerCase());
+  const ids = [...reread].filter((id) => !read.has(id)).sort();
+  for (let i = 0; i < ids.length; i += ID_IN_BATCH) {
+    const list = ids.slice(i, i + ID_IN_BATCH).map((id) => `'${id.replace(/'/g, "''")}'`).join(',');
+    take(await collectList(ctx.graph, `/users?$filter=${encodeURIComponent(`id in (${list})`)}&$select=${USER_SELECT}`, userSchema, 'GET /users'));
+  }
+  const data = [...read.values()];
+  const detail = [
+    `incremental; last full read ${state.fullReadAt}: ${data.length} user(s) read with signInActivity (last sign-in at or before ${cutoff}, none recorded, not seen by the full read, or privileged); the others signed in after ${cutoff}; next full read due ${new Date(Date.parse(state.fullReadAt) + ctx.policy.accounts.fullSignInActivityReadDays * 86_400_000).toISOString()}`,
+    ...problems,
+  ].join('; ');
+  return {
+    status: problems.length ? 'partial' : 'complete',
+    data,
+    items: data.length,
+    detail,
+    incremental: { fullReadAt: state.fullReadAt, recentAfter: cutoff },
+  };
+}
+
+/** The users holding a privileged role (policy.accounts.privilegedRoles), when the roles could be read. */
+async function privilegedUserIds(ctx: CollectContext): Promise<string[]> {
+  const roles = await ctx.slice('roles');
+  if (roles.status === 'failed') return [];
+  return [...roleHolders(roles.data, ctx.policy.accounts.privilegedRoles).values()].filter((h) => h.principalType === 'user').map((h) => h.principalId);
+}
+
+/**
+ * Users: the signInActivity list when every user was read with it; otherwise (no Entra ID P1, or
+ * an incremental read) the plain list (999 a page), whose last sign-in fields stay null — no rule
+ * reads them: ACCT-02/06 iterate the `signInActivity` slice.
  */
 export const collectUsers: Collector<'users'> = async (ctx) => {
   const withActivity = await ctx.slice('signInActivity');
-  if (withActivity.status !== 'failed') return withActivity;
+  if (withActivity.status !== 'failed' && !withActivity.incremental) {
+    const { pending: _p, ...slice } = withActivity;
+    return slice;
+  }
   return collectList(ctx.graph, `/users?$select=${USER_SELECT_PLAIN}&$top=999`, userSchema, 'GET /users');
 };
 

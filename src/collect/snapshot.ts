@@ -302,6 +302,12 @@ export type Slice<T> =
        * resolves none of their findings, even when the area is complete (ledger.ts).
        */
       holds?: string[];
+      /**
+       * Set on a `signInActivity` slice read incrementally (collect/identity.ts): it holds only the
+       * users that ACCT-02/06 could flag (and the privileged holders); every other user signed in
+       * after `recentAfter`. Its count is not the tenant's (findings/plausibility.ts).
+       */
+      incremental?: { fullReadAt: string; recentAfter: string };
     }
   | { status: 'failed'; items: 0; detail: string };
 

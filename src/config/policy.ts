@@ -102,6 +102,13 @@ const accounts = z.strictObject({
   guestGraceDays: positiveInt.default(30),
   maxGlobalAdmins: positiveInt.default(4),
   privilegedRoles: z.array(guid).min(1, 'must name at least one role').default(Object.keys(DEFAULT_PRIVILEGED_ROLES)),
+  // Every user is read with signInActivity (~10 requests a minute) at least this often; the scans
+  // in between read only the candidates of ACCT-02/06 (collect/identity.ts, "incremental read").
+  fullSignInActivityReadDays: z
+    .number({ error: 'must be a whole number of days (1 = read every user with signInActivity on every scan)' })
+    .int('must be a whole number of days (1 = read every user with signInActivity on every scan)')
+    .min(1, 'must be at least 1 (1 = read every user with signInActivity on every scan)')
+    .default(7),
 });
 
 const mail = z.strictObject({

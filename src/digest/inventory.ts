@@ -50,6 +50,11 @@ export interface PrivilegedRow {
   /** null: never signed in, or unknown (see `lastSignInKnown`). */
   lastSignIn: string | null;
   lastSignInKnown: boolean;
+  /**
+   * The signInActivity read was incremental and this user was not among those read: it signed in
+   * after this time (its exact time was not read). Absent otherwise.
+   */
+  lastSignInAfter?: string;
 }
 
 /** A guest account (B2B) in the directory. */
@@ -63,6 +68,11 @@ export interface GuestRow {
   createdDateTime: string | null;
   lastSignIn: string | null;
   lastSignInKnown: boolean;
+  /**
+   * The signInActivity read was incremental and this user was not among those read: it signed in
+   * after this time (its exact time was not read). Absent otherwise.
+   */
+  lastSignInAfter?: string;
 }
 
 /** An anonymous link or an external grant on class I/II content. */
@@ -145,6 +155,11 @@ export function accessInventory(snapshot: Snapshot, policy: Policy, scanId: stri
   const users = dataOf(snapshot, 'users') as DirectoryUser[] | undefined;
   const activity = dataOf(snapshot, 'signInActivity') as DirectoryUser[] | undefined;
   const lastSeen = new Map((activity ?? []).map((u) => [u.id, lastSignIn(u)] as const));
+  // An incremental read (collect/identity.ts) holds the candidates of ACCT-02/06 and the privileged
+  // holders; a guest it left out signed in after `recentAfter` (the incremental read's proof).
+  const activitySlice = snapshot.slices.signInActivity;
+  const recentAfter = activitySlice?.status !== 'failed' ? activitySlice?.incremental?.recentAfter : undefined;
+  const after = (id: string): { lastSignInAfter?: string } => (recentAfter && !lastSeen.has(id) ? { lastSignInAfter: recentAfter } : {});
   const mfa = dataOf(snapshot, 'mfaRegistration');
   const registered = new Map((mfa ?? []).map((r) => [r.id, r.isMfaRegistered] as const));
 
@@ -168,6 +183,7 @@ export function accessInventory(snapshot: Snapshot, policy: Policy, scanId: stri
           mfaRegistered: isUser ? (registered.get(h.principalId) ?? null) : null,
           lastSignIn: isUser ? (lastSeen.get(h.principalId) ?? null) : null,
           lastSignInKnown: isUser && lastSeen.has(h.principalId),
+          ...(isUser ? after(h.principalId) : {}),
         });
       }
     }
@@ -187,6 +203,7 @@ export function accessInventory(snapshot: Snapshot, policy: Policy, scanId: stri
       createdDateTime: u.createdDateTime,
       lastSignIn: lastSeen.get(u.id) ?? null,
       lastSignInKnown: lastSeen.has(u.id),
+      ...after(u.id),
     }))
     .sort((a, b) => byText(a.userPrincipalName, b.userPrincipalName));
 

@@ -79,6 +79,7 @@ const TEXT = {
     unknown: '不明',
     notApplicable: '対象外',
     lastSignIn: '最終サインイン',
+    signedInAfter: '{date} 以降',
     never: 'なし',
     guests: 'ゲスト',
     account: 'アカウント',
@@ -206,6 +207,7 @@ const TEXT = {
     unknown: 'unknown',
     notApplicable: 'n/a',
     lastSignIn: 'Last sign-in',
+    signedInAfter: 'after {date}',
     never: 'never',
     guests: 'Guests',
     account: 'Account',
@@ -398,8 +400,9 @@ function inventoryHtml(model: DigestModel, lang: Lang, L: T): string {
   const inv = model.inventory;
   if (!inv) return `<p class="bad">${e(L.noInventory)}</p>`;
   const tz = model.timeZone;
-  const lastSignIn = (known: boolean, iso: string | null, applicable = true): string =>
-    !applicable ? e(L.notApplicable) : !known ? e(L.unknown) : iso ? e(local(iso, tz, false)) : e(L.never);
+  // `after`: read incrementally, the user was not among those read: it signed in after then.
+  const lastSignIn = (known: boolean, iso: string | null, applicable = true, after?: string): string =>
+    !applicable ? e(L.notApplicable) : !known ? (after ? e(L.signedInAfter.replace('{date}', local(after, tz, false))) : e(L.unknown)) : iso ? e(local(iso, tz, false)) : e(L.never);
   const privileged = inv.privileged.rows.length
     ? grid(
         [L.principal, L.role, L.assignment, L.mfa, L.lastSignIn],
@@ -408,7 +411,7 @@ function inventoryHtml(model: DigestModel, lang: Lang, L: T): string {
           const name = `${e(r.principalName ?? r.principalId)}${r.principalType !== 'user' ? `<br><span class="muted">${e(r.principalType)}${r.membersUnknown ? `: ${e(L.membersUnknown)}` : ''}</span>` : ''}${r.principalUserType?.toLowerCase() === 'guest' ? ` <span class="alarm">(${e(L.guests)})</span>` : ''}`;
           const how = `${e(r.via === 'active' ? L.active : L.eligible)}<br>${r.group ? `${e(L.viaGroup)}: ${e(r.group)}` : e(L.direct)}`;
           const mfa = !isUser ? e(L.notApplicable) : r.mfaRegistered === null ? e(L.unknown) : r.mfaRegistered ? e(L.yes) : `<span class="alarm">${e(L.no)}</span>`;
-          return [name, e(r.role), how, mfa, lastSignIn(r.lastSignInKnown, r.lastSignIn, isUser)];
+          return [name, e(r.role), how, mfa, lastSignIn(r.lastSignInKnown, r.lastSignIn, isUser, r.lastSignInAfter)];
         }),
       )
     : `<p class="muted">${e(L.none)}</p>`;
@@ -419,7 +422,7 @@ function inventoryHtml(model: DigestModel, lang: Lang, L: T): string {
           `${e(g.userPrincipalName)}<br><span class="muted">${e(g.displayName)}${g.mail ? ` / ${e(g.mail)}` : ''}</span>`,
           g.accountEnabled ? e(L.enabled) : e(L.disabled),
           e(g.externalUserState === 'Accepted' ? L.accepted : g.externalUserState === 'PendingAcceptance' ? L.pending : (g.externalUserState ?? '')),
-          lastSignIn(g.lastSignInKnown, g.lastSignIn),
+          lastSignIn(g.lastSignInKnown, g.lastSignIn, true, g.lastSignInAfter),
         ]),
       )
     : `<p class="muted">${e(L.none)}</p>`;

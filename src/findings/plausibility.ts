@@ -13,7 +13,10 @@
  * What is compared, per slice (the population measures of each area, not what remediation shrinks):
  * - `users`, `signInActivity`, `directory` (accounts; the same user list read three ways): zero is
  *   suspect — a tenant always has at least the administrator who consented to this application —
- *   and so is a drop below `plausibility.minFractionOfLast` of the last complete read.
+ *   and so is a drop below `plausibility.minFractionOfLast` of the last complete read. A
+ *   `signInActivity` slice read incrementally (`slice.incremental`, collect/identity.ts) holds only
+ *   the candidates of ACCT-02/06 — small, even zero, by design — so its count is neither checked
+ *   nor kept as a baseline; the `users` and `directory` lists of the same scan still are.
  * - `mfaRegistration` (mfa): one record per user, so the same two checks.
  * - `roles` (roles): zero assignments and eligibilities is suspect (a tenant keeps at least one
  *   Global Administrator); no fraction, because removing surplus admins is the remediation of
@@ -119,7 +122,7 @@ export function checkPlausibility(
   const out: Suspect[] = [];
   for (const [name, check] of Object.entries(PLAUSIBILITY_CHECKS) as Array<[SliceName, Check]>) {
     const slice = slices[name];
-    if (!slice || slice.status !== 'complete') continue;
+    if (!slice || slice.status !== 'complete' || slice.incremental) continue;
     const n = slice.items;
     const last = baselines[name];
     const was = last ? `; the last complete scan (${last.startedAt}, ${last.scanId}) saw ${last.items}` : '';
@@ -156,7 +159,8 @@ export function plausibleCounts(slices: Snapshot['slices']): Partial<Record<Slic
   const out: Partial<Record<SliceName, number>> = {};
   for (const name of Object.keys(PLAUSIBILITY_CHECKS) as SliceName[]) {
     const slice = slices[name];
-    if (slice?.status === 'complete') out[name] = slice.items;
+    // An incremental count is not the tenant's: the next full read is compared with the last full one.
+    if (slice?.status === 'complete' && !slice.incremental) out[name] = slice.items;
   }
   return out;
 }

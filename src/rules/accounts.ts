@@ -83,9 +83,11 @@ export const inactiveMember = defineRule({
     ja: '異動・退職等で不要になったアカウントか確認し、不要であれば無効化・削除してください。必要なアカウントは利用者に利用状況を確認してください。',
     en: 'Check whether the account is no longer needed after a transfer or departure; disable or delete it if so. For accounts still needed, confirm the usage with the user.',
   },
-  evaluate: ({ users }, { policy, now }) => {
+  // Iterates the signInActivity slice, not `users`: read incrementally it holds only the users
+  // that could be flagged, and one absent from it signed in recently (collect/identity.ts).
+  evaluate: ({ signInActivity }, { policy, now }) => {
     const limit = policy.accounts.inactiveDays;
-    return users
+    return signInActivity
       .filter((u) => u.accountEnabled && isMember(u))
       .filter((u) => !listed(policy.accounts.emergencyAccessAccounts, u.userPrincipalName, u.id))
       .filter((u) => {
@@ -195,9 +197,10 @@ export const inactiveGuest = defineRule({
     ja: '委託・共同作業が終了したゲストを削除してください。継続して必要な場合は、招待元の部門に利用目的と期間を確認してください。',
     en: 'Remove guests whose contract or collaboration has ended. If still needed, confirm the purpose and period with the inviting department.',
   },
-  evaluate: ({ users }, { policy, now }) => {
+  // The signInActivity slice, as ACCT-02 (an incremental read holds only the candidates).
+  evaluate: ({ signInActivity }, { policy, now }) => {
     const { guestInactiveDays, guestGraceDays } = policy.accounts;
-    return users
+    return signInActivity
       .filter((u) => u.accountEnabled && isGuest(u))
       .filter((u) => {
         const last = lastSignIn(u);

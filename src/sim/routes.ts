@@ -8,7 +8,7 @@ import { signInAvailable } from './tenant';
 import type { EndpointName, SimOptions, SimRequest, SimResponse } from './types';
 import type { BucketKey } from './throttle';
 import { deltaResponse, parentId, type DeltaLog } from './delta';
-import { compileFilter } from './filter';
+import { compileFilter, usersFilterRefusal } from './filter';
 import { encodePathSegment, paginate, param, type PageSpec, type QueryParam, type TokenSealer } from './paging';
 import type { PlannerStore } from './planner';
 import { graphError, jsonOk } from './responses';
@@ -393,6 +393,9 @@ function listUsers(ctx: RouteContext, req: SimRequest, query: readonly QueryPara
       if (!fields.includes(canonical)) fields.push(canonical);
     }
   }
+  const filterText = param(query, 'filter');
+  const refusal = filterText ? usersFilterRefusal(filterText) : undefined;
+  if (refusal) return graphError(req, 400, 'Request_UnsupportedQuery', refusal);
   const spec = specFor(ctx, 'users');
   if (usesSignInActivity(query)) {
     if (ctx.options.licence === 'free') return nonPremium(req);

@@ -141,7 +141,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   let tenant: TenantData = options.tenant;
   const counts: Record<string, number> = {};
   const resetCounts = (): void => {
-    for (const name of [...ENDPOINT_NAMES, 'throttled', 'total', 'resourceUnits']) counts[name] = 0;
+    for (const name of [...ENDPOINT_NAMES, 'throttled', 'total', 'resourceUnits', 'signInActivity']) counts[name] = 0;
   };
   resetCounts();
   const bump = (name: string): void => {
@@ -232,6 +232,8 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
       if (verdict.family === 'sharepoint') Object.assign(refused.headers, rateLimitHeaders(throttler.state('sharepoint'), true));
       return refused;
     }
+    // Requests of the ~10-a-minute signInActivity family (routes.ts throttleKeys), counted apart from `users`.
+    if (keys.some((k) => k.family === 'signInActivity')) bump('signInActivity');
     counts.resourceUnits = (counts.resourceUnits ?? 0) + keys.reduce((n, k) => n + (k.family === 'sharepoint' ? (k.cost ?? 1) : 0), 0);
     // SharePoint's draft RateLimit-* headers once 80% of the minute's resource units are spent.
     const spHeaders = keys.some((k) => k.family === 'sharepoint') ? rateLimitHeaders(throttler.state('sharepoint'), false) : {};

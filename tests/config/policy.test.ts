@@ -18,7 +18,7 @@ describe('policy file', () => {
   it('fills every default of controls.md', () => {
     const p = defaultPolicy();
     expect(p.organization).toMatchObject({ locale: 'ja', timeZone: 'Asia/Tokyo', internalDomains: [] });
-    expect(p.accounts).toMatchObject({ inactiveDays: 90, guestInactiveDays: 90, guestGraceDays: 30, maxGlobalAdmins: 4 });
+    expect(p.accounts).toMatchObject({ inactiveDays: 90, guestInactiveDays: 90, guestGraceDays: 30, maxGlobalAdmins: 4, fullSignInActivityReadDays: 7 });
     expect(p.accounts.privilegedRoles).toHaveLength(13);
     expect(p.accounts.privilegedRoles).toEqual(Object.keys(DEFAULT_PRIVILEGED_ROLES));
     expect(p.mail.freeMailDomains).toEqual(DEFAULT_FREE_MAIL_DOMAINS);
@@ -99,11 +99,22 @@ exceptions:
     expect(problems('- a\n- b\n')).toEqual(['(top level): must be a mapping of the policy keys (organization, accounts, …)']);
   });
 
+  it('accounts.fullSignInActivityReadDays: a whole number of days, at least 1, each refusal naming the key and the fix', () => {
+    expect(parsePolicy('accounts: { fullSignInActivityReadDays: 1 }').accounts.fullSignInActivityReadDays).toBe(1);
+    expect(parsePolicy('accounts: { fullSignInActivityReadDays: 30 }').accounts.fullSignInActivityReadDays).toBe(30);
+    for (const bad of ['0', '-2', '1.5', "'7'"]) {
+      expect(problems(`accounts: { fullSignInActivityReadDays: ${bad} }`)).toEqual([
+        expect.stringMatching(/^accounts\.fullSignInActivityReadDays: must be (at least 1|a whole number of days) \(1 = read every user with signInActivity on every scan\)$/),
+      ]);
+    }
+  });
+
   it('generates a JSON Schema that forbids unknown keys and knows the defaults', () => {
     const schema = policyJsonSchema() as { additionalProperties: boolean; properties: Record<string, { properties?: Record<string, { default?: unknown }> }> };
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties).sort()).toEqual(['accounts', 'alerts', 'exceptions', 'files', 'mail', 'organization', 'plausibility', 'signIns', 'tickets']);
     expect(schema.properties.accounts?.properties?.inactiveDays?.default).toBe(90);
+    expect(schema.properties.accounts?.properties?.fullSignInActivityReadDays?.default).toBe(7);
     expect(schema.properties.files?.properties?.fullEnumerationDays?.default).toBe(7);
     expect(schema.properties.files?.properties?.oneDriveSweepDays?.default).toBe(7);
     expect(schema.properties.plausibility?.properties?.minFractionOfLast?.default).toBe(0.5);

@@ -151,6 +151,18 @@ describe('accessInventory', () => {
     ]);
   });
 
+  it('after an incremental signInActivity read, a guest not read signed in after its cut-off; one read keeps its time', () => {
+    const s = snapshot();
+    const activity = s.slices.signInActivity;
+    if (!activity || activity.status === 'failed') throw new Error('fixture');
+    s.slices.signInActivity = { ...activity, data: activity.data.filter((u) => u.id !== 'u-guest'), incremental: { fullReadAt: '2026-11-28T00:00:00.000Z', recentAfter: '2026-09-01T00:00:00Z' } };
+    const rows = accessInventory(s, policy(), 'x').guests.rows;
+    expect(rows.find((g) => g.id === 'u-guest')).toMatchObject({ lastSignIn: null, lastSignInKnown: false, lastSignInAfter: '2026-09-01T00:00:00Z' });
+    expect(rows.find((g) => g.id === 'u-guest2')).not.toHaveProperty('lastSignInAfter');
+    // A full read says nothing of the kind.
+    expect(inv.guests.rows.some((g) => 'lastSignInAfter' in g)).toBe(false);
+  });
+
   it('anonymous and external access on class I/II only, expired links and internal grants left out', () => {
     expect(inv.shares.rows.map((s) => [s.subjectId, s.class, s.kind, s.who, s.expires])).toEqual([
       ['b!j/i1', 'I', 'anonymous', ['anyone'], null],

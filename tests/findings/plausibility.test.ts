@@ -32,6 +32,17 @@ describe('plausibility checks', () => {
     expect(checkPlausibility({ users: { status: 'partial', data: [], items: 0, detail: 'x' } }, last, policy)).toEqual([]);
   });
 
+  it('an incremental signInActivity slice (the candidates only) is neither compared nor kept as a baseline; a full one is', () => {
+    const baseline = { signInActivity: { items: 100, scanId: 's1', startedAt: '2026-11-01T00:00:00.000Z' } };
+    const incremental = { ...list(3), incremental: { fullReadAt: '2026-11-30T00:00:00.000Z', recentAfter: '2026-09-02T00:00:00Z' } };
+    expect(checkPlausibility({ signInActivity: incremental }, baseline, policy)).toEqual([]);
+    expect(checkPlausibility({ signInActivity: { ...incremental, items: 0 } }, baseline, policy)).toEqual([]);
+    expect(plausibleCounts({ signInActivity: incremental, users: list(100) })).toEqual({ users: 100 });
+    // The same count from a full read is a drop below the fraction.
+    expect(checkPlausibility({ signInActivity: list(3) }, baseline, policy).map((x) => x.slice)).toEqual(['signInActivity']);
+    expect(plausibleCounts({ signInActivity: list(100) })).toEqual({ signInActivity: 100 });
+  });
+
   it('marks suspects partial with the reason and keeps only plausible complete counts as baselines', () => {
     const slices: Snapshot['slices'] = { users: list(0), sites: list(3) };
     const marked = markSuspects(slices, checkPlausibility(slices, {}, policy));

@@ -38,6 +38,13 @@ function user(id: string, upn: string, over: Partial<DirectoryUser> = {}): Direc
 
 /** The compliant tenant: every rule is silent on it. */
 export function compliantTenant(): SliceData {
+  const t = compliantSlices();
+  // ACCT-02/06 read the signInActivity slice: a full read holds every user, as the users list.
+  t.signInActivity = t.users;
+  return t;
+}
+
+function compliantSlices(): SliceData {
   return {
     domains: [{ id: 'example.lg.jp', isVerified: true }, { id: 'exampledemo.onmicrosoft.com', isVerified: true }],
     users: [

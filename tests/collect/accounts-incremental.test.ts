@@ -12,6 +12,8 @@ import { commitPending } from '../../src/collect/pending';
 import type { DirectoryUser, Slice } from '../../src/collect/snapshot';
 import { defaultPolicy, validatePolicy, type Policy } from '../../src/config/policy';
 import { inactiveGuest, inactiveMember } from '../../src/rules/accounts';
+import { coverageOf } from '../../src/rules/engine';
+import { RULES } from '../../src/rules/index';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import type { JsonObject } from '../../src/sim/tenant';
 import { MemoryStore } from '../../src/store/memory';
@@ -126,6 +128,8 @@ describe('incremental signInActivity read', () => {
     expect(incremental.activity.detail).toMatch(new RegExp(`^incremental; last full read ${new Date(T - 2 * DAY).toISOString()}`));
     expect(incremental.activity.pending).toBeUndefined();
     expect(incremental.activity.items).toBeLessThan(t.sim.tenant.users.length);
+    const coverage = coverageOf({ tenantId: 'test-tenant', takenAt: now, slices: { users: incremental.users, signInActivity: incremental.activity } }, RULES, ['accounts']).accounts;
+    expect(coverage).toMatchObject({ status: 'complete', items: t.sim.tenant.users.length, detail: expect.stringContaining(`signInActivity: incremental; last full read ${new Date(T - 2 * DAY).toISOString()}`) });
     // users is the whole plain list on an incremental read.
     expect(incremental.users).toMatchObject({ status: 'complete', items: t.sim.tenant.users.length });
 

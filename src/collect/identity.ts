@@ -282,6 +282,13 @@ async function readIncrementally(ctx: CollectContext, state: ActivityState): Pro
   for (const u of directory.data) if (!seen.has(idDigest(u.id).toString('hex'))) reread.add(u.id.toLowerCase());
   for (const id of await privilegedUserIds(ctx)) reread.add(id.toLowerCase());
   const ids = [...reread].filter((id) => !read.has(id)).sort();
+  // Never more than a full read: a tenant with many users never signed in (each re-read 15 a
+  // request) is read in full instead, at SIGN_IN_ACTIVITY_TOP a page.
+  const batches = Math.ceil(ids.length / ID_IN_BATCH);
+  const fullPages = Math.ceil(directory.data.length / SIGN_IN_ACTIVITY_TOP);
+  if (batches > fullPages) {
+    return { fallback: `${ids.length} user(s) to re-read by id (${batches} request(s) of ${ID_IN_BATCH}) would cost more than reading every user (${fullPages} page(s)), so every user was read with signInActivity` };
+  }
   for (let i = 0; i < ids.length; i += ID_IN_BATCH) {
     const list = ids.slice(i, i + ID_IN_BATCH).map((id) => `'${id.replace(/'/g, "''")}'`).join(',');
     take(await collectList(ctx.graph, `/users?$filter=${encodeURIComponent(`id in (${list})`)}&$select=${USER_SELECT}`, userSchema, 'GET /users'));

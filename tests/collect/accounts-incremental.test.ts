@@ -80,7 +80,7 @@ describe('incremental signInActivity read', () => {
 
   it('gives ACCT-02/06 findings identical to a full read, after every kind of tenant change', async () => {
     const now = new Date();
-    t = await startTestSim({ throttle: false, tenant: generateDemoTenant({ seed: 510, users: 120, now }).data });
+    t = await startTestSim({ throttle: false, tenant: generateDemoTenant({ seed: 510, users: 1000, now }).data });
     const store = new MemoryStore();
     const T = now.getTime();
     const taken = new Set<string>();
@@ -146,10 +146,10 @@ describe('incremental signInActivity read', () => {
 
   it('reads far fewer signInActivity requests than a full read, and does a full read when it is due', async () => {
     const now = new Date();
-    t = await startTestSim({ throttle: false, tenant: generateDemoTenant({ seed: 511, users: 400, now }).data, signInActivityPaging: { maxSize: 20, oversize: 'cap' } });
+    t = await startTestSim({ throttle: false, tenant: generateDemoTenant({ seed: 511, users: 1000, now }).data, signInActivityPaging: { maxSize: 50, oversize: 'cap' } });
     const store = new MemoryStore();
     const full = await read(t, new Date(now.getTime() - DAY), store);
-    expect(full.activityRequests).toBe(Math.ceil(t.sim.tenant.users.length / 20));
+    expect(full.activityRequests).toBe(Math.ceil(t.sim.tenant.users.length / 50));
     const incremental = await read(t, now, store);
     expect(incremental.activity.status !== 'failed' && incremental.activity.incremental).toBeTruthy();
     expect(incremental.activityRequests).toBeLessThan(full.activityRequests / 3);
@@ -200,21 +200,40 @@ describe('incremental signInActivity read', () => {
 
   it('re-reads ids in batches of at most 15 (the simulator refuses 16)', async () => {
     const now = new Date();
-    t = await startTestSim({ throttle: false, tenant: generateDemoTenant({ seed: 514, users: 60, now }).data });
+    t = await startTestSim({ throttle: false, tenant: generateDemoTenant({ seed: 514, users: 1000, now }).data });
     const store = new MemoryStore();
-    // Everyone never signed in at the full read: every user is re-read by id next time.
-    for (const u of t.sim.tenant.users) u.signInActivity = { ...NEVER };
+    // Everyone signed in an hour ago but 20 who never did: those (and the privileged holders) are re-read by id.
+    const recent = { ...NEVER, lastSignInDateTime: iso(now.getTime() - 3600_000), lastSuccessfulSignInDateTime: iso(now.getTime() - 3600_000) };
+    t.sim.tenant.users.forEach((u, i) => { u.signInActivity = i < 20 ? { ...NEVER } : { ...recent }; });
     await read(t, new Date(now.getTime() - DAY), store);
     const incremental = await read(t, now, store);
-    expect(incremental.activity).toMatchObject({ status: 'complete', items: t.sim.tenant.users.length });
-    // Two candidate queries (each one page), then ceil(n / 15) id batches.
-    expect(incremental.activityRequests).toBe(2 + Math.ceil(t.sim.tenant.users.length / ID_IN_BATCH));
+    expect(incremental.activity.status).toBe('complete');
+    if (incremental.activity.status === 'failed') return;
+    expect(incremental.activity.incremental).toBeDefined();
+    const readIds = new Set(incremental.activity.data.map((u) => u.id));
+    for (const u of t.sim.tenant.users.slice(0, 20)) expect(readIds).toContain(u.id);
+    // Two candidate queries (nothing old to return), then ceil(n / 15) id batches, each accepted.
+    expect(incremental.activity.items).toBeGreaterThan(ID_IN_BATCH);
+    expect(incremental.activityRequests).toBe(2 + Math.ceil(incremental.activity.items / ID_IN_BATCH));
 
     const ids = t.sim.tenant.users.map((u) => `'${u.id as string}'`);
     const graph = t.graph();
     const ok = await graph.get(`/users?$filter=${encodeURIComponent(`id in (${ids.slice(0, 15).join(',')})`)}&$select=id,signInActivity`);
     expect((ok as { value: unknown[] }).value).toHaveLength(15);
     await expect(graph.get(`/users?$filter=${encodeURIComponent(`id in (${ids.slice(0, 16).join(',')})`)}&$select=id`)).rejects.toMatchObject({ status: 400, code: 'Request_UnsupportedQuery' });
+  });
+
+  it('reads in full when the id re-reads would cost more than a full read', async () => {
+    const now = new Date();
+    t = await startTestSim({ throttle: false, tenant: generateDemoTenant({ seed: 517, users: 60, now }).data });
+    const store = new MemoryStore();
+    for (const u of t.sim.tenant.users) u.signInActivity = { ...NEVER };
+    await read(t, new Date(now.getTime() - DAY), store);
+    const r = await read(t, now, store);
+    expect(r.activity).toMatchObject({ status: 'complete', items: t.sim.tenant.users.length });
+    if (r.activity.status === 'failed') return;
+    expect(r.activity.incremental).toBeUndefined();
+    expect(r.activity.detail).toMatch(/user\(s\) to re-read by id \(\d+ request\(s\) of 15\) would cost more than reading every user \(1 page\(s\)\)/);
   });
 
   it('the simulator refuses signInActivity filters combined with another property or with or', async () => {

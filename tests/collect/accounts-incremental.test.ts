@@ -14,6 +14,7 @@ import { defaultPolicy, validatePolicy, type Policy } from '../../src/config/pol
 import { inactiveGuest, inactiveMember } from '../../src/rules/accounts';
 import { coverageOf } from '../../src/rules/engine';
 import { RULES } from '../../src/rules/index';
+import { runScan } from '../../src/pipeline';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import type { JsonObject } from '../../src/sim/tenant';
 import { MemoryStore } from '../../src/store/memory';
@@ -249,6 +250,33 @@ describe('incremental signInActivity read', () => {
     never.signInActivity = { ...NEVER };
     const body = (await get(`signInActivity/lastSignInDateTime le ${iso(Date.now())}`)) as { value: Array<{ id: string }> };
     expect(body.value.map((u) => u.id)).not.toContain(never.id);
+  });
+
+  it('through the pipeline: the full read state is stored by the scan, and the next scan reads incrementally with the same findings', async () => {
+    const now = new Date();
+    const demo = generateDemoTenant({ seed: 518, users: 1000, now });
+    t = await startTestSim({ throttle: false, tenant: demo.data });
+    const store = new MemoryStore();
+    const scan = (at: Date, full = false) => runScan({
+      graph: t.graph({ root: t.sim.url, budgets: { signInActivity: { limit: 10_000, perSeconds: 60 }, identityReports: { limit: 10_000, perSeconds: 60 } } }),
+      policy: validatePolicy(demo.policy),
+      tenantId: demo.data.tenantId,
+      store,
+      areas: ['accounts'],
+      clock: () => at,
+      ...(full ? { collectOptions: { fullSignInActivityRead: true } } : {}),
+    });
+    const accountIds = (r: Awaited<ReturnType<typeof scan>>): string[] =>
+      r.findings.filter((f) => f.ruleId === 'ACCT-02' || f.ruleId === 'ACCT-06').map((f) => `${f.ruleId} ${f.subject.id}`).sort();
+    const first = await scan(new Date(now.getTime() - DAY));
+    expect(first.coverage.accounts?.detail ?? '').not.toMatch(/incremental/);
+    expect(await store.getStateBlob(demo.data.tenantId, SIGN_IN_ACTIVITY_STATE_KEY)).toBeDefined();
+    const second = await scan(now);
+    expect(second.coverage.accounts).toMatchObject({ status: 'complete', detail: expect.stringContaining('incremental; last full read') });
+    const third = await scan(now, true);
+    expect(third.coverage.accounts?.detail ?? '').not.toMatch(/incremental/);
+    expect(accountIds(second)).toEqual(accountIds(third));
+    expect(accountIds(second).length).toBeGreaterThan(0);
   });
 
   it('users on a full read is the signInActivity list without its pending state', async () => {

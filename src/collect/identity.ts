@@ -1,6 +1,8 @@
 /**
- * Identity collectors: domains, users (with signInActivity), MFA registration, role assignments
- * and eligibility, security defaults, Conditional Access. Endpoints and permissions: graph.md.
+ * Identity collectors: domains, users (with signInActivity: every user at most every
+ * accounts.fullSignInActivityReadDays, only the ACCT-02/06 candidates in between), MFA
+ * registration, role assignments and eligibility, security defaults, Conditional Access.
+ * Endpoints and permissions: graph.md.
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';

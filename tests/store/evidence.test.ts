@@ -8,7 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { validatePolicy } from '../../src/config/policy';
+import { defaultPolicy, validatePolicy } from '../../src/config/policy';
+import { buildDigest } from '../../src/digest/run';
 import { runScan } from '../../src/pipeline';
 import {
   appendEvidence,
@@ -257,5 +258,18 @@ describe('two writers', () => {
     const [x, y] = await Promise.all([appendEvidence(store, draft(tenant, 1)), appendEvidence(store, draft(tenant, 2))]);
     expect([x.sequence, y.sequence].sort()).toEqual([1, 2]);
     expect((await verifyEvidence(store, tenant)).ok).toBe(true);
+  });
+});
+
+describe('the CISO digest', () => {
+  it("reads the month's chain head from the store: the last record that started in the month (organisation time zone)", async () => {
+    const store = new MemoryStore();
+    const tenant = 'digest-tenant';
+    // Scans on 2026-11-02 … 2026-12-01 18:00 UTC; 2026-11-30 18:00 UTC is 2026-12-01 03:00 JST.
+    for (const n of [1, 27, 28, 29, 30]) await appendEvidence(store, draft(tenant, n));
+    const built = await buildDigest({ store, policy: defaultPolicy(), tenantId: tenant, month: '2026-11', now: new Date('2026-12-05T00:00:00Z'), lang: 'ja' });
+    const third = JSON.parse((await store.getEvidence(tenant, evidenceName(3))) ?? '{}') as EvidenceRecord;
+    expect(built.model.evidenceHead).toEqual({ sequence: 3, hash: third.hash, scanId: 'scan-28', startedAt: draft(tenant, 28).startedAt });
+    expect(built.html).toContain(third.hash);
   });
 });

@@ -198,6 +198,39 @@ describe('filtered registration read', () => {
   }, 60_000);
 });
 
+describe('filtered registration read, when part of it cannot be done', () => {
+  it('a role holder\'s record refused (403, not 404) means the unfiltered read, never less', async () => {
+    const demo = generateDemoTenant({ seed: 526, users: 30 });
+    const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false, faults: [{ endpoint: 'userRegistrationDetail', status: 403, code: 'Authorization_RequestDenied', times: 1 }] });
+    try {
+      const r = await read(t, validatePolicy(demo.policy, 'demo policy'));
+      expect(r.mfa).toMatchObject({ status: 'complete', items: t.sim.tenant.userRegistrationDetails.length });
+      if (r.mfa.status === 'failed') return;
+      expect(r.mfa.readFilter).toBeUndefined();
+      expect(r.mfa.detail).toMatch(/^read unfiltered: the record of role holder \S+ could not be read \(403 Authorization_RequestDenied\)/);
+      expect(r.single).toBe(1);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('without the roles slice: the filtered read alone, marked as covering no holder', async () => {
+    const demo = generateDemoTenant({ seed: 527, users: 30 });
+    const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false, faults: [{ endpoint: 'roleAssignments', status: 403, code: 'Authorization_RequestDenied' }] });
+    try {
+      const ctx = testContext(t.graph({ budgets: FAST, maxAttempts: 1 }), { policy: validatePolicy(demo.policy, 'demo policy') });
+      const mfa = await collectMfaRegistration(ctx);
+      const unregistered = (t.sim.tenant.userRegistrationDetails as JsonObject[]).filter((r) => r.isMfaRegistered === false).length;
+      expect(mfa).toMatchObject({ status: 'complete', items: unregistered, readFilter: { filter: 'isMfaRegistered eq false', alsoRead: null } });
+      if (mfa.status === 'failed') return;
+      expect(mfa.detail).toMatch(/role holders' records not read \(the roles slice failed\)/);
+      expect(t.sim.counts().userRegistrationDetail ?? 0).toBe(0);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+});
+
 describe('simulator: userRegistrationDetails filters as documented', () => {
   let t: TestSim;
   beforeAll(async () => {

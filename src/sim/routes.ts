@@ -8,7 +8,7 @@ import { signInAvailable } from './tenant';
 import type { EndpointName, SimOptions, SimRequest, SimResponse } from './types';
 import type { BucketKey } from './throttle';
 import { deltaResponse, parentId, type DeltaLog } from './delta';
-import { compileFilter } from './filter';
+import { compileFilter, USER_REGISTRATION_FILTERABLE, type FilterableProperties } from './filter';
 import { encodePathSegment, paginate, param, type PageSpec, type QueryParam, type TokenSealer } from './paging';
 import type { PlannerStore } from './planner';
 import { graphError, jsonOk } from './responses';
@@ -49,6 +49,7 @@ const ROUTES: ReadonlyArray<{ pattern: readonly string[]; endpoint: EndpointName
   { pattern: ['users', ':userId', 'mailfolders', 'inbox', 'messagerules'], endpoint: 'messageRules', methods: ['GET'] },
   { pattern: ['users', ':userId', 'sendmail'], endpoint: 'sendMail', methods: ['POST'] },
   { pattern: ['reports', 'authenticationmethods', 'userregistrationdetails'], endpoint: 'userRegistrationDetails', methods: ['GET'] },
+  { pattern: ['reports', 'authenticationmethods', 'userregistrationdetails', ':userId'], endpoint: 'userRegistrationDetail', methods: ['GET'] },
   { pattern: ['rolemanagement', 'directory', 'roleassignments'], endpoint: 'roleAssignments', methods: ['GET'] },
   { pattern: ['rolemanagement', 'directory', 'roleeligibilityschedules'], endpoint: 'roleEligibilitySchedules', methods: ['GET'] },
   { pattern: ['policies', 'identitysecuritydefaultsenforcementpolicy'], endpoint: 'securityDefaults', methods: ['GET'] },
@@ -128,6 +129,7 @@ const PAGE_SPECS: Record<EndpointName, PageSpec> = {
   domains: { defaultSize: 1000, maxSize: 1000 },
   users: { defaultSize: 100, maxSize: 999 },
   userRegistrationDetails: { defaultSize: 1000, maxSize: 1000 },
+  userRegistrationDetail: { defaultSize: 1, maxSize: 1 },
   roleAssignments: { defaultSize: 100, maxSize: 999 },
   roleEligibilitySchedules: { defaultSize: 100, maxSize: 999 },
   securityDefaults: { defaultSize: 1, maxSize: 1 },
@@ -224,6 +226,7 @@ export function throttleKeys(ctx: RouteContext, match: RouteMatch, query: readon
   const keys: BucketKey[] = [{ family: 'global', key: '' }];
   switch (match.endpoint) {
     case 'userRegistrationDetails':
+    case 'userRegistrationDetail':
     case 'signIns':
       keys.push({ family: 'identityReports', key: '' });
       break;
@@ -328,13 +331,15 @@ interface ListOptions {
   spec: PageSpec;
   shape?: (item: JsonObject) => JsonObject;
   count?: boolean;
+  /** The properties the endpoint documents as filterable; others are refused with 400. */
+  filterable?: FilterableProperties;
 }
 
 function list(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[], items: readonly JsonObject[], o: ListOptions): SimResponse {
   const filterText = param(query, 'filter');
   let all = items;
   if (filterText !== undefined && filterText.trim() !== '') {
-    const f = compileFilter(filterText);
+    const f = compileFilter(filterText, o.filterable);
     if (typeof f !== 'function') {
       return graphError(req, 400, o.endpoint === 'users' || o.endpoint === 'signIns' ? 'Request_UnsupportedQuery' : badRequestCode(o.endpoint), f.error);
     }
@@ -700,7 +705,18 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
         linkPath: '/v1.0/reports/authenticationMethods/userRegistrationDetails',
         context: 'reports/authenticationMethods/userRegistrationDetails',
         spec: specFor(ctx, 'userRegistrationDetails'),
+        filterable: USER_REGISTRATION_FILTERABLE,
       });
+    case 'userRegistrationDetail': {
+      // "Get userRegistrationDetails" (v1.0): `GET …/userRegistrationDetails/{userId}`, no query
+      // parameters. The report leaves out disabled users ("This method doesn't work for disabled
+      // users", List userRegistrationDetails), so they, like unknown ids, answer 404.
+      if (ctx.options.licence === 'free') return nonPremium(req);
+      const id = (p.userId ?? '').toLowerCase();
+      const record = t.userRegistrationDetails.find((r) => idOf(r).toLowerCase() === id);
+      if (!record) return graphError(req, 404, 'Request_ResourceNotFound', `Resource '${p.userId ?? ''}' does not exist or one of its queried reference-property objects are not present.`);
+      return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails/$entity`, ...record });
+    }
     case 'roleAssignments':
       return listRoleAssignments(ctx, req, query);
     case 'roleEligibilitySchedules':

@@ -10,6 +10,8 @@ export const ENDPOINT_NAMES = [
   'domains',
   'users',
   'userRegistrationDetails',
+  // `GET /reports/authenticationMethods/userRegistrationDetails/{userId}`: one user's record.
+  'userRegistrationDetail',
   'roleAssignments',
   'roleEligibilitySchedules',
   'securityDefaults',

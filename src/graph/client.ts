@@ -368,6 +368,15 @@ export function normaliseGraphRoot(text: string, name: 'graph-url' | 'M365_AUDIT
   return url.origin;
 }
 
+/**
+ * The per-request timeout in real ms under the compressed clock: model ms ÷ timeScale, but never
+ * below 10 s of real time when compressed — the machine's own CPU time does not compress, and a
+ * bench on a loaded box would otherwise time out answers that are merely slow to serialise.
+ */
+function scaledTimeout(timeoutMs: number, timeScale: number): number {
+  return timeScale === 1 ? timeoutMs : Math.max(Math.min(timeoutMs, 10_000), Math.round(timeoutMs / timeScale));
+}
+
 /** Creates the Graph SDK client for a root URL with the right credential. */
 export function createGraphClient(options: ClientOptions): GraphClientHandle {
   const graphUrl = normaliseGraphRoot(options.graphUrl ?? options.settings.graphUrl ?? GRAPH_ROOT, options.graphUrl !== undefined ? 'graph-url' : 'M365_AUDIT_GRAPH_URL');
@@ -384,7 +393,7 @@ export function createGraphClient(options: ClientOptions): GraphClientHandle {
     connect: options.caPem ? { ca: options.caPem } : {},
   });
   const client = Client.initWithMiddleware({
-    middleware: [new AuthenticationHandler(authProvider), new UndiciFetchHandler(dispatcher, Math.max(1, Math.round((options.timeoutMs ?? 100_000) / clock.timeScale)))],
+    middleware: [new AuthenticationHandler(authProvider), new UndiciFetchHandler(dispatcher, scaledTimeout(options.timeoutMs ?? 100_000, clock.timeScale))],
     baseUrl: graphUrl,
     defaultVersion: 'v1.0',
     customHosts: new Set([new URL(graphUrl).hostname]),

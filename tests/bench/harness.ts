@@ -16,7 +16,7 @@ import type { Area } from '../../src/rules/ids';
 import { RULES } from '../../src/rules/index';
 import { MemoryStore } from '../../src/store/memory';
 import type { JsonObject } from '../../src/sim/tenant';
-import { benchShape, lowerBound, modelLimits, READINGS, type Bound, type ScenarioName, type TenantCounts } from './model';
+import { benchShape, lowerBound, modelLimits, READINGS, type Bound, type ScenarioName, type TenantCounts, type WorkloadShape } from './model';
 import type { SimProcessArgs, SimTruth } from './sim-process';
 
 /**
@@ -133,7 +133,7 @@ export async function benchSize(o: BenchOptions): Promise<Record<string, unknown
         const wall = (performance.now() - started) / 1000;
         clearInterval(poll);
         const counts = await sim.request('counts');
-        const shape = benchShape(o.users, scenario.name, sim.counts);
+        const shape = restrictShape(benchShape(o.users, scenario.name, sim.counts), o.areas);
         const limits = modelLimits(o.users);
         const bounds = READINGS.map((r) => roundBound(lowerBound(shape, r, limits, o.latencyMs)));
         const model = wall * o.timeScale;
@@ -171,6 +171,20 @@ export async function benchSize(o: BenchOptions): Promise<Record<string, unknown
     out.simExit = await sim.close();
   }
   return out;
+}
+
+/** The workload of the areas scanned only (`--areas`): what the other areas would read is left out of the bound. */
+function restrictShape(w: WorkloadShape, areas: readonly Area[] | undefined): WorkloadShape {
+  if (!areas) return w;
+  const has = (a: Area): boolean => areas.includes(a);
+  return {
+    ...w,
+    signInActivityUsers: has('accounts') ? w.signInActivityUsers : 0,
+    enabledUsers: has('mfa') ? w.enabledUsers : 0,
+    mailboxes: has('mail') ? w.mailboxes : 0,
+    signIns: has('signins') ? w.signIns : 0,
+    ...(has('files') ? {} : { sites: 0, librariesRead: 0, permissionReads: 0 }),
+  };
 }
 
 function sortKeys(o: Record<string, number>): Record<string, number> {

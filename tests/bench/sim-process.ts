@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     licenceCount: args.users,
     ...(args.timeScale !== undefined && args.timeScale !== 1 ? { timeScale: args.timeScale } : {}),
   });
+  // The bench process went away (killed, crashed): do not outlive it.
+  process.on('disconnect', () => process.exit(0));
   process.on('message', (m: { type: string }) => {
     if (m.type === 'counts') process.send?.({ type: 'counts', counts: sim.counts() });
     else if (m.type === 'reset') {

@@ -3,12 +3,13 @@
  * and the handlers that turn `TenantData` into Graph v1.0 payloads shaped like the docs'
  * examples (shared/reference/graph/*.json).
  */
-import type { Json, JsonObject, SimDrive, TenantData } from './tenant';
+import type { Json, JsonObject, SimDrive, SimSite, TenantData } from './tenant';
 import { signInAvailable } from './tenant';
 import type { EndpointName, SimOptions, SimRequest, SimResponse } from './types';
 import type { BucketKey } from './throttle';
 import { deltaResponse, parentId, type DeltaLog } from './delta';
 import { compileFilter, USER_REGISTRATION_FILTERABLE, type FilterableProperties } from './filter';
+import { lazySignInsResponse } from './lazy-signins';
 import { encodePathSegment, paginate, param, type PageSpec, type QueryParam, type TokenSealer } from './paging';
 import type { PlannerStore } from './planner';
 import { graphError, jsonOk } from './responses';
@@ -192,10 +193,54 @@ function findUser(tenant: TenantData, idOrUpn: string): JsonObject | undefined {
 
 /** The drive with this id, wherever its site is. */
 export function findDrive(tenant: TenantData, driveId: string): SimDrive | undefined {
+  const hit = indexed(tenant) ? siteIndex(tenant).drives.get(driveId) : undefined;
+  if (hit && hit.drive.id === driveId) return hit;
+  // A drive added since the index was built (tests push drives into a site): the plain scan.
   for (const site of tenant.sites) {
     for (const d of site.drives) if (d.drive.id === driveId) return d;
   }
   return undefined;
+}
+
+/**
+ * Only a tenant of more than this many sites is served from the index: the demo tenant and the
+ * tests that edit its sites in place keep the plain scans they were written against.
+ */
+const INDEX_FROM_SITES = 1000;
+const indexed = (tenant: TenantData): boolean => tenant.sites.length > INDEX_FROM_SITES;
+
+/** getAllSites' order (by id): the index's for a large tenant, else sorted per request. */
+function sitesById(tenant: TenantData): JsonObject[] {
+  return indexed(tenant) ? siteIndex(tenant).sorted : byId(tenant.sites.map((s) => s.site));
+}
+
+/**
+ * Sites by lower-case id, drives by id, and the sites sorted by id: built once per sites array
+ * (rebuilt when its length changes), so that the bench tenant's 52,500 libraries are not scanned
+ * or sorted per request (issue 13). Lookups verify what they find and fall back to a scan.
+ */
+const siteIndexes = new WeakMap<SimSite[], { length: number; sites: Map<string, SimSite>; drives: Map<string, SimDrive>; sorted: JsonObject[] }>();
+
+function siteIndex(tenant: TenantData): { sites: Map<string, SimSite>; drives: Map<string, SimDrive>; sorted: JsonObject[] } {
+  let index = siteIndexes.get(tenant.sites);
+  if (!index || index.length !== tenant.sites.length) {
+    const sites = new Map<string, SimSite>();
+    const drives = new Map<string, SimDrive>();
+    for (const s of tenant.sites) {
+      if (typeof s.site.id === 'string') sites.set(s.site.id.toLowerCase(), s);
+      for (const d of s.drives) if (typeof d.drive.id === 'string') drives.set(d.drive.id, d);
+    }
+    index = { length: tenant.sites.length, sites, drives, sorted: byId(tenant.sites.map((s) => s.site)) };
+    siteIndexes.set(tenant.sites, index);
+  }
+  return index;
+}
+
+function findSite(tenant: TenantData, siteId: string): SimSite | undefined {
+  const key = siteId.toLowerCase();
+  const hit = indexed(tenant) ? siteIndex(tenant).sites.get(key) : undefined;
+  if (hit && typeof hit.site.id === 'string' && hit.site.id.toLowerCase() === key) return hit;
+  return tenant.sites.find((s) => typeof s.site.id === 'string' && s.site.id.toLowerCase() === key);
 }
 
 function idOf(o: JsonObject): string {
@@ -763,6 +808,9 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
     }
     case 'signIns':
       if (ctx.options.licence === 'free') return nonPremium(req);
+      if (t.lazySignIns) {
+        return lazySignInsResponse({ req, query, eager: newestFirst(availableSignIns(ctx)), lazy: t.lazySignIns, sealer: ctx.sealer, origin: ctx.origin, spec: specFor(ctx, 'signIns') });
+      }
       return list(ctx, req, query, newestFirst(availableSignIns(ctx)), {
         endpoint: 'signIns',
         // Lower-case `signins`, as in the docs' example 2 nextLink.
@@ -772,7 +820,7 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
       });
     case 'sites':
       // No @odata.context, nextLink after value and under `oneDrive.getAllSites` (docs example).
-      return list(ctx, req, query, byId(t.sites.map((s) => s.site)), {
+      return list(ctx, req, query, sitesById(t), {
         endpoint: 'sites',
         linkPath: '/v1.0/sites/oneDrive.getAllSites',
         linksAfterValue: true,
@@ -780,7 +828,7 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
       });
     case 'drives': {
       const siteId = p.siteId ?? '';
-      const site = t.sites.find((s) => typeof s.site.id === 'string' && s.site.id.toLowerCase() === siteId.toLowerCase());
+      const site = findSite(t, siteId);
       if (!site) return graphError(req, 404, 'itemNotFound', 'Requested site could not be found');
       return list(ctx, req, query, byId(site.drives.map((d) => d.drive)), {
         endpoint: 'drives',

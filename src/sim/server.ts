@@ -152,11 +152,18 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   // The caller's fault objects are kept (not copied): `times` counts down on them, so a test can
   // see how many uses a fault has left.
   let faults: SimFault[] = [...(options.faults ?? [])];
-  const throttler = new Throttler(resolveLimits(options.throttle, options.licenceCount), undefined, options.throttleReadings);
+  // The compressed clock: model ms = origin + real ms elapsed × timeScale (see SimOptions.timeScale).
+  // MERGE NOTE (pacing): keep passing this `now` to whatever Throttler becomes.
+  const timeScale = options.timeScale !== undefined && options.timeScale > 0 ? options.timeScale : 1;
+  const clockOrigin = Date.now();
+  const modelNow = timeScale === 1 ? () => Date.now() : () => clockOrigin + (Date.now() - clockOrigin) * timeScale;
+  const throttler = new Throttler(resolveLimits(options.throttle, options.licenceCount), modelNow, options.throttleReadings);
   const sealer = new TokenSealer();
   const deltaLog = new DeltaLog();
   const planner = new PlannerStore(options.planner);
+  // Model ms for Retry-After values; `sleep(latency / timeScale)` is the real wait.
   const latency = Math.max(0, options.latencyMs ?? 0);
+  const realLatency = latency / timeScale;
   let batches = 0;
   let origin = '';
 
@@ -194,7 +201,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
     const fault = takeFault(endpoint, req.query ? `${req.path}?${req.query}` : req.path);
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault && answersItself(fault)) {
-      if (endpoint !== 'batch') await sleep(latency);
+      if (endpoint !== 'batch') await sleep(realLatency);
       return faultResponse(req, fault);
     }
     const answer = await serve(req, routed);
@@ -204,7 +211,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   /** The real answer to a routed request: method, throttle, latency, handler. */
   const serve = async (req: SimRequest, routed: ReturnType<typeof matchRoute>): Promise<SimResponse> => {
     if (!('match' in routed)) {
-      await sleep(latency);
+      await sleep(realLatency);
       return graphError(req, routed.status, routed.code, routed.message);
     }
     const m = routed.match;
@@ -242,7 +249,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
       return tooManyRequests(req, formatRetryAfter(Math.max(latency, 100) / 1000), 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.');
     }
     try {
-      await sleep(latency);
+      await sleep(realLatency);
       const answer = handleRoute(context(), req, m, query);
       Object.assign(answer.headers, spHeaders);
       return answer;

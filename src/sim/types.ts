@@ -90,6 +90,13 @@ export interface SimOptions {
   /** fixed latency per request in ms (default 0); inside `$batch` it adds once per group of 4 items */
   latencyMs?: number;
   /**
+   * Compressed clock (issue 13, the benchmark): model time runs `timeScale` times faster than
+   * real time. Throttle windows, Retry-After values and `latencyMs` stay in model time; in real
+   * time buckets refill `timeScale` times faster and latency is latencyMs / timeScale. The client
+   * takes the same factor (ClientOptions.timeScale). Default 1. Fault `delayMs` stays real.
+   */
+  timeScale?: number;
+  /**
    * Throttling model per service family, each a token bucket; default: Graph's real limits
    * (see `DEFAULT_THROTTLE_LIMITS`); `false` disables throttling entirely. `outlook` is per mailbox.
    * `sharepoint` is in resource units (a permission read draws 5; see `licenceCount`).

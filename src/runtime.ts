@@ -323,7 +323,14 @@ export async function startShardsAndLog(logger: JobLogger, d: ScanDeps, request:
  * final step — the scan's one reconciliation, logged as a scan. Returns the shard messages to
  * queue next. Throws when the shard must be retried.
  */
-export async function shardAndLog(logger: JobLogger, d: ScanDeps, message: ShardMessage, poisoned = false): Promise<{ step: ShardStep; run?: ScanRun }> {
+export async function shardAndLog(
+  logger: JobLogger,
+  d: ScanDeps,
+  message: ShardMessage,
+  poisoned = false,
+  /** The final step (default: a Function's scan, reports to blob storage); the CLI passes its own, with its reports and output. */
+  finalStep: (request: ScanRequest) => Promise<ScanRun> = (request) => scanAndLog(logger, d, request),
+): Promise<{ step: ShardStep; run?: ScanRun }> {
   if (message.tenantId !== d.tenantId) throw new Error(`shard of tenant ${message.tenantId}, but this app scans tenant ${d.tenantId}`);
   let step: ShardStep;
   if (poisoned) {
@@ -340,7 +347,7 @@ export async function shardAndLog(logger: JobLogger, d: ScanDeps, message: Shard
   if (!step.reconcile) return { step };
   const plan = await prepareReconcile(d.store, d.tenantId, message.scanId);
   if (!plan) return { step, run: { kind: 'already-done', scanId: message.scanId } };
-  const run = await scanAndLog(logger, d, { kind: plan.kind, areas: plan.areas, scanId: plan.scanId, resume: true, requireProgress: true, ...(plan.confirmResolutions ? { confirmResolutions: true } : {}) });
+  const run = await finalStep({ kind: plan.kind, areas: plan.areas, scanId: plan.scanId, resume: true, requireProgress: true, ...(plan.confirmResolutions ? { confirmResolutions: true } : {}) });
   if (run.kind !== 'suspended') await clearShards(d.store, d.tenantId, plan);
   return { step, run };
 }

@@ -8,7 +8,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Timer } from '@azure/functions';
 import { scanShardHandler } from '../../functions/scan-shard';
+import { scanWorkerHandler } from '../../functions/scan-worker';
+import { tenantScanHandler } from '../../functions/tenant-scan';
+import { scanQueue } from '../../src/jobs/scan-request';
 import { scanShardPoisonHandler } from '../../functions/scan-shard-poison';
 import { defaultPolicy, validatePolicy } from '../../src/config/policy';
 import { docKey, sliceKey } from '../../src/collect/progress';
@@ -243,6 +247,32 @@ describe('a sharded scan', () => {
       await scanShardPoisonHandler(async () => d)(m, poison.ctx);
       expect(shardLines(poison.lines)).toEqual([expect.objectContaining({ shard: m.shard, outcome: 'duplicate' })]);
       expect(JSON.parse((await store.getStateBlob(demo.data.tenantId, outcomeKey(scanId, m.shard))) ?? '{}')).toMatchObject({ status: 'done' });
+    });
+  });
+});
+
+describe('tenantScan and scanWorker with M365_AUDIT_SCAN_SHARDS=on', () => {
+  it('plan the scan and queue its first shards instead of scanning; a redelivered request is not planned twice', async () => {
+    await withSim(556, async (t, demo) => {
+      const d: ScanDeps = { ...depsFor(t, demo), scanShards: true };
+      const timer = context('tenantScan');
+      await tenantScanHandler(async () => d)({ isPastDue: false, scheduleStatus: { last: '', next: '', lastUpdated: '' } } as Timer, timer.ctx);
+      const first = timer.ctx.extraOutputs.get(shardQueue) as ShardMessage[];
+      // The shards that wait for nothing; those that wait (sharing, inbox rules) come later.
+      expect(first.map((m) => m.shard)).toEqual(expect.arrayContaining(['directory', 'sites', 'domains']));
+      expect(first.map((m) => m.shard)).not.toContain('sharing');
+      expect(timer.ctx.extraOutputs.get(scanQueue)).toBeUndefined();
+      expect(scanLines(timer.lines)).toEqual([expect.objectContaining({ outcome: 'sharded' })]);
+      expect(await store.getStateBlob(demo.data.tenantId, planKey(first[0]?.scanId ?? ''))).toBeDefined();
+      expect(t.sim.counts().users ?? 0).toBe(0);
+      expect(await store.listScans(demo.data.tenantId, 5)).toHaveLength(0);
+      const request = { scanId: uuid(556), areas: ['accounts' as const], requestedAt: new Date(T0).toISOString() };
+      const a = context('scanWorker');
+      await scanWorkerHandler(async () => d)(request, a.ctx);
+      expect((a.ctx.extraOutputs.get(shardQueue) as ShardMessage[]).every((m) => m.scanId === request.scanId)).toBe(true);
+      const b = context('scanWorker');
+      await scanWorkerHandler(async () => d)(request, b.ctx);
+      expect(b.ctx.extraOutputs.get(shardQueue)).toBeUndefined();
     });
   });
 });

@@ -20,10 +20,8 @@ import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph, type GraphWait } from './graph/graph';
 import { IMPLEMENTED_AREAS, countBySeverity, type ScanResult } from './pipeline';
 import { exitCodeOf, runScanJob, type ScanJobResult } from './jobs/scan';
-import { randomUUID } from 'node:crypto';
-import { SHARD_QUEUE } from './jobs/shards';
-import { openShardQueues, runShardWorkers, sendShards } from './jobs/shard-queue';
-import { shardAndLog, startShardsAndLog, type JobLogger, type ScanDeps, type ScanRequest, type ScanRun } from './runtime';
+import { runShardedScanLocally } from './jobs/shard-queue';
+import type { JobLogger } from './runtime';
 import { runDigestJob } from './jobs/digest';
 import { causeOf, collapseCauses, withoutQueries } from './report/causes';
 import type { KeepReport, WrittenReports } from './report/report';
@@ -361,9 +359,8 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
 /**
  * `scan --workers N`: the scan split into shards (one per slice) on queues beside the store
  * (Azurite, or the account of AZURE_STORAGE_CONNECTION_STRING), worked by N loops in this process
- * as the Functions' scanShard/scanShardPoison would (src/jobs/shard-queue.ts). The queues are this
- * run's own (`m365-audit-scan-shards-cli-<scan>`), so a Function app on the same account never
- * takes them, and are deleted at the end. The final step is this command's scan job: the same
+ * as the Functions' scanShard/scanShardPoison would (src/jobs/shard-queue.ts); the queues are
+ * this run's own and deleted at the end. The final step is this command's scan job: the same
  * reports, ledger, tickets and alerts as without --workers.
  */
 async function shardedScan(
@@ -373,43 +370,27 @@ async function shardedScan(
   d: { store: Store; graph: Graph; policy: Policy; tenantId: string },
 ): Promise<ScanJobResult> {
   if (!storeConnection) throw new ConfigError('--workers needs a storage connection string:', ['AZURE_STORAGE_CONNECTION_STRING: set it, or unset it to use the embedded Azurite']);
-  const scanId = randomUUID();
-  const queues = await openShardQueues(storeConnection, `${SHARD_QUEUE}-cli-${scanId.slice(0, 8)}`);
-  cleanups.push(async () => {
-    await queues.queue.deleteIfExists().catch(() => undefined);
-    await queues.poison.deleteIfExists().catch(() => undefined);
-  });
-  const deps: ScanDeps = { policy: d.policy, tenantId: d.tenantId, store: d.store, graph: () => ({ graph: d.graph, close: async () => undefined }) };
   const say = (text: string): void => {
     if (!opts.json) process.stderr.write(`${text}\n`);
   };
   // Shard lines as progress; the final step's scan line is the summary printed below instead.
   const logger: JobLogger = {
     log: (line: unknown) => {
-      const e = JSON.parse(String(line)) as { event?: string; shard?: string; outcome?: string; queued?: string[] };
+      const e = JSON.parse(String(line)) as { event?: string; scanId?: string; shard?: string; outcome?: string; queued?: string[]; shards?: string[] };
       if (e.event === 'm365-audit.shard') say(`  shard ${e.shard}: ${e.outcome}${e.queued?.length ? ` (queued ${e.queued.join(', ')})` : ''}`);
+      if (e.event === 'm365-audit.scan' && e.outcome === 'sharded') say(`scan ${e.scanId}: ${e.shards?.length ?? 0} shard(s) queued, ${workers} worker(s)`);
     },
     warn: (line: unknown) => logger.log(line),
     error: (line: unknown) => logger.log(line),
   };
-  let finished: ScanJobResult | undefined;
-  const finalStep = async (request: ScanRequest): Promise<ScanRun> => {
-    finished = await runScanJob({ ...job, scanId: request.scanId as string, resume: true, requireProgress: true, ...(request.areas ? { areas: request.areas } : {}) });
-    return { kind: 'finished', job: finished };
-  };
-  const first = await startShardsAndLog(logger, deps, { kind: 'run', scanId, ...(job.areas ? { areas: job.areas } : {}), ...(job.confirmResolutions ? { confirmResolutions: true } : {}) });
-  await sendShards(queues.queue, first);
-  say(`scan ${scanId}: ${first.length} shard(s) queued, ${workers} worker(s)`);
-  await runShardWorkers({
-    queues,
+  return runShardedScanLocally({
+    connectionString: storeConnection,
     workers,
-    handle: async (m) => (await shardAndLog(logger, deps, m, false, finalStep)).step.enqueue,
-    poisoned: async (m) => (await shardAndLog(logger, deps, m, true, finalStep)).step.enqueue,
-    finished: () => finished !== undefined,
-    onFailure: (m, attempt, err) => say(`  shard ${m?.shard ?? '?'}: attempt ${attempt} failed: ${err.message}`),
+    deps: { policy: d.policy, tenantId: d.tenantId, store: d.store, graph: () => ({ graph: d.graph, close: async () => undefined }) },
+    job,
+    logger,
+    worker: { onFailure: (m, attempt, err) => say(`  shard ${m?.shard ?? '?'}: attempt ${attempt} failed: ${err.message}`) },
   });
-  if (!finished) throw new Error(`scan ${scanId}: the shards finished without a reconciliation`);
-  return finished;
 }
 
 /** Each cause once, naming the slices and endpoints it hit (a 401 everywhere is one line). */

@@ -15,8 +15,11 @@
  */
 import { output } from '@azure/functions';
 import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { randomUUID } from 'node:crypto';
 import type { ShardMessage } from './shards';
 import { SHARD_POISON_QUEUE, SHARD_QUEUE, parseShardMessage } from './shards';
+import { runScanJob, type ScanJobOptions, type ScanJobResult } from './scan';
+import { shardAndLog, startShardsAndLog, type JobLogger, type ScanDeps, type ScanRequest, type ScanRun } from '../runtime';
 
 /** The shard queue's output binding (identity-based through AzureWebJobsStorage__accountName in Azure). */
 export const shardQueue = output.storageQueue({ queueName: SHARD_QUEUE, connection: 'AzureWebJobsStorage' });
@@ -127,4 +130,53 @@ export async function runShardWorkers(o: WorkerLoopOptions): Promise<void> {
   };
   await Promise.all(Array.from({ length: Math.max(1, o.workers) }, loop));
   if (fatal) throw fatal;
+}
+
+export interface LocalShardedScan {
+  /** The storage account (or Azurite) whose queue service carries the shards. */
+  connectionString: string;
+  workers: number;
+  /** Policy, tenant, store and Graph of every shard (one Graph shared: its budgets are the tenant's). */
+  deps: ScanDeps;
+  /** The final step's scan job (its reports, sinks, alerts): run with the scan id, resuming every shard's slice. */
+  job: ScanJobOptions;
+  /** Hears the shard and scan log lines. */
+  logger: JobLogger;
+  scanId?: string;
+  /** Default `m365-audit-scan-shards-cli-<scan>`: this run's own queues, deleted at the end. */
+  queueName?: string;
+  worker?: Partial<Pick<WorkerLoopOptions, 'maxDequeueCount' | 'visibilityTimeoutSeconds' | 'retryDelaySeconds' | 'pollMs' | 'idleTimeoutMs' | 'onFailure'>>;
+}
+
+/**
+ * A sharded scan in this process (the CLI's `scan --workers N`; the benchmark can call it the
+ * same way): plans it, queues its first shards on queues of its own (so a Function app on the
+ * same account never takes them), runs N worker loops until the final step has run, deletes the
+ * queues. Returns the final step's job, as runScanJob does without shards.
+ */
+export async function runShardedScanLocally(o: LocalShardedScan): Promise<ScanJobResult & { scanId: string }> {
+  const scanId = o.scanId ?? randomUUID();
+  const queues = await openShardQueues(o.connectionString, o.queueName ?? `${SHARD_QUEUE}-cli-${scanId.slice(0, 8)}`);
+  let finished: ScanJobResult | undefined;
+  const finalStep = async (request: ScanRequest): Promise<ScanRun> => {
+    finished = await runScanJob({ ...o.job, scanId, resume: true, requireProgress: true, ...(request.areas ? { areas: request.areas } : {}) });
+    return { kind: 'finished', job: finished };
+  };
+  try {
+    const first = await startShardsAndLog(o.logger, o.deps, { kind: 'run', scanId, ...(o.job.areas ? { areas: o.job.areas } : {}), ...(o.job.confirmResolutions ? { confirmResolutions: true } : {}) });
+    await sendShards(queues.queue, first);
+    await runShardWorkers({
+      queues,
+      workers: o.workers,
+      ...o.worker,
+      handle: async (m) => (await shardAndLog(o.logger, o.deps, m, false, finalStep)).step.enqueue,
+      poisoned: async (m) => (await shardAndLog(o.logger, o.deps, m, true, finalStep)).step.enqueue,
+      finished: () => finished !== undefined,
+    });
+  } finally {
+    await queues.queue.deleteIfExists().catch(() => undefined);
+    await queues.poison.deleteIfExists().catch(() => undefined);
+  }
+  if (!finished) throw new Error(`scan ${scanId}: the shards finished without a reconciliation`);
+  return { ...(finished as ScanJobResult), scanId };
 }

@@ -189,6 +189,14 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+// The standard (5-3-2: ログは改ざん防止に配慮して保管し、保管期間を定める) asks for a retention period but
+// names none; five years is our default (a local government's records are commonly kept five
+// years), and the organisation sets its own. 146000 days is Azure's maximum for the policy.
+@description('Days each evidence record (container evidence) stays immutable after it is written: it can be neither overwritten nor deleted until then (time-based retention policy).')
+@minValue(1)
+@maxValue(146000)
+param evidenceRetentionDays int = 1825
+
 @description('Days the Log Analytics workspace keeps logs.')
 @minValue(30)
 @maxValue(730)
@@ -297,6 +305,31 @@ resource storeContainers 'Microsoft.Storage/storageAccounts/blobServices/contain
     }
   }
 ]
+
+// The evidence trail (src/store/evidence.ts, standard 5-3-2): create-once records with a
+// container-level time-based immutability policy ("Configure immutability policies for
+// containers"; resource storageAccounts/blobServices/containers/immutabilityPolicies, name
+// 'default'). The records are block blobs written once with If-None-Match: *, so protected append
+// writes stay off. The policy is deployed *unlocked*: an account owner can still shorten or remove
+// it. Locking it is one-way (afterwards the retention can only be extended, and neither the
+// container nor the account can be deleted while records are retained), so it is an operator's
+// decision after a test period: `az storage container immutability-policy lock` (infra/README.md).
+resource evidenceContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: 'evidence'
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource evidenceImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = {
+  parent: evidenceContainer
+  name: 'default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: evidenceRetentionDays
+    allowProtectedAppendWrites: false
+  }
+}
 
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   parent: storage

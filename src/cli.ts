@@ -40,6 +40,8 @@ import { FileAlertSink } from './alerts/file-sink';
 import { TeamsWebhookSink, type AlertSink } from './alerts/teams';
 import { writeAlertFiles } from './alerts/preview';
 import { Store } from './store/store';
+import { verifyEvidence, type ChainIssue, type ChainIssueKind, type ChainVerification } from './store/evidence';
+import { DateTime } from 'luxon';
 import type { DigestCommandResult } from './digest/command';
 import { checkMonth } from './digest/run';
 import { loadInventory, monthOf } from './digest/inventory';
@@ -634,6 +636,68 @@ async function ledgerCloseCommand(findingId: string, opts: { note?: string; tena
   });
 }
 
+/** `evidence verify` wording (kinds as store/evidence.ts names them). */
+const EVIDENCE_MSG = {
+  ja: {
+    kinds: { gap: '欠番', reordered: '順序不正', altered: '改ざん', foreign: '不明なファイル', 'no-scan-record': 'スキャン記録なし', 'no-evidence': '証跡なし' } as Record<ChainIssueKind, string>,
+    head: (t: string, n: number, range: string) => `証跡チェーン（テナント ${t}）: ${n} 件を検証${range ? `（連番 ${range}）` : ''}`,
+    anchor: (seq: number, from: string) => `  起点: ${from} 以降最初の記録（連番 ${seq}）の前レコードハッシュを信頼しています（それ以前は検証していません）`,
+    issue: (i: ChainIssue): string => {
+      const where = i.sequence !== undefined ? `連番 ${i.sequence}` : '';
+      switch (i.kind) {
+        case 'gap': return `連番 ${i.sequence}${(i.count ?? 1) > 1 ? `–${(i.sequence ?? 0) + (i.count ?? 1) - 1}` : ''} の記録がありません`;
+        case 'reordered': return `${where}（${i.name}）: 直前の記録とつながっていません（${i.detail}）`;
+        case 'altered': return `${where}（${i.name}）: 内容がハッシュと一致しません`;
+        case 'foreign': return `${i.name}: 記録の名前ではありません`;
+        case 'no-scan-record': return `${where}: スキャン ${i.scanId} のスキャン記録がありません（記録の間でスキャンが停止したか、偽造された記録）`;
+        case 'no-evidence': return `スキャン ${i.scanId}: スキャン記録はありますが証跡の記録がありません`;
+      }
+    },
+    intact: (seq: number, hash: string) => `結果: 問題なし。先頭は連番 ${seq}、ハッシュ ${hash}`,
+    empty: '結果: 証跡の記録はまだありません',
+    broken: (n: number) => `結果: 問題 ${n} 件。証跡が改ざん、削除または並べ替えられた可能性があります`,
+  },
+  en: {
+    kinds: { gap: 'gap', reordered: 'reordered', altered: 'altered', foreign: 'foreign', 'no-scan-record': 'no scan record', 'no-evidence': 'no evidence' } as Record<ChainIssueKind, string>,
+    head: (t: string, n: number, range: string) => `evidence chain of tenant ${t}: ${n} record(s) checked${range ? ` (sequence ${range})` : ''}`,
+    anchor: (seq: number, from: string) => `  anchor: the previous-record hash of the first record on/after ${from} (sequence ${seq}) is trusted; nothing before it was checked`,
+    issue: (i: ChainIssue): string => i.detail,
+    intact: (seq: number, hash: string) => `result: intact; head is sequence ${seq}, hash ${hash}`,
+    empty: 'result: no evidence record yet',
+    broken: (n: number) => `result: ${n} problem(s): records were altered, deleted or reordered`,
+  },
+};
+
+/** `evidence verify`: walks the chain; exit 0 intact, 1 not (and 1 for bad input, as every command). */
+async function evidenceVerifyCommand(opts: { from?: string; tenantId?: string; policy?: string; lang?: Lang; json?: boolean }): Promise<number> {
+  const settings = loadSettings();
+  const policy = await resolvePolicy(opts.policy);
+  const lang: Lang = opts.lang ?? policy.organization.locale;
+  const tenantId = opts.tenantId ?? settings.tenantId;
+  if (!tenantId) throw new ConfigError('no tenant id:', ['AZURE_TENANT_ID: set it (or pass --tenant-id)']);
+  let from: Date | undefined;
+  if (opts.from !== undefined) {
+    // A date (or date and time) in the organisation's time zone: 2026-11-01 is its midnight there.
+    const d = DateTime.fromISO(opts.from, { zone: policy.organization.timeZone });
+    if (!/^\d{4}-\d{2}-\d{2}/.test(opts.from) || !d.isValid) throw new ConfigError('--from is invalid:', [`from: ${JSON.stringify(opts.from)} is not a date written YYYY-MM-DD (or an ISO date and time), e.g. 2026-11-01`]);
+    from = d.toJSDate();
+  }
+  const store = await openStore(settings);
+  const v: ChainVerification = await verifyEvidence(store, tenantId, { ...(from ? { from } : {}), scans: await store.listScans(tenantId, Number.MAX_SAFE_INTEGER) });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ...v, exitCode: v.ok ? 0 : 1 }, null, 2)}\n`);
+    return v.ok ? 0 : 1;
+  }
+  const m = EVIDENCE_MSG[lang];
+  const range = v.first && v.head ? `${v.first.sequence}–${v.head.sequence}` : '';
+  const lines = [m.head(tenantId, v.records, range)];
+  if (v.anchor && opts.from) lines.push(m.anchor(v.anchor.sequence, opts.from));
+  for (const i of v.issues) lines.push(`  [${m.kinds[i.kind]}] ${m.issue(i)}`);
+  lines.push(!v.ok ? m.broken(v.issues.length) : v.head ? m.intact(v.head.sequence, v.head.hash) : m.empty);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return v.ok ? 0 : 1;
+}
+
 /**
  * An integer option parser for commander: a bad value ends the run with commander's own
  * `error: option '--port <n>' argument 'abc' is invalid. …` and exit 1, before anything starts.
@@ -756,6 +820,18 @@ program
   .option('--graph-url <url>', 'Graph root (for the Planner sink)')
   .addOption(new Option('--lang <lang>', 'output language').choices(['ja', 'en']))
   .action(action(ledgerCloseCommand));
+
+program
+  .command('evidence')
+  .description('the evidence trail (standard 5-3-2)')
+  .command('verify')
+  .description('walk the evidence chain and report any gap, reordering or alteration; exit 0 when intact, 1 when not')
+  .option('--from <date>', 'start at the first record on/after this date (YYYY-MM-DD, organisation time zone), trusting its previous-record hash')
+  .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
+  .option('--policy <file>', 'policy file')
+  .addOption(new Option('--lang <lang>', 'output language').choices(['ja', 'en']))
+  .option('--json', 'machine output on stdout')
+  .action(action(evidenceVerifyCommand));
 
 program
   .command('policy')

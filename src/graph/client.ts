@@ -382,7 +382,15 @@ export function createGraphClient(options: ClientOptions): GraphClientHandle {
   return { client, graphUrl, grantedRoles, close: () => dispatcher.close() };
 }
 
-/** The Graph options that come from the client and the deployment settings (roles, licences). */
-export function graphOptionsFor(handle: GraphClientHandle, settings: Settings): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined; root: string } {
-  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount, root: handle.graphUrl };
+/**
+ * The Graph options that come from the client and the deployment settings (roles, licences, and
+ * the tenant and app whose budgets every client of this process shares: Graph's limits are per
+ * app per tenant, src/graph/pacing.ts).
+ */
+export function graphOptionsFor(
+  handle: GraphClientHandle,
+  settings: Settings,
+): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined; root: string; share?: { tenantId: string; appId: string } } {
+  const share = settings.tenantId && settings.clientId ? { share: { tenantId: settings.tenantId, appId: settings.clientId } } : {};
+  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount, root: handle.graphUrl, ...share };
 }

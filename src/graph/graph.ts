@@ -318,6 +318,15 @@ export class Graph {
    * "Avoid getting throttled or blocked in SharePoint Online"): pace the family by them.
    */
   private observeRateLimit(family: Family, headers: Record<string, string>): void {
+    // Entra ID sends x-ms-throttle-limit-percentage once an app has used more than 0.8 of its
+    // directory resource units ("Identity and access service limits", "Other headers"): another
+    // client of the same app (another process) is drawing too, so this one keeps to what is left
+    // of the window, and to nothing at 1.0 or more.
+    const used = Number(headers['x-ms-throttle-limit-percentage']);
+    if (headers['x-ms-throttle-limit-percentage'] !== undefined && Number.isFinite(used)) {
+      const budget = this.budgets.budgetOf('directory');
+      this.budgets.observe('directory', Math.floor(Math.max(0, 1 - used) * budget.limit), this.clock() + budget.perSeconds * 1000);
+    }
     const remaining = headers['ratelimit-remaining'];
     if (remaining === undefined) return;
     const reset = Number(headers['ratelimit-reset'] ?? '60');

@@ -4,7 +4,9 @@
  * simulator's own counts), and budgets shared by (root, tenant, app) between a scan and a
  * sign-in watch in one process.
  */
+import { GRAPH_BUDGETS, RequestBudgets } from '../../src/graph/budget';
 import { Aimd, clearSharedPacing, MAX_SUCCESS_WINDOW, SUCCESS_WINDOW } from '../../src/graph/pacing';
+import { SCAN_HEADROOM } from '../../src/runtime';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { startTestSim } from '../support/sim';
 
@@ -120,5 +122,25 @@ describe('budgets shared per (root, tenant, app)', () => {
     expect(separate.pages).toBeGreaterThan(10); // more than one window's worth, so pacing matters
     expect(separate.throttled).toBeGreaterThan(0);
     expect(shared.throttled).toBe(0);
+  });
+});
+
+describe('headroom across processes', () => {
+  test("a scan leaves one of the identity reports' 5 per 10 s unused; a caller without headroom gets it at once", async () => {
+    expect(SCAN_HEADROOM.identityReports).toBe(1);
+    let now = 1_000_000;
+    const slept: number[] = [];
+    const budgets = new RequestBudgets(GRAPH_BUDGETS, () => now, async (ms) => {
+      slept.push(ms);
+      now += ms;
+    });
+    for (let i = 0; i < 4; i++) await budgets.acquire('identityReports', 1, SCAN_HEADROOM.identityReports);
+    expect(slept).toEqual([]);
+    // The watch (no headroom) takes the fifth without waiting.
+    await budgets.acquire('identityReports', 1);
+    expect(slept).toEqual([]);
+    // The scan's next one waits for the window to move on.
+    await budgets.acquire('identityReports', 1, SCAN_HEADROOM.identityReports);
+    expect(slept.reduce((a, b) => a + b, 0)).toBe(10_000);
   });
 });

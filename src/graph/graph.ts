@@ -12,7 +12,7 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import { ResponseType } from '@microsoft/microsoft-graph-client';
 import { CredentialError, GraphError } from '../errors';
 import { directoryBudget, drawsOf, familyOf, GRAPH_BUDGETS, RequestBudgets, type Budget, type Family } from './budget';
-import { BATCH_ITEMS_AT_ONCE, newPacing, sharedPacing, type Pacing } from './pacing';
+import { BATCH_ITEMS_AT_ONCE, FAMILY_CONCURRENCY, newPacing, sharedPacing, type Pacing } from './pacing';
 
 /** Options of a {@link Graph}; everything has a production default. */
 export interface GraphOptions {
@@ -271,7 +271,9 @@ export class Graph {
     const budgets = { ...GRAPH_BUDGETS, directory: directoryBudget(options.licenceCount), ...options.budgets };
     // Clock seam: `clock` and `sleep` (here and in RequestBudgets) are the client's only time reads.
     const own = (): RequestBudgets => new RequestBudgets(budgets, this.clock, this.sleep);
-    this.pacing = options.share && options.root ? sharedPacing({ root: options.root, ...options.share }, own) : newPacing(own());
+    // Outlook's ceiling is what `batchConcurrency` batches can hold (4 items of each at once).
+    const concurrency = { ...FAMILY_CONCURRENCY, outlook: { ...FAMILY_CONCURRENCY.outlook, cap: Math.max(FAMILY_CONCURRENCY.outlook.cap, this.batchConcurrency * BATCH_ITEMS_AT_ONCE) } };
+    this.pacing = options.share && options.root ? sharedPacing({ root: options.root, ...options.share }, own, concurrency) : newPacing(own(), concurrency);
     this.budgets = this.pacing.budgets;
     this.headroom = options.headroom ?? {};
     this.budgetOf = (family) => this.budgets.budgetOf(family);

@@ -34,7 +34,8 @@ export const BATCH_ITEMS_AT_ONCE = 4;
 
 /**
  * Concurrency per family. Outlook: 4 (the per-app reading, the stricter), up to 16 (4 batches of
- * 4 items, the client's own ceiling: the per-mailbox reading sets no app-wide one), probing above
+ * 4 items, the client's own ceiling, raised to batchConcurrency × 4 by the Graph client: the
+ * per-mailbox reading sets no app-wide one), probing above
  * 4 only after 300 successes (15 batches). A probe the per-app reading refuses costs up to three
  * 429s (the probing item, an item of the batch beside it, a retry), so with 300 successes before
  * the first probe and the window doubling after each, 429s stay at or under 1% of requests at
@@ -178,11 +179,11 @@ const shared = new Map<string, Pacing>();
  * leaves a headroom of the identity reports family to the watch (GraphOptions.headroom) and
  * Retry-After settles the rest.
  */
-export function sharedPacing(key: ShareKey, budgets: () => RequestBudgets): Pacing {
+export function sharedPacing(key: ShareKey, budgets: () => RequestBudgets, concurrency: Readonly<Record<Family, ConcurrencyLimit>> = FAMILY_CONCURRENCY): Pacing {
   const id = `${key.root.toLowerCase()}\n${key.tenantId.toLowerCase()}\n${key.appId.toLowerCase()}`;
   let p = shared.get(id);
   if (!p) {
-    p = newPacing(budgets());
+    p = newPacing(budgets(), concurrency);
     shared.set(id, p);
   }
   return p;

@@ -231,7 +231,9 @@ export function graphErrorFor(method: string, url: string, status: number, body:
 }
 
 /**
- * Graph access for collectors. One instance per scan: it owns the budgets and the counters.
+ * Graph access for collectors. One instance per scan: it owns the counters; the budgets and
+ * pacers are its own, or shared with every client of the same root, tenant and app in the
+ * process ({@link GraphOptions.share}, src/graph/pacing.ts).
  */
 export class Graph {
   readonly stats: GraphStats = { requests: 0, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0, units: {} };

@@ -9,6 +9,7 @@ import { loadSettings, type Settings } from './config/settings';
 import { ConfigError } from './errors';
 import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph } from './graph/graph';
+import type { Family } from './graph/budget';
 import { Store } from './store/store';
 import type { DirectoryLookup } from './pipeline';
 import type { TicketSink } from './tickets/sink';
@@ -25,11 +26,27 @@ import { blobReportWriter, runScanJob, type ScanJobResult } from './jobs/scan';
 import { runDigestJob, type DigestJobResult } from './jobs/digest';
 import { clearShards, failShard, prepareReconcile, processShard, startShardedScan, type ShardMessage, type ShardStep } from './jobs/shards';
 
+/** What a Graph client is for: a scan, the sign-in watch, or the digest. */
+export type GraphPurpose = 'scan' | 'watch' | 'digest';
+
+/**
+ * Units of each window a scan leaves unused, for Graph clients in other processes (separate
+ * Function instances share no memory, so no budget): 1 of the identity reports' 5 per 10 s
+ * ("Microsoft Graph service-specific throttling limits", "Identity and access reports service
+ * limits") stays free for the 15-minute sign-in watch, which needs a few pages; Retry-After
+ * settles whatever still collides. In one process the budgets are shared outright.
+ */
+export const SCAN_HEADROOM: Partial<Record<Family, number>> = { identityReports: 1 };
+
 export interface ScanDeps {
   policy: Policy;
   tenantId: string;
-  /** A fresh Graph per run (budgets and counters are per scan); `close` releases connections. */
-  graph(): { graph: Graph; close(): Promise<void>; sinks?: (directory: DirectoryLookup) => readonly TicketSink[] };
+  /**
+   * A fresh Graph per run (counters are per run; budgets are shared per app and tenant in the
+   * process, src/graph/pacing.ts); `close` releases connections. `purpose`: a scan leaves a
+   * headroom of the identity reports to the sign-in watch ({@link SCAN_HEADROOM}).
+   */
+  graph(purpose?: GraphPurpose): { graph: Graph; close(): Promise<void>; sinks?: (directory: DirectoryLookup) => readonly TicketSink[] };
   store: Store;
   clock?: () => Date;
   /** Sign-in watch overlap from M365_AUDIT_SIGNIN_OVERLAP_MINUTES (default 120). */
@@ -89,9 +106,9 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
           reportUrl: settings.reportUrl,
         }
       : undefined,
-    graph: () => {
+    graph: (purpose: GraphPurpose = 'scan') => {
       const handle = createGraphClient({ settings });
-      const graph = new Graph(handle.client, graphOptionsFor(handle, settings));
+      const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), ...(purpose === 'scan' ? { headroom: SCAN_HEADROOM } : {}) });
       return { graph, close: () => handle.close(), sinks: sinksFromSettings(settings, graph) };
     },
   };
@@ -143,7 +160,7 @@ export function areasFor(d: Pick<ScanDeps, 'signInSource'>, request: Pick<ScanRe
  * whatever happens.
  */
 export async function scanFromDeps(d: ScanDeps, request: ScanRequest): Promise<ScanJobResult> {
-  const { graph, close, sinks } = d.graph();
+  const { graph, close, sinks } = d.graph(request.kind === 'signin' ? 'watch' : 'scan');
   try {
     const policy = d.policy;
     return await runScanJob({
@@ -181,7 +198,7 @@ export async function digestFromDeps(d: ScanDeps): Promise<DigestJobResult> {
       lang: d.policy.organization.locale,
       ...(d.mailSender ? { sender: d.mailSender } : {}),
       graph: () => {
-        handle ??= d.graph();
+        handle ??= d.graph('digest');
         return handle.graph;
       },
       ...(d.announce ? { announce: d.announce } : {}),

@@ -401,10 +401,15 @@ export function createGraphClient(options: ClientOptions): GraphClientHandle {
   return { client, graphUrl, grantedRoles, clock, close: () => dispatcher.close() };
 }
 
-/** The Graph options that come from the client and the deployment settings (roles, licences). */
+/**
+ * The Graph options that come from the client and the deployment settings (roles, licences, the
+ * client's clock, and the tenant and app whose budgets every client of this process shares:
+ * Graph's limits are per app per tenant, src/graph/pacing.ts).
+ */
 export function graphOptionsFor(
   handle: GraphClientHandle,
   settings: Settings,
-): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined; root: string; clock: () => number; sleep: (ms: number) => Promise<void> } {
-  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount, root: handle.graphUrl, clock: handle.clock.now, sleep: handle.clock.sleep };
+): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined; root: string; clock: () => number; sleep: (ms: number) => Promise<void>; share?: { tenantId: string; appId: string } } {
+  const share = settings.tenantId && settings.clientId ? { share: { tenantId: settings.tenantId, appId: settings.clientId } } : {};
+  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount, root: handle.graphUrl, clock: handle.clock.now, sleep: handle.clock.sleep, ...share };
 }

@@ -290,7 +290,48 @@ export function throttleKeys(ctx: RouteContext, match: RouteMatch, query: readon
   }
   const ru = sharepointCost(match, query);
   if (ru !== undefined) keys.push({ family: 'sharepoint', key: '', cost: ru });
+  const dir = directoryCost(match, query);
+  if (dir !== undefined) keys.push({ family: 'directory', key: '', cost: dir });
   return keys;
+}
+
+/**
+ * Entra ID resource units of a directory read ("Microsoft Graph service-specific throttling
+ * limits", "Identity and access service limits"; includes/throttling-identity-and-access.md):
+ * base cost `GET users` 2, `GET groups/{id}/transitiveMembers` 5, any other identity path 1;
+ * `$select` takes 1 off, `$expand` adds 1, `$top` below 20 takes 1 off; never below 1.
+ *
+ * Which requests count: those on the resources the doc lists (user, group, domain, policyBase,
+ * directoryRole, servicePrincipal, organization, subscribedSku, …). `signInActivity` pages are
+ * `GET users` too, so they draw here as well as from their own family. Role management
+ * (`/roleManagement/directory/*`: unifiedRoleAssignment, unifiedRoleEligibilitySchedule) is not
+ * on the list, and neither are the reports, Conditional Access, Outlook or SharePoint: those
+ * draw from their own families (and the global one) only. Undefined: not a directory request.
+ */
+export function directoryCost(match: RouteMatch, query: readonly QueryParam[]): number | undefined {
+  let base: number;
+  switch (match.endpoint) {
+    case 'users':
+      base = 2;
+      break;
+    case 'groupTransitiveMembers':
+      base = 5;
+      break;
+    case 'domains':
+    case 'group':
+    // identitySecurityDefaultsEnforcementPolicy derives from policyBase (v1.0 metadata).
+    case 'securityDefaults':
+      base = 1;
+      break;
+    default:
+      return undefined;
+  }
+  const top = Number(param(query, 'top'));
+  let cost = base;
+  if (param(query, 'select') !== undefined) cost -= 1;
+  if (param(query, 'expand') !== undefined) cost += 1;
+  if (Number.isFinite(top) && param(query, 'top') !== undefined && top < 20) cost -= 1;
+  return Math.max(1, cost);
 }
 
 /**

@@ -24,12 +24,15 @@ import { parseQuery, TokenSealer } from './paging';
 import { defaultError, graphError, MALFORMED_BODY, ODATA_JSON, tooManyRequests } from './responses';
 import { PlannerStore } from './planner';
 import { findDrive, handleRoute, mailboxOf, matchRoute, throttleKeys, type RouteContext } from './routes';
-import { formatRetryAfter, rateLimitHeaders, resolveLimits, Throttler } from './throttle';
+import { directoryHeaders, formatRetryAfter, rateLimitHeaders, resolveLimits, Throttler } from './throttle';
 import { rolesOfBearer } from './delta';
 
 export type { DriveChange, EndpointName, SimFault, SimOptions, SimPlannerPlan, SimServer, ThrottleFamily, ThrottleLimit } from './types';
 export { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_BUCKET_NAME, DEFAULT_PLANNER_PLAN_ID, DEFAULT_PLANNER_PLAN_TITLE, PLANNER_CALLER_ID } from './planner';
-export { DEFAULT_THROTTLE_LIMITS, throttleModel } from './throttle';
+export { DEFAULT_THROTTLE_LIMITS, directoryRuLimit, throttleModel } from './throttle';
+
+/** The application id the simulator names in `x-ms-throttle-scope` (it does not read the token's). */
+const SIM_APP_ID = '00000000-0000-0000-0000-00000000a0d1';
 export type { FamilyModel, ThrottleReadings } from './throttle';
 
 /** Largest request body accepted; Graph's own cap on JSON payloads is 4 MB. */
@@ -153,11 +156,11 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   // see how many uses a fault has left.
   let faults: SimFault[] = [...(options.faults ?? [])];
   // The compressed clock: model ms = origin + real ms elapsed × timeScale (see SimOptions.timeScale).
-  // MERGE NOTE (pacing): keep passing this `now` to whatever Throttler becomes.
   const timeScale = options.timeScale !== undefined && options.timeScale > 0 ? options.timeScale : 1;
   const clockOrigin = Date.now();
   const modelNow = timeScale === 1 ? () => Date.now() : () => clockOrigin + (Date.now() - clockOrigin) * timeScale;
-  const throttler = new Throttler(resolveLimits(options.throttle, options.licenceCount), modelNow, options.throttleReadings);
+  // The directory's resource units follow the tenant's size band, read from the tenant it starts with.
+  const throttler = new Throttler(resolveLimits(options.throttle, options.licenceCount, options.tenant.users.length), modelNow, options.throttleReadings);
   const sealer = new TokenSealer();
   const deltaLog = new DeltaLog();
   const planner = new PlannerStore(options.planner);
@@ -237,11 +240,18 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
       // Conditional Access throttles without Retry-After (graph.md); the rest say when to come back.
       const refused = tooManyRequests(req, verdict.family === 'conditionalAccess' ? null : formatRetryAfter(verdict.retryAfterSeconds));
       if (verdict.family === 'sharepoint') Object.assign(refused.headers, rateLimitHeaders(throttler.state('sharepoint'), true));
+      const dirKey = keys.find((k) => k.family === 'directory');
+      if (dirKey) {
+        const scope = verdict.family === 'directory' ? { appId: SIM_APP_ID, tenantId: tenant.tenantId } : undefined;
+        Object.assign(refused.headers, directoryHeaders(throttler.state('directory'), dirKey.cost ?? 1, scope));
+      }
       return refused;
     }
     counts.resourceUnits = (counts.resourceUnits ?? 0) + keys.reduce((n, k) => n + (k.family === 'sharepoint' ? (k.cost ?? 1) : 0), 0);
     // SharePoint's draft RateLimit-* headers once 80% of the minute's resource units are spent.
     const spHeaders = keys.some((k) => k.family === 'sharepoint') ? rateLimitHeaders(throttler.state('sharepoint'), false) : {};
+    const dirKey = keys.find((k) => k.family === 'directory');
+    if (dirKey) Object.assign(spHeaders, directoryHeaders(throttler.state('directory'), dirKey.cost ?? 1, undefined));
     const mailbox = mailboxOf(ctx, m);
     if (mailbox !== undefined && !throttler.acquireMailbox(mailbox)) {
       // Outlook's concurrency refusal (docs silent on the body; this is what Exchange sends).

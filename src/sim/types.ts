@@ -38,7 +38,7 @@ export const ENDPOINT_NAMES = [
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 
 /** Service families with their own throttling budget (concepts/throttling.md, graph.md). */
-export const THROTTLE_FAMILIES = ['identityReports', 'signInActivity', 'conditionalAccess', 'outlook', 'global', 'sharepoint'] as const;
+export const THROTTLE_FAMILIES = ['identityReports', 'signInActivity', 'conditionalAccess', 'outlook', 'global', 'sharepoint', 'directory'] as const;
 export type ThrottleFamily = (typeof THROTTLE_FAMILIES)[number];
 
 /** A token bucket: `limit` requests per `perSeconds`, refilled continuously. */
@@ -100,6 +100,8 @@ export interface SimOptions {
    * Throttling model per service family, each a token bucket; default: Graph's real limits
    * (see `DEFAULT_THROTTLE_LIMITS`); `false` disables throttling entirely. `outlook` is per mailbox.
    * `sharepoint` is in resource units (a permission read draws 5; see `licenceCount`).
+   * `directory` is in Entra ID resource units (`GET /users` draws 2, less 1 with `$select`), sized
+   * by the tenant's user count (3,500 / 5,000 / 8,000 per 10 s; see `directoryRuLimit`).
    */
   throttle?: Partial<Record<ThrottleFamily, ThrottleLimit>> | false;
   /**

@@ -5,9 +5,11 @@
  * (a page chain: pages × latency; a concurrency cap: requests × latency ÷ cap). Families run in
  * parallel, so the bound is the largest family's.
  *
- * The limits come from ONE function, {@link modelLimits}, written against today's
- * DEFAULT_THROTTLE_LIMITS (src/sim/throttle.ts). MERGE NOTE: when `pacing`'s machine-readable
- * throttle model table lands, point modelLimits at it.
+ * The limits come from ONE function, {@link modelLimits}: the simulator's own throttle model
+ * (src/sim/throttle.ts resolveLimits / throttleModel), so the bound and what the simulator enforces
+ * cannot drift apart. The directory family (Entra resource units) is in the table; the bound leaves
+ * it out because a scan's directory reads (a few hundred list pages at 1–2 units each) are far
+ * below 8,000 units per 10 s.
  *
  * Ambiguous limits, each computed under both readings:
  * - Outlook 10,000 requests / 10 min and 4 concurrent: per app *per mailbox* (concepts/throttling.md
@@ -15,7 +17,7 @@
  * - users with signInActivity (~10 a minute): a family of its own, or also drawing the identity
  *   reports family (5 per 10 s) as the auditLogs data it reads.
  */
-import { DEFAULT_THROTTLE_LIMITS, sharepointRuLimit, OUTLOOK_CONCURRENCY } from '../../src/sim/throttle';
+import { resolveLimits, throttleModel } from '../../src/sim/throttle';
 import type { ThrottleFamily, ThrottleLimit } from '../../src/sim/types';
 
 export interface ModelLimits {
@@ -24,8 +26,10 @@ export interface ModelLimits {
 }
 
 /** The throttle model's limits for a tenant with `licences` licences (sizes SharePoint's RU). */
-export function modelLimits(licences: number): ModelLimits {
-  return { families: { ...DEFAULT_THROTTLE_LIMITS, sharepoint: sharepointRuLimit(licences) }, outlookConcurrency: OUTLOOK_CONCURRENCY };
+export function modelLimits(licences: number, users = licences): ModelLimits {
+  const families = resolveLimits({}, licences, users);
+  if (!families) throw new Error('the throttle model is switched off');
+  return { families, outlookConcurrency: throttleModel({}, licences, undefined, users).outlook.concurrency ?? 4 };
 }
 
 /** The shape of a tenant's workload (what one scan must fetch). */

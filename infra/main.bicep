@@ -63,6 +63,13 @@ param signInOverlapMinutes int = 120
 ])
 param signInSource string = 'graph'
 
+@description('M365_AUDIT_SCAN_SHARDS: on splits the daily and on-demand scans into one shard per slice on the queue m365-audit-scan-shards (scanShard; poison queue m365-audit-scan-shards-poison, scanShardPoison), so the Functions host scales them out; off (default): one invocation per scan (README "Shards"). The host creates both queues on first use; the identity already has Storage Queue Data Contributor.')
+@allowed([
+  'off'
+  'on'
+])
+param scanShards string = 'off'
+
 @description('With signInSource eventhub: days the event hub keeps sign-ins it could not deliver yet (Standard tier: 1 to 7).')
 @minValue(1)
 @maxValue(7)
@@ -182,6 +189,14 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+// The standard (5-3-2: ログは改ざん防止に配慮して保管し、保管期間を定める) asks for a retention period but
+// names none; five years is our default (a local government's records are commonly kept five
+// years), and the organisation sets its own. 146000 days is Azure's maximum for the policy.
+@description('Days each evidence record (container evidence) stays immutable after it is written: it can be neither overwritten nor deleted until then (time-based retention policy).')
+@minValue(1)
+@maxValue(146000)
+param evidenceRetentionDays int = 1825
+
 @description('Days the Log Analytics workspace keeps logs.')
 @minValue(30)
 @maxValue(730)
@@ -290,6 +305,31 @@ resource storeContainers 'Microsoft.Storage/storageAccounts/blobServices/contain
     }
   }
 ]
+
+// The evidence trail (src/store/evidence.ts, standard 5-3-2): create-once records with a
+// container-level time-based immutability policy ("Configure immutability policies for
+// containers"; resource storageAccounts/blobServices/containers/immutabilityPolicies, name
+// 'default'). The records are block blobs written once with If-None-Match: *, so protected append
+// writes stay off. The policy is deployed *unlocked*: an account owner can still shorten or remove
+// it. Locking it is one-way (afterwards the retention can only be extended, and neither the
+// container nor the account can be deleted while records are retained), so it is an operator's
+// decision after a test period: `az storage container immutability-policy lock` (infra/README.md).
+resource evidenceContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: 'evidence'
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource evidenceImmutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = {
+  parent: evidenceContainer
+  name: 'default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: evidenceRetentionDays
+    allowProtectedAppendWrites: false
+  }
+}
 
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   parent: storage
@@ -417,6 +457,7 @@ var appSettings = {
   M365_AUDIT_SIGNIN_OVERLAP_MINUTES: string(signInOverlapMinutes)
   M365_AUDIT_MAIL_SENDER: mailSender
   M365_AUDIT_SIGNIN_SOURCE: signInSource
+  M365_AUDIT_SCAN_SHARDS: scanShards
   // The signInStream trigger's connection (prefix M365_AUDIT_EVENTHUB, identity-based), hub and
   // consumer group; empty with the Graph source (the function is not registered then).
   M365_AUDIT_EVENTHUB__fullyQualifiedNamespace: streamSignIns ? '${eventHubNamespaceName}.servicebus.windows.net' : ''
@@ -488,7 +529,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 // Storage Blob Data Owner: the minimum for identity-based host storage (Microsoft Learn
 // "Connecting to host storage with an identity"; the timers' schedule monitor and locks are
 // blobs), the Flex deployment container (the host reads the package with the identity), and the
-// report blobs. Storage Queue Data Contributor: the scanNow queue (trigger and output).
+// report blobs. Storage Queue Data Contributor: the scanNow queue and the shard queues (triggers and outputs).
 // Storage Table Data Contributor: the ledger tables (identity mode) and the host's diagnostic events.
 var storageRoles = [
   roleIds.storageBlobDataOwner

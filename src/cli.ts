@@ -19,7 +19,9 @@ import { RunReports } from './report/output';
 import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph, type GraphWait } from './graph/graph';
 import { IMPLEMENTED_AREAS, countBySeverity, type ScanResult } from './pipeline';
-import { exitCodeOf, runScanJob } from './jobs/scan';
+import { exitCodeOf, runScanJob, type ScanJobResult } from './jobs/scan';
+import { runShardedScanLocally } from './jobs/shard-queue';
+import type { JobLogger } from './runtime';
 import { runDigestJob } from './jobs/digest';
 import { causeOf, collapseCauses, withoutQueries } from './report/causes';
 import type { KeepReport, WrittenReports } from './report/report';
@@ -38,6 +40,8 @@ import { FileAlertSink } from './alerts/file-sink';
 import { TeamsWebhookSink, type AlertSink } from './alerts/teams';
 import { writeAlertFiles } from './alerts/preview';
 import { Store } from './store/store';
+import { verifyEvidence, type ChainIssue, type ChainIssueKind, type ChainVerification } from './store/evidence';
+import { DateTime } from 'luxon';
 import type { DigestCommandResult } from './digest/command';
 import { checkMonth } from './digest/run';
 import { loadInventory, monthOf } from './digest/inventory';
@@ -140,6 +144,8 @@ interface CommonOptions {
   backfillHours?: string;
   /** `scan --confirm-resolutions`: accept a large drop or a mass resolution (plausibility.ts). */
   confirmResolutions?: boolean;
+  /** `scan --workers N`: shards on queues, N worker loops (src/jobs/shards.ts). */
+  workers?: string;
 }
 
 /** `--backfill-hours`: how far back the first sign-in watch reads (Graph keeps 30 days). */
@@ -178,13 +184,20 @@ function parseAreas(text: string | undefined): Area[] {
 /** Opens storage: the configured account, or an embedded Azurite under ./.m365-audit/. */
 async function openStore(settings: Settings): Promise<Store> {
   const onLeaseWait = (message: string): void => void process.stderr.write(`${message}\n`);
-  if (settings.storageConnectionString) return Store.connect(settings.storageConnectionString, { onLeaseWait });
+  if (settings.storageConnectionString) {
+    storeConnection = settings.storageConnectionString;
+    return Store.connect(settings.storageConnectionString, { onLeaseWait });
+  }
   // One Azurite per data folder, shared with any other CLI running here (see acquireAzurite).
   const azurite = await acquireAzurite(resolve(STATE_DIR, 'azurite'), (message) => process.stderr.write(`${message}\n`));
   embedded = azurite;
+  storeConnection = azurite.connectionString;
   cleanups.push(() => azurite.stop());
   return Store.connect(azurite.connectionString, { onLeaseWait, waitForSave: azurite.waitForSave });
 }
+
+/** The connection string of the store this run opened (the shard queues of `scan --workers` live beside it). */
+let storeConnection: string | undefined;
 
 /** The embedded Azurite this run uses, if any: a failure after it died is explained as such. */
 let embedded: SharedAzurite | undefined;
@@ -310,7 +323,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   reports.configure({ lang, organization: policy.organization.name, timeZone: policy.organization.timeZone, keep: (r) => keepIn(store, r) }, tenantId);
   const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
   let paths: WrittenReports | undefined;
-  const { result, outcome } = await runScanJob({
+  const job: Parameters<typeof runScanJob>[0] = {
     graph,
     policy,
     tenantId,
@@ -328,7 +341,8 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
       ...(backfill ? { signInBackfillHours: backfill } : {}),
       ...(settings.signInOverlapMinutes !== undefined ? { signInOverlapMinutes: settings.signInOverlapMinutes } : {}),
     },
-  });
+  };
+  const { result, outcome } = opts.workers ? await shardedScan(opts, job, Number(opts.workers), { store, graph, policy, tenantId }) : await runScanJob(job);
   if (!paths) throw new Error('unreachable: runScan returned without writing the reports');
   if (outcome === 'failed') {
     for (const line of failureLines(result)) process.stderr.write(`${line}\n`);
@@ -342,6 +356,43 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   // An implausible answer or a held mass resolution: say why it exits 2 (plausibility.ts).
   for (const [area, c] of Object.entries(result.coverage)) if (c?.detail?.includes('suspect:')) process.stderr.write(`${area}: ${c.detail}\n`);
   return exitCodeOf(outcome);
+}
+
+/**
+ * `scan --workers N`: the scan split into shards (one per slice) on queues beside the store
+ * (Azurite, or the account of AZURE_STORAGE_CONNECTION_STRING), worked by N loops in this process
+ * as the Functions' scanShard/scanShardPoison would (src/jobs/shard-queue.ts); the queues are
+ * this run's own and deleted at the end. The final step is this command's scan job: the same
+ * reports, ledger, tickets and alerts as without --workers.
+ */
+async function shardedScan(
+  opts: CommonOptions,
+  job: Parameters<typeof runScanJob>[0],
+  workers: number,
+  d: { store: Store; graph: Graph; policy: Policy; tenantId: string },
+): Promise<ScanJobResult> {
+  if (!storeConnection) throw new ConfigError('--workers needs a storage connection string:', ['AZURE_STORAGE_CONNECTION_STRING: set it, or unset it to use the embedded Azurite']);
+  const say = (text: string): void => {
+    if (!opts.json) process.stderr.write(`${text}\n`);
+  };
+  // Shard lines as progress; the final step's scan line is the summary printed below instead.
+  const logger: JobLogger = {
+    log: (line: unknown) => {
+      const e = JSON.parse(String(line)) as { event?: string; scanId?: string; shard?: string; outcome?: string; queued?: string[]; shards?: string[] };
+      if (e.event === 'm365-audit.shard') say(`  shard ${e.shard}: ${e.outcome}${e.queued?.length ? ` (queued ${e.queued.join(', ')})` : ''}`);
+      if (e.event === 'm365-audit.scan' && e.outcome === 'sharded') say(`scan ${e.scanId}: ${e.shards?.length ?? 0} shard(s) queued, ${workers} worker(s)`);
+    },
+    warn: (line: unknown) => logger.log(line),
+    error: (line: unknown) => logger.log(line),
+  };
+  return runShardedScanLocally({
+    connectionString: storeConnection,
+    workers,
+    deps: { policy: d.policy, tenantId: d.tenantId, store: d.store, graph: () => ({ graph: d.graph, close: async () => undefined }) },
+    job,
+    logger,
+    worker: { onFailure: (m, attempt, err) => say(`  shard ${m?.shard ?? '?'}: attempt ${attempt} failed: ${err.message}`) },
+  });
 }
 
 /** Each cause once, naming the slices and endpoints it hit (a 401 everywhere is one line). */
@@ -585,6 +636,68 @@ async function ledgerCloseCommand(findingId: string, opts: { note?: string; tena
   });
 }
 
+/** `evidence verify` wording (kinds as store/evidence.ts names them). */
+const EVIDENCE_MSG = {
+  ja: {
+    kinds: { gap: '欠番', reordered: '順序不正', altered: '改ざん', foreign: '不明なファイル', 'no-scan-record': 'スキャン記録なし', 'no-evidence': '証跡なし' } as Record<ChainIssueKind, string>,
+    head: (t: string, n: number, range: string) => `証跡チェーン（テナント ${t}）: ${n} 件を検証${range ? `（連番 ${range}）` : ''}`,
+    anchor: (seq: number, from: string) => `  起点: ${from} 以降最初の記録（連番 ${seq}）の前レコードハッシュを信頼しています（それ以前は検証していません）`,
+    issue: (i: ChainIssue): string => {
+      const where = i.sequence !== undefined ? `連番 ${i.sequence}` : '';
+      switch (i.kind) {
+        case 'gap': return `連番 ${i.sequence}${(i.count ?? 1) > 1 ? `–${(i.sequence ?? 0) + (i.count ?? 1) - 1}` : ''} の記録がありません`;
+        case 'reordered': return `${where}（${i.name}）: 直前の記録とつながっていません（${i.detail}）`;
+        case 'altered': return `${where}（${i.name}）: 内容がハッシュと一致しません`;
+        case 'foreign': return `${i.name}: 記録の名前ではありません`;
+        case 'no-scan-record': return `${where}: スキャン ${i.scanId} のスキャン記録がありません（記録の間でスキャンが停止したか、偽造された記録）`;
+        case 'no-evidence': return `スキャン ${i.scanId}: スキャン記録はありますが証跡の記録がありません`;
+      }
+    },
+    intact: (seq: number, hash: string) => `結果: 問題なし。先頭は連番 ${seq}、ハッシュ ${hash}`,
+    empty: '結果: 証跡の記録はまだありません',
+    broken: (n: number) => `結果: 問題 ${n} 件。証跡が改ざん、削除または並べ替えられた可能性があります`,
+  },
+  en: {
+    kinds: { gap: 'gap', reordered: 'reordered', altered: 'altered', foreign: 'foreign', 'no-scan-record': 'no scan record', 'no-evidence': 'no evidence' } as Record<ChainIssueKind, string>,
+    head: (t: string, n: number, range: string) => `evidence chain of tenant ${t}: ${n} record(s) checked${range ? ` (sequence ${range})` : ''}`,
+    anchor: (seq: number, from: string) => `  anchor: the previous-record hash of the first record on/after ${from} (sequence ${seq}) is trusted; nothing before it was checked`,
+    issue: (i: ChainIssue): string => i.detail,
+    intact: (seq: number, hash: string) => `result: intact; head is sequence ${seq}, hash ${hash}`,
+    empty: 'result: no evidence record yet',
+    broken: (n: number) => `result: ${n} problem(s): records were altered, deleted or reordered`,
+  },
+};
+
+/** `evidence verify`: walks the chain; exit 0 intact, 1 not (and 1 for bad input, as every command). */
+async function evidenceVerifyCommand(opts: { from?: string; tenantId?: string; policy?: string; lang?: Lang; json?: boolean }): Promise<number> {
+  const settings = loadSettings();
+  const policy = await resolvePolicy(opts.policy);
+  const lang: Lang = opts.lang ?? policy.organization.locale;
+  const tenantId = opts.tenantId ?? settings.tenantId;
+  if (!tenantId) throw new ConfigError('no tenant id:', ['AZURE_TENANT_ID: set it (or pass --tenant-id)']);
+  let from: Date | undefined;
+  if (opts.from !== undefined) {
+    // A date (or date and time) in the organisation's time zone: 2026-11-01 is its midnight there.
+    const d = DateTime.fromISO(opts.from, { zone: policy.organization.timeZone });
+    if (!/^\d{4}-\d{2}-\d{2}/.test(opts.from) || !d.isValid) throw new ConfigError('--from is invalid:', [`from: ${JSON.stringify(opts.from)} is not a date written YYYY-MM-DD (or an ISO date and time), e.g. 2026-11-01`]);
+    from = d.toJSDate();
+  }
+  const store = await openStore(settings);
+  const v: ChainVerification = await verifyEvidence(store, tenantId, { ...(from ? { from } : {}), scans: await store.listScans(tenantId, Number.MAX_SAFE_INTEGER) });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ...v, exitCode: v.ok ? 0 : 1 }, null, 2)}\n`);
+    return v.ok ? 0 : 1;
+  }
+  const m = EVIDENCE_MSG[lang];
+  const range = v.first && v.head ? `${v.first.sequence}–${v.head.sequence}` : '';
+  const lines = [m.head(tenantId, v.records, range)];
+  if (v.anchor && opts.from) lines.push(m.anchor(v.anchor.sequence, opts.from));
+  for (const i of v.issues) lines.push(`  [${m.kinds[i.kind]}] ${m.issue(i)}`);
+  lines.push(!v.ok ? m.broken(v.issues.length) : v.head ? m.intact(v.head.sequence, v.head.hash) : m.empty);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return v.ok ? 0 : 1;
+}
+
 /**
  * An integer option parser for commander: a bad value ends the run with commander's own
  * `error: option '--port <n>' argument 'abc' is invalid. …` and exit 1, before anything starts.
@@ -651,6 +764,7 @@ withCommon(program.command('scan').description('one tenant scan'))
   .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
   .option('--backfill-hours <n>', 'first sign-in watch: hours to read back (1-720, default 24)')
   .option('--confirm-resolutions', 'the tenant really changed: accept counts below plausibility.minFractionOfLast of the last scan and resolutions above plausibility.maxResolvedShare of an area')
+  .option('--workers <n>', 'split the scan into shards (one per slice) on storage queues, worked by n loops (1-64); without it: one run', wholeNumber(1, 64, 'worker loops'))
   .action(action((opts: CommonOptions) => scanCommand(opts)));
 
 withCommon(program.command('signins').description('the incremental sign-in watch (from the stored watermark)'))
@@ -706,6 +820,18 @@ program
   .option('--graph-url <url>', 'Graph root (for the Planner sink)')
   .addOption(new Option('--lang <lang>', 'output language').choices(['ja', 'en']))
   .action(action(ledgerCloseCommand));
+
+program
+  .command('evidence')
+  .description('the evidence trail (standard 5-3-2)')
+  .command('verify')
+  .description('walk the evidence chain and report any gap, reordering or alteration; exit 0 when intact, 1 when not')
+  .option('--from <date>', 'start at the first record on/after this date (YYYY-MM-DD, organisation time zone), trusting its previous-record hash')
+  .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
+  .option('--policy <file>', 'policy file')
+  .addOption(new Option('--lang <lang>', 'output language').choices(['ja', 'en']))
+  .option('--json', 'machine output on stdout')
+  .action(action(evidenceVerifyCommand));
 
 program
   .command('policy')

@@ -18,7 +18,8 @@ import { evaluate, slicesFor } from './rules/engine';
 import { AREAS, SEVERITIES, type Area, type Severity } from './rules/ids';
 import { RULES } from './rules/index';
 import type { AnyRule } from './rules/rule';
-import type { LedgerPort, ScanPort, StatePort } from './store/ports';
+import type { EvidencePort, LedgerPort, ScanPort, StatePort } from './store/ports';
+import { appendEvidence, evidenceDraft } from './store/evidence';
 import type { ScanRecord } from './store/store';
 import { reconcile, type HeldArea, type LedgerEntry } from './findings/ledger';
 import { baselinesFrom, checkPlausibility, markSuspects, plausibleCounts } from './findings/plausibility';
@@ -44,7 +45,7 @@ export interface ScanOptions {
   areas?: readonly Area[];
   rules?: readonly AnyRule[];
   /** Ledger, state, scan records (the Azure store, or a MemoryStore in tests). */
-  store?: LedgerPort & StatePort & ScanPort;
+  store?: LedgerPort & StatePort & ScanPort & Partial<EvidencePort>;
   clock?: () => Date;
   /**
    * External ticket sinks (Planner, webhook). The ledger is the built-in one: with a store, every
@@ -95,6 +96,14 @@ export interface ScanOptions {
    * always resumed when usable.
    */
   resume?: boolean;
+  /**
+   * The scan's slices were collected elsewhere, into its progress (the shards of a sharded scan:
+   * src/jobs/shards.ts), and this run only reconciles them: with `scanId` and `resume`. No stored
+   * progress means another run reconciled it and cleared it ({@link ScanAlreadyDone}); progress
+   * this run may not use (another policy since) stops it with an error instead of reading
+   * everything again in one invocation.
+   */
+  requireProgress?: boolean;
   /** Progress per slice (the CLI prints it on stderr). */
   onProgress?: (event: { slice: SliceName; status: Slice<unknown>['status']; items: number; detail?: string }) => void;
 }
@@ -273,6 +282,11 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     const alive = stored !== undefined && options.scanId === undefined && Date.parse(stored.heldUntil) > invoked.getTime();
     // A scan id already reconciled (its record not yet saved, or a redelivery): stop; a timer starts a new scan.
     if (stored?.reconciled && options.scanId !== undefined) throw new ScanAlreadyDone(stored.scanId);
+    if (options.requireProgress) {
+      if (!stored || !options.scanId) throw new ScanAlreadyDone(options.scanId ?? '(none)');
+      const why = unusable(stored, { now: invoked, graphRoot: options.graph.root, areas, policy: options.policy });
+      if (why) throw new Error(`scan ${stored.scanId}: its shards' results cannot be reconciled (${why}); start a new scan`);
+    }
     if (stored && !alive && !stored.reconciled) {
       const why = unusable(stored, { now: invoked, graphRoot: options.graph.root, areas, policy: options.policy });
       if (why) {
@@ -459,6 +473,13 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     ...(alertSummary ? { alerts: alertSummary } : {}),
     ...(notes.length ? { notes } : {}),
   };
+  // The evidence trail (store/evidence.ts, 5-3-2) before the scan record: a recorded scan always
+  // has its evidence; a crash between the two leaves evidence without a scan record, which
+  // `evidence verify` reports. A store without the evidence port (a test double) keeps none.
+  if (options.store?.createEvidence && options.store.listEvidence && options.store.getEvidence) {
+    const port: EvidencePort = { createEvidence: options.store.createEvidence.bind(options.store), listEvidence: options.store.listEvidence.bind(options.store), getEvidence: options.store.getEvidence.bind(options.store) };
+    await appendEvidence(port, evidenceDraft({ ...result, slices }), clock);
+  }
   if (options.store) await options.store.saveScan(scanRecord(result, plausibleCounts(slices)));
   // The access inventory (棚卸) as this scan saw it, kept as its month's for the CISO digest.
   if (options.store) await recordInventory(options.store, accessInventory(snapshot, options.policy, scanId), options.policy.organization.timeZone);

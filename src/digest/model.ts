@@ -42,6 +42,19 @@ export interface DigestInput {
   policy: Policy;
   /** Only decides whether the month is over; a past month's content does not depend on it. */
   now: Date;
+  /**
+   * The evidence chain's head of the month (store/evidence.ts monthHead: its last record), so that
+   * the CISO's copy anchors the trail outside the store (5-3-2); absent: none, or not read.
+   */
+  evidenceHead?: EvidenceHead;
+}
+
+/** The last evidence record of a month: what `m365-audit evidence verify` must still find. */
+export interface EvidenceHead {
+  sequence: number;
+  hash: string;
+  scanId: string;
+  startedAt: string;
 }
 
 /** A finding as the digest lists it. */
@@ -162,6 +175,8 @@ export interface DigestModel {
   trend: TrendPoint[];
   coverage: { scans: number; areas: AreaCoverage[] };
   manualClauses: Array<{ id: string; title: LocalText }>;
+  /** The month's evidence chain head; null when no record of the month was found. */
+  evidenceHead: EvidenceHead | null;
 }
 
 const emptyCounts = (): Record<Severity, number> => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
@@ -405,5 +420,6 @@ export function digestModel(input: DigestInput): DigestModel {
     trend,
     coverage: { scans: monthScans.length, areas },
     manualClauses: manualClauses().map((c) => ({ id: c.id, title: { ja: c.title.ja, en: c.title.en } })),
+    evidenceHead: input.evidenceHead ? { ...input.evidenceHead } : null,
   };
 }

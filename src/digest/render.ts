@@ -144,6 +144,10 @@ const TEXT = {
     detail: '詳細',
     manual: '10. 自動点検の対象外の条項',
     manualNote: '以下の条項は Microsoft 365 の設定からは確認できません。指摘がないことは適合を意味しません。書面・目視で確認してください。',
+    evidence: '証跡チェーンの先頭（今月最後の記録）',
+    evidenceHead: (seq: number, at: string) => `連番 ${seq}（${at} 開始の点検）`,
+    evidenceNote: 'この連番とハッシュを控えてください。`m365-audit evidence verify` で、この記録までの証跡が改ざん・削除・並べ替えされていないことを確認できます（5-3-2）。',
+    evidenceNone: '今月の証跡の記録はありません。',
     footer: 'この報告は m365-audit が台帳と点検記録から作成しました。同じ月を再作成しても同じ内容になります。',
   },
   en: {
@@ -272,6 +276,10 @@ const TEXT = {
     detail: 'Detail',
     manual: '10. Clauses no automatic check covers',
     manualNote: 'These clauses cannot be read from Microsoft 365 settings. No finding does not mean compliance: review them on paper or by inspection.',
+    evidence: "Evidence chain head (the month's last record)",
+    evidenceHead: (seq: number, at: string) => `sequence ${seq} (the scan started ${at})`,
+    evidenceNote: 'Keep this sequence and hash: `m365-audit evidence verify` shows that the trail up to this record was not altered, deleted or reordered (5-3-2).',
+    evidenceNone: 'No evidence record this month.',
     footer: 'Made by m365-audit from the ledger and the scan records. Regenerating the same month gives the same document.',
   },
 } as const;
@@ -571,6 +579,11 @@ export async function renderDigestHtml(model: DigestModel, lang: Lang): Promise<
     ),
   ].join('\n');
 
+  const head = model.evidenceHead;
+  const evidence = head
+    ? `<table class="meta" role="presentation" cellpadding="0" cellspacing="0"><tr><th>${e(L.evidence)}</th><td>${e(L.evidenceHead(head.sequence, local(head.startedAt, tz)))}<br><code>${e(head.hash)}</code></td></tr></table>\n<p class="muted">${e(L.evidenceNote)}</p>`
+    : `<p class="muted">${e(L.evidence)}: ${e(L.evidenceNone)}</p>`;
+
   const manual = [`<p class="warn">${e(L.manualNote)}</p>`, `<ul>${model.manualClauses.map((c) => `<li>${e(c.id)} ${e(c.title[lang])}</li>`).join('')}</ul>`].join('\n');
 
   const html = `<!DOCTYPE html>
@@ -612,6 +625,7 @@ ${signIns}
 ${trend}
 <h2>${e(L.coverage)}</h2>
 ${coverage}
+${evidence}
 <h2>${e(L.manual)}</h2>
 ${manual}
 <p class="footer">${e(L.footer)}</p>

@@ -12,7 +12,8 @@ import { DateTime } from 'luxon';
 import type { Policy } from '../config/policy';
 import { ConfigError } from '../errors';
 import type { Lang } from '../report/labels';
-import type { DigestPort, LedgerPort, ScanPort, StatePort } from '../store/ports';
+import type { DigestPort, EvidencePort, LedgerPort, ScanPort, StatePort } from '../store/ports';
+import { monthHead } from '../store/evidence';
 import { loadInventory } from './inventory';
 import { digestModel, monthBounds, type DigestModel } from './model';
 import { digestSubject, renderDigestHtml } from './render';
@@ -42,19 +43,24 @@ export function checkMonth(month: string, now: Date, timeZone: string): string {
 
 /** Computes a month's digest from what the store holds. */
 export async function buildDigest(o: {
-  store: LedgerPort & ScanPort & Pick<StatePort, 'getStateBlob'>;
+  store: LedgerPort & ScanPort & Pick<StatePort, 'getStateBlob'> & Partial<EvidencePort>;
   policy: Policy;
   tenantId: string;
   month: string;
   now: Date;
   lang: Lang;
 }): Promise<BuiltDigest> {
-  const [ledger, scans, inventory] = await Promise.all([
+  const { listEvidence, getEvidence } = o.store;
+  const evidence = listEvidence && getEvidence
+    ? { listEvidence: listEvidence.bind(o.store), getEvidence: getEvidence.bind(o.store), createEvidence: async () => false }
+    : undefined;
+  const [ledger, scans, inventory, evidenceHead] = await Promise.all([
     o.store.getLedger(o.tenantId),
     o.store.listScans(o.tenantId, DIGEST_SCAN_LIMIT),
     loadInventory({ getStateBlob: (t, k) => o.store.getStateBlob(t, k), putStateBlob: async () => undefined }, o.tenantId, o.month),
+    evidence ? monthHead(evidence, o.tenantId, monthBounds(o.month, o.policy.organization.timeZone)) : Promise.resolve(undefined),
   ]);
-  const model = digestModel({ month: o.month, tenantId: o.tenantId, entries: ledger.values(), scans, ...(inventory ? { inventory } : {}), policy: o.policy, now: o.now });
+  const model = digestModel({ month: o.month, tenantId: o.tenantId, entries: ledger.values(), scans, ...(inventory ? { inventory } : {}), ...(evidenceHead ? { evidenceHead } : {}), policy: o.policy, now: o.now });
   const html = await renderDigestHtml(model, o.lang);
   return { model, html, subject: digestSubject(model, o.lang) };
 }

@@ -17,7 +17,13 @@
  *   `signInActivity` slice read incrementally (`slice.incremental`, collect/identity.ts) holds only
  *   the candidates of ACCT-02/06 — small, even zero, by design — so its count is neither checked
  *   nor kept as a baseline; the `users` and `directory` lists of the same scan still are.
- * - `mfaRegistration` (mfa): one record per user, so the same two checks.
+ * - `mfaRegistration` (mfa): unfiltered, one record per user, so the same two checks. Filtered
+ *   (`readFilter`, issue 13: the unregistered users plus the role holders' records), its count
+ *   shrinks as users register — the remediation — and can legitimately be 0 unregistered, so
+ *   there is no fraction check and the count is kept as no baseline. Zero is still suspect when
+ *   role holders' records were asked for too: a tenant always has an enabled administrator, and
+ *   the report holds every enabled user. A mass resolution is still held by ledger.ts's share
+ *   guard.
  * - `roles` (roles): zero assignments and eligibilities is suspect (a tenant keeps at least one
  *   Global Administrator); no fraction, because removing surplus admins is the remediation of
  *   ACCT-04 and legitimately shrinks the count.
@@ -126,6 +132,14 @@ export function checkPlausibility(
     const n = slice.items;
     const last = baselines[name];
     const was = last ? `; the last complete scan (${last.startedAt}, ${last.scanId}) saw ${last.items}` : '';
+    const filtered = slice.readFilter;
+    if (filtered) {
+      const asked = filtered.alsoRead?.length ?? 0;
+      if (n === 0 && asked > 0) {
+        out.push({ slice: name, reason: `suspect: ${check.endpoint} answered with 0 ${check.noun} under $filter=${filtered.filter}, though the records of ${asked} role holder(s) were asked for too, and a tenant always has an enabled administrator in the report; nothing is resolved from this answer — check the application's permissions and the tenant, then run again` });
+      }
+      continue;
+    }
     if (n === 0) {
       out.push({ slice: name, reason: `suspect: ${check.endpoint} answered with 0 ${check.noun}${was}, and ${check.zero}; nothing is resolved from this answer — check the application's permissions and the tenant, then run again` });
     } else if (check.fraction && last && !confirmed && policy.minFractionOfLast > 0 && n < last.items * policy.minFractionOfLast) {
@@ -159,8 +173,9 @@ export function plausibleCounts(slices: Snapshot['slices']): Partial<Record<Slic
   const out: Partial<Record<SliceName, number>> = {};
   for (const name of Object.keys(PLAUSIBILITY_CHECKS) as SliceName[]) {
     const slice = slices[name];
-    // An incremental count is not the tenant's: the next full read is compared with the last full one.
-    if (slice?.status === 'complete' && !slice.incremental) out[name] = slice.items;
+    // A filtered read counts what matched the filter, not the population: no baseline. Nor an
+    // incremental signInActivity read: the next full read is compared with the last full one.
+    if (slice?.status === 'complete' && !slice.readFilter && !slice.incremental) out[name] = slice.items;
   }
   return out;
 }

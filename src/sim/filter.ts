@@ -8,7 +8,7 @@
 import type { Json, JsonObject } from './tenant';
 
 type Literal = { kind: 'string'; value: string } | { kind: 'date'; ms: number } | { kind: 'number'; value: number } | { kind: 'bool'; value: boolean } | { kind: 'null' };
-type Op = 'eq' | 'ne' | 'ge' | 'gt' | 'le' | 'lt';
+export type Op = 'eq' | 'ne' | 'ge' | 'gt' | 'le' | 'lt';
 interface Term {
   path: string[];
   op: Op;
@@ -102,6 +102,33 @@ function test(term: Term, item: JsonObject): boolean {
   }
 }
 
+/**
+ * Which properties an endpoint documents as filterable, and with which operators (lower-case
+ * property name → operators). An endpoint without such a table accepts any comparison the
+ * evaluator understands.
+ */
+export type FilterableProperties = Readonly<Record<string, readonly Op[]>>;
+
+/**
+ * userRegistrationDetails ("userRegistrationDetails resource type", v1.0): the boolean report
+ * flags "Support `$filter` (`eq`)" — `eq` only, so `ne` is refused. `id`, `isAdmin`, `userType`
+ * and `lastUpdatedDateTime` carry no "Supports `$filter`" in that table and are refused too (the
+ * metadata's FilterRestrictions only say the entity set is Filterable). The `any(...)` lambdas on
+ * the method lists and `startsWith` on names are documented but not evaluated here (no collector
+ * sends them), so they are refused like any other unsupported clause.
+ */
+export const USER_REGISTRATION_FILTERABLE: FilterableProperties = {
+  ismfacapable: ['eq'],
+  ismfaregistered: ['eq'],
+  ispasswordlesscapable: ['eq'],
+  isssprcapable: ['eq'],
+  isssprenabled: ['eq'],
+  isssprregistered: ['eq'],
+  issystempreferredauthenticationmethodenabled: ['eq'],
+  userdisplayname: ['eq'],
+  userprincipalname: ['eq'],
+};
+
 /** The terms of a `$filter` (comparisons and `in` lists joined by `and`), or why it is not supported. */
 function parseTerms(text: string): Array<Term | InTerm> | { error: string } {
   const terms: Array<Term | InTerm> = [];
@@ -137,10 +164,21 @@ function testAny(term: Term | InTerm, item: JsonObject): boolean {
   return term.literals.some((literal) => test({ path: term.path, op: 'eq', literal }, item));
 }
 
-/** Compiles a `$filter` into a predicate, or returns why it is not supported. */
-export function compileFilter(text: string): ItemFilter | { error: string } {
+/**
+ * Compiles a `$filter` into a predicate, or returns why it is not supported. With `filterable`,
+ * a term on a property or with an operator the endpoint does not document is refused.
+ */
+export function compileFilter(text: string, filterable?: FilterableProperties): ItemFilter | { error: string } {
   const terms = parseTerms(text);
   if (!Array.isArray(terms)) return terms;
+  if (filterable) {
+    for (const term of terms) {
+      const name = term.path.join('/');
+      const ops: readonly string[] | undefined = filterable[name.toLowerCase()];
+      if (!ops) return { error: `Invalid filter clause: the property '${name}' does not support filtering.` };
+      if (!ops.includes(term.op)) return { error: `Invalid filter clause: the operator '${term.op}' is not supported on '${name}' (supported: ${ops.join(', ')}).` };
+    }
+  }
   return (item) => terms.every((t) => testAny(t, item));
 }
 

@@ -11,7 +11,7 @@ import type { ScanRecord } from './store';
 
 /** A write about to happen: what it is and for which tenant (crash tests throw here). */
 export interface MemoryWrite {
-  op: 'putLedgerEntries' | 'setState' | 'putStateBlob' | 'saveScan' | 'putReport' | 'putDigest';
+  op: 'putLedgerEntries' | 'setState' | 'putStateBlob' | 'saveScan' | 'putReport' | 'putDigest' | 'createEvidence';
   tenantId: string;
   /** Ledger entry ids, the state key, the scan id or the report name. */
   keys: string[];
@@ -31,6 +31,7 @@ export class MemoryStore implements AuditStore {
   private readonly scans = new Map<string, ScanRecord[]>();
   private readonly reports = new Map<string, Buffer>();
   private readonly digests = new Map<string, string>();
+  private readonly evidence = new Map<string, string>();
   private readonly leases = new Map<string, Promise<void>>();
 
   constructor(private readonly options: MemoryStoreOptions = {}) {}
@@ -99,6 +100,13 @@ export class MemoryStore implements AuditStore {
     this.blobs.set(`${tenantId}\n${key}`, value);
   }
 
+  async createStateBlob(tenantId: string, key: string, value: string): Promise<boolean> {
+    if (this.blobs.has(`${tenantId}\n${key}`)) return false;
+    this.write('putStateBlob', tenantId, [key]);
+    this.blobs.set(`${tenantId}\n${key}`, value);
+    return true;
+  }
+
   async deleteStateBlob(tenantId: string, key: string): Promise<void> {
     this.write('putStateBlob', tenantId, [key]);
     this.blobs.delete(`${tenantId}\n${key}`);
@@ -138,5 +146,29 @@ export class MemoryStore implements AuditStore {
 
   async getDigest(tenantId: string, month: string): Promise<string | undefined> {
     return this.digests.get(`digests/${tenantId}/${month}.html`);
+  }
+
+  async listEvidence(tenantId: string): Promise<string[]> {
+    const prefix = `${tenantId}/`;
+    return [...this.evidence.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)).sort();
+  }
+
+  async getEvidence(tenantId: string, name: string): Promise<string | undefined> {
+    return this.evidence.get(`${tenantId}/${name}`);
+  }
+
+  /** Create-once, as the blob store's If-None-Match: * (checked and set with no await between). */
+  async createEvidence(tenantId: string, name: string, content: string): Promise<boolean> {
+    this.write('createEvidence', tenantId, [name]);
+    const key = `${tenantId}/${name}`;
+    if (this.evidence.has(key)) return false;
+    this.evidence.set(key, content);
+    return true;
+  }
+
+  /** Tests only: what an attacker with write access to the store could do to a record. */
+  tamperEvidence(tenantId: string, name: string, content: string | undefined): void {
+    if (content === undefined) this.evidence.delete(`${tenantId}/${name}`);
+    else this.evidence.set(`${tenantId}/${name}`, content);
   }
 }

@@ -4,7 +4,8 @@
  * - {@link LedgerPort}: the findings ledger and the lease that serialises reconciliations;
  * - {@link StatePort}: watermarks, detector state, drive inventories;
  * - {@link ScanPort}: scan records (the plausibility baselines, the digest's months);
- * - {@link ReportPort}: report copies.
+ * - {@link ReportPort}: report copies;
+ * - {@link EvidencePort}: the evidence trail (create-once records).
  * {@link Store} (Azure Tables and Blobs, or Azurite) implements them all.
  */
 import type { LedgerEntry } from '../findings/ledger';
@@ -36,6 +37,12 @@ export interface StatePort {
   putStateBlob(tenantId: string, key: string, value: string): Promise<void>;
   /** Deletes a state document (no error when missing); optional: a store without it leaves the blob. */
   deleteStateBlob?(tenantId: string, key: string): Promise<void>;
+  /**
+   * Writes a state document only if none exists under `key` (a conditional create: Blob
+   * `If-None-Match: *`); true when this call created it. Two callers at once: exactly one wins —
+   * what scan shards use to record a shard's result once and to reconcile a sharded scan once.
+   */
+  createStateBlob?(tenantId: string, key: string, value: string): Promise<boolean>;
 }
 
 export interface ScanPort {
@@ -57,5 +64,18 @@ export interface DigestPort {
   getDigest(tenantId: string, month: string): Promise<string | undefined>;
 }
 
+/**
+ * The evidence trail (src/store/evidence.ts, standard 5-3-2): create-once records, blob container
+ * `evidence`, names `<tenantId>/<sequence>.json`. Nothing here overwrites or deletes.
+ */
+export interface EvidencePort {
+  /** The record names of a tenant (without the `<tenantId>/` prefix), in name order. */
+  listEvidence(tenantId: string): Promise<string[]>;
+  /** A record's text, or undefined when there is none of that name. */
+  getEvidence(tenantId: string, name: string): Promise<string | undefined>;
+  /** Creates a record only if no blob has its name (If-None-Match: *); false when one has. */
+  createEvidence(tenantId: string, name: string, content: string): Promise<boolean>;
+}
+
 /** Everything a scan run stores. */
-export type AuditStore = LedgerPort & StatePort & ScanPort & ReportPort & DigestPort;
+export type AuditStore = LedgerPort & StatePort & ScanPort & ReportPort & DigestPort & EvidencePort;

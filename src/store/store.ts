@@ -100,6 +100,7 @@ export class Store implements AuditStore {
     private readonly stateBlobs: ContainerClient,
     private readonly options: StoreOptions = {},
     private readonly digests?: ContainerClient,
+    private readonly evidence?: ContainerClient,
   ) {}
 
   /**
@@ -128,8 +129,10 @@ export class Store implements AuditStore {
       const reports = blobs.getContainerClient('reports');
       const stateBlobs = blobs.getContainerClient('state');
       const digests = blobs.getContainerClient('digests');
-      await Promise.all([reports.createIfNotExists(), stateBlobs.createIfNotExists(), digests.createIfNotExists()]);
-      return new Store(tables, reports, stateBlobs, storeOptions, digests);
+      // The evidence trail (store/evidence.ts); in Azure infra/main.bicep creates it with its immutability policy.
+      const evidence = blobs.getContainerClient('evidence');
+      await Promise.all([reports.createIfNotExists(), stateBlobs.createIfNotExists(), digests.createIfNotExists(), evidence.createIfNotExists()]);
+      return new Store(tables, reports, stateBlobs, storeOptions, digests, evidence);
     } catch (err) {
       const first = (err as Error).message.split('\n')[0];
       if (typeof target !== 'string') {
@@ -338,6 +341,23 @@ export class Store implements AuditStore {
     await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).uploadData(data, { blobHTTPHeaders: { blobContentType: 'application/json' } });
   }
 
+  /**
+   * Creates a state document unless one exists (`If-None-Match: *`: the service answers 409
+   * BlobAlreadyExists, or 412 on a condition race, to every caller but the first).
+   */
+  async createStateBlob(tenantId: string, key: string, value: string): Promise<boolean> {
+    try {
+      await this.stateBlobs
+        .getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`)
+        .uploadData(Buffer.from(value, 'utf8'), { blobHTTPHeaders: { blobContentType: 'application/json' }, conditions: { ifNoneMatch: '*' } });
+      return true;
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) return false;
+      throw err;
+    }
+  }
+
   /** Deletes a state document (scan progress once its scan is recorded); missing is fine. */
   async deleteStateBlob(tenantId: string, key: string): Promise<void> {
     await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).deleteIfExists();
@@ -366,6 +386,48 @@ export class Store implements AuditStore {
       return (await this.digests.getBlockBlobClient(`${tenantId}/${month}.html`).downloadToBuffer()).toString('utf8');
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private evidenceContainer(): ContainerClient {
+    if (!this.evidence) throw new StoreError('the evidence container is not open');
+    return this.evidence;
+  }
+
+  /**
+   * The tenant's record names, in name order (blob listings are in name order). A listing page
+   * holds up to 5000 names; the iterator follows the continuation.
+   */
+  async listEvidence(tenantId: string): Promise<string[]> {
+    const prefix = `${tenantId}/`;
+    const out: string[] = [];
+    for await (const b of this.evidenceContainer().listBlobsFlat({ prefix })) out.push(b.name.slice(prefix.length));
+    return out.sort();
+  }
+
+  async getEvidence(tenantId: string, name: string): Promise<string | undefined> {
+    try {
+      return (await this.evidenceContainer().getBlockBlobClient(`${tenantId}/${name}`).downloadToBuffer()).toString('utf8');
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Creates a record with `If-None-Match: *`: 409 (BlobAlreadyExists) or 412 means another writer
+   * created that name first (Put Blob, "Specifying conditional headers for Blob service operations").
+   */
+  async createEvidence(tenantId: string, name: string, content: string): Promise<boolean> {
+    try {
+      await this.evidenceContainer()
+        .getBlockBlobClient(`${tenantId}/${name}`)
+        .uploadData(Buffer.from(content, 'utf8'), { conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'application/json' } });
+      return true;
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) return false;
       throw err;
     }
   }

@@ -82,6 +82,22 @@ describe('renderDigestHtml', () => {
     expect(en).toMatch(/T-a-mfa01-nove[\s\S]*?soumu-kacho@example\.lg\.jp[\s\S]*?2026-11-02[\s\S]*?29 days/);
   });
 
+  it("prints the month's evidence chain head (sequence and hash) in both languages, and says when there is none", async () => {
+    const p = policy();
+    const hash = 'ab'.repeat(32);
+    const withHead = digestModel({ month: '2026-11', tenantId: TENANT, entries: ledger(), scans: scans(), policy: p, now: new Date('2026-12-01T03:00:00Z'), evidenceHead: { sequence: 42, hash, scanId: 's-11b', startedAt: '2026-11-28T18:00:00.000Z' } });
+    expect(withHead.evidenceHead).toEqual({ sequence: 42, hash, scanId: 's-11b', startedAt: '2026-11-28T18:00:00.000Z' });
+    const jaHead = await renderDigestHtml(withHead, 'ja');
+    const enHead = await renderDigestHtml(withHead, 'en');
+    // Local time (Asia/Tokyo): 2026-11-29 03:00.
+    expect(cells(jaHead)).toContain(`連番 42（2026-11-29 03:00 開始の点検）${hash}`);
+    expect(jaHead).toContain('m365-audit evidence verify');
+    expect(cells(enHead)).toContain(`sequence 42 (the scan started 2026-11-29 03:00)${hash}`);
+    expect(ja).toContain('今月の証跡の記録はありません。');
+    expect(en).toContain('No evidence record this month.');
+    expect(ja).not.toContain(hash);
+  });
+
   it('the mail subject', () => {
     expect(digestSubject(model(), 'ja')).toBe('【西置賜行政組合】情報セキュリティ月次報告 2026年11月');
     expect(digestSubject(model(), 'en')).toBe('西置賜行政組合: information-security monthly digest, November 2026');

@@ -336,3 +336,28 @@ export function rolesFor(json: GraphPermissions, areas: readonly string[], sites
   if (areas.includes('files')) roles.push(sites);
   return [...new Set(roles)];
 }
+
+/**
+ * The evidence container (src/store/evidence.ts, 5-3-2): declared as a container named `evidence`
+ * (the name Store.connect uses), with a child `immutabilityPolicies` resource named `default`
+ * whose period is the `evidenceRetentionDays` parameter, protected append writes off (records
+ * are block blobs written once), and that parameter documented with its default in infra/README.md.
+ * Returns every problem found.
+ */
+export function checkEvidenceContainer(bicep: string, infraReadme: string): string[] {
+  const problems: string[] = [];
+  const container = /resource (\w+) 'Microsoft\.Storage\/storageAccounts\/blobServices\/containers@[\w-]+' = \{\s*parent: \w+\s*name: 'evidence'/.exec(bicep);
+  if (!container) return ["no container named 'evidence' is declared"];
+  const symbol = container[1] ?? '';
+  const policy = new RegExp(`resource \\w+ 'Microsoft\\.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@[\\w-]+' = \\{([\\s\\S]*?)\\n\\}`).exec(bicep);
+  if (!policy) return ['the evidence container has no immutabilityPolicies resource'];
+  const body = policy[1] ?? '';
+  if (!new RegExp(`parent: ${symbol}\\b`).test(body)) problems.push(`the immutability policy's parent is not the evidence container (${symbol})`);
+  if (!/name: 'default'/.test(body)) problems.push("the immutability policy is not named 'default'");
+  if (!/immutabilityPeriodSinceCreationInDays: evidenceRetentionDays\b/.test(body)) problems.push('the immutability period is not the evidenceRetentionDays parameter');
+  if (!/allowProtectedAppendWrites: false\b/.test(body)) problems.push('protected append writes are not off');
+  const param = parseParams(bicep).find((p) => p.name === 'evidenceRetentionDays');
+  if (!param) problems.push('no evidenceRetentionDays parameter');
+  else if (!new RegExp(`\\| \`evidenceRetentionDays\` \\| \`${param.defaultText}\``).test(infraReadme)) problems.push(`infra/README.md does not give evidenceRetentionDays its default ${param.defaultText}`);
+  return problems;
+}

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { SETTING_NAMES } from '../../src/config/settings';
 import { permissionFor } from '../../src/graph/graph';
 import {
+  checkEvidenceContainer,
   checkExtension,
   checkPermissions,
   checkTemplate,
@@ -133,6 +134,22 @@ describe('main.bicep app settings and parameters', () => {
     const refs = [...(settings?.values() ?? [])].flatMap(keyVaultReferences);
     expect(refs.sort()).toEqual(['storage-connection-string', 'teams-webhook-url', 'ticket-webhook-secret', 'ticket-webhook-url']);
     expect(createdSecrets(mainBicep).sort()).toEqual(refs.sort());
+  });
+
+  it('keeps the evidence container immutable for evidenceRetentionDays (default five years, documented)', () => {
+    expect(checkEvidenceContainer(mainBicep, infraReadme)).toEqual([]);
+    expect(new Map(parseParams(mainBicep).map((p) => [p.name, p.defaultText])).get('evidenceRetentionDays')).toBe('1825');
+  });
+
+  it('catches an evidence container without its policy, a fixed period, append writes on, and an undocumented default', () => {
+    const withoutPolicy = mainBicep.replace(/resource evidenceImmutability [\s\S]*?\n\}\n/, '');
+    expect(checkEvidenceContainer(withoutPolicy, infraReadme)).toEqual(['the evidence container has no immutabilityPolicies resource']);
+    const fixed = mainBicep.replace('immutabilityPeriodSinceCreationInDays: evidenceRetentionDays', 'immutabilityPeriodSinceCreationInDays: 7');
+    expect(checkEvidenceContainer(fixed, infraReadme)).toEqual(['the immutability period is not the evidenceRetentionDays parameter']);
+    const appendable = mainBicep.replace('allowProtectedAppendWrites: false', 'allowProtectedAppendWrites: true');
+    expect(checkEvidenceContainer(appendable, infraReadme)).toEqual(['protected append writes are not off']);
+    expect(checkEvidenceContainer(mainBicep, infraReadme.replace('| `evidenceRetentionDays` | `1825`', '| `evidenceRetentionDays` | `365`'))).toEqual(['infra/README.md does not give evidenceRetentionDays its default 1825']);
+    expect(checkEvidenceContainer(mainBicep.replace("name: 'evidence'", "name: 'evidences'"), infraReadme)).toEqual(["no container named 'evidence' is declared"]);
   });
 
   it('keeps the schedules in UTC with their JST meaning as defaults', () => {

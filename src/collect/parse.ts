@@ -184,6 +184,19 @@ export const groupSchema = z.looseObject({ id: z.string().min(1), displayName: o
 
 export const securityDefaultsSchema = z.looseObject({ isEnabled: z.boolean() });
 
+/**
+ * `GET /policies/authorizationPolicy` ("Get authorizationPolicy", v1.0: "the single
+ * authorizationPolicy object"; metadata: `defaultUserRolePermissions` is not nullable,
+ * `permissionGrantPoliciesAssigned` is a nullable `Collection(Edm.String)`). Only the consent
+ * setting is kept.
+ */
+export const authorizationPolicySchema = z
+  .looseObject({
+    id: optionalString,
+    defaultUserRolePermissions: z.looseObject({ permissionGrantPoliciesAssigned: stringArray }),
+  })
+  .transform((p) => ({ id: p.id, permissionGrantPoliciesAssigned: p.defaultUserRolePermissions.permissionGrantPoliciesAssigned }));
+
 export const conditionalAccessSchema = z
   .looseObject({
     id: z.string().min(1),

@@ -257,6 +257,17 @@ export interface Sharing {
   fromEarlierRead?: { drives: number; oldestReadAt: string };
 }
 
+/** The tenant's authorization policy, as far as the app rules read it (APP-02). */
+export interface AuthorizationPolicy {
+  /** The policy object's id (`authorizationPolicy`), null when Graph left it out. */
+  id: string | null;
+  /**
+   * Permission grant policies assigned to the default user role, as Graph writes them, e.g.
+   * `ManagePermissionGrantsForSelf.microsoft-user-default-legacy` (users may consent to any app).
+   */
+  permissionGrantPoliciesAssigned: string[];
+}
+
 export interface SharePointSettings {
   sharingCapability: string;
 }
@@ -281,6 +292,7 @@ export interface SliceData {
   sites: Site[];
   sharing: Sharing;
   sharepointSettings: SharePointSettings;
+  authorizationPolicy: AuthorizationPolicy;
 }
 
 export type SliceName = keyof SliceData;
@@ -320,4 +332,5 @@ export const AREA_PRIMARY_SLICE: Partial<Record<Area, SliceName>> = {
   mail: 'mailRules',
   signins: 'signIns',
   files: 'sharing',
+  apps: 'authorizationPolicy',
 };

@@ -77,6 +77,9 @@
  * FILE-04  tenant: sharingCapability externalUserAndGuestSharing.
  * FILE-05  the root site https://example.sharepoint.com (no asset entry is a prefix of it —
  *          registering the bare host would cover every site) and /sites/bousai-kunren.
+ * APP-02   tenant: permissionGrantPoliciesAssigned holds
+ *          ManagePermissionGrantsForSelf.microsoft-user-default-legacy (beside the two
+ *          ManagePermissionGrantsForOwnedResource.… entries, which alone would not fire).
  *
  * ── NEAR-MISSES (must NOT fire) ─────────────────────────────────────────────────────────────────
  * ACCT-01  shared.kaigishitsu@ (pattern AND 共用 in displayName) is DISABLED.
@@ -1549,6 +1552,36 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
   };
   gt('FILE-04', tenantId, 'sharingCapability is externalUserAndGuestSharing (anyone links allowed)');
 
+  // ── app consent ──────────────────────────────────────────────────────────────────────────────
+  // "authorizationPolicy resource type" (v1.0): properties of the metadata's authorizationPolicy.
+  // The owned-resource entries (team/chat resource-specific consent) are what a tenant lists
+  // beside user consent; they are not consent to any app (APP-02's near miss).
+  const authorizationPolicy: JsonObject = {
+    id: 'authorizationPolicy',
+    displayName: 'Authorization Policy',
+    description: 'Used to manage authorization related settings across the company.',
+    allowEmailVerifiedUsersToJoinOrganization: false,
+    allowInvitesFrom: 'adminsAndGuestInviters',
+    allowUserConsentForRiskyApps: false,
+    allowedToSignUpEmailBasedSubscriptions: true,
+    allowedToUseSSPR: true,
+    blockMsolPowerShell: false,
+    guestUserRoleId: '10dae51f-b6af-4016-8d66-8c2a99b929b3',
+    defaultUserRolePermissions: {
+      allowedToCreateApps: false,
+      allowedToCreateSecurityGroups: false,
+      allowedToCreateTenants: false,
+      allowedToReadBitlockerKeysForOwnedDevice: true,
+      allowedToReadOtherUsers: true,
+      permissionGrantPoliciesAssigned: [
+        'ManagePermissionGrantsForSelf.microsoft-user-default-legacy',
+        'ManagePermissionGrantsForOwnedResource.microsoft-dynamically-managed-permissions-for-team',
+        'ManagePermissionGrantsForOwnedResource.microsoft-dynamically-managed-permissions-for-chat',
+      ],
+    },
+  };
+  gt('APP-02', tenantId, 'defaultUserRolePermissions.permissionGrantPoliciesAssigned holds ManagePermissionGrantsForSelf.microsoft-user-default-legacy (users may consent to any app); the two owned-resource entries beside it do not count');
+
   // ── domains ──────────────────────────────────────────────────────────────────────────────────
   const domain = (id: string, o: { isDefault: boolean; isInitial: boolean; isVerified: boolean; services: string[] }): JsonObject => ({
     authenticationType: 'Managed',
@@ -1627,6 +1660,7 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     groups,
     groupMembers,
     securityDefaults,
+    authorizationPolicy,
     conditionalAccessPolicies,
     messageRules,
     signIns: signIns.events,

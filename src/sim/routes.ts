@@ -4,7 +4,7 @@
  * examples (shared/reference/graph/*.json).
  */
 import type { Json, JsonObject, SimDrive, TenantData } from './tenant';
-import { signInAvailable } from './tenant';
+import { DEFAULT_AUTHORIZATION_POLICY, signInAvailable } from './tenant';
 import type { EndpointName, SimOptions, SimRequest, SimResponse } from './types';
 import type { BucketKey } from './throttle';
 import { deltaResponse, parentId, type DeltaLog } from './delta';
@@ -52,6 +52,7 @@ const ROUTES: ReadonlyArray<{ pattern: readonly string[]; endpoint: EndpointName
   { pattern: ['rolemanagement', 'directory', 'roleassignments'], endpoint: 'roleAssignments', methods: ['GET'] },
   { pattern: ['rolemanagement', 'directory', 'roleeligibilityschedules'], endpoint: 'roleEligibilitySchedules', methods: ['GET'] },
   { pattern: ['policies', 'identitysecuritydefaultsenforcementpolicy'], endpoint: 'securityDefaults', methods: ['GET'] },
+  { pattern: ['policies', 'authorizationpolicy'], endpoint: 'authorizationPolicy', methods: ['GET'] },
   { pattern: ['identity', 'conditionalaccess', 'policies'], endpoint: 'conditionalAccess', methods: ['GET'] },
   { pattern: ['auditlogs', 'signins'], endpoint: 'signIns', methods: ['GET'] },
   { pattern: ['sites', 'getallsites'], endpoint: 'sites', methods: ['GET'] },
@@ -131,6 +132,7 @@ const PAGE_SPECS: Record<EndpointName, PageSpec> = {
   roleAssignments: { defaultSize: 100, maxSize: 999 },
   roleEligibilitySchedules: { defaultSize: 100, maxSize: 999 },
   securityDefaults: { defaultSize: 1, maxSize: 1 },
+  authorizationPolicy: { defaultSize: 1, maxSize: 1 },
   conditionalAccess: { defaultSize: 100, maxSize: 999 },
   messageRules: { defaultSize: 1000, maxSize: 1000 },
   signIns: { defaultSize: 1000, maxSize: 1000 },
@@ -712,6 +714,14 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
     case 'securityDefaults':
       // A singleton: the object itself, no `value` wrapper.
       return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#policies/identitySecurityDefaultsEnforcementPolicy`, ...t.securityDefaults });
+    case 'authorizationPolicy':
+      // "Get authorizationPolicy" (v1.0): the single object, context `policies/authorizationPolicy/$entity`.
+      // `wrapAuthorizationPolicy` serves it as older doc revisions show it (a `value` of one).
+    {
+      const policy = t.authorizationPolicy ?? DEFAULT_AUTHORIZATION_POLICY;
+      if (ctx.options.wrapAuthorizationPolicy) return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#policies/authorizationPolicy`, value: [policy] });
+      return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#policies/authorizationPolicy/$entity`, ...policy });
+    }
     case 'conditionalAccess':
       // The docs' context drops the `identity/` segment of the request path.
       return list(ctx, req, query, byId(t.conditionalAccessPolicies), {

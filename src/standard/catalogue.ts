@@ -59,6 +59,8 @@ const CONTROLLED_CLAUSES: ReadonlySet<string> = new Set([
   '5-9-1', // FILE-01 … FILE-04
   '2-3-1', // FILE-01
   '2-2', // FILE-05 (a section: the asset register as a whole)
+  '5-10-2', // APP-02
+  '6-2-1', // APP-02
 ]);
 
 /** A Japanese / English title pair. */

@@ -118,6 +118,7 @@ const CASES: Record<RuleId, { subject: Subject; evidence: Record<string, unknown
     subject: { kind: 'site', id: 'example.sharepoint.com,s1,w1', name: 'https://example.sharepoint.com', url: 'https://example.sharepoint.com' },
     evidence: { name: '西置賜行政組合 ポータル', webUrl: 'https://example.sharepoint.com', defaultClass: 'III' },
   },
+  'APP-02': { subject: tenant, evidence: { permissionGrantPoliciesAssigned: ['ManagePermissionGrantsForSelf.microsoft-user-default-legacy'] } },
 };
 
 const NAMES = new Map([

@@ -122,6 +122,8 @@ export function compliantTenant(): SliceData {
       resynced: 0,
     },
     sharepointSettings: { sharingCapability: 'externalUserSharingOnly' },
+    // User consent limited to verified publishers and low-impact permissions: compliant (APP-02).
+    authorizationPolicy: { id: 'authorizationPolicy', permissionGrantPoliciesAssigned: ['ManagePermissionGrantsForOwnedResource.microsoft-dynamically-managed-permissions-for-team', 'ManagePermissionGrantsForSelf.microsoft-user-default-low'] },
   };
 }
 

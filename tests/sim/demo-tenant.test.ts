@@ -86,7 +86,7 @@ describe('generateDemoTenant', () => {
     const ips = new Set(d.signIns.map((s) => str(s.ipAddress)));
     for (const g of demo.groundTruth) {
       const kind = g.ruleId;
-      if (['ACCT-04', 'MFA-03', 'MFA-04', 'FILE-04'].includes(kind)) expect(g.subjectId).toBe(d.tenantId);
+      if (['ACCT-04', 'MFA-03', 'MFA-04', 'FILE-04', 'APP-02'].includes(kind)) expect(g.subjectId).toBe(d.tenantId);
       else if (kind === 'SIGN-02') expect(ips).toContain(g.subjectId);
       else if (kind === 'FILE-05') expect(siteIds).toContain(g.subjectId);
       else if (['FILE-01', 'FILE-02', 'FILE-03'].includes(kind)) expect(itemKeys).toContain(g.subjectId);

@@ -308,6 +308,7 @@ const ROWS: Row[] = [
     requests: () => [{ path: '/roleManagement/directory/roleEligibilitySchedules?$expand=principal' }],
   },
   { endpoint: 'securityDefaults', what: 'GET identitySecurityDefaultsEnforcementPolicy', type: 'identitySecurityDefaultsEnforcementPolicy', shape: 'entity', requests: () => [{ path: '/policies/identitySecurityDefaultsEnforcementPolicy' }] },
+  { endpoint: 'authorizationPolicy', what: 'GET policies/authorizationPolicy', type: 'authorizationPolicy', shape: 'entity', requests: () => [{ path: '/policies/authorizationPolicy' }] },
   { endpoint: 'conditionalAccess', what: 'GET conditionalAccess/policies', type: 'conditionalAccessPolicy', shape: 'collection', requests: () => [{ path: '/identity/conditionalAccess/policies' }] },
   {
     endpoint: 'messageRules', what: 'GET messageRules of every mailbox', type: 'messageRule', shape: 'collection',

@@ -1,5 +1,5 @@
 /** Every collector by slice name. */
-import { collectAuthorizationPolicy } from './apps';
+import { collectAppGrants, collectAuthorizationPolicy } from './apps';
 import type { Collector } from './context';
 import { collectConditionalAccess, collectDirectory, collectDomains, collectMfaRegistration, collectRoles, collectSecurityDefaults, collectSignInActivity, collectUsers } from './identity';
 import { collectSharepointSettings, collectSharing, collectSites } from './files';
@@ -22,4 +22,5 @@ export const COLLECTORS: { [K in SliceName]: Collector<K> } = {
   sharing: collectSharing,
   sharepointSettings: collectSharepointSettings,
   authorizationPolicy: collectAuthorizationPolicy,
+  appGrants: collectAppGrants,
 };

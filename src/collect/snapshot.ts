@@ -257,6 +257,32 @@ export interface Sharing {
   fromEarlierRead?: { drives: number; oldestReadAt: string };
 }
 
+/** One permission an outside app holds (APP-01). */
+export interface AppPermission {
+  /** `application`: an app role assigned to the app itself; `delegated`: a tenant-wide (AllPrincipals) grant. */
+  type: 'application' | 'delegated';
+  /** The resource (API) service principal's object id and name, e.g. Microsoft Graph. */
+  resourceId: string;
+  resourceName: string | null;
+  /** The app role's `value` (application) or one scope of the grant's `scope` (delegated). */
+  value: string;
+}
+
+/** A service principal of an app owned by another organisation (neither the tenant nor Microsoft). */
+export interface ForeignApp {
+  id: string;
+  appId: string;
+  displayName: string | null;
+  appOwnerOrganizationId: string;
+  permissions: AppPermission[];
+}
+
+export interface AppGrants {
+  /** Service principals read (all of them; only the foreign ones are kept below). */
+  servicePrincipals: number;
+  apps: ForeignApp[];
+}
+
 /** The tenant's authorization policy, as far as the app rules read it (APP-02). */
 export interface AuthorizationPolicy {
   /** The policy object's id (`authorizationPolicy`), null when Graph left it out. */
@@ -293,6 +319,7 @@ export interface SliceData {
   sharing: Sharing;
   sharepointSettings: SharePointSettings;
   authorizationPolicy: AuthorizationPolicy;
+  appGrants: AppGrants;
 }
 
 export type SliceName = keyof SliceData;
@@ -332,5 +359,5 @@ export const AREA_PRIMARY_SLICE: Partial<Record<Area, SliceName>> = {
   mail: 'mailRules',
   signins: 'signIns',
   files: 'sharing',
-  apps: 'authorizationPolicy',
+  apps: 'appGrants',
 };

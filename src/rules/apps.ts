@@ -1,6 +1,16 @@
 /**
  * App-consent rules — インターネットの利用制限 / クラウドサービスの利用 (standard 5-10, 6-2),
- * controls.md APP-02. Endpoint: GET /policies/authorizationPolicy (Policy.Read.All).
+ * controls.md APP-01, APP-02. Endpoints: GET /servicePrincipals,
+ * /servicePrincipals/{id}/appRoleAssignments (Application.Read.All), /oauth2PermissionGrants
+ * (Directory.Read.All), /policies/authorizationPolicy (Policy.Read.All).
+ *
+ * APP-01: the collector keeps only foreign apps (collect/apps.ts `isForeign`: owner tenant known,
+ * neither the tenant nor Microsoft's); the rule checks the owner again, so a snapshot from
+ * elsewhere cannot slip a Microsoft app in. Permissions are matched against
+ * `apps.highRiskPermissions` case-insensitively on the whole value, `*` standing for any run of
+ * characters. Critical when an *application* permission reaches mail or files (Mail.*,
+ * MailboxSettings.*, Files.*, Sites.*, Exchange full_access_as_app): the app reads every mailbox
+ * or site with no user present. Delegated grants act only as a signed-in user: high.
  *
  * APP-02: "Get authorizationPolicy" / "authorizationPolicy resource type" (v1.0):
  * `defaultUserRolePermissions.permissionGrantPoliciesAssigned` names the permission grant
@@ -10,7 +20,22 @@
  * (no user consent) do not fire. Compared case-insensitively: the ids are Entra's, and Graph
  * does not promise their case.
  */
-import { defineRule } from './rule';
+import { isForeign } from '../collect/apps';
+import type { AppPermission } from '../collect/snapshot';
+import { defineRule, listed } from './rule';
+
+/** A permission pattern (`Files.*.All`) as a whole-value, case-insensitive RegExp. */
+export function permissionPattern(pattern: string): RegExp {
+  const body = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+/** Application permissions to mail or files: APP-01 is critical for these. */
+const MAIL_OR_FILES = ['Mail.*', 'MailboxSettings.*', 'Files.*', 'Sites.*', 'full_access_as_app'].map(permissionPattern);
+
+function describePermission(p: AppPermission) {
+  return { type: p.type, value: p.value, resource: p.resourceName ?? p.resourceId };
+}
 
 /** The permission grant policy assignment that lets every user consent to any app. */
 export const LEGACY_USER_CONSENT = 'ManagePermissionGrantsForSelf.microsoft-user-default-legacy';
@@ -37,4 +62,34 @@ export const userConsentToAnyApp = defineRule({
   },
 });
 
-export const APP_RULES = [userConsentToAnyApp];
+export const outsideAppHighRiskPermission = defineRule({
+  id: 'APP-01',
+  clauses: ['6-2-2', '5-10-3'],
+  kind: 'state',
+  severity: 'high',
+  area: 'apps',
+  requires: ['appGrants'],
+  title: { ja: '外部組織のアプリに高リスクのアクセス許可がある', en: 'An outside app holds a high-risk permission' },
+  remediation: {
+    ja: 'アプリの利用目的と提供元を確認してください。不要なら Microsoft Entra 管理センター › エンタープライズ アプリケーション › 対象アプリ › アクセス許可 で同意を取り消すか、アプリを削除してください。業務で必要なら最小限のアクセス許可に絞り、承認のうえ apps.approvedApps に appId を登録してください。',
+    en: 'Confirm what the app is for and who provides it. If it is not needed, revoke its consent (Microsoft Entra admin center › Enterprise applications › the app › Permissions) or delete it. If it is needed, narrow it to the least permissions and, once approved, add its appId to apps.approvedApps.',
+  },
+  evaluate: ({ appGrants }, { policy, tenantId }) => {
+    const risky = policy.apps.highRiskPermissions.map(permissionPattern);
+    return appGrants.apps
+      .filter((a) => isForeign(a.appOwnerOrganizationId, tenantId))
+      .filter((a) => !listed(policy.apps.approvedApps, a.appId))
+      .flatMap((a) => {
+        const offending = a.permissions.filter((p) => risky.some((re) => re.test(p.value)));
+        if (!offending.length) return [];
+        const critical = offending.some((p) => p.type === 'application' && MAIL_OR_FILES.some((re) => re.test(p.value)));
+        return [{
+          subject: { kind: 'servicePrincipal' as const, id: a.id, name: a.displayName ?? a.appId },
+          severity: critical ? ('critical' as const) : ('high' as const),
+          evidence: { appId: a.appId, appOwnerOrganizationId: a.appOwnerOrganizationId, highRiskPermissions: offending.map(describePermission) },
+        }];
+      });
+  },
+});
+
+export const APP_RULES = [outsideAppHighRiskPermission, userConsentToAnyApp];

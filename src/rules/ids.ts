@@ -9,7 +9,7 @@ export const RULE_IDS = [
   'MAIL-01',
   'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05',
   'FILE-01', 'FILE-02', 'FILE-03', 'FILE-04', 'FILE-05',
-  'APP-02',
+  'APP-01', 'APP-02',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

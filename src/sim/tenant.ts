@@ -57,6 +57,12 @@ export interface TenantData {
    * tests): the simulator serves {@link DEFAULT_AUTHORIZATION_POLICY}.
    */
   authorizationPolicy?: JsonObject;
+  /** `servicePrincipal` objects (with `appRoles` and `appOwnerOrganizationId`). Absent: none. */
+  servicePrincipals?: JsonObject[];
+  /** `appRoleAssignment` objects granted to service principals (`principalId` = the client service principal). */
+  appRoleAssignments?: JsonObject[];
+  /** `oAuth2PermissionGrant` objects (AllPrincipals and Principal). */
+  oauth2PermissionGrants?: JsonObject[];
   /** `conditionalAccessPolicy` objects. */
   conditionalAccessPolicies: JsonObject[];
   /** Inbox rules per user id; a user id absent here has no mailbox (404 MailboxNotEnabledForRESTAPI). */

@@ -14,6 +14,10 @@ export const ENDPOINT_NAMES = [
   'roleEligibilitySchedules',
   'securityDefaults',
   'authorizationPolicy',
+  // App consent (APP-01): `GET /servicePrincipals`, `/servicePrincipals/{id}/appRoleAssignments`, `/oauth2PermissionGrants`.
+  'servicePrincipals',
+  'servicePrincipalAppRoleAssignments',
+  'oauth2PermissionGrants',
   'conditionalAccess',
   'messageRules',
   'signIns',

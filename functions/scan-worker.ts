@@ -7,7 +7,9 @@
  */
 import { app, type InvocationContext } from '@azure/functions';
 import { parseScanMessage, SCAN_QUEUE, scanQueue } from '../src/jobs/scan-request';
-import { depsFromSettings, scanAndLog, scanRecorded, type ScanDeps } from '../src/runtime';
+import { shardQueue } from '../src/jobs/shard-queue';
+import { depsFromSettings, scanAndLog, scanRecorded, startShardsAndLog, type ScanDeps } from '../src/runtime';
+import { loadProgress } from '../src/collect/progress';
 
 /** Builds the handler around its dependencies (tests pass the simulator's and the test Azurite). */
 export function scanWorkerHandler(deps: () => Promise<ScanDeps>) {
@@ -19,10 +21,17 @@ export function scanWorkerHandler(deps: () => Promise<ScanDeps>) {
       context.log(JSON.stringify({ event: 'm365-audit.scan', scanId: message.scanId, outcome: 'already-recorded' }));
       return;
     }
+    // M365_AUDIT_SCAN_SHARDS=on: the request becomes shards (README "Shards"); a redelivery of a
+    // request already planned (its progress exists) is not planned twice.
+    if (d.scanShards) {
+      if (await loadProgress(d.store, d.tenantId, message.scanId)) return;
+      context.extraOutputs.set(shardQueue, await startShardsAndLog(context, d, { kind: 'run', scanId: message.scanId, ...(message.areas ? { areas: message.areas } : {}), ...(message.confirmResolutions ? { confirmResolutions: true } : {}) }));
+      return;
+    }
     // A continuation (a scan stopped at its deadline) carries the scan's id: its progress is resumed.
     const run = await scanAndLog(context, d, { kind: 'run', deadline: true, scanId: message.scanId, ...(message.areas ? { areas: message.areas } : {}), ...(message.confirmResolutions ? { confirmResolutions: true } : {}) });
     if (run.kind === 'suspended') context.extraOutputs.set(scanQueue, run.continuation);
   };
 }
 
-app.storageQueue('scanWorker', { queueName: SCAN_QUEUE, connection: 'AzureWebJobsStorage', extraOutputs: [scanQueue], handler: scanWorkerHandler(() => depsFromSettings()) });
+app.storageQueue('scanWorker', { queueName: SCAN_QUEUE, connection: 'AzureWebJobsStorage', extraOutputs: [scanQueue, shardQueue], handler: scanWorkerHandler(() => depsFromSettings()) });

@@ -6,8 +6,10 @@
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { scheduleFromEnv } from '../src/config/settings';
+import { randomUUID } from 'node:crypto';
 import { scanQueue } from '../src/jobs/scan-request';
-import { depsFromSettings, scanAndLog, type ScanDeps } from '../src/runtime';
+import { shardQueue } from '../src/jobs/shard-queue';
+import { depsFromSettings, scanAndLog, startShardsAndLog, type ScanDeps } from '../src/runtime';
 
 /** Builds the handler around its dependencies (tests pass the simulator's and the test Azurite). */
 export function tenantScanHandler(deps: () => Promise<ScanDeps>) {
@@ -16,10 +18,16 @@ export function tenantScanHandler(deps: () => Promise<ScanDeps>) {
     // tickets/alerts are idempotent, so it simply scans again — or continues the last scan when
     // that one stopped (crashed) with its progress saved (src/collect/progress.ts).
     if (timer.isPastDue) context.warn('tenantScan: the timer is past due (the app was stopped or busy); scanning now');
-    const run = await scanAndLog(context, await deps(), { kind: 'run', deadline: true, resume: true });
+    const d = await deps();
+    // M365_AUDIT_SCAN_SHARDS=on: one shard per slice on the shard queue (scanShard), README "Shards".
+    if (d.scanShards) {
+      context.extraOutputs.set(shardQueue, await startShardsAndLog(context, d, { kind: 'run', scanId: randomUUID() }));
+      return;
+    }
+    const run = await scanAndLog(context, d, { kind: 'run', deadline: true, resume: true });
     // Stopped at the host's time limit: scanWorker continues it (same scan id) from its progress.
     if (run.kind === 'suspended') context.extraOutputs.set(scanQueue, run.continuation);
   };
 }
 
-app.timer('tenantScan', { schedule: scheduleFromEnv('M365_AUDIT_SCHEDULE_TENANT_SCAN'), extraOutputs: [scanQueue], handler: tenantScanHandler(() => depsFromSettings()) });
+app.timer('tenantScan', { schedule: scheduleFromEnv('M365_AUDIT_SCHEDULE_TENANT_SCAN'), extraOutputs: [scanQueue, shardQueue], handler: tenantScanHandler(() => depsFromSettings()) });

@@ -63,6 +63,13 @@ param signInOverlapMinutes int = 120
 ])
 param signInSource string = 'graph'
 
+@description('M365_AUDIT_SCAN_SHARDS: on splits the daily and on-demand scans into one shard per slice on the queue m365-audit-scan-shards (scanShard; poison queue m365-audit-scan-shards-poison, scanShardPoison), so the Functions host scales them out; off (default): one invocation per scan (README "Shards"). The host creates both queues on first use; the identity already has Storage Queue Data Contributor.')
+@allowed([
+  'off'
+  'on'
+])
+param scanShards string = 'off'
+
 @description('With signInSource eventhub: days the event hub keeps sign-ins it could not deliver yet (Standard tier: 1 to 7).')
 @minValue(1)
 @maxValue(7)
@@ -452,6 +459,7 @@ var appSettings = {
   M365_AUDIT_SIGNIN_OVERLAP_MINUTES: string(signInOverlapMinutes)
   M365_AUDIT_MAIL_SENDER: mailSender
   M365_AUDIT_SIGNIN_SOURCE: signInSource
+  M365_AUDIT_SCAN_SHARDS: scanShards
   // The signInStream trigger's connection (prefix M365_AUDIT_EVENTHUB, identity-based), hub and
   // consumer group; empty with the Graph source (the function is not registered then).
   M365_AUDIT_EVENTHUB__fullyQualifiedNamespace: streamSignIns ? '${eventHubNamespaceName}.servicebus.windows.net' : ''
@@ -523,7 +531,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 // Storage Blob Data Owner: the minimum for identity-based host storage (Microsoft Learn
 // "Connecting to host storage with an identity"; the timers' schedule monitor and locks are
 // blobs), the Flex deployment container (the host reads the package with the identity), and the
-// report blobs. Storage Queue Data Contributor: the scanNow queue (trigger and output).
+// report blobs. Storage Queue Data Contributor: the scanNow queue and the shard queues (triggers and outputs).
 // Storage Table Data Contributor: the ledger tables (identity mode) and the host's diagnostic events.
 var storageRoles = [
   roleIds.storageBlobDataOwner

@@ -19,7 +19,9 @@ import { RunReports } from './report/output';
 import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph, type GraphWait } from './graph/graph';
 import { IMPLEMENTED_AREAS, countBySeverity, type ScanResult } from './pipeline';
-import { exitCodeOf, runScanJob } from './jobs/scan';
+import { exitCodeOf, runScanJob, type ScanJobResult } from './jobs/scan';
+import { runShardedScanLocally } from './jobs/shard-queue';
+import type { JobLogger } from './runtime';
 import { runDigestJob } from './jobs/digest';
 import { causeOf, collapseCauses, withoutQueries } from './report/causes';
 import type { KeepReport, WrittenReports } from './report/report';
@@ -142,6 +144,8 @@ interface CommonOptions {
   backfillHours?: string;
   /** `scan --confirm-resolutions`: accept a large drop or a mass resolution (plausibility.ts). */
   confirmResolutions?: boolean;
+  /** `scan --workers N`: shards on queues, N worker loops (src/jobs/shards.ts). */
+  workers?: string;
 }
 
 /** `--backfill-hours`: how far back the first sign-in watch reads (Graph keeps 30 days). */
@@ -180,13 +184,20 @@ function parseAreas(text: string | undefined): Area[] {
 /** Opens storage: the configured account, or an embedded Azurite under ./.m365-audit/. */
 async function openStore(settings: Settings): Promise<Store> {
   const onLeaseWait = (message: string): void => void process.stderr.write(`${message}\n`);
-  if (settings.storageConnectionString) return Store.connect(settings.storageConnectionString, { onLeaseWait });
+  if (settings.storageConnectionString) {
+    storeConnection = settings.storageConnectionString;
+    return Store.connect(settings.storageConnectionString, { onLeaseWait });
+  }
   // One Azurite per data folder, shared with any other CLI running here (see acquireAzurite).
   const azurite = await acquireAzurite(resolve(STATE_DIR, 'azurite'), (message) => process.stderr.write(`${message}\n`));
   embedded = azurite;
+  storeConnection = azurite.connectionString;
   cleanups.push(() => azurite.stop());
   return Store.connect(azurite.connectionString, { onLeaseWait, waitForSave: azurite.waitForSave });
 }
+
+/** The connection string of the store this run opened (the shard queues of `scan --workers` live beside it). */
+let storeConnection: string | undefined;
 
 /** The embedded Azurite this run uses, if any: a failure after it died is explained as such. */
 let embedded: SharedAzurite | undefined;
@@ -312,7 +323,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   reports.configure({ lang, organization: policy.organization.name, timeZone: policy.organization.timeZone, keep: (r) => keepIn(store, r) }, tenantId);
   const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), onWait: printWait });
   let paths: WrittenReports | undefined;
-  const { result, outcome } = await runScanJob({
+  const job: Parameters<typeof runScanJob>[0] = {
     graph,
     policy,
     tenantId,
@@ -330,7 +341,8 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
       ...(backfill ? { signInBackfillHours: backfill } : {}),
       ...(settings.signInOverlapMinutes !== undefined ? { signInOverlapMinutes: settings.signInOverlapMinutes } : {}),
     },
-  });
+  };
+  const { result, outcome } = opts.workers ? await shardedScan(opts, job, Number(opts.workers), { store, graph, policy, tenantId }) : await runScanJob(job);
   if (!paths) throw new Error('unreachable: runScan returned without writing the reports');
   if (outcome === 'failed') {
     for (const line of failureLines(result)) process.stderr.write(`${line}\n`);
@@ -344,6 +356,43 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
   // An implausible answer or a held mass resolution: say why it exits 2 (plausibility.ts).
   for (const [area, c] of Object.entries(result.coverage)) if (c?.detail?.includes('suspect:')) process.stderr.write(`${area}: ${c.detail}\n`);
   return exitCodeOf(outcome);
+}
+
+/**
+ * `scan --workers N`: the scan split into shards (one per slice) on queues beside the store
+ * (Azurite, or the account of AZURE_STORAGE_CONNECTION_STRING), worked by N loops in this process
+ * as the Functions' scanShard/scanShardPoison would (src/jobs/shard-queue.ts); the queues are
+ * this run's own and deleted at the end. The final step is this command's scan job: the same
+ * reports, ledger, tickets and alerts as without --workers.
+ */
+async function shardedScan(
+  opts: CommonOptions,
+  job: Parameters<typeof runScanJob>[0],
+  workers: number,
+  d: { store: Store; graph: Graph; policy: Policy; tenantId: string },
+): Promise<ScanJobResult> {
+  if (!storeConnection) throw new ConfigError('--workers needs a storage connection string:', ['AZURE_STORAGE_CONNECTION_STRING: set it, or unset it to use the embedded Azurite']);
+  const say = (text: string): void => {
+    if (!opts.json) process.stderr.write(`${text}\n`);
+  };
+  // Shard lines as progress; the final step's scan line is the summary printed below instead.
+  const logger: JobLogger = {
+    log: (line: unknown) => {
+      const e = JSON.parse(String(line)) as { event?: string; scanId?: string; shard?: string; outcome?: string; queued?: string[]; shards?: string[] };
+      if (e.event === 'm365-audit.shard') say(`  shard ${e.shard}: ${e.outcome}${e.queued?.length ? ` (queued ${e.queued.join(', ')})` : ''}`);
+      if (e.event === 'm365-audit.scan' && e.outcome === 'sharded') say(`scan ${e.scanId}: ${e.shards?.length ?? 0} shard(s) queued, ${workers} worker(s)`);
+    },
+    warn: (line: unknown) => logger.log(line),
+    error: (line: unknown) => logger.log(line),
+  };
+  return runShardedScanLocally({
+    connectionString: storeConnection,
+    workers,
+    deps: { policy: d.policy, tenantId: d.tenantId, store: d.store, graph: () => ({ graph: d.graph, close: async () => undefined }) },
+    job,
+    logger,
+    worker: { onFailure: (m, attempt, err) => say(`  shard ${m?.shard ?? '?'}: attempt ${attempt} failed: ${err.message}`) },
+  });
 }
 
 /** Each cause once, naming the slices and endpoints it hit (a 401 everywhere is one line). */
@@ -715,6 +764,7 @@ withCommon(program.command('scan').description('one tenant scan'))
   .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
   .option('--backfill-hours <n>', 'first sign-in watch: hours to read back (1-720, default 24)')
   .option('--confirm-resolutions', 'the tenant really changed: accept counts below plausibility.minFractionOfLast of the last scan and resolutions above plausibility.maxResolvedShare of an area')
+  .option('--workers <n>', 'split the scan into shards (one per slice) on storage queues, worked by n loops (1-64); without it: one run', wholeNumber(1, 64, 'worker loops'))
   .action(action((opts: CommonOptions) => scanCommand(opts)));
 
 withCommon(program.command('signins').description('the incremental sign-in watch (from the stored watermark)'))

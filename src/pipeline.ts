@@ -96,6 +96,14 @@ export interface ScanOptions {
    * always resumed when usable.
    */
   resume?: boolean;
+  /**
+   * The scan's slices were collected elsewhere, into its progress (the shards of a sharded scan:
+   * src/jobs/shards.ts), and this run only reconciles them: with `scanId` and `resume`. No stored
+   * progress means another run reconciled it and cleared it ({@link ScanAlreadyDone}); progress
+   * this run may not use (another policy since) stops it with an error instead of reading
+   * everything again in one invocation.
+   */
+  requireProgress?: boolean;
   /** Progress per slice (the CLI prints it on stderr). */
   onProgress?: (event: { slice: SliceName; status: Slice<unknown>['status']; items: number; detail?: string }) => void;
 }
@@ -274,6 +282,11 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     const alive = stored !== undefined && options.scanId === undefined && Date.parse(stored.heldUntil) > invoked.getTime();
     // A scan id already reconciled (its record not yet saved, or a redelivery): stop; a timer starts a new scan.
     if (stored?.reconciled && options.scanId !== undefined) throw new ScanAlreadyDone(stored.scanId);
+    if (options.requireProgress) {
+      if (!stored || !options.scanId) throw new ScanAlreadyDone(options.scanId ?? '(none)');
+      const why = unusable(stored, { now: invoked, graphRoot: options.graph.root, areas, policy: options.policy });
+      if (why) throw new Error(`scan ${stored.scanId}: its shards' results cannot be reconciled (${why}); start a new scan`);
+    }
     if (stored && !alive && !stored.reconciled) {
       const why = unusable(stored, { now: invoked, graphRoot: options.graph.root, areas, policy: options.policy });
       if (why) {

@@ -9,6 +9,7 @@ import { loadSettings, type Settings } from './config/settings';
 import { ConfigError } from './errors';
 import { createGraphClient, graphOptionsFor } from './graph/client';
 import { Graph } from './graph/graph';
+import type { Family } from './graph/budget';
 import { Store } from './store/store';
 import type { DirectoryLookup } from './pipeline';
 import type { TicketSink } from './tickets/sink';
@@ -23,12 +24,29 @@ import type { ScanRequestMessage } from './jobs/scan-request';
 import type { Area } from './rules/ids';
 import { blobReportWriter, runScanJob, type ScanJobResult } from './jobs/scan';
 import { runDigestJob, type DigestJobResult } from './jobs/digest';
+import { clearShards, failShard, prepareReconcile, processShard, startShardedScan, type ShardMessage, type ShardStep } from './jobs/shards';
+
+/** What a Graph client is for: a scan, the sign-in watch, or the digest. */
+export type GraphPurpose = 'scan' | 'watch' | 'digest';
+
+/**
+ * Units of each window a scan leaves unused, for Graph clients in other processes (separate
+ * Function instances share no memory, so no budget): 1 of the identity reports' 5 per 10 s
+ * ("Microsoft Graph service-specific throttling limits", "Identity and access reports service
+ * limits") stays free for the 15-minute sign-in watch, which needs a few pages; Retry-After
+ * settles whatever still collides. In one process the budgets are shared outright.
+ */
+export const SCAN_HEADROOM: Partial<Record<Family, number>> = { identityReports: 1 };
 
 export interface ScanDeps {
   policy: Policy;
   tenantId: string;
-  /** A fresh Graph per run (budgets and counters are per scan); `close` releases connections. */
-  graph(): { graph: Graph; close(): Promise<void>; sinks?: (directory: DirectoryLookup) => readonly TicketSink[] };
+  /**
+   * A fresh Graph per run (counters are per run; budgets are shared per app and tenant in the
+   * process, src/graph/pacing.ts); `close` releases connections. `purpose`: a scan leaves a
+   * headroom of the identity reports to the sign-in watch ({@link SCAN_HEADROOM}).
+   */
+  graph(purpose?: GraphPurpose): { graph: Graph; close(): Promise<void>; sinks?: (directory: DirectoryLookup) => readonly TicketSink[] };
   store: Store;
   clock?: () => Date;
   /** Sign-in watch overlap from M365_AUDIT_SIGNIN_OVERLAP_MINUTES (default 120). */
@@ -39,6 +57,8 @@ export interface ScanDeps {
    * alone, so that two sources never advance one watermark.
    */
   signInSource?: 'graph' | 'eventhub' | undefined;
+  /** M365_AUDIT_SCAN_SHARDS=on: the timers and scanWorker split a scan into queue shards (src/jobs/shards.ts). */
+  scanShards?: boolean | undefined;
   /**
    * When a scan's collection must stop, given when the invocation started (default
    * {@link defaultDeadline}); a scan that reaches it is continued through the scan queue.
@@ -73,6 +93,7 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
     store,
     signInOverlapMinutes: settings.signInOverlapMinutes,
     signInSource: settings.signInSource,
+    scanShards: settings.scanShards,
     mailSender: settings.mailSender,
     announce: teams ? { sink: teams, url: settings.digestUrl } : undefined,
     alerts: teams
@@ -85,9 +106,9 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
           reportUrl: settings.reportUrl,
         }
       : undefined,
-    graph: () => {
+    graph: (purpose: GraphPurpose = 'scan') => {
       const handle = createGraphClient({ settings });
-      const graph = new Graph(handle.client, graphOptionsFor(handle, settings));
+      const graph = new Graph(handle.client, { ...graphOptionsFor(handle, settings), ...(purpose === 'scan' ? { headroom: SCAN_HEADROOM } : {}) });
       return { graph, close: () => handle.close(), sinks: sinksFromSettings(settings, graph) };
     },
   };
@@ -118,6 +139,8 @@ export interface ScanRequest {
   deadline?: boolean;
   /** Without a scan id: continue the latest unfinished scan of these areas (the daily timer). */
   resume?: boolean;
+  /** The final step of a sharded scan: reconcile the shards' slices, read nothing (pipeline.ts). */
+  requireProgress?: boolean;
 }
 
 /**
@@ -137,7 +160,7 @@ export function areasFor(d: Pick<ScanDeps, 'signInSource'>, request: Pick<ScanRe
  * whatever happens.
  */
 export async function scanFromDeps(d: ScanDeps, request: ScanRequest): Promise<ScanJobResult> {
-  const { graph, close, sinks } = d.graph();
+  const { graph, close, sinks } = d.graph(request.kind === 'signin' ? 'watch' : 'scan');
   try {
     const policy = d.policy;
     return await runScanJob({
@@ -151,6 +174,7 @@ export async function scanFromDeps(d: ScanDeps, request: ScanRequest): Promise<S
       ...(request.confirmResolutions ? { confirmResolutions: true } : {}),
       ...(request.deadline ? { deadline: (d.deadline ?? defaultDeadline)((d.clock ?? (() => new Date()))()) } : {}),
       ...(request.resume ? { resume: true } : {}),
+      ...(request.requireProgress ? { requireProgress: true } : {}),
       ...(sinks ? { sinks } : {}),
       ...(d.alerts ? { alerts: { ...d.alerts, kind: request.kind } } : {}),
       ...(d.clock ? { clock: d.clock } : {}),
@@ -174,7 +198,7 @@ export async function digestFromDeps(d: ScanDeps): Promise<DigestJobResult> {
       lang: d.policy.organization.locale,
       ...(d.mailSender ? { sender: d.mailSender } : {}),
       graph: () => {
-        handle ??= d.graph();
+        handle ??= d.graph('digest');
         return handle.graph;
       },
       ...(d.announce ? { announce: d.announce } : {}),
@@ -282,4 +306,65 @@ export async function streamAndLog(logger: JobLogger, deps: ScanDeps, messages: 
   const batch = parseDiagnosticBatch(messages, deps.tenantId);
   for (const p of batch.problems.slice(0, 5)) logger.warn(`signInStream: skipped ${p}`);
   return scanAndLog(logger, deps, { kind: 'signin', areas: ['signins'], signInStream: { source, events: batch.events, problems: batch.problems, ignored: batch.ignored } });
+}
+
+/**
+ * Starts a sharded scan for a Function (M365_AUDIT_SCAN_SHARDS=on): plans it and returns the first
+ * shard messages, which the caller sets on its shard-queue output. Logged as `sharded`.
+ */
+export async function startShardsAndLog(logger: JobLogger, d: ScanDeps, request: Pick<ScanRequest, 'kind' | 'areas' | 'scanId' | 'confirmResolutions'> & { scanId: string }): Promise<ShardMessage[]> {
+  const { graph, close } = d.graph();
+  try {
+    const areas = areasFor(d, request);
+    const { messages } = await startShardedScan({
+      store: d.store,
+      tenantId: d.tenantId,
+      scanId: request.scanId,
+      policy: d.policy,
+      graphRoot: graph.root,
+      ...(areas ? { areas } : {}),
+      ...(request.confirmResolutions ? { confirmResolutions: true } : {}),
+      kind: request.kind,
+      now: (d.clock ?? (() => new Date()))(),
+    });
+    logger.log(JSON.stringify({ event: 'm365-audit.scan', scanId: request.scanId, tenantId: d.tenantId, outcome: 'sharded', shards: messages.map((m) => m.shard) }));
+    return messages;
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * One shard message for a Function (scanShard) or the CLI's worker loop: collects the shard (or,
+ * from the poison queue, records it failed), and when it settled the scan's last shard, runs the
+ * final step — the scan's one reconciliation, logged as a scan. Returns the shard messages to
+ * queue next. Throws when the shard must be retried.
+ */
+export async function shardAndLog(
+  logger: JobLogger,
+  d: ScanDeps,
+  message: ShardMessage,
+  poisoned = false,
+  /** The final step (default: a Function's scan, reports to blob storage); the CLI passes its own, with its reports and output. */
+  finalStep: (request: ScanRequest) => Promise<ScanRun> = (request) => scanAndLog(logger, d, request),
+): Promise<{ step: ShardStep; run?: ScanRun }> {
+  if (message.tenantId !== d.tenantId) throw new Error(`shard of tenant ${message.tenantId}, but this app scans tenant ${d.tenantId}`);
+  let step: ShardStep;
+  if (poisoned) {
+    step = await failShard({ store: d.store, ...(d.clock ? { clock: d.clock } : {}) }, message);
+  } else {
+    const { graph, close } = d.graph();
+    try {
+      step = await processShard({ store: d.store, policy: d.policy, graph, ...(d.clock ? { clock: d.clock } : {}), ...(d.signInOverlapMinutes !== undefined ? { collectOptions: { signInOverlapMinutes: d.signInOverlapMinutes } } : {}) }, message);
+    } finally {
+      await close();
+    }
+  }
+  logger.log(JSON.stringify({ event: 'm365-audit.shard', scanId: message.scanId, shard: message.shard, outcome: step.outcome, queued: step.enqueue.map((m) => m.shard), reconcile: step.reconcile }));
+  if (!step.reconcile) return { step };
+  const plan = await prepareReconcile(d.store, d.tenantId, message.scanId);
+  if (!plan) return { step, run: { kind: 'already-done', scanId: message.scanId } };
+  const run = await finalStep({ kind: plan.kind, areas: plan.areas, scanId: plan.scanId, resume: true, requireProgress: true, ...(plan.confirmResolutions ? { confirmResolutions: true } : {}) });
+  if (run.kind !== 'suspended') await clearShards(d.store, d.tenantId, plan);
+  return { step, run };
 }

@@ -20,7 +20,8 @@ import {
   userSchema,
 } from './parse';
 import type { Collector } from './context';
-import type { RoleEligibility, RoleGroup, Roles, Slice } from './snapshot';
+import type { MfaRegistration, RoleEligibility, RoleGroup, Roles, Slice } from './snapshot';
+import { roleHolders } from '../rules/privileged';
 
 /** Properties the users collector selects (graph.md). */
 export const USER_SELECT = [
@@ -117,11 +118,137 @@ export const collectUsers: Collector<'users'> = async (ctx) => {
 export const collectDirectory: Collector<'directory'> = ({ graph }) =>
   collectList(graph, '/users?$select=id,userPrincipalName,mail,userType,accountEnabled,department&$top=999', directoryEntrySchema, 'GET /users');
 
-// The report omits disabled users; it supports no $top, so Graph's own page size applies. Without
-// Entra ID P1 it answers 403 (Authentication_RequestFromNonPremiumTenantOrB2CTenant): the slice
-// fails, and with it only MFA-01/02 (MFA-03/04 read policies, not this report).
-export const collectMfaRegistration: Collector<'mfaRegistration'> = ({ graph }) =>
-  collectList(graph, '/reports/authenticationMethods/userRegistrationDetails', mfaRegistrationSchema, 'GET userRegistrationDetails');
+/** The registration report, and one user's record in it ("Get userRegistrationDetails", v1.0). */
+export const REGISTRATION_REPORT = '/reports/authenticationMethods/userRegistrationDetails';
+
+/**
+ * The filter of the registration read. "userRegistrationDetails resource type" (v1.0):
+ * `isMfaRegistered` "Supports `$filter` (`eq`)" — `eq` only, so never `ne true`.
+ */
+export const UNREGISTERED_FILTER = 'isMfaRegistered eq false';
+
+/**
+ * Role holders read one by one at most; past this the unfiltered report is read instead (it holds
+ * every holder's record, and on a tenant with this many holders it is also several pages).
+ */
+export const MAX_HOLDER_READS = 50;
+
+/**
+ * MFA registration (issue 13, "read less"). MFA-01/02 fire only on a record saying
+ * `isMfaRegistered: false`, so the report is read with `$filter=isMfaRegistered eq false`: its
+ * pages then grow with the unregistered users, not with the tenant, and the identity-reports
+ * budget (5 requests / 10 s per tenant) is left to the sign-in watch.
+ *
+ * The role holders' records are still needed, registered or not: the digest's inventory shows
+ * `mfaRegistered` for privileged users, and MFA-05 (issue 15) reads `methodsRegistered` of every
+ * holder of some admin roles, active, eligible or through a group. How to ask for them:
+ * - `id`: the resource type's property table gives `id` no "Supports `$filter`" (the boolean
+ *   flags, `methodsRegistered`, `userDisplayName` and `userPrincipalName` have it), so
+ *   `$filter=id in (…)` is not documented and is not relied on.
+ * - `isAdmin`: no "Supports `$filter`" either, and "Indicates whether the user has an admin role in
+ *   the tenant" does not say whether eligible (PIM) or group-held roles count, nor which roles.
+ *   Not used: under the narrower reading it would miss holders MFA-05 needs.
+ * - `GET /reports/authenticationMethods/userRegistrationDetails/{userId}` ("Get
+ *   userRegistrationDetails", v1.0) is documented: one request per holder, correct under every
+ *   reading. So the holders — every user (or unexpanded principal) holding any role in the roles
+ *   slice, so that MFA-05's roles are among them — that the filtered read did not return are read
+ *   that way. A 404 is "no record": the report leaves out disabled users ("This method doesn't
+ *   work for disabled users", List userRegistrationDetails), and service principals have none.
+ *
+ * The slice records the filter (`readFilter`): absence of a record then means "not unregistered"
+ * only for users the report covers, and `items` counts the unregistered users plus the holders'
+ * records (the coverage detail says so). It falls back to the unfiltered read — never less than
+ * what that read gives — when the service answers 400 to the filter (a revision without
+ * filtering), when a holder's read fails otherwise than 404, or when there are more than
+ * {@link MAX_HOLDER_READS} holders to read. Without the roles slice the holders cannot be known:
+ * the filtered read alone is kept, with `alsoRead: null` (MFA-01 and the inventory's privileged
+ * section do not run without roles either).
+ *
+ * Cost: the filtered pages + one request per role holder the filtered read did not return, against
+ * ceil(enabled users / page size) for the unfiltered read. The docs give no page size for this
+ * report (the simulator's 1000 is a guess): at 1000 a page the filtered read saves identity-report
+ * requests only above about (1 + holders) × 1000 enabled users; below that it costs more (e.g.
+ * 2,000 users with 10 holders: 11 requests instead of 2). TODO(lead): choose by size — the users
+ * slice's enabled count against the page size observed — before issue 15 lands.
+ *
+ * Without Entra ID P1 the report answers 403 (Authentication_RequestFromNonPremiumTenantOrB2CTenant):
+ * the slice fails, and with it only MFA-01/02 (MFA-03/04 read policies, not this report).
+ */
+export const collectMfaRegistration: Collector<'mfaRegistration'> = async (ctx) => {
+  const { graph } = ctx;
+  const where = 'GET userRegistrationDetails';
+  const unfiltered = async (why: string): Promise<Slice<MfaRegistration[]>> => {
+    const read = await collectList(graph, REGISTRATION_REPORT, mfaRegistrationSchema, where);
+    if (read.status === 'failed') return read;
+    const note = `read unfiltered: ${why}`;
+    return { ...read, detail: read.detail ? `${note}; ${read.detail}` : note };
+  };
+  let filtered: Slice<MfaRegistration[]>;
+  try {
+    filtered = await collectList(graph, `${REGISTRATION_REPORT}?$filter=${encodeURIComponent(UNREGISTERED_FILTER)}`, mfaRegistrationSchema, where);
+  } catch (err) {
+    if (!(err instanceof GraphError && err.status === 400)) throw err;
+    return unfiltered(`the service refused $filter=${UNREGISTERED_FILTER} (400${err.code ? ` ${err.code}` : ''})`);
+  }
+  if (filtered.status === 'failed') return filtered;
+
+  const roles = await ctx.slice('roles');
+  if (roles.status === 'failed') {
+    const note = `read with $filter=${UNREGISTERED_FILTER}: ${filtered.items} unregistered user(s); role holders' records not read (the roles slice failed)`;
+    return {
+      ...filtered,
+      detail: filtered.detail ? `${note}; ${filtered.detail}` : note,
+      readFilter: { filter: UNREGISTERED_FILTER, counts: 'unregistered users', alsoRead: null },
+    };
+  }
+  const holders = registrationHolders(roles.data);
+  const have = new Set(filtered.data.map((r) => r.id.toLowerCase()));
+  const toRead = holders.filter((id) => !have.has(id.toLowerCase()));
+  if (toRead.length > MAX_HOLDER_READS) return unfiltered(`${toRead.length} role holders to read one by one, more than ${MAX_HOLDER_READS}`);
+
+  const records = [...filtered.data];
+  const problems: string[] = [];
+  let found = 0;
+  for (const [i, id] of toRead.entries()) {
+    let body: unknown;
+    try {
+      body = await graph.get(`${REGISTRATION_REPORT}/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err instanceof GraphError && err.status === 404) continue;
+      if (!(err instanceof GraphError)) throw err;
+      return unfiltered(`the record of role holder ${id} could not be read (${err.status || 'no response'}${err.code ? ` ${err.code}` : ''})`);
+    }
+    const parsed = parseRecords(mfaRegistrationSchema, [body], `GET userRegistrationDetails/${id}`, i);
+    problems.push(...parsed.problems);
+    for (const r of parsed.records) {
+      records.push(r);
+      found += 1;
+    }
+  }
+  const counts = 'unregistered users and role holders\' records';
+  const note = `read with $filter=${UNREGISTERED_FILTER}: ${filtered.items} unregistered user(s), plus ${found} record(s) of role holders read one by one (${toRead.length} asked for; the report has none for disabled users) — ${records.length} in all; registered users who hold no role are not read`;
+  const details = [note, ...(filtered.detail ? [filtered.detail] : []), ...(problems.length ? [`skipped ${problems.length} unreadable record(s): ${summariseProblems(problems)}`] : [])];
+  return {
+    status: filtered.status === 'partial' || problems.length ? 'partial' : 'complete',
+    data: records,
+    items: records.length,
+    detail: details.join('; '),
+    readFilter: { filter: UNREGISTERED_FILTER, counts, alsoRead: holders },
+  };
+};
+
+/**
+ * Every principal holding any role (active, eligible, or as a member of a holding group) that may
+ * be a user: users, and principals whose type the service did not give. Groups whose members are
+ * unknown and service principals have no registration record.
+ */
+export function registrationHolders(roles: Roles): string[] {
+  const roleIds = [...new Set([...roles.assignments, ...(roles.eligibility ?? [])].map((r) => r.roleDefinitionId))];
+  return [...roleHolders(roles, roleIds).values()]
+    .filter((h) => ['user', 'unknown'].includes(h.principalType.toLowerCase()) && !h.membersUnknown)
+    .map((h) => h.principalId)
+    .sort();
+}
 
 export const collectConditionalAccess: Collector<'conditionalAccess'> = ({ graph }) =>
   collectList(graph, '/identity/conditionalAccess/policies', conditionalAccessSchema, 'GET conditionalAccess/policies');

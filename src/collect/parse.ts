@@ -91,12 +91,14 @@ export const mfaRegistrationSchema = z
     userPrincipalName: optionalString,
     isMfaRegistered: z.boolean(),
     userType: optionalString,
+    methodsRegistered: stringArray,
   })
   .transform((r) => ({
     id: r.id,
     userPrincipalName: r.userPrincipalName ?? '',
     isMfaRegistered: r.isMfaRegistered,
     userType: (r.userType ?? 'member').toLowerCase(),
+    methodsRegistered: r.methodsRegistered,
   }));
 
 /** An expanded `principal` (a directoryObject: user, group, servicePrincipal, …). */

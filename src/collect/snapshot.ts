@@ -46,6 +46,29 @@ export interface MfaRegistration {
   isMfaRegistered: boolean;
   /** lower-case `member` / `guest` as the report writes it. */
   userType: string;
+  /**
+   * The methods registered (`mobilePhone`, `microsoftAuthenticatorPush`, `fido2`, …), for rules
+   * on the kind of method (MFA-05, issue 15). Absent in snapshots written before it was kept.
+   */
+  methodsRegistered?: string[];
+}
+
+/**
+ * A read that asked the service for part of a collection only (`$filter`), so that a record's
+ * absence means "does not match the filter" only for what the read covers. Consumers that count
+ * or compare (plausibility, coverage) must not take `items` for the whole population.
+ */
+export interface ReadFilter {
+  /** The `$filter` sent, e.g. `isMfaRegistered eq false`. */
+  filter: string;
+  /** What `items` counts under the filter, in words (shown in the coverage detail). */
+  counts: string;
+  /**
+   * Ids whose records were asked for one by one besides the filtered read (e.g. role holders'
+   * registration records), whether or not the service had one; null when they could not be known
+   * (the roles slice failed), so that nothing beyond the filter is covered.
+   */
+  alsoRead: string[] | null;
 }
 
 export interface RoleAssignment {
@@ -309,6 +332,12 @@ export interface SliceData {
   signInActivity: DirectoryUser[];
   /** The user list without signInActivity, for collectors that only need who exists. */
   directory: DirectoryEntry[];
+  /**
+   * Registration records. Normally a filtered read (`readFilter`): the users not registered, plus
+   * the records of every role holder (any role, active, eligible or through a group), so that
+   * registered holders are known as registered. Without `readFilter`: every user in the report.
+   * Either way the report leaves out disabled users.
+   */
   mfaRegistration: MfaRegistration[];
   roles: Roles;
   securityDefaults: { isEnabled: boolean };
@@ -341,6 +370,8 @@ export type Slice<T> =
        * resolves none of their findings, even when the area is complete (ledger.ts).
        */
       holds?: string[];
+      /** Set when the read was filtered (see {@link ReadFilter}); absent: the whole collection was read. */
+      readFilter?: ReadFilter;
     }
   | { status: 'failed'; items: 0; detail: string };
 
@@ -351,7 +382,11 @@ export interface Snapshot {
   slices: { [K in SliceName]?: Slice<SliceData[K]> };
 }
 
-/** Which slice an area counts its items by, for findings.json coverage. */
+/**
+ * Which slice an area counts its items by, for findings.json coverage. A filtered slice
+ * (`readFilter`) counts what its read covered, and its detail says what that is (mfa: the
+ * unregistered users plus the role holders' records, identity.ts `collectMfaRegistration`).
+ */
 export const AREA_PRIMARY_SLICE: Partial<Record<Area, SliceName>> = {
   accounts: 'users',
   mfa: 'mfaRegistration',

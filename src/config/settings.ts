@@ -164,6 +164,11 @@ const settingsSchema = z.object({
    * Graph's identity-reports limit; the signInStream function, README "Sign-ins at volume").
    */
   M365_AUDIT_SIGNIN_SOURCE: z.enum(['graph', 'eventhub'], { message: 'must be graph or eventhub' }).optional(),
+  /**
+   * `on`: the daily and on-demand scans are split into shards, one per slice, on the queue
+   * m365-audit-scan-shards (src/jobs/shards.ts; README "Shards"); default `off`: one invocation.
+   */
+  M365_AUDIT_SCAN_SHARDS: z.enum(['on', 'off'], { message: 'must be on or off' }).optional(),
   /** With the Event Hub source: the event hub the diagnostic setting streams to, and the consumer group read. */
   M365_AUDIT_EVENTHUB_NAME: nonEmpty.optional(),
   M365_AUDIT_EVENTHUB_CONSUMER_GROUP: nonEmpty.optional(),
@@ -223,6 +228,8 @@ export interface Settings {
   signInOverlapMinutes: number | undefined;
   /** Where the watch takes sign-ins from (M365_AUDIT_SIGNIN_SOURCE; default graph). */
   signInSource: 'graph' | 'eventhub';
+  /** M365_AUDIT_SCAN_SHARDS=on: scans are split into queue shards (src/jobs/shards.ts). */
+  scanShards: boolean;
   /** True when running where a managed identity endpoint exists (Azure). */
   managedIdentity: boolean;
   /** M365_AUDIT_DIGEST_URL: the digest's link on its Teams card, `{month}` for YYYY-MM. */
@@ -339,6 +346,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     authorityHost: s.AZURE_AUTHORITY_HOST?.replace(/\/+$/, ''),
     signInOverlapMinutes: s.M365_AUDIT_SIGNIN_OVERLAP_MINUTES,
     signInSource: s.M365_AUDIT_SIGNIN_SOURCE ?? 'graph',
+    scanShards: s.M365_AUDIT_SCAN_SHARDS === 'on',
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
     mailSender: s.M365_AUDIT_MAIL_SENDER,
     digestUrl: s.M365_AUDIT_DIGEST_URL,

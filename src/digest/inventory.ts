@@ -145,6 +145,10 @@ export function accessInventory(snapshot: Snapshot, policy: Policy, scanId: stri
   const users = dataOf(snapshot, 'users') as DirectoryUser[] | undefined;
   const activity = dataOf(snapshot, 'signInActivity') as DirectoryUser[] | undefined;
   const lastSeen = new Map((activity ?? []).map((u) => [u.id, lastSignIn(u)] as const));
+  // The registration read is filtered (identity.ts `collectMfaRegistration`): the unregistered
+  // users plus the record of every role holder, so a registered holder is here as registered. A
+  // holder without a record (disabled: the report omits them; or the roles were unreadable at
+  // collection, `readFilter.alsoRead` null) stays null, "unknown", as with the unfiltered read.
   const mfa = dataOf(snapshot, 'mfaRegistration');
   const registered = new Map((mfa ?? []).map((r) => [r.id, r.isMfaRegistered] as const));
 

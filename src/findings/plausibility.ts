@@ -14,7 +14,13 @@
  * - `users`, `signInActivity`, `directory` (accounts; the same user list read three ways): zero is
  *   suspect — a tenant always has at least the administrator who consented to this application —
  *   and so is a drop below `plausibility.minFractionOfLast` of the last complete read.
- * - `mfaRegistration` (mfa): one record per user, so the same two checks.
+ * - `mfaRegistration` (mfa): unfiltered, one record per user, so the same two checks. Filtered
+ *   (`readFilter`, issue 13: the unregistered users plus the role holders' records), its count
+ *   shrinks as users register — the remediation — and can legitimately be 0 unregistered, so
+ *   there is no fraction check and the count is kept as no baseline. Zero is still suspect when
+ *   role holders' records were asked for too: a tenant always has an enabled administrator, and
+ *   the report holds every enabled user. A mass resolution is still held by ledger.ts's share
+ *   guard.
  * - `roles` (roles): zero assignments and eligibilities is suspect (a tenant keeps at least one
  *   Global Administrator); no fraction, because removing surplus admins is the remediation of
  *   ACCT-04 and legitimately shrinks the count.
@@ -127,6 +133,14 @@ export function checkPlausibility(
     const n = slice.items;
     const last = baselines[name];
     const was = last ? `; the last complete scan (${last.startedAt}, ${last.scanId}) saw ${last.items}` : '';
+    const filtered = slice.readFilter;
+    if (filtered) {
+      const asked = filtered.alsoRead?.length ?? 0;
+      if (n === 0 && asked > 0) {
+        out.push({ slice: name, reason: `suspect: ${check.endpoint} answered with 0 ${check.noun} under $filter=${filtered.filter}, though the records of ${asked} role holder(s) were asked for too, and a tenant always has an enabled administrator in the report; nothing is resolved from this answer — check the application's permissions and the tenant, then run again` });
+      }
+      continue;
+    }
     if (n === 0) {
       out.push({ slice: name, reason: `suspect: ${check.endpoint} answered with 0 ${check.noun}${was}, and ${check.zero}; nothing is resolved from this answer — check the application's permissions and the tenant, then run again` });
     } else if (check.fraction && last && !confirmed && policy.minFractionOfLast > 0 && n < last.items * policy.minFractionOfLast) {
@@ -160,7 +174,8 @@ export function plausibleCounts(slices: Snapshot['slices']): Partial<Record<Slic
   const out: Partial<Record<SliceName, number>> = {};
   for (const name of Object.keys(PLAUSIBILITY_CHECKS) as SliceName[]) {
     const slice = slices[name];
-    if (slice?.status === 'complete') out[name] = slice.items;
+    // A filtered read counts what matched the filter, not the population: no baseline.
+    if (slice?.status === 'complete' && !slice.readFilter) out[name] = slice.items;
   }
   return out;
 }

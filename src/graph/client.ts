@@ -24,6 +24,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { ConfigError, CredentialError } from '../errors';
 import type { Settings } from '../config/settings';
 import { rolesOfToken } from './token';
+import { modelClock, type ModelClock } from './clock';
 
 export { rolesOfToken } from './token';
 
@@ -310,6 +311,12 @@ export interface ClientOptions {
   simulatorRoles?: readonly string[];
   /** A credential to use instead of the one the settings choose (tests, embedding). */
   credential?: TokenCredential | undefined;
+  /**
+   * Benchmark only: the compressed clock (graph/clock.ts). Every wait of a Graph built with
+   * {@link graphOptionsFor} (Retry-After, budget pacing, back-off) is in model time, divided by
+   * this factor in real time, and so is the per-request timeout. Default 1 (real time).
+   */
+  timeScale?: number;
 }
 
 /** A Graph SDK client plus the dispatcher to close when the scan is done. */
@@ -321,6 +328,8 @@ export interface GraphClientHandle {
    * (the token itself is neither returned nor logged); undefined when unreadable.
    */
   grantedRoles(): Promise<string[] | undefined>;
+  /** The client's clock ({@link ClientOptions.timeScale}); Graph takes its `now`/`sleep`. */
+  clock: ModelClock;
   close(): Promise<void>;
 }
 
@@ -360,6 +369,15 @@ export function normaliseGraphRoot(text: string, name: 'graph-url' | 'M365_AUDIT
   return url.origin;
 }
 
+/**
+ * The per-request timeout in real ms under the compressed clock: model ms ÷ timeScale, but never
+ * below 10 s of real time when compressed — the machine's own CPU time does not compress, and a
+ * bench on a loaded box would otherwise time out answers that are merely slow to serialise.
+ */
+function scaledTimeout(timeoutMs: number, timeScale: number): number {
+  return timeScale === 1 ? timeoutMs : Math.max(Math.min(timeoutMs, 10_000), Math.round(timeoutMs / timeScale));
+}
+
 /** Creates the Graph SDK client for a root URL with the right credential. */
 export function createGraphClient(options: ClientOptions): GraphClientHandle {
   const graphUrl = normaliseGraphRoot(options.graphUrl ?? options.settings.graphUrl ?? GRAPH_ROOT, options.graphUrl !== undefined ? 'graph-url' : 'M365_AUDIT_GRAPH_URL');
@@ -370,20 +388,29 @@ export function createGraphClient(options: ClientOptions): GraphClientHandle {
     return token ? rolesOfToken(token.token) : undefined;
   };
   const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [scope] });
+  const clock = modelClock(options.timeScale ?? 1);
   const dispatcher = new Agent({
     connections: 16,
     connect: options.caPem ? { ca: options.caPem } : {},
   });
   const client = Client.initWithMiddleware({
-    middleware: [new AuthenticationHandler(authProvider), new UndiciFetchHandler(dispatcher, options.timeoutMs ?? 100_000)],
+    middleware: [new AuthenticationHandler(authProvider), new UndiciFetchHandler(dispatcher, scaledTimeout(options.timeoutMs ?? 100_000, clock.timeScale))],
     baseUrl: graphUrl,
     defaultVersion: 'v1.0',
     customHosts: new Set([new URL(graphUrl).hostname]),
   });
-  return { client, graphUrl, grantedRoles, close: () => dispatcher.close() };
+  return { client, graphUrl, grantedRoles, clock, close: () => dispatcher.close() };
 }
 
-/** The Graph options that come from the client and the deployment settings (roles, licences). */
-export function graphOptionsFor(handle: GraphClientHandle, settings: Settings): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined; root: string } {
-  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount, root: handle.graphUrl };
+/**
+ * The Graph options that come from the client and the deployment settings (roles, licences, the
+ * client's clock, and the tenant and app whose budgets every client of this process shares:
+ * Graph's limits are per app per tenant, src/graph/pacing.ts).
+ */
+export function graphOptionsFor(
+  handle: GraphClientHandle,
+  settings: Settings,
+): { grantedRoles: () => Promise<string[] | undefined>; licenceCount: number | undefined; root: string; clock: () => number; sleep: (ms: number) => Promise<void>; share?: { tenantId: string; appId: string } } {
+  const share = settings.tenantId && settings.clientId ? { share: { tenantId: settings.tenantId, appId: settings.clientId } } : {};
+  return { grantedRoles: handle.grantedRoles, licenceCount: settings.licenceCount, root: handle.graphUrl, clock: handle.clock.now, sleep: handle.clock.sleep, ...share };
 }

@@ -11,7 +11,8 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { ResponseType } from '@microsoft/microsoft-graph-client';
 import { CredentialError, GraphError } from '../errors';
-import { costOf, familyOf, GRAPH_BUDGETS, RequestBudgets, type Budget, type Family } from './budget';
+import { directoryBudget, drawsOf, familyOf, GRAPH_BUDGETS, RequestBudgets, type Budget, type Family } from './budget';
+import { BATCH_ITEMS_AT_ONCE, FAMILY_CONCURRENCY, newPacing, sharedPacing, type Pacing } from './pacing';
 
 /** Options of a {@link Graph}; everything has a production default. */
 export interface GraphOptions {
@@ -44,6 +45,18 @@ export interface GraphOptions {
    * with stored delta links and watermarks so that state from another root is not followed.
    */
   root?: string | undefined;
+  /**
+   * The tenant and app this client calls Graph as. With `root`, every client of the same (root,
+   * tenant, app) in this process shares one set of budgets and pacers (src/graph/pacing.ts),
+   * because Graph's limits are per app per tenant; `budgets`, `clock` and `sleep` of later
+   * clients are then ignored. Without it the client has its own.
+   */
+  share?: { tenantId: string; appId: string } | undefined;
+  /**
+   * Units of each window this client leaves unused per family, for another process of the same
+   * app (the scan leaves 1 of the identity reports' 5 per 10 s to the sign-in watch).
+   */
+  headroom?: Partial<Record<Family, number>> | undefined;
 }
 
 /** A wait before a retry: what it waits for and how long. */
@@ -141,6 +154,16 @@ export function describeEndpoint(url: string): string {
   return path.replace(/(\$skiptoken=|token=)[^&)]+/gi, '$1…').slice(0, 200);
 }
 
+/** A URL's path and query relative to the version root, decoded where it can be. */
+function familyOfUrlPath(url: string): string {
+  const path = url.replace(/^https:\/\/[^/]+\/(v1\.0|beta)/i, '');
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 /** The budget family of a URL or path, read from the whole of it (encoded or not). */
 export function familyOfUrl(url: string): Family {
   const path = url.replace(/^https:\/\/[^/]+\/(v1\.0|beta)/i, '');
@@ -212,7 +235,9 @@ export function graphErrorFor(method: string, url: string, status: number, body:
 }
 
 /**
- * Graph access for collectors. One instance per scan: it owns the budgets and the counters.
+ * Graph access for collectors. One instance per scan: it owns the counters; the budgets and
+ * pacers are its own, or shared with every client of the same root, tenant and app in the
+ * process ({@link GraphOptions.share}, src/graph/pacing.ts).
  */
 export class Graph {
   readonly stats: GraphStats = { requests: 0, batchCalls: 0, batchItems: 0, retries: 0, throttled: 0, units: {} };
@@ -227,6 +252,8 @@ export class Graph {
   private readonly clock: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly budgets: RequestBudgets;
+  private readonly pacing: Pacing;
+  private readonly headroom: Partial<Record<Family, number>>;
   private readonly budgetOf: (family: Family) => Budget;
   private readonly rolesOf: (() => Promise<readonly string[] | undefined>) | undefined;
   private readonly onWait: ((wait: GraphWait) => void) | undefined;
@@ -245,8 +272,16 @@ export class Graph {
     this.batchConcurrency = Math.max(1, options.batchConcurrency ?? 4);
     this.clock = options.clock ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    const budgets = { ...GRAPH_BUDGETS, ...options.budgets };
-    this.budgets = new RequestBudgets(budgets, this.clock, this.sleep);
+    // Directory resource units follow the tenant's size band (users; the licence count stands in
+    // for it when configured, else band S, the strictest).
+    const budgets = { ...GRAPH_BUDGETS, directory: directoryBudget(options.licenceCount), ...options.budgets };
+    // Clock seam: `clock` and `sleep` (here and in RequestBudgets) are the client's only time reads.
+    const own = (): RequestBudgets => new RequestBudgets(budgets, this.clock, this.sleep);
+    // Outlook's ceiling is what `batchConcurrency` batches can hold (4 items of each at once).
+    const concurrency = { ...FAMILY_CONCURRENCY, outlook: { ...FAMILY_CONCURRENCY.outlook, cap: Math.max(FAMILY_CONCURRENCY.outlook.cap, this.batchConcurrency * BATCH_ITEMS_AT_ONCE) } };
+    this.pacing = options.share && options.root ? sharedPacing({ root: options.root, ...options.share }, own, concurrency) : newPacing(own(), concurrency);
+    this.budgets = this.pacing.budgets;
+    this.headroom = options.headroom ?? {};
     this.budgetOf = (family) => this.budgets.budgetOf(family);
     this.rolesOf = options.grantedRoles;
     this.onWait = options.onWait;
@@ -291,6 +326,15 @@ export class Graph {
    * "Avoid getting throttled or blocked in SharePoint Online"): pace the family by them.
    */
   private observeRateLimit(family: Family, headers: Record<string, string>): void {
+    // Entra ID sends x-ms-throttle-limit-percentage once an app has used more than 0.8 of its
+    // directory resource units ("Identity and access service limits", "Other headers"): another
+    // client of the same app (another process) is drawing too, so this one keeps to what is left
+    // of the window, and to nothing at 1.0 or more.
+    const used = Number(headers['x-ms-throttle-limit-percentage']);
+    if (headers['x-ms-throttle-limit-percentage'] !== undefined && Number.isFinite(used)) {
+      const budget = this.budgets.budgetOf('directory');
+      this.budgets.observe('directory', Math.floor(Math.max(0, 1 - used) * budget.limit), this.clock() + budget.perSeconds * 1000);
+    }
     const remaining = headers['ratelimit-remaining'];
     if (remaining === undefined) return;
     const reset = Number(headers['ratelimit-reset'] ?? '60');
@@ -305,7 +349,7 @@ export class Graph {
   async send(
     method: BatchRequest['method'],
     url: string,
-    options: { headers?: Record<string, string>; body?: unknown; idempotent?: boolean; retryStatuses?: boolean } = {},
+    options: { headers?: Record<string, string>; body?: unknown; idempotent?: boolean; retryStatuses?: boolean; paced?: boolean } = {},
   ): Promise<GraphResponse> {
     // The whole path and query (not the shortened one of messages): `signInActivity` may come
     // late in a long `$select`.
@@ -314,14 +358,20 @@ export class Graph {
     // answer was a gateway timeout or a dropped connection; retrying it could create it twice.
     // 429 and 503 mean it was not processed, so those are always retried.
     const idempotent = options.idempotent ?? method !== 'POST';
-    const cost = costOf(url);
+    const draws = drawsOf(familyOfUrlPath(url), method);
+    // `paced: false`: the caller holds the slots ($batch envelopes: batchChunk, by its items' family).
+    const pacer = options.paced === false ? undefined : this.pacing.pacer(family);
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       if (this.fatal) throw this.fatal;
       if (this.untrusted) throw this.untrusted;
-      await this.budgets.acquire(family, cost);
+      // A slot first, then the budget: a start is recorded when the request really goes out.
+      const slot = pacer ? await pacer.acquire(1) : undefined;
+      for (const d of draws) {
+        await this.budgets.acquire(d.family, d.cost, this.headroom[d.family]);
+        this.spend(d.family, d.cost);
+      }
       this.stats.requests++;
-      this.spend(family, cost);
       let response: Response;
       try {
         let request = this.client.api(url).responseType(ResponseType.RAW);
@@ -334,6 +384,7 @@ export class Graph {
               ? request.patch(options.body ?? {})
               : request.delete())) as Response;
       } catch (err) {
+        if (pacer && slot) pacer.release(slot, { throttled: 0, succeeded: 0 });
         // A credential failure is not a network failure: retrying cannot cure it.
         const credential = credentialErrorOf(err);
         if (credential) {
@@ -357,6 +408,7 @@ export class Graph {
         await this.waitBeforeRetry(this.baseBackoffMs * 2 ** (attempt - 1), `no answer from ${method} ${describeEndpoint(url).split('?')[0]}`, attempt + 1);
         continue;
       }
+      if (pacer && slot) pacer.release(slot, { throttled: response.status === 429 ? 1 : 0, succeeded: response.status === 429 ? 0 : 1 });
       const headers = headerRecord(response.headers);
       this.observeRateLimit(family, headers);
       // 401 InvalidAuthenticationToken: the token expired in flight or was revoked ("Microsoft
@@ -512,66 +564,61 @@ export class Graph {
       if (ids.has(id)) throw new GraphError(`$batch: duplicate request id ${r.id} (ids are not case-sensitive)`, { status: 0, endpoint: '/$batch' });
       ids.add(id);
     }
-    // Outlook runs at most 4 requests at once, and a batch runs 4 items in parallel
-    // (throttling-limits.md, "Outlook service limits for JSON batching"). The docs disagree on
-    // the scope: 4 per app per mailbox (throttling.md, older) or per app whatever the mailbox
-    // (throttling-limits.md, "Limits per app ID"). So a batch run of Outlook requests starts
-    // from the stricter reading, one batch in flight, and adapts: one more batch in flight after
-    // each batch with no 429, half as many after one with a 429 (whose Retry-After batchChunk
-    // honours), never above `batchConcurrency`. Other batches start at `batchConcurrency`.
-    const outlookOnly = requests.length > 0 && requests.every((r) => familyOf(r.url) === 'outlook');
+    // Pacing by the family of the requests (src/graph/pacing.ts): a batch in flight holds
+    // min(items, 4) of its family's slots. While a full batch fits, batches of 20 go out; when
+    // fewer than 4 slots are free beside the batches in flight (the pacer has just added one), a
+    // batch of only that many items probes the higher concurrency, so that a probe the service
+    // refuses costs one 429, not a whole batch of them. Mixed batches pace by their first item.
+    const family = requests[0] ? familyOf(requests[0].url) : 'global';
+    const pacer = this.pacing.pacer(family);
     const workers = Math.min(this.batchConcurrency, Math.ceil(requests.length / 20));
-    let allowed = outlookOnly ? 1 : workers;
-    let active = 0;
-    const waiting: Array<() => void> = [];
-    const wake = (): void => {
-      while (waiting.length && active < allowed) {
-        active++;
-        waiting.shift()?.();
-      }
-    };
-    const slot = (): Promise<void> =>
-      new Promise<void>((resolve) => {
-        waiting.push(resolve);
-        wake();
-      });
     let cursor = 0;
     const worker = async (): Promise<void> => {
       while (cursor < requests.length) {
-        await slot();
-        try {
-          if (cursor >= requests.length) return;
-          const chunk = requests.slice(cursor, cursor + 20);
-          cursor += 20;
-          const throttledBefore = this.stats.throttled;
-          const results = await this.batchChunk(chunk);
-          if (outlookOnly) allowed = this.stats.throttled > throttledBefore ? Math.max(1, Math.floor(allowed / 2)) : Math.min(workers, allowed + 1);
-          for (const r of results) await onResult(r);
-        } finally {
-          active--;
-          wake();
-        }
+        await pacer.room();
+        if (cursor >= requests.length) return;
+        // Another worker may have claimed the room since: look again.
+        if (pacer.inFlight > 0 && pacer.free() < 1) continue;
+        const free = pacer.free();
+        // A small probing batch only beside a full batch in flight; otherwise a full batch, which
+        // waits in batchChunk until its slots are free (behind a retry holding one, say).
+        const probe = pacer.inFlight >= BATCH_ITEMS_AT_ONCE && free < BATCH_ITEMS_AT_ONCE;
+        const size = probe ? free : 20;
+        const chunk = requests.slice(cursor, cursor + size);
+        cursor += chunk.length;
+        const results = await this.batchChunk(chunk, family);
+        for (const r of results) await onResult(r);
       }
     };
     await Promise.all(Array.from({ length: workers }, worker));
   }
 
-  private async batchChunk(chunk: readonly BatchRequest[]): Promise<BatchResult[]> {
+  private async batchChunk(chunk: readonly BatchRequest[], family: Family): Promise<BatchResult[]> {
     const done = new Map<string, BatchResult>();
+    const pacer = this.pacing.pacer(family);
     let pending = [...chunk];
     for (let attempt = 1; pending.length; attempt++) {
+      // Each attempt claims its slots anew: a retry after a 429 waits until the halved
+      // concurrency has room, instead of colliding again with the batches in flight.
+      const slot = await pacer.acquire(Math.min(pending.length, BATCH_ITEMS_AT_ONCE));
+      let outcome = { throttled: 0, succeeded: 0 };
       // Budget each item by its own family (an inbox-rule item is an Outlook request).
       for (const r of pending) {
-        await this.budgets.acquire(familyOf(r.url), costOf(r.url));
-        this.spend(familyOf(r.url), costOf(r.url));
+        for (const d of drawsOf(r.url, r.method)) {
+          await this.budgets.acquire(d.family, d.cost, this.headroom[d.family]);
+          this.spend(d.family, d.cost);
+        }
       }
       this.stats.batchCalls++;
       this.stats.batchItems += pending.length;
       // A batch of reads may be sent again; one that writes may not.
       const idempotent = pending.every((r) => r.method === 'GET');
-      const res = await this.send('POST', '/$batch', {
+      let res: GraphResponse;
+      try {
+        res = await this.send('POST', '/$batch', {
         idempotent,
         retryStatuses: false,
+        paced: false,
         body: {
           requests: pending.map((r) => ({
             id: r.id,
@@ -582,7 +629,12 @@ export class Graph {
           })),
         },
       });
+      } catch (err) {
+        pacer.release(slot, outcome);
+        throw err;
+      }
       if (res.status !== 200) {
+        pacer.release(slot, { throttled: res.status === 429 ? 1 : 0, succeeded: 0 });
         // The envelope itself was refused (429, 5xx, 424): the whole batch is retried under the
         // rules of any request (Retry-After, attempt cap). When no retry is left, each item fails
         // with that answer, so the caller marks those items failed (partial coverage) instead of
@@ -606,7 +658,16 @@ export class Graph {
         for (const r of pending) done.set(r.id, { id: r.id, status: 0, headers: res.headers, body: failed, attempts: attempt });
         break;
       }
-      const answered = parseBatchResponses(res.body);
+      let answered: ReturnType<typeof parseBatchResponses>;
+      try {
+        answered = parseBatchResponses(res.body);
+      } catch (err) {
+        pacer.release(slot, outcome);
+        throw err;
+      }
+      const throttledItems = pending.filter((r) => answered.get(r.id.toLowerCase())?.status === 429).length;
+      outcome = { throttled: throttledItems, succeeded: pending.length - throttledItems };
+      pacer.release(slot, outcome);
       const retry: BatchRequest[] = [];
       let waitMs = 0;
       for (const r of pending) {

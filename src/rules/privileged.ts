@@ -78,7 +78,7 @@ export function roleHolders(roles: Roles, roleIds: readonly string[]): Map<strin
     }
   };
   for (const a of roles.assignments) {
-    if (!wanted.has(a.roleDefinitionId)) continue;
+    if (!wanted.has(a.roleDefinitionId.toLowerCase())) continue;
     grant(
       a.principalId,
       { roleId: a.roleDefinitionId, roleName: roleName(a.roleDefinitionId), via: 'active', scope: a.directoryScopeId },
@@ -86,7 +86,7 @@ export function roleHolders(roles: Roles, roleIds: readonly string[]): Map<strin
     );
   }
   for (const e of roles.eligibility ?? []) {
-    if (!wanted.has(e.roleDefinitionId)) continue;
+    if (!wanted.has(e.roleDefinitionId.toLowerCase())) continue;
     grant(
       e.principalId,
       { roleId: e.roleDefinitionId, roleName: roleName(e.roleDefinitionId), via: 'eligible', scope: e.directoryScopeId },

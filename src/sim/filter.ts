@@ -8,7 +8,7 @@
 import type { Json, JsonObject } from './tenant';
 
 type Literal = { kind: 'string'; value: string } | { kind: 'date'; ms: number } | { kind: 'number'; value: number } | { kind: 'bool'; value: boolean } | { kind: 'null' };
-type Op = 'eq' | 'ne' | 'ge' | 'gt' | 'le' | 'lt';
+export type Op = 'eq' | 'ne' | 'ge' | 'gt' | 'le' | 'lt';
 interface Term {
   path: string[];
   op: Op;
@@ -92,8 +92,38 @@ function test(term: Term, item: JsonObject): boolean {
   }
 }
 
-/** Compiles a `$filter` into a predicate, or returns why it is not supported. */
-export function compileFilter(text: string): ItemFilter | { error: string } {
+/**
+ * Which properties an endpoint documents as filterable, and with which operators (lower-case
+ * property name → operators). An endpoint without such a table accepts any comparison the
+ * evaluator understands.
+ */
+export type FilterableProperties = Readonly<Record<string, readonly Op[]>>;
+
+/**
+ * userRegistrationDetails ("userRegistrationDetails resource type", v1.0): the boolean report
+ * flags "Support `$filter` (`eq`)" — `eq` only, so `ne` is refused. `id`, `isAdmin`, `userType`
+ * and `lastUpdatedDateTime` carry no "Supports `$filter`" in that table and are refused too (the
+ * metadata's FilterRestrictions only say the entity set is Filterable). The `any(...)` lambdas on
+ * the method lists and `startsWith` on names are documented but not evaluated here (no collector
+ * sends them), so they are refused like any other unsupported clause.
+ */
+export const USER_REGISTRATION_FILTERABLE: FilterableProperties = {
+  ismfacapable: ['eq'],
+  ismfaregistered: ['eq'],
+  ispasswordlesscapable: ['eq'],
+  isssprcapable: ['eq'],
+  isssprenabled: ['eq'],
+  isssprregistered: ['eq'],
+  issystempreferredauthenticationmethodenabled: ['eq'],
+  userdisplayname: ['eq'],
+  userprincipalname: ['eq'],
+};
+
+/**
+ * Compiles a `$filter` into a predicate, or returns why it is not supported. With `filterable`,
+ * a term on a property or with an operator the endpoint does not document is refused.
+ */
+export function compileFilter(text: string, filterable?: FilterableProperties): ItemFilter | { error: string } {
   const terms: Term[] = [];
   let rest = text;
   for (;;) {
@@ -102,7 +132,13 @@ export function compileFilter(text: string): ItemFilter | { error: string } {
     if (!m?.[1] || !m[2] || !literal) {
       return { error: `Unsupported or invalid query filter clause specified: '${text}' (the simulator evaluates only 'property op literal' comparisons joined by 'and').` };
     }
-    terms.push({ path: m[1].split('/'), op: m[2].toLowerCase() as Op, literal });
+    const term: Term = { path: m[1].split('/'), op: m[2].toLowerCase() as Op, literal };
+    if (filterable) {
+      const ops = filterable[term.path.join('/').toLowerCase()];
+      if (!ops) return { error: `Invalid filter clause: the property '${m[1]}' does not support filtering.` };
+      if (!ops.includes(term.op)) return { error: `Invalid filter clause: the operator '${term.op}' is not supported on '${m[1]}' (supported: ${ops.join(', ')}).` };
+    }
+    terms.push(term);
     rest = rest.slice(m[0].length);
     if (rest.trim() === '') break;
     const and = /^and\s+/i.exec(rest);

@@ -3,12 +3,13 @@
  * and the handlers that turn `TenantData` into Graph v1.0 payloads shaped like the docs'
  * examples (shared/reference/graph/*.json).
  */
-import type { Json, JsonObject, SimDrive, TenantData } from './tenant';
+import type { Json, JsonObject, SimDrive, SimSite, TenantData } from './tenant';
 import { DEFAULT_AUTHORIZATION_POLICY, signInAvailable } from './tenant';
 import type { EndpointName, SimOptions, SimRequest, SimResponse } from './types';
 import type { BucketKey } from './throttle';
 import { deltaResponse, parentId, type DeltaLog } from './delta';
-import { compileFilter } from './filter';
+import { compileFilter, USER_REGISTRATION_FILTERABLE, type FilterableProperties } from './filter';
+import { lazySignInsResponse } from './lazy-signins';
 import { encodePathSegment, paginate, param, type PageSpec, type QueryParam, type TokenSealer } from './paging';
 import type { PlannerStore } from './planner';
 import { graphError, jsonOk } from './responses';
@@ -49,6 +50,7 @@ const ROUTES: ReadonlyArray<{ pattern: readonly string[]; endpoint: EndpointName
   { pattern: ['users', ':userId', 'mailfolders', 'inbox', 'messagerules'], endpoint: 'messageRules', methods: ['GET'] },
   { pattern: ['users', ':userId', 'sendmail'], endpoint: 'sendMail', methods: ['POST'] },
   { pattern: ['reports', 'authenticationmethods', 'userregistrationdetails'], endpoint: 'userRegistrationDetails', methods: ['GET'] },
+  { pattern: ['reports', 'authenticationmethods', 'userregistrationdetails', ':userId'], endpoint: 'userRegistrationDetail', methods: ['GET'] },
   { pattern: ['rolemanagement', 'directory', 'roleassignments'], endpoint: 'roleAssignments', methods: ['GET'] },
   { pattern: ['rolemanagement', 'directory', 'roleeligibilityschedules'], endpoint: 'roleEligibilitySchedules', methods: ['GET'] },
   { pattern: ['policies', 'identitysecuritydefaultsenforcementpolicy'], endpoint: 'securityDefaults', methods: ['GET'] },
@@ -132,6 +134,7 @@ const PAGE_SPECS: Record<EndpointName, PageSpec> = {
   domains: { defaultSize: 1000, maxSize: 1000 },
   users: { defaultSize: 100, maxSize: 999 },
   userRegistrationDetails: { defaultSize: 1000, maxSize: 1000 },
+  userRegistrationDetail: { defaultSize: 1, maxSize: 1 },
   roleAssignments: { defaultSize: 100, maxSize: 999 },
   roleEligibilitySchedules: { defaultSize: 100, maxSize: 999 },
   securityDefaults: { defaultSize: 1, maxSize: 1 },
@@ -200,10 +203,54 @@ function findUser(tenant: TenantData, idOrUpn: string): JsonObject | undefined {
 
 /** The drive with this id, wherever its site is. */
 export function findDrive(tenant: TenantData, driveId: string): SimDrive | undefined {
+  const hit = indexed(tenant) ? siteIndex(tenant).drives.get(driveId) : undefined;
+  if (hit && hit.drive.id === driveId) return hit;
+  // A drive added since the index was built (tests push drives into a site): the plain scan.
   for (const site of tenant.sites) {
     for (const d of site.drives) if (d.drive.id === driveId) return d;
   }
   return undefined;
+}
+
+/**
+ * Only a tenant of more than this many sites is served from the index: the demo tenant and the
+ * tests that edit its sites in place keep the plain scans they were written against.
+ */
+const INDEX_FROM_SITES = 1000;
+const indexed = (tenant: TenantData): boolean => tenant.sites.length > INDEX_FROM_SITES;
+
+/** getAllSites' order (by id): the index's for a large tenant, else sorted per request. */
+function sitesById(tenant: TenantData): JsonObject[] {
+  return indexed(tenant) ? siteIndex(tenant).sorted : byId(tenant.sites.map((s) => s.site));
+}
+
+/**
+ * Sites by lower-case id, drives by id, and the sites sorted by id: built once per sites array
+ * (rebuilt when its length changes), so that the bench tenant's 52,500 libraries are not scanned
+ * or sorted per request (issue 13). Lookups verify what they find and fall back to a scan.
+ */
+const siteIndexes = new WeakMap<SimSite[], { length: number; sites: Map<string, SimSite>; drives: Map<string, SimDrive>; sorted: JsonObject[] }>();
+
+function siteIndex(tenant: TenantData): { sites: Map<string, SimSite>; drives: Map<string, SimDrive>; sorted: JsonObject[] } {
+  let index = siteIndexes.get(tenant.sites);
+  if (!index || index.length !== tenant.sites.length) {
+    const sites = new Map<string, SimSite>();
+    const drives = new Map<string, SimDrive>();
+    for (const s of tenant.sites) {
+      if (typeof s.site.id === 'string') sites.set(s.site.id.toLowerCase(), s);
+      for (const d of s.drives) if (typeof d.drive.id === 'string') drives.set(d.drive.id, d);
+    }
+    index = { length: tenant.sites.length, sites, drives, sorted: byId(tenant.sites.map((s) => s.site)) };
+    siteIndexes.set(tenant.sites, index);
+  }
+  return index;
+}
+
+function findSite(tenant: TenantData, siteId: string): SimSite | undefined {
+  const key = siteId.toLowerCase();
+  const hit = indexed(tenant) ? siteIndex(tenant).sites.get(key) : undefined;
+  if (hit && typeof hit.site.id === 'string' && hit.site.id.toLowerCase() === key) return hit;
+  return tenant.sites.find((s) => typeof s.site.id === 'string' && s.site.id.toLowerCase() === key);
 }
 
 function idOf(o: JsonObject): string {
@@ -234,6 +281,7 @@ export function throttleKeys(ctx: RouteContext, match: RouteMatch, query: readon
   const keys: BucketKey[] = [{ family: 'global', key: '' }];
   switch (match.endpoint) {
     case 'userRegistrationDetails':
+    case 'userRegistrationDetail':
     case 'signIns':
       keys.push({ family: 'identityReports', key: '' });
       break;
@@ -252,7 +300,48 @@ export function throttleKeys(ctx: RouteContext, match: RouteMatch, query: readon
   }
   const ru = sharepointCost(match, query);
   if (ru !== undefined) keys.push({ family: 'sharepoint', key: '', cost: ru });
+  const dir = directoryCost(match, query);
+  if (dir !== undefined) keys.push({ family: 'directory', key: '', cost: dir });
   return keys;
+}
+
+/**
+ * Entra ID resource units of a directory read ("Microsoft Graph service-specific throttling
+ * limits", "Identity and access service limits"; includes/throttling-identity-and-access.md):
+ * base cost `GET users` 2, `GET groups/{id}/transitiveMembers` 5, any other identity path 1;
+ * `$select` takes 1 off, `$expand` adds 1, `$top` below 20 takes 1 off; never below 1.
+ *
+ * Which requests count: those on the resources the doc lists (user, group, domain, policyBase,
+ * directoryRole, servicePrincipal, organization, subscribedSku, …). `signInActivity` pages are
+ * `GET users` too, so they draw here as well as from their own family. Role management
+ * (`/roleManagement/directory/*`: unifiedRoleAssignment, unifiedRoleEligibilitySchedule) is not
+ * on the list, and neither are the reports, Conditional Access, Outlook or SharePoint: those
+ * draw from their own families (and the global one) only. Undefined: not a directory request.
+ */
+export function directoryCost(match: RouteMatch, query: readonly QueryParam[]): number | undefined {
+  let base: number;
+  switch (match.endpoint) {
+    case 'users':
+      base = 2;
+      break;
+    case 'groupTransitiveMembers':
+      base = 5;
+      break;
+    case 'domains':
+    case 'group':
+    // identitySecurityDefaultsEnforcementPolicy derives from policyBase (v1.0 metadata).
+    case 'securityDefaults':
+      base = 1;
+      break;
+    default:
+      return undefined;
+  }
+  const top = Number(param(query, 'top'));
+  let cost = base;
+  if (param(query, 'select') !== undefined) cost -= 1;
+  if (param(query, 'expand') !== undefined) cost += 1;
+  if (Number.isFinite(top) && param(query, 'top') !== undefined && top < 20) cost -= 1;
+  return Math.max(1, cost);
 }
 
 /**
@@ -338,13 +427,15 @@ interface ListOptions {
   spec: PageSpec;
   shape?: (item: JsonObject) => JsonObject;
   count?: boolean;
+  /** The properties the endpoint documents as filterable; others are refused with 400. */
+  filterable?: FilterableProperties;
 }
 
 function list(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[], items: readonly JsonObject[], o: ListOptions): SimResponse {
   const filterText = param(query, 'filter');
   let all = items;
   if (filterText !== undefined && filterText.trim() !== '') {
-    const f = compileFilter(filterText);
+    const f = compileFilter(filterText, o.filterable);
     if (typeof f !== 'function') {
       return graphError(req, 400, o.endpoint === 'users' || o.endpoint === 'signIns' ? 'Request_UnsupportedQuery' : badRequestCode(o.endpoint), f.error);
     }
@@ -735,7 +826,18 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
         linkPath: '/v1.0/reports/authenticationMethods/userRegistrationDetails',
         context: 'reports/authenticationMethods/userRegistrationDetails',
         spec: specFor(ctx, 'userRegistrationDetails'),
+        filterable: USER_REGISTRATION_FILTERABLE,
       });
+    case 'userRegistrationDetail': {
+      // "Get userRegistrationDetails" (v1.0): `GET …/userRegistrationDetails/{userId}`, no query
+      // parameters. The report leaves out disabled users ("This method doesn't work for disabled
+      // users", List userRegistrationDetails), so they, like unknown ids, answer 404.
+      if (ctx.options.licence === 'free') return nonPremium(req);
+      const id = (p.userId ?? '').toLowerCase();
+      const record = t.userRegistrationDetails.find((r) => idOf(r).toLowerCase() === id);
+      if (!record) return graphError(req, 404, 'Request_ResourceNotFound', `Resource '${p.userId ?? ''}' does not exist or one of its queried reference-property objects are not present.`);
+      return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails/$entity`, ...record });
+    }
     case 'roleAssignments':
       return listRoleAssignments(ctx, req, query);
     case 'roleEligibilitySchedules':
@@ -811,6 +913,9 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
     }
     case 'signIns':
       if (ctx.options.licence === 'free') return nonPremium(req);
+      if (t.lazySignIns) {
+        return lazySignInsResponse({ req, query, eager: newestFirst(availableSignIns(ctx)), lazy: t.lazySignIns, sealer: ctx.sealer, origin: ctx.origin, spec: specFor(ctx, 'signIns') });
+      }
       return list(ctx, req, query, newestFirst(availableSignIns(ctx)), {
         endpoint: 'signIns',
         // Lower-case `signins`, as in the docs' example 2 nextLink.
@@ -820,7 +925,7 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
       });
     case 'sites':
       // No @odata.context, nextLink after value and under `oneDrive.getAllSites` (docs example).
-      return list(ctx, req, query, byId(t.sites.map((s) => s.site)), {
+      return list(ctx, req, query, sitesById(t), {
         endpoint: 'sites',
         linkPath: '/v1.0/sites/oneDrive.getAllSites',
         linksAfterValue: true,
@@ -828,7 +933,7 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
       });
     case 'drives': {
       const siteId = p.siteId ?? '';
-      const site = t.sites.find((s) => typeof s.site.id === 'string' && s.site.id.toLowerCase() === siteId.toLowerCase());
+      const site = findSite(t, siteId);
       if (!site) return graphError(req, 404, 'itemNotFound', 'Requested site could not be found');
       return list(ctx, req, query, byId(site.drives.map((d) => d.drive)), {
         endpoint: 'drives',

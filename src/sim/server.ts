@@ -24,12 +24,15 @@ import { parseQuery, TokenSealer } from './paging';
 import { defaultError, graphError, MALFORMED_BODY, ODATA_JSON, tooManyRequests } from './responses';
 import { PlannerStore } from './planner';
 import { findDrive, handleRoute, mailboxOf, matchRoute, throttleKeys, type RouteContext } from './routes';
-import { formatRetryAfter, rateLimitHeaders, resolveLimits, Throttler } from './throttle';
+import { directoryHeaders, formatRetryAfter, rateLimitHeaders, resolveLimits, Throttler } from './throttle';
 import { rolesOfBearer } from './delta';
 
 export type { DriveChange, EndpointName, SimFault, SimOptions, SimPlannerPlan, SimServer, ThrottleFamily, ThrottleLimit } from './types';
 export { DEFAULT_PLANNER_BUCKET_ID, DEFAULT_PLANNER_BUCKET_NAME, DEFAULT_PLANNER_PLAN_ID, DEFAULT_PLANNER_PLAN_TITLE, PLANNER_CALLER_ID } from './planner';
-export { DEFAULT_THROTTLE_LIMITS, throttleModel } from './throttle';
+export { DEFAULT_THROTTLE_LIMITS, directoryRuLimit, throttleModel } from './throttle';
+
+/** The application id the simulator names in `x-ms-throttle-scope` (it does not read the token's). */
+const SIM_APP_ID = '00000000-0000-0000-0000-00000000a0d1';
 export type { FamilyModel, ThrottleReadings } from './throttle';
 
 /** Largest request body accepted; Graph's own cap on JSON payloads is 4 MB. */
@@ -152,11 +155,18 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   // The caller's fault objects are kept (not copied): `times` counts down on them, so a test can
   // see how many uses a fault has left.
   let faults: SimFault[] = [...(options.faults ?? [])];
-  const throttler = new Throttler(resolveLimits(options.throttle, options.licenceCount), undefined, options.throttleReadings);
+  // The compressed clock: model ms = origin + real ms elapsed × timeScale (see SimOptions.timeScale).
+  const timeScale = options.timeScale !== undefined && options.timeScale > 0 ? options.timeScale : 1;
+  const clockOrigin = Date.now();
+  const modelNow = timeScale === 1 ? () => Date.now() : () => clockOrigin + (Date.now() - clockOrigin) * timeScale;
+  // The directory's resource units follow the tenant's size band, read from the tenant it starts with.
+  const throttler = new Throttler(resolveLimits(options.throttle, options.licenceCount, options.tenant.users.length), modelNow, options.throttleReadings);
   const sealer = new TokenSealer();
   const deltaLog = new DeltaLog();
   const planner = new PlannerStore(options.planner);
+  // Model ms for Retry-After values; `sleep(latency / timeScale)` is the real wait.
   const latency = Math.max(0, options.latencyMs ?? 0);
+  const realLatency = latency / timeScale;
   let batches = 0;
   let origin = '';
 
@@ -194,7 +204,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
     const fault = takeFault(endpoint, req.query ? `${req.path}?${req.query}` : req.path);
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault && answersItself(fault)) {
-      if (endpoint !== 'batch') await sleep(latency);
+      if (endpoint !== 'batch') await sleep(realLatency);
       return faultResponse(req, fault);
     }
     const answer = await serve(req, routed);
@@ -204,7 +214,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   /** The real answer to a routed request: method, throttle, latency, handler. */
   const serve = async (req: SimRequest, routed: ReturnType<typeof matchRoute>): Promise<SimResponse> => {
     if (!('match' in routed)) {
-      await sleep(latency);
+      await sleep(realLatency);
       return graphError(req, routed.status, routed.code, routed.message);
     }
     const m = routed.match;
@@ -230,11 +240,18 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
       // Conditional Access throttles without Retry-After (graph.md); the rest say when to come back.
       const refused = tooManyRequests(req, verdict.family === 'conditionalAccess' ? null : formatRetryAfter(verdict.retryAfterSeconds));
       if (verdict.family === 'sharepoint') Object.assign(refused.headers, rateLimitHeaders(throttler.state('sharepoint'), true));
+      const dirKey = keys.find((k) => k.family === 'directory');
+      if (dirKey) {
+        const scope = verdict.family === 'directory' ? { appId: SIM_APP_ID, tenantId: tenant.tenantId } : undefined;
+        Object.assign(refused.headers, directoryHeaders(throttler.state('directory'), dirKey.cost ?? 1, scope));
+      }
       return refused;
     }
     counts.resourceUnits = (counts.resourceUnits ?? 0) + keys.reduce((n, k) => n + (k.family === 'sharepoint' ? (k.cost ?? 1) : 0), 0);
     // SharePoint's draft RateLimit-* headers once 80% of the minute's resource units are spent.
     const spHeaders = keys.some((k) => k.family === 'sharepoint') ? rateLimitHeaders(throttler.state('sharepoint'), false) : {};
+    const dirKey = keys.find((k) => k.family === 'directory');
+    if (dirKey) Object.assign(spHeaders, directoryHeaders(throttler.state('directory'), dirKey.cost ?? 1, undefined));
     const mailbox = mailboxOf(ctx, m);
     if (mailbox !== undefined && !throttler.acquireMailbox(mailbox)) {
       // Outlook's concurrency refusal (docs silent on the body; this is what Exchange sends).
@@ -242,7 +259,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
       return tooManyRequests(req, formatRetryAfter(Math.max(latency, 100) / 1000), 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.');
     }
     try {
-      await sleep(latency);
+      await sleep(realLatency);
       const answer = handleRoute(context(), req, m, query);
       Object.assign(answer.headers, spHeaders);
       return answer;

@@ -20,7 +20,22 @@ export const DEFAULT_THROTTLE_LIMITS: Readonly<Record<ThrottleFamily, ThrottleLi
   // Resource units per app per tenant a minute, smallest licence band ("Avoid getting throttled
   // or blocked in SharePoint Online"); requests draw their RU cost (see sharepointCost in routes).
   sharepoint: { limit: 1_200, perSeconds: 60 },
+  // Entra ID resource units per app per tenant per 10 s, smallest tenant band (S, under 50 users):
+  // "Microsoft Graph service-specific throttling limits", "Identity and access service limits"
+  // (includes/throttling-identity-and-access.md). `resolveLimits` sizes it to the tenant.
+  directory: { limit: 3_500, perSeconds: 10 },
 };
+
+/**
+ * Entra ID (directory) resource units per app per tenant per 10 s by the tenant's user count
+ * ("Identity and access service limits": S under 50 users 3,500; M between 50 and 500 users
+ * 5,000; L above 500 users 8,000). The per-app limit across all tenants (150,000 per 20 s) and
+ * the write quota (3,000 per 2 min 30 s) are not modelled: a scan of one tenant reads only.
+ */
+export function directoryRuLimit(userCount: number): ThrottleLimit {
+  const limit = userCount < 50 ? 3_500 : userCount <= 500 ? 5_000 : 8_000;
+  return { limit, perSeconds: 10 };
+}
 
 /**
  * Outlook: at most 4 concurrent requests. Doc revisions disagree on the scope: throttling.md's
@@ -52,6 +67,8 @@ export interface FamilyModel {
   scope: 'app' | 'appTenant' | 'tenant' | 'appMailbox';
   /** Scope of the concurrency limit, where different from `scope`. */
   concurrencyScope?: 'app' | 'appMailbox';
+  /** What a unit is: a request, or a resource unit (SharePoint's, Entra ID's) costed per request. */
+  unit: 'requests' | 'resourceUnits';
 }
 
 /**
@@ -64,8 +81,9 @@ export function throttleModel(
   readings: ThrottleReadings = {},
   licenceCount?: number,
   throttle?: Partial<Record<ThrottleFamily, ThrottleLimit>>,
+  userCount?: number,
 ): Record<ThrottleFamily, FamilyModel> {
-  const limits = resolveLimits(throttle ?? {}, licenceCount) as Record<ThrottleFamily, ThrottleLimit>;
+  const limits = resolveLimits(throttle ?? {}, licenceCount, userCount) as Record<ThrottleFamily, ThrottleLimit>;
   const scopes: Record<ThrottleFamily, FamilyModel['scope']> = {
     identityReports: 'appTenant',
     signInActivity: 'appTenant',
@@ -73,11 +91,13 @@ export function throttleModel(
     outlook: 'appMailbox',
     global: 'app',
     sharepoint: 'appTenant',
+    directory: 'appTenant',
   };
   const out = {} as Record<ThrottleFamily, FamilyModel>;
   for (const family of Object.keys(limits) as ThrottleFamily[]) {
     const l = limits[family];
-    out[family] = { unitsPerSecond: l.limit / l.perSeconds, burst: l.limit, scope: scopes[family] };
+    const unit = family === 'sharepoint' || family === 'directory' ? 'resourceUnits' : 'requests';
+    out[family] = { unitsPerSecond: l.limit / l.perSeconds, burst: l.limit, scope: scopes[family], unit };
   }
   out.outlook.concurrency = OUTLOOK_CONCURRENCY;
   out.outlook.concurrencyScope = readings.outlookConcurrency === 'perApp' ? 'app' : 'appMailbox';
@@ -112,6 +132,29 @@ export function rateLimitHeaders(state: BucketState | undefined, refused: boolea
     'RateLimit-Remaining': String(Math.max(0, Math.floor(state.tokens))),
     'RateLimit-Reset': String(Math.max(1, Math.ceil(state.secondsToFull))),
   };
+}
+
+/**
+ * Entra ID's resource-unit headers ("Identity and access service limits", "Other headers"):
+ * `x-ms-resource-unit` (the request's cost) on every answer, `x-ms-throttle-limit-percentage`
+ * once more than 0.8 of the limit is used (0.8 to 1.8; the simulator's refusals say 1.0), and on
+ * a refusal `x-ms-throttle-scope` (`<Scope>/<Limit>/<ApplicationId>/<TenantId>`) and
+ * `x-ms-throttle-information`.
+ */
+export function directoryHeaders(
+  state: BucketState | undefined,
+  cost: number,
+  refused: { appId: string; tenantId: string } | undefined,
+): Record<string, string> {
+  if (!state) return {};
+  const out: Record<string, string> = { 'x-ms-resource-unit': String(cost) };
+  const used = refused ? 1 : (state.limit - state.tokens) / state.limit;
+  if (used > 0.8) out['x-ms-throttle-limit-percentage'] = used.toFixed(2);
+  if (refused) {
+    out['x-ms-throttle-scope'] = `Tenant_Application/Read/${refused.appId}/${refused.tenantId}`;
+    out['x-ms-throttle-information'] = 'ResourceUnitLimitExceeded';
+  }
+  return out;
 }
 
 export interface ThrottleVerdict {
@@ -231,9 +274,12 @@ export function sharepointRuLimit(licenceCount: number): ThrottleLimit {
 export function resolveLimits(
   throttle: Partial<Record<ThrottleFamily, ThrottleLimit>> | false | undefined,
   licenceCount?: number,
+  userCount?: number,
 ): Record<ThrottleFamily, ThrottleLimit> | false {
   if (throttle === false) return false;
   const limits = { ...DEFAULT_THROTTLE_LIMITS };
+  // The tenant's user count sets the directory's resource units (S / M / L).
+  if (userCount !== undefined) limits.directory = directoryRuLimit(userCount);
   // The tenant's licence band sets SharePoint's resource units; an explicit limit still wins.
   if (licenceCount !== undefined) limits.sharepoint = sharepointRuLimit(licenceCount);
   // Skip explicit `undefined`s, which a plain spread would copy over the defaults.

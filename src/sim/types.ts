@@ -10,6 +10,8 @@ export const ENDPOINT_NAMES = [
   'domains',
   'users',
   'userRegistrationDetails',
+  // `GET /reports/authenticationMethods/userRegistrationDetails/{userId}`: one user's record.
+  'userRegistrationDetail',
   'roleAssignments',
   'roleEligibilitySchedules',
   'securityDefaults',
@@ -41,7 +43,7 @@ export const ENDPOINT_NAMES = [
 export type EndpointName = (typeof ENDPOINT_NAMES)[number];
 
 /** Service families with their own throttling budget (concepts/throttling.md, graph.md). */
-export const THROTTLE_FAMILIES = ['identityReports', 'signInActivity', 'conditionalAccess', 'outlook', 'global', 'sharepoint'] as const;
+export const THROTTLE_FAMILIES = ['identityReports', 'signInActivity', 'conditionalAccess', 'outlook', 'global', 'sharepoint', 'directory'] as const;
 export type ThrottleFamily = (typeof THROTTLE_FAMILIES)[number];
 
 /** A token bucket: `limit` requests per `perSeconds`, refilled continuously. */
@@ -93,9 +95,18 @@ export interface SimOptions {
   /** fixed latency per request in ms (default 0); inside `$batch` it adds once per group of 4 items */
   latencyMs?: number;
   /**
+   * Compressed clock (issue 13, the benchmark): model time runs `timeScale` times faster than
+   * real time. Throttle windows, Retry-After values and `latencyMs` stay in model time; in real
+   * time buckets refill `timeScale` times faster and latency is latencyMs / timeScale. The client
+   * takes the same factor (ClientOptions.timeScale). Default 1. Fault `delayMs` stays real.
+   */
+  timeScale?: number;
+  /**
    * Throttling model per service family, each a token bucket; default: Graph's real limits
    * (see `DEFAULT_THROTTLE_LIMITS`); `false` disables throttling entirely. `outlook` is per mailbox.
    * `sharepoint` is in resource units (a permission read draws 5; see `licenceCount`).
+   * `directory` is in Entra ID resource units (`GET /users` draws 2, less 1 with `$select`), sized
+   * by the tenant's user count (3,500 / 5,000 / 8,000 per 10 s; see `directoryRuLimit`).
    */
   throttle?: Partial<Record<ThrottleFamily, ThrottleLimit>> | false;
   /**

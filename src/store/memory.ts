@@ -100,6 +100,13 @@ export class MemoryStore implements AuditStore {
     this.blobs.set(`${tenantId}\n${key}`, value);
   }
 
+  async createStateBlob(tenantId: string, key: string, value: string): Promise<boolean> {
+    if (this.blobs.has(`${tenantId}\n${key}`)) return false;
+    this.write('putStateBlob', tenantId, [key]);
+    this.blobs.set(`${tenantId}\n${key}`, value);
+    return true;
+  }
+
   async deleteStateBlob(tenantId: string, key: string): Promise<void> {
     this.write('putStateBlob', tenantId, [key]);
     this.blobs.delete(`${tenantId}\n${key}`);

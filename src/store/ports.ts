@@ -37,6 +37,12 @@ export interface StatePort {
   putStateBlob(tenantId: string, key: string, value: string): Promise<void>;
   /** Deletes a state document (no error when missing); optional: a store without it leaves the blob. */
   deleteStateBlob?(tenantId: string, key: string): Promise<void>;
+  /**
+   * Writes a state document only if none exists under `key` (a conditional create: Blob
+   * `If-None-Match: *`); true when this call created it. Two callers at once: exactly one wins —
+   * what scan shards use to record a shard's result once and to reconcile a sharded scan once.
+   */
+  createStateBlob?(tenantId: string, key: string, value: string): Promise<boolean>;
 }
 
 export interface ScanPort {

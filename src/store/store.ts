@@ -341,6 +341,23 @@ export class Store implements AuditStore {
     await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).uploadData(data, { blobHTTPHeaders: { blobContentType: 'application/json' } });
   }
 
+  /**
+   * Creates a state document unless one exists (`If-None-Match: *`: the service answers 409
+   * BlobAlreadyExists, or 412 on a condition race, to every caller but the first).
+   */
+  async createStateBlob(tenantId: string, key: string, value: string): Promise<boolean> {
+    try {
+      await this.stateBlobs
+        .getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`)
+        .uploadData(Buffer.from(value, 'utf8'), { blobHTTPHeaders: { blobContentType: 'application/json' }, conditions: { ifNoneMatch: '*' } });
+      return true;
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) return false;
+      throw err;
+    }
+  }
+
   /** Deletes a state document (scan progress once its scan is recorded); missing is fine. */
   async deleteStateBlob(tenantId: string, key: string): Promise<void> {
     await this.stateBlobs.getBlockBlobClient(`${tenantId}/${encodeKey(key)}.json`).deleteIfExists();

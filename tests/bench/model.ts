@@ -5,9 +5,11 @@
  * (a page chain: pages × latency; a concurrency cap: requests × latency ÷ cap). Families run in
  * parallel, so the bound is the largest family's.
  *
- * The limits come from ONE function, {@link modelLimits}, written against today's
- * DEFAULT_THROTTLE_LIMITS (src/sim/throttle.ts). MERGE NOTE: when `pacing`'s machine-readable
- * throttle model table lands, point modelLimits at it.
+ * The limits come from ONE function, {@link modelLimits}: the simulator's own throttle model
+ * (src/sim/throttle.ts resolveLimits / throttleModel), so the bound and what the simulator enforces
+ * cannot drift apart. The directory family (Entra resource units) is in the table; the bound leaves
+ * it out because a scan's directory reads (a few hundred list pages at 1–2 units each) are far
+ * below 8,000 units per 10 s.
  *
  * Ambiguous limits, each computed under both readings:
  * - Outlook 10,000 requests / 10 min and 4 concurrent: per app *per mailbox* (concepts/throttling.md
@@ -15,7 +17,7 @@
  * - users with signInActivity (~10 a minute): a family of its own, or also drawing the identity
  *   reports family (5 per 10 s) as the auditLogs data it reads.
  */
-import { DEFAULT_THROTTLE_LIMITS, sharepointRuLimit, OUTLOOK_CONCURRENCY } from '../../src/sim/throttle';
+import { resolveLimits, throttleModel } from '../../src/sim/throttle';
 import type { ThrottleFamily, ThrottleLimit } from '../../src/sim/types';
 
 export interface ModelLimits {
@@ -24,29 +26,35 @@ export interface ModelLimits {
 }
 
 /** The throttle model's limits for a tenant with `licences` licences (sizes SharePoint's RU). */
-export function modelLimits(licences: number): ModelLimits {
-  return { families: { ...DEFAULT_THROTTLE_LIMITS, sharepoint: sharepointRuLimit(licences) }, outlookConcurrency: OUTLOOK_CONCURRENCY };
+export function modelLimits(licences: number, users = licences): ModelLimits {
+  const families = resolveLimits({}, licences, users);
+  if (!families) throw new Error('the throttle model is switched off');
+  return { families, outlookConcurrency: throttleModel({}, licences, undefined, users).outlook.concurrency ?? 4 };
 }
 
-/** The shape of a tenant's workload (what a read must fetch). */
+/** The shape of a tenant's workload (what one scan must fetch). */
 export interface WorkloadShape {
   users: number;
   /** enabled users (the registration report's rows) */
   enabledUsers: number;
+  /** users whose signInActivity is read (all of them on a full read) */
+  signInActivityUsers: number;
   mailboxes: number;
   /** sign-ins in the window read */
   signIns: number;
-  /** sites incl. OneDrives (getAllSites rows) */
+  /** sites incl. OneDrives: getAllSites rows, and one drive listing each (every scan lists every site's drives) */
   sites: number;
-  libraries: number;
+  /** libraries whose delta is read this scan */
+  librariesRead: number;
+  /** with a stored deltaLink (1 RU, one page when nothing changed) or enumerated in full (2 RU first page) */
+  tokenDeltas: boolean;
   itemsPerLibrary: number;
-  sharedPerLibrary: number;
-  /** fraction of the libraries read by this scenario (1 = full read; the weekly sweep reads 1/7 a day) */
-  filesFraction: number;
+  /** permission reads (shared items of the libraries enumerated; 0 on a no-change incremental read) */
+  permissionReads: number;
 }
 
 /** Page sizes the collectors use (src/collect/*; the simulator's maxima, src/sim/routes.ts). */
-export const PAGES = { signInActivity: 500, userRegistrationDetails: 1000, signIns: 1000, sites: 200, delta: 200 } as const;
+export const PAGES = { signInActivity: 500, userRegistrationDetails: 1000, signIns: 1000, sites: 999, delta: 200 } as const;
 
 export interface Reading {
   outlook: 'perMailbox' | 'perApp';
@@ -85,7 +93,7 @@ function family(units: number, requests: number, limit: ThrottleLimit, latencySe
 export function lowerBound(w: WorkloadShape, reading: Reading, limits: ModelLimits, latencyMs: number): Bound {
   const lat = latencyMs / 1000;
   const L = limits.families;
-  const sia = Math.ceil(w.users / PAGES.signInActivity);
+  const sia = Math.ceil(w.signInActivityUsers / PAGES.signInActivity);
   const urd = Math.ceil(w.enabledUsers / PAGES.userRegistrationDetails);
   const sig = Math.max(1, Math.ceil(w.signIns / PAGES.signIns));
   const families: Partial<Record<ThrottleFamily, FamilyBound>> = {};
@@ -102,13 +110,12 @@ export function lowerBound(w: WorkloadShape, reading: Reading, limits: ModelLimi
     : family(w.mailboxes, w.mailboxes, L.global, w.mailboxes > 0 ? lat : 0);
   families.outlook = outlook;
   // SharePoint resource units: getAllSites pages (2), drives per site (2), delta per library
-  // (2 for the first page, 1 with a token), permissions per shared item (5).
-  const libs = Math.ceil(w.libraries * w.filesFraction);
-  const sitesRead = Math.ceil(w.sites * w.filesFraction);
-  const deltaPages = Math.max(1, Math.ceil(w.itemsPerLibrary / PAGES.delta));
+  // (2 for the first page without a token, 1 a page with one), permissions per shared item (5).
+  const deltaPages = w.tokenDeltas ? 1 : Math.max(1, Math.ceil(w.itemsPerLibrary / PAGES.delta));
   const siteListPages = Math.ceil(w.sites / PAGES.sites);
-  const ru = siteListPages * 2 + sitesRead * 2 + libs * (2 + (deltaPages - 1)) + libs * w.sharedPerLibrary * 5;
-  const spRequests = siteListPages + sitesRead + libs * deltaPages + libs * w.sharedPerLibrary;
+  const libs = w.librariesRead;
+  const ru = siteListPages * 2 + w.sites * 2 + libs * (w.tokenDeltas ? 1 : 2 + (deltaPages - 1)) + w.permissionReads * 5;
+  const spRequests = siteListPages + w.sites + libs * deltaPages + w.permissionReads;
   families.sharepoint = family(ru, spRequests, L.sharepoint, (siteListPages + deltaPages + 1) * lat);
   const total = sia + reports - (reading.signInActivity === 'alsoIdentityReports' ? sia : 0) + w.mailboxes + spRequests;
   families.global = family(total, total, L.global, lat);
@@ -117,18 +124,37 @@ export function lowerBound(w: WorkloadShape, reading: Reading, limits: ModelLimi
   return { reading, families, seconds, identitySeconds, mailSeconds: outlook.seconds };
 }
 
-/** The bench tenant's shape for `users` (issue 13: sites = users / 20, a OneDrive per user, 200 items a library, 2% shared, 10 sign-ins a user a day). */
-export function benchShape(users: number, filesFraction = 1): WorkloadShape {
-  const sites = Math.floor(users / 20) + users;
-  return {
-    users,
-    enabledUsers: users,
-    mailboxes: users,
-    signIns: users * 10,
-    sites,
-    libraries: sites,
-    itemsPerLibrary: 200,
-    sharedPerLibrary: Math.round(200 * 0.02),
-    filesFraction,
-  };
+export type ScenarioName = 'weeklyFull' | 'daily';
+
+/** What the bench tenant holds beyond `users` (the simulator process reports it: sim/bench-tenant.ts). */
+export interface TenantCounts {
+  /** sites incl. OneDrives */
+  sites: number;
+  libraries: number;
+  oneDrives: number;
+  /** OneDrives whose sweep bucket is today (files.oneDriveSweepDays) */
+  oneDrivesDueToday: number;
+  sharedItems: number;
+}
+
+/**
+ * The bench tenant's workload per scenario (issue 13: sites = users / 20 plus a OneDrive per
+ * user, 200 items a library, 2% shared, 10 sign-ins a user a day):
+ * - weeklyFull: everything in full — every user's signInActivity, the day of sign-ins, every
+ *   library enumerated (no stored deltaLink) and every shared item's permissions read.
+ * - daily (after weeklyFull committed its state, nothing changed): every site's drives listed,
+ *   a token delta for every SharePoint library and for the OneDrives due today, no permission
+ *   read, and the sign-ins since the watermark plus the watch overlap (`overlapMinutes`).
+ *   TODO(lead, merge of `accounts`): signInActivityUsers = users until the incremental accounts
+ *   read lands; then the daily shape reads only the candidates.
+ */
+export function benchShape(users: number, scenario: ScenarioName = 'weeklyFull', counts?: TenantCounts, overlapMinutes = 120): WorkloadShape {
+  const sites = counts?.sites ?? Math.floor(users / 20) + users;
+  const libraries = counts?.libraries ?? sites;
+  const shared = counts?.sharedItems ?? libraries * Math.round(200 * 0.02);
+  const base = { users, enabledUsers: users, signInActivityUsers: users, mailboxes: users, sites, itemsPerLibrary: 200 };
+  if (scenario === 'weeklyFull') return { ...base, signIns: users * 10, librariesRead: libraries, tokenDeltas: false, permissionReads: shared };
+  const oneDrives = counts?.oneDrives ?? users;
+  const due = counts?.oneDrivesDueToday ?? Math.ceil(oneDrives / 7);
+  return { ...base, signIns: Math.ceil((users * 10 * overlapMinutes) / (23 * 60)), librariesRead: libraries - oneDrives + due, tokenDeltas: true, permissionReads: 0 };
 }

@@ -1,31 +1,69 @@
 /**
  * The bench's simulator in a process of its own (issue 13), so the scanner's peak RSS is
- * measured alone. Started with child_process.fork; it generates the tenant itself from (seed,
- * users), so no 50,000-user JSON crosses the pipe, and talks over IPC:
- *   → { type: 'ready', url, caPem } once listening
+ * measured alone. Started with child_process.fork; it generates the bench tenant itself from
+ * (seed, users) — lazily (src/sim/bench-tenant.ts), so 50,000 users fit — and no tenant JSON
+ * crosses the pipe. Talks over IPC:
+ *   → { type: 'ready', url, caPem, tenantId, policy, counts, truth } once listening
  *   ← { type: 'counts' } → { type: 'counts', counts }     ← { type: 'reset' } → { type: 'reset' }
  *   ← { type: 'close' } → closes the server and exits 0.
  * Argument: one JSON object { seed, users, latencyMs, timeScale? }.
  */
-import { generateDemoTenant } from '../../src/sim/demo-tenant';
+import { sweepBucket, todaysBucket } from '../../src/collect/files';
+import { generateBenchTenant } from '../../src/sim/bench-tenant';
 import { startSimulator } from '../../src/sim/server';
-import type { SimOptions } from '../../src/sim/types';
+import type { GroundTruth } from '../../src/sim/tenant';
+import type { TenantCounts } from './model';
 
 export interface SimProcessArgs {
   seed: number;
   users: number;
   latencyMs: number;
-  /** compressed clock; passed only if the simulator has the option (MERGE NOTE: pacing's `timeScale`) */
+  /** compressed clock (SimOptions.timeScale) */
   timeScale?: number;
+  /** the policy's files.oneDriveSweepDays the daily scan uses (default 7), for `oneDrivesDueToday` */
+  sweepDays?: number;
+}
+
+/** What the ready message carries about the tenant. */
+export interface SimTruth {
+  /** planted findings per rule id */
+  perRule: Record<string, number>;
+  /** the planted findings themselves, when there are at most 5,000 of them */
+  list?: GroundTruth[];
 }
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as SimProcessArgs;
-  const demo = generateDemoTenant({ seed: args.seed, users: args.users });
-  const options: SimOptions & { timeScale?: number } = { tenant: demo.data, latencyMs: args.latencyMs, licenceCount: args.users };
-  // Thin adapter: today's SimOptions has no timeScale; an unknown option is ignored by startSimulator.
-  if (args.timeScale !== undefined && args.timeScale !== 1) options.timeScale = args.timeScale;
-  const sim = await startSimulator(options);
+  const bench = generateBenchTenant({ seed: args.seed, users: args.users });
+  const sweepDays = args.sweepDays ?? 7;
+  const today = todaysBucket(new Date(), sweepDays);
+  let libraries = 0;
+  let oneDrives = 0;
+  let due = 0;
+  for (const s of bench.data.sites) {
+    const personal = /-my\.sharepoint\./i.test(String(s.site.webUrl)) && String(s.site.webUrl).toLowerCase().includes('/personal/');
+    for (const d of s.drives) {
+      libraries++;
+      if (personal || d.drive.driveType === 'business') {
+        oneDrives++;
+        if (sweepBucket(String(d.drive.id), sweepDays) === today) due++;
+      }
+    }
+  }
+  // Shared items: the lazy libraries' 4 each, plus the demo's (counted from its eager data).
+  const demoShared = bench.data.sites.slice(0, bench.shape.demoSites).reduce((n, s) => n + s.drives.reduce((m, d) => m + d.items.filter((i) => i.shared !== undefined).length, 0), 0);
+  const counts: TenantCounts = { sites: bench.data.sites.length, libraries, oneDrives, oneDrivesDueToday: due, sharedItems: demoShared + bench.shape.lazyLibraries * 4 };
+  const perRule: Record<string, number> = {};
+  for (const g of bench.groundTruth) perRule[g.ruleId] = (perRule[g.ruleId] ?? 0) + 1;
+  const truth: SimTruth = { perRule, ...(bench.groundTruth.length <= 5000 ? { list: bench.groundTruth } : {}) };
+  const sim = await startSimulator({
+    tenant: bench.data,
+    latencyMs: args.latencyMs,
+    licenceCount: args.users,
+    ...(args.timeScale !== undefined && args.timeScale !== 1 ? { timeScale: args.timeScale } : {}),
+  });
+  // The bench process went away (killed, crashed): do not outlive it.
+  process.on('disconnect', () => process.exit(0));
   process.on('message', (m: { type: string }) => {
     if (m.type === 'counts') process.send?.({ type: 'counts', counts: sim.counts() });
     else if (m.type === 'reset') {
@@ -36,7 +74,7 @@ async function main(): Promise<void> {
       void sim.close().then(() => process.exit(0));
     }
   });
-  process.send?.({ type: 'ready', url: sim.url, caPem: sim.caPem, tenantId: demo.data.tenantId, policy: demo.policy });
+  process.send?.({ type: 'ready', url: sim.url, caPem: sim.caPem, tenantId: bench.data.tenantId, policy: bench.policy, counts, truth, now: bench.now });
 }
 
 main().catch((err: unknown) => {

@@ -51,10 +51,16 @@ describe('users', () => {
 });
 
 describe('MFA registration, policies, domains', () => {
-  it('reads the registration report with lower-case user types', async () => {
+  it('reads the unregistered users and the role holders\' records, with lower-case user types', async () => {
     const slice = await collectMfaRegistration(testContext(t.graph()));
-    expect(slice).toMatchObject({ status: 'complete', items: t.sim.tenant.userRegistrationDetails.length });
-    if (slice.status !== 'failed') expect(new Set(slice.data.map((r) => r.userType))).toEqual(new Set(['member', 'guest']));
+    const report = t.sim.tenant.userRegistrationDetails as JsonObject[];
+    const unregistered = report.filter((r) => r.isMfaRegistered === false).length;
+    expect(slice).toMatchObject({ status: 'complete', readFilter: { filter: 'isMfaRegistered eq false' } });
+    if (slice.status === 'failed') return;
+    expect(slice.items).toBeGreaterThan(unregistered);
+    expect(slice.items).toBeLessThan(report.length);
+    expect(slice.data.filter((r) => !r.isMfaRegistered)).toHaveLength(unregistered);
+    expect(new Set(slice.data.map((r) => r.userType))).toEqual(new Set(['member', 'guest']));
   });
 
   it('reads security defaults, Conditional Access and domains', async () => {

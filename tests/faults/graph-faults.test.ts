@@ -95,7 +95,7 @@ const USERS_PAGE_2 = /signInActivity.*skiptoken|skiptoken.*signInActivity/i;
 const CASES: FaultCase[] = [
   { kind: 'a burst of 429 with Retry-After', area: 'accounts', faults: () => [{ endpoint: 'users', match: /signInActivity/, status: 429, retryAfter: 0.02, times: 3 }], outcome: 'complete' },
   { kind: 'a burst of 429 without Retry-After (back-off)', area: 'mfa', faults: () => [{ endpoint: 'userRegistrationDetails', status: 429, retryAfter: null, times: 3 }], outcome: 'complete' },
-  { kind: '429 on every attempt', area: 'mfa', faults: () => [{ endpoint: 'userRegistrationDetails', status: 429, retryAfter: 0.01 }], outcome: /userRegistrationDetails answered 429 \(TooManyRequests.*run again later/ },
+  { kind: '429 on every attempt', area: 'mfa', faults: () => [{ endpoint: 'userRegistrationDetails', status: 429, retryAfter: 0.01 }], outcome: /userRegistrationDetails(?:\?\$filter=\S+)? answered 429 \(TooManyRequests.*run again later/ },
   { kind: '503 on every attempt', area: 'roles', faults: () => [{ endpoint: 'roleAssignments', status: 503, retryAfter: 0.01 }], outcome: /roleAssignments.*answered 503 \(serviceNotAvailable/ },
   { kind: 'connection resets, then answers', area: 'accounts', faults: () => [{ endpoint: 'users', match: /signInActivity/, reset: true, times: 2 }], outcome: 'complete' },
   { kind: 'connection resets on every attempt', area: 'accounts', faults: () => [{ endpoint: 'users', match: /signInActivity/, reset: true }], outcome: /GET \/users.*no answer from Microsoft Graph after 5 attempt\(s\).*(socket|ECONNRESET|other side closed)/i },

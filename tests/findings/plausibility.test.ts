@@ -49,6 +49,28 @@ describe('plausibility checks', () => {
     expect(plausibleCounts(marked)).toEqual({ sites: 3 });
   });
 
+  it('a filtered registration read (issue 13) may count 0 unregistered users; 0 with role holders asked for is suspect', () => {
+    const filtered = (items: number, alsoRead: string[] | null) => ({
+      status: 'complete' as const, data: [] as never[], items,
+      readFilter: { filter: 'isMfaRegistered eq false', counts: "unregistered users and role holders' records", alsoRead },
+    });
+    const was = { mfaRegistration: { items: 400, scanId: 's1', startedAt: '2026-11-01T00:00:00.000Z' } };
+    // Far below the fraction of an unfiltered baseline: the filtered count is not the population.
+    expect(checkPlausibility({ mfaRegistration: filtered(3, ['u1', 'u2']) }, was, policy)).toEqual([]);
+    // No role holder to ask for (or the roles unknown): zero unregistered users is a fine answer.
+    expect(checkPlausibility({ mfaRegistration: filtered(0, []) }, was, policy)).toEqual([]);
+    expect(checkPlausibility({ mfaRegistration: filtered(0, null) }, was, policy)).toEqual([]);
+    // Holders asked for, and still nothing: the report cannot have lost its enabled administrator.
+    expect(checkPlausibility({ mfaRegistration: filtered(0, ['u1', 'u2']) }, was, policy, true)).toEqual([
+      { slice: 'mfaRegistration', reason: expect.stringMatching(/^suspect: GET userRegistrationDetails answered with 0 registration records under \$filter=isMfaRegistered eq false, though the records of 2 role holder\(s\) were asked for too/) },
+    ]);
+    // The unfiltered read keeps both checks, and only it leaves a baseline.
+    expect(checkPlausibility({ mfaRegistration: list(0) }, {}, policy)).toHaveLength(1);
+    expect(checkPlausibility({ mfaRegistration: list(100) }, was, policy)).toHaveLength(1);
+    expect(plausibleCounts({ mfaRegistration: filtered(3, ['u1']), users: list(9) })).toEqual({ users: 9 });
+    expect(plausibleCounts({ mfaRegistration: list(300) })).toEqual({ mfaRegistration: 300 });
+  });
+
   it('takes the newest count per slice from the records, and the primary slice of complete areas from older records', () => {
     const records: BaselineSource[] = [
       { scanId: 'new', startedAt: '3', coverage: { accounts: { status: 'partial', items: 0 } }, slices: { sites: 8 } },

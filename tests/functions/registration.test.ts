@@ -77,6 +77,15 @@ const EXPECTED: Record<string, { kind: keyof Spies; name: string; env?: Record<s
     },
   },
   'dist/functions/scan-worker.js': { kind: 'storageQueue', name: 'scanWorker', check: (o) => expect(o).toMatchObject({ queueName: 'm365-audit-scan-requests', connection: 'AzureWebJobsStorage' }) },
+  'dist/functions/scan-shard.js': {
+    kind: 'storageQueue',
+    name: 'scanShard',
+    check: (o) => {
+      expect(o).toMatchObject({ queueName: 'm365-audit-scan-shards', connection: 'AzureWebJobsStorage' });
+      expect(o.extraOutputs).toEqual([expect.objectContaining({ type: 'queue', queueName: 'm365-audit-scan-shards' })]);
+    },
+  },
+  'dist/functions/scan-shard-poison.js': { kind: 'storageQueue', name: 'scanShardPoison', check: (o) => expect(o).toMatchObject({ queueName: 'm365-audit-scan-shards-poison', connection: 'AzureWebJobsStorage' }) },
 };
 
 describe('the deployable output', () => {

@@ -99,6 +99,12 @@ describe('ACCT-04 too many Global Administrators', () => {
     });
     expect(fired(tooManyGlobalAdmins, dup)).toEqual([]);
   });
+  it('matches role definition ids whatever their case (GUIDs may come back upper case)', () => {
+    const upper = withTenant((t) => {
+      for (let i = 0; i < 3; i++) t.roles.assignments.push({ id: `u${i}`, principalId: `up${i}`, roleDefinitionId: GA.toUpperCase(), directoryScopeId: '/', principalType: 'user', principalName: null, principalUserType: 'Member' });
+    });
+    expect(fired(tooManyGlobalAdmins, upper)).toEqual([TENANT_ID]);
+  });
   it('ignores other roles and honours maxGlobalAdmins', () => {
     const other = withTenant((t) => { for (let i = 0; i < 5; i++) t.roles.assignments.push({ id: `o${i}`, principalId: `o${i}`, roleDefinitionId: USER_ADMIN, directoryScopeId: '/', principalType: 'user', principalName: null, principalUserType: 'Member' }); });
     expect(fired(tooManyGlobalAdmins, other)).toEqual([]);

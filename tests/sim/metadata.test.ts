@@ -301,6 +301,14 @@ const ROWS: Row[] = [
   { endpoint: 'users', what: 'GET /users directory entries ($select without signInActivity)', type: 'user', shape: 'collection', requests: () => [{ path: '/users?$select=id,userPrincipalName,mail,userType,accountEnabled,department' }] },
   { endpoint: 'users', what: 'GET /users (default property set)', type: 'user', shape: 'collection', requests: () => [{ path: '/users' }] },
   { endpoint: 'userRegistrationDetails', what: 'GET userRegistrationDetails', type: 'userRegistrationDetails', shape: 'collection', requests: () => [{ path: '/reports/authenticationMethods/userRegistrationDetails' }] },
+  {
+    endpoint: 'userRegistrationDetails', what: 'GET userRegistrationDetails?$filter=isMfaRegistered eq false', type: 'userRegistrationDetails', shape: 'collection',
+    requests: () => [{ path: `/reports/authenticationMethods/userRegistrationDetails?$filter=${enc('isMfaRegistered eq false')}` }],
+  },
+  {
+    endpoint: 'userRegistrationDetail', what: 'GET userRegistrationDetails/{userId} of a few users', type: 'userRegistrationDetails', shape: 'entity',
+    requests: (c) => c.tenant.userRegistrationDetails.slice(0, 3).map((r) => ({ path: `/reports/authenticationMethods/userRegistrationDetails/${enc(str(r.id))}` })),
+  },
   { endpoint: 'roleAssignments', what: 'GET roleAssignments', type: 'unifiedRoleAssignment', shape: 'collection', requests: () => [{ path: '/roleManagement/directory/roleAssignments' }] },
   { endpoint: 'roleAssignments', what: 'GET roleAssignments?$expand=principal', type: 'unifiedRoleAssignment', shape: 'collection', expanded: ['principal'], requests: () => [{ path: '/roleManagement/directory/roleAssignments?$expand=principal' }] },
   { endpoint: 'roleEligibilitySchedules', what: 'GET roleEligibilitySchedules', type: 'unifiedRoleEligibilitySchedule', shape: 'collection', requests: () => [{ path: '/roleManagement/directory/roleEligibilitySchedules' }] },

@@ -71,6 +71,20 @@ describe.each(stores)('%s', (_name, open) => {
     expect(await store.getStateBlob(randomUUID(), 'files-drive-b!x')).toBeUndefined();
   });
 
+  it('creates a state document only when none exists: of callers at once exactly one wins, and what it wrote stays', async () => {
+    const create = store.createStateBlob?.bind(store);
+    if (!create) throw new Error('the store has no conditional create');
+    const wins = await Promise.all(['a', 'b', 'c', 'd'].map((v) => create(tenant, 'scan-shards-x-reconcile', JSON.stringify({ by: v }))));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const winner = ['a', 'b', 'c', 'd'][wins.indexOf(true)];
+    expect(await store.getStateBlob(tenant, 'scan-shards-x-reconcile')).toBe(JSON.stringify({ by: winner }));
+    expect(await create(tenant, 'scan-shards-x-reconcile', 'later')).toBe(false);
+    // Once deleted it can be created again; another tenant's key is another document.
+    await store.deleteStateBlob?.(tenant, 'scan-shards-x-reconcile');
+    expect(await create(tenant, 'scan-shards-x-reconcile', 'again')).toBe(true);
+    expect(await create(randomUUID(), 'scan-shards-x-reconcile', 'other')).toBe(true);
+  });
+
   it('lists scan records newest first, at most `limit`, per tenant; keeps report copies', async () => {
     const base = { tenantId: tenant, areas: ['accounts' as const], coverage: { accounts: { status: 'complete' as const, items: 3 } }, counts: { critical: 0, high: 1, medium: 2, low: 0 }, excepted: 0, exitCode: 0 as const };
     for (const [i, day] of ['01', '03', '02'].entries()) await store.saveScan({ ...base, scanId: `s${i}`, startedAt: `2026-11-${day}T00:00:00.000Z`, finishedAt: `2026-11-${day}T00:01:00.000Z` });

@@ -17,14 +17,14 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 Usage: grant-graph-permissions.sh (--principal-id OBJECT_ID | --resource-group RG --app-name APP)
-                                  [--areas accounts,mfa,roles,mail,signins,files]
+                                  [--areas accounts,mfa,roles,mail,signins,files,apps]
                                   [--files-permission Sites.Read.All|Sites.FullControl.All]
                                   [--graph-url https://graph.microsoft.com] [--prune] [--dry-run] [--print-roles]
 
   --principal-id      object id of the managed identity (main.bicep output principalId)
   --resource-group,
   --app-name          or look the identity up from the Function App
-  --areas             comma-separated areas of graph-permissions.json (default: the six scan areas;
+  --areas             comma-separated areas of graph-permissions.json (default: the seven scan areas;
                       add tickets for the Planner sink; digest grants Mail.Send for ALL mailboxes —
                       prefer Exchange RBAC for Applications, infra/README.md)
   --files-permission  the Sites permission of the files area (default Sites.Read.All)
@@ -46,7 +46,7 @@ permissions_file="$here/graph-permissions.json"
 principal_id=""
 resource_group=""
 app_name=""
-areas="accounts,mfa,roles,mail,signins,files"
+areas="accounts,mfa,roles,mail,signins,files,apps"
 files_permission="Sites.Read.All"
 graph_url="https://graph.microsoft.com"
 prune=false

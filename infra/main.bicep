@@ -135,7 +135,7 @@ param grantGraphPermissions bool = true
 // Least privilege: grant only the areas the app runs. 'tickets' only with the Planner sink;
 // 'digest' (Mail.Send for ALL mailboxes) only if Exchange RBAC for Applications is not used to
 // scope Mail.Send to the sender mailbox (infra/README.md).
-@description('Areas whose Graph permissions are granted (graph-permissions.json): accounts, mfa, roles, mail, signins, files, tickets, digest.')
+@description('Areas whose Graph permissions are granted (graph-permissions.json): accounts, mfa, roles, mail, signins, files, apps, tickets, digest.')
 @allowed([
   'accounts'
   'mfa'
@@ -143,6 +143,7 @@ param grantGraphPermissions bool = true
   'mail'
   'signins'
   'files'
+  'apps'
   'tickets'
   'digest'
 ])
@@ -153,6 +154,7 @@ param graphPermissionAreas array = [
   'mail'
   'signins'
   'files'
+  'apps'
 ]
 
 @description('The Sites permission of the files area: Sites.Read.All (least privilege; sharing-only changes seen at the periodic full read) or Sites.FullControl.All (every scan complete; m365-audit never writes).')

@@ -1,4 +1,5 @@
 /** Every collector by slice name. */
+import { collectAppGrants, collectAuthorizationPolicy } from './apps';
 import type { Collector } from './context';
 import { collectConditionalAccess, collectDirectory, collectDomains, collectMfaRegistration, collectRoles, collectSecurityDefaults, collectSignInActivity, collectUsers } from './identity';
 import { collectSharepointSettings, collectSharing, collectSites } from './files';
@@ -20,4 +21,6 @@ export const COLLECTORS: { [K in SliceName]: Collector<K> } = {
   sites: collectSites,
   sharing: collectSharing,
   sharepointSettings: collectSharepointSettings,
+  authorizationPolicy: collectAuthorizationPolicy,
+  appGrants: collectAppGrants,
 };

@@ -186,6 +186,19 @@ export const groupSchema = z.looseObject({ id: z.string().min(1), displayName: o
 
 export const securityDefaultsSchema = z.looseObject({ isEnabled: z.boolean() });
 
+/**
+ * `GET /policies/authorizationPolicy` ("Get authorizationPolicy", v1.0: "the single
+ * authorizationPolicy object"; metadata: `defaultUserRolePermissions` is not nullable,
+ * `permissionGrantPoliciesAssigned` is a nullable `Collection(Edm.String)`). Only the consent
+ * setting is kept.
+ */
+export const authorizationPolicySchema = z
+  .looseObject({
+    id: optionalString,
+    defaultUserRolePermissions: z.looseObject({ permissionGrantPoliciesAssigned: stringArray }),
+  })
+  .transform((p) => ({ id: p.id, permissionGrantPoliciesAssigned: p.defaultUserRolePermissions.permissionGrantPoliciesAssigned }));
+
 export const conditionalAccessSchema = z
   .looseObject({
     id: z.string().min(1),
@@ -213,6 +226,27 @@ export const conditionalAccessSchema = z
     builtInControls: (p.grantControls?.builtInControls ?? []).map((c) => c.toLowerCase()),
     hasAuthenticationStrength: Boolean(p.grantControls?.authenticationStrength),
   }));
+
+/** `GET /servicePrincipals?$select=id,appId,displayName,appOwnerOrganizationId,appRoles` ("servicePrincipal resource type"). */
+export const servicePrincipalSchema = z
+  .looseObject({
+    id: z.string().min(1),
+    appId: z.string().min(1),
+    displayName: optionalString,
+    appOwnerOrganizationId: optionalString,
+    appRoles: z.array(z.looseObject({ id: z.string().min(1), value: optionalString })).nullish(),
+  })
+  .transform((s) => ({ id: s.id, appId: s.appId, displayName: s.displayName, appOwnerOrganizationId: s.appOwnerOrganizationId, appRoles: (s.appRoles ?? []).map((r) => ({ id: r.id, value: r.value })) }));
+
+/** `GET /servicePrincipals/{id}/appRoleAssignments` ("appRoleAssignment resource type"). */
+export const appRoleAssignmentSchema = z
+  .looseObject({ id: z.string().min(1), appRoleId: z.string().min(1), resourceId: z.string().min(1), resourceDisplayName: optionalString })
+  .transform((a) => ({ id: a.id, appRoleId: a.appRoleId, resourceId: a.resourceId, resourceDisplayName: a.resourceDisplayName }));
+
+/** `GET /oauth2PermissionGrants` ("oAuth2PermissionGrant resource type": `scope` is space-separated, may be empty). */
+export const oauth2PermissionGrantSchema = z
+  .looseObject({ id: z.string().min(1), clientId: z.string().min(1), consentType: z.string().min(1), resourceId: z.string().min(1), scope: optionalString })
+  .transform((g) => ({ id: g.id, clientId: g.clientId, consentType: g.consentType, resourceId: g.resourceId, scopes: (g.scope ?? '').split(/\s+/).filter((s) => s !== '') }));
 
 /** Result of parsing a list: the good records and a description of each bad one. */
 export interface Parsed<T> {

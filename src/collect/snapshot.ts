@@ -280,6 +280,43 @@ export interface Sharing {
   fromEarlierRead?: { drives: number; oldestReadAt: string };
 }
 
+/** One permission an outside app holds (APP-01). */
+export interface AppPermission {
+  /** `application`: an app role assigned to the app itself; `delegated`: a tenant-wide (AllPrincipals) grant. */
+  type: 'application' | 'delegated';
+  /** The resource (API) service principal's object id and name, e.g. Microsoft Graph. */
+  resourceId: string;
+  resourceName: string | null;
+  /** The app role's `value` (application) or one scope of the grant's `scope` (delegated). */
+  value: string;
+}
+
+/** A service principal of an app owned by another organisation (neither the tenant nor Microsoft). */
+export interface ForeignApp {
+  id: string;
+  appId: string;
+  displayName: string | null;
+  appOwnerOrganizationId: string;
+  permissions: AppPermission[];
+}
+
+export interface AppGrants {
+  /** Service principals read (all of them; only the foreign ones are kept below). */
+  servicePrincipals: number;
+  apps: ForeignApp[];
+}
+
+/** The tenant's authorization policy, as far as the app rules read it (APP-02). */
+export interface AuthorizationPolicy {
+  /** The policy object's id (`authorizationPolicy`), null when Graph left it out. */
+  id: string | null;
+  /**
+   * Permission grant policies assigned to the default user role, as Graph writes them, e.g.
+   * `ManagePermissionGrantsForSelf.microsoft-user-default-legacy` (users may consent to any app).
+   */
+  permissionGrantPoliciesAssigned: string[];
+}
+
 export interface SharePointSettings {
   sharingCapability: string;
 }
@@ -310,6 +347,8 @@ export interface SliceData {
   sites: Site[];
   sharing: Sharing;
   sharepointSettings: SharePointSettings;
+  authorizationPolicy: AuthorizationPolicy;
+  appGrants: AppGrants;
 }
 
 export type SliceName = keyof SliceData;
@@ -361,4 +400,5 @@ export const AREA_PRIMARY_SLICE: Partial<Record<Area, SliceName>> = {
   mail: 'mailRules',
   signins: 'signIns',
   files: 'sharing',
+  apps: 'appGrants',
 };

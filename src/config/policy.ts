@@ -45,12 +45,35 @@ export const DEFAULT_FREE_MAIL_DOMAINS = [
   'i.softbank.jp', 'nifty.com', 'biglobe.ne.jp',
 ];
 
+/**
+ * Default `apps.highRiskPermissions` (controls.md APP-01): permission values (app role `value`s
+ * and delegated scopes) an outside app must not hold unapproved. `*` matches any run of
+ * characters; matching is case-insensitive and on the whole value. `full_access_as_app` is
+ * Exchange Online's full mailbox access for an app (EWS).
+ */
+export const DEFAULT_HIGH_RISK_PERMISSIONS = [
+  'Mail.*',
+  'MailboxSettings.ReadWrite',
+  'Files.*.All',
+  'Sites.*.All',
+  'Directory.ReadWrite.All',
+  'RoleManagement.ReadWrite.Directory',
+  'AppRoleAssignment.ReadWrite.All',
+  'Application.ReadWrite.All',
+  'full_access_as_app',
+];
+
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID (role template id)');
 const domain = z
   .string()
   .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'must be a domain name such as example.lg.jp (no @, no scheme)')
   .transform((d) => d.toLowerCase());
 const address = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address / UPN such as name@example.lg.jp');
+const appId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "must be an application (client) id GUID: the app's appId, not its object id");
+const permissionPattern = z
+  .string()
+  .regex(/^[A-Za-z0-9_.*-]+$/, 'must be a permission value such as Mail.Read, or a pattern such as Files.*.All (letters, digits, . _ - and * only)')
+  .refine((s) => /[^*]/.test(s), 'must name more than a bare * (that would make every permission high-risk)');
 const positiveInt = z.number().int('must be a whole number').positive('must be greater than 0');
 const isoDate = z
   .string()
@@ -145,6 +168,10 @@ const files = z.strictObject({
   oneDriveSweepDays: positiveInt.max(28, 'must be at most 28 (a OneDrive is read at least every 4 weeks)').default(7),
 });
 
+const apps = z.strictObject({
+  highRiskPermissions: z.array(permissionPattern).min(1, 'must name at least one permission (APP-01 would never fire)').default(DEFAULT_HIGH_RISK_PERMISSIONS),
+  approvedApps: z.array(appId).default([]),
+});
 const exception = z
   .strictObject({
     ruleId: z.enum(RULE_IDS, { error: `must be one of ${RULE_IDS.join(', ')}` }),
@@ -199,6 +226,7 @@ export const policySchema = z.strictObject({
   mail: mail.prefault({}),
   signIns: signIns.prefault({}),
   files: files.prefault({}),
+  apps: apps.prefault({}),
   exceptions: z.array(exception).default([]),
   tickets: tickets.prefault({}),
   alerts: alerts.prefault({}),

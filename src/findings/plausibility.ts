@@ -28,6 +28,8 @@
  *   Global Administrator); no fraction, because removing surplus admins is the remediation of
  *   ACCT-04 and legitimately shrinks the count.
  * - `mailRules` (mail): no mailbox read is suspect; a drop below the fraction too.
+ * - `appGrants` (apps): zero service principals is suspect (Microsoft's own are always there); a
+ *   drop below the fraction too.
  * - `sites` (files): zero sites is suspect (a SharePoint tenant always has its root site); a drop
  *   below the fraction too. The files area's own count (`sharing`, shared items) is not compared:
  *   unsharing is the remediation and can legitimately bring it near zero. The sites count is the
@@ -65,6 +67,8 @@ export const PLAUSIBILITY_CHECKS: Partial<Record<SliceName, Check>> = {
   roles: { noun: 'role assignments', endpoint: 'GET roleAssignments', zero: 'a tenant always keeps at least one Global Administrator', fraction: false },
   mailRules: { noun: 'mailboxes read', endpoint: 'GET /users/{id}/mailFolders/inbox/messageRules', zero: 'no mailbox at all was read', fraction: true },
   sites: { noun: 'sites', endpoint: 'GET /sites/getAllSites', zero: 'a SharePoint tenant always has its root site', fraction: true },
+  // APP-01: every tenant holds Microsoft's first-party service principals (Microsoft Graph among them).
+  appGrants: { noun: 'service principals', endpoint: 'GET /servicePrincipals', zero: "a tenant always holds Microsoft's own service principals (Microsoft Graph among them)", fraction: true },
 };
 
 /** Slices read from another slice: suspect when it is. */

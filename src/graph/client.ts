@@ -65,6 +65,7 @@ export function isLoopbackUrl(url: string): boolean {
  * sharing changes are visible, as with a fully consented app).
  */
 export const SIMULATOR_DEFAULT_ROLES: readonly string[] = [
+  'Application.Read.All',
   'AuditLog.Read.All',
   'Directory.Read.All',
   'Domain.Read.All',

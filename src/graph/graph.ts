@@ -130,6 +130,10 @@ const PERMISSIONS: ReadonlyArray<[RegExp, string]> = [
   [/^\/?rolemanagement\/directory\/roleeligibility/i, 'RoleEligibilitySchedule.Read.Directory (needs Entra ID P2)'],
   [/^\/?rolemanagement/i, 'RoleManagement.Read.Directory'],
   [/^\/?groups/i, 'GroupMember.Read.All'],
+  // "List servicePrincipals", "List appRoleAssignments granted to a service principal": Application.Read.All.
+  [/^\/?serviceprincipals/i, 'Application.Read.All'],
+  // "List oauth2PermissionGrants": Directory.Read.All, least privileged.
+  [/^\/?oauth2permissiongrants/i, 'Directory.Read.All'],
   [/^\/?policies|^\/?identity\/conditionalaccess/i, 'Policy.Read.All'],
   // "List signIns" (v1.0) asks for both, least privileged: AuditLog.Read.All and Directory.Read.All.
   [/^\/?auditlogs/i, 'AuditLog.Read.All and Directory.Read.All (sign-ins need Entra ID P1)'],

@@ -71,6 +71,10 @@ const LABELS: Record<string, { ja: string; en: string }> = {
   failures: { ja: '失敗の合計', en: 'Failures in total' },
   successes: { ja: '成功の合計', en: 'Successes in total' },
   exception: { ja: '例外措置', en: 'Exception' },
+  appId: { ja: 'アプリケーション ID（appId）', en: 'Application id (appId)' },
+  appOwnerOrganizationId: { ja: 'アプリを所有する組織（テナント ID）', en: 'Owning organisation (tenant id)' },
+  highRiskPermissions: { ja: '高リスクのアクセス許可', en: 'High-risk permissions' },
+  permissionGrantPoliciesAssigned: { ja: '既定のユーザー ロールに割り当てられた同意ポリシー', en: 'Consent policies assigned to the default user role' },
 };
 
 /** Keys that are ids for machines (kept in findings.json, not shown). */
@@ -445,6 +449,12 @@ export function findingSentence(f: SentenceInput, ctx: EvidenceContext): string 
       return ja ? `SharePoint の外部共有の設定が ${word(ctx, str(e.sharingCapability))} で、組織外の誰でも開ける匿名リンクを作成できます。` : `SharePoint external sharing is set to ${word(ctx, str(e.sharingCapability))}: anonymous links anybody can open can be created.`;
     case 'FILE-05':
       return ja ? `サイト「${str(e.name)}」（${str(e.webUrl) || f.subject.name}）が情報資産管理簿（files.assets）に登録されていません（既定の分類 ${n(e.defaultClass)} として点検しています）。` : `The site "${str(e.name)}" (${str(e.webUrl) || f.subject.name}) is not in the asset register (files.assets); it is checked as class ${n(e.defaultClass)}.`;
+    case 'APP-01': {
+      const perms = joinShort(uniq(list(e.highRiskPermissions).filter(isRecord).map((p) => `${str(p.value)}${str(p.type) === 'application' ? (ja ? '（アプリケーション）' : ' (application)') : (ja ? '（委任・全利用者）' : ' (delegated, all users)')}`)), ctx.lang, 3);
+      return ja ? `外部組織のアプリ「${f.subject.name}」が高リスクのアクセス許可 ${perms} を持っています（apps.approvedApps に未登録）。` : `The outside app "${f.subject.name}" holds the high-risk permission(s) ${perms} and is not in apps.approvedApps.`;
+    }
+    case 'APP-02':
+      return ja ? '利用者が任意のアプリに自分のデータへのアクセスを同意できる設定（microsoft-user-default-legacy）です。悪意のあるアプリに同意させる攻撃（同意フィッシング）に無防備です。' : 'Users may consent to any app accessing their data (microsoft-user-default-legacy), which leaves the tenant open to consent phishing.';
     default:
       return '';
   }

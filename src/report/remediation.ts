@@ -98,6 +98,14 @@ export const REMEDIATION_STEPS: Record<RuleId, LocalText> = {
     ja: '1) サイトの所有者と用途を確認する（SharePoint 管理センター › サイト › アクティブなサイト）。2) 使っているサイトなら、ポリシーの files.assets に名称・情報セキュリティ責任者（owner）・URL・分類を登録する。3) 使っていないサイトは削除する。',
     en: '1) Find the site\'s owner and purpose (SharePoint admin center › Sites › Active sites). 2) If it is used, register it in the policy\'s files.assets with its name, owner, URL and class. 3) Delete it if unused.',
   },
+  'APP-01': {
+    ja: '1) Microsoft Entra 管理センター › エンタープライズ アプリケーション で対象アプリを開き、発行元・利用部署・利用目的を確認する。2) 不要なアプリは「アクセス許可」で管理者の同意を取り消し、アプリを削除する。3) 必要なアプリは提供元に最小限のアクセス許可（例: Mail.ReadWrite ではなく特定のメールボックスに限った権限）を求め、情報セキュリティ責任者の承認後に policy の apps.approvedApps へ appId を登録する。4) Exchange の full_access_as_app はアプリケーション アクセス ポリシー等で対象メールボックスを限定する。',
+    en: '1) In the Microsoft Entra admin center › Enterprise applications, open the app and confirm its publisher, the department using it and its purpose. 2) If it is not needed, revoke the admin consent under Permissions and delete the app. 3) If it is needed, ask the provider for the least permissions (e.g. access scoped to given mailboxes instead of Mail.ReadWrite) and, once the security officer approves, add its appId to the policy\'s apps.approvedApps. 4) Scope Exchange full_access_as_app to the mailboxes it needs.',
+  },
+  'APP-02': {
+    ja: '1) Microsoft Entra 管理センター › エンタープライズ アプリケーション › 同意とアクセス許可 › ユーザーの同意設定 を開く。2)「ユーザーの同意を許可しない」、または「確認済みの発行元のアプリに対し、選択したアクセス許可に限りユーザーの同意を許可する」を選ぶ。3) 同じ画面の「管理者の同意の設定」で管理者の同意ワークフローを有効にし、レビュー担当者を指定する。4) 既に同意済みのアプリを エンタープライズ アプリケーション › アクセス許可 で点検する。',
+    en: '1) Open the Microsoft Entra admin center › Enterprise applications › Consent and permissions › User consent settings. 2) Choose "Do not allow user consent", or "Allow user consent for apps from verified publishers, for selected permissions". 3) Under Admin consent settings, turn on the admin consent workflow and name the reviewers. 4) Review the apps already consented to under Enterprise applications › Permissions.',
+  },
 };
 
 /** The steps for a rule in a language (the rule's own text for a rule with no entry). */

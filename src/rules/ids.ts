@@ -9,6 +9,7 @@ export const RULE_IDS = [
   'MAIL-01',
   'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05',
   'FILE-01', 'FILE-02', 'FILE-03', 'FILE-04', 'FILE-05',
+  'APP-01', 'APP-02',
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];
@@ -18,5 +19,5 @@ export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 /** Areas a scan reads; each has one coverage entry in findings.json. */
-export const AREAS = ['accounts', 'mfa', 'roles', 'mail', 'signins', 'files'] as const;
+export const AREAS = ['accounts', 'mfa', 'roles', 'mail', 'signins', 'files', 'apps'] as const;
 export type Area = (typeof AREAS)[number];

@@ -77,6 +77,13 @@
  * FILE-04  tenant: sharingCapability externalUserAndGuestSharing.
  * FILE-05  the root site https://example.sharepoint.com (no asset entry is a prefix of it —
  *          registering the bare host would cover every site) and /sites/bousai-kunren.
+ * APP-01   勤怠クラウド連携 (vendor tenant): application Mail.Read (critical).
+ *          文書保管サービス: application Directory.ReadWrite.All (high).
+ *          アンケート フォーム Pro: AllPrincipals delegated grant with Files.ReadWrite.All (high).
+ *          メール移行ツール: Exchange Online application full_access_as_app (critical).
+ * APP-02   tenant: permissionGrantPoliciesAssigned holds
+ *          ManagePermissionGrantsForSelf.microsoft-user-default-legacy (beside the two
+ *          ManagePermissionGrantsForOwnedResource.… entries, which alone would not fire).
  *
  * ── NEAR-MISSES (must NOT fire) ─────────────────────────────────────────────────────────────────
  * ACCT-01  shared.kaigishitsu@ (pattern AND 共用 in displayName) is DISABLED.
@@ -127,6 +134,11 @@
  *          SharePoint does); they are not subjects.
  * FILE-01  /sites/jinji 給与/賞与計算.xlsx lists 給与's anonymous link (same id): reported once,
  *          on 給与, not on the file.
+ * APP-01   電子決裁システム: application Mail.ReadWrite, but its appId is in apps.approvedApps.
+ *          施設予約 (vendor): only Calendars.Read (application) and User.Read openid (AllPrincipals).
+ *          PDF 変換 Online (vendor): Mail.Read Files.ReadWrite.All granted by ONE user (Principal).
+ *          Microsoft Teams Services (Microsoft Services tenant): application Mail.Read.
+ *          庁内メール連携 (owned by the tenant itself): application Mail.ReadWrite.
  */
 
 import { RULE_IDS } from '../rules/ids';
@@ -1549,6 +1561,114 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
   };
   gt('FILE-04', tenantId, 'sharingCapability is externalUserAndGuestSharing (anyone links allowed)');
 
+  // ── app consent ──────────────────────────────────────────────────────────────────────────────
+  // "authorizationPolicy resource type" (v1.0): properties of the metadata's authorizationPolicy.
+  // The owned-resource entries (team/chat resource-specific consent) are what a tenant lists
+  // beside user consent; they are not consent to any app (APP-02's near miss).
+  const authorizationPolicy: JsonObject = {
+    id: 'authorizationPolicy',
+    displayName: 'Authorization Policy',
+    description: 'Used to manage authorization related settings across the company.',
+    allowEmailVerifiedUsersToJoinOrganization: false,
+    allowInvitesFrom: 'adminsAndGuestInviters',
+    allowUserConsentForRiskyApps: false,
+    allowedToSignUpEmailBasedSubscriptions: true,
+    allowedToUseSSPR: true,
+    blockMsolPowerShell: false,
+    guestUserRoleId: '10dae51f-b6af-4016-8d66-8c2a99b929b3',
+    defaultUserRolePermissions: {
+      allowedToCreateApps: false,
+      allowedToCreateSecurityGroups: false,
+      allowedToCreateTenants: false,
+      allowedToReadBitlockerKeysForOwnedDevice: true,
+      allowedToReadOtherUsers: true,
+      permissionGrantPoliciesAssigned: [
+        'ManagePermissionGrantsForSelf.microsoft-user-default-legacy',
+        'ManagePermissionGrantsForOwnedResource.microsoft-dynamically-managed-permissions-for-team',
+        'ManagePermissionGrantsForOwnedResource.microsoft-dynamically-managed-permissions-for-chat',
+      ],
+    },
+  };
+  // Service principals and their permissions (APP-01), from a stream of their own (570).
+  // Microsoft Graph app role ids are Microsoft's ("Microsoft Graph permissions reference").
+  const appRng = new Rng(mixSeed(seed, 570));
+  const MICROSOFT_SERVICES = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a';
+  const VENDOR_TENANTS = [appRng.guid(), appRng.guid(), appRng.guid()] as const;
+  const appRole = (id: string, value: string): JsonObject => ({ allowedMemberTypes: ['Application'], description: value, displayName: value, id, isEnabled: true, origin: 'Application', value });
+  const GRAPH_ROLE = {
+    'Mail.Read': '810c84a8-4a9e-49e6-bf7d-12d183f40d01',
+    'Mail.ReadWrite': 'e2a3a72e-5f79-4c64-b1b1-878b674786c9',
+    'Mail.Send': 'b633e1c5-b582-4048-a93e-9f11b44c7e96',
+    'Files.Read.All': '01d4889c-1287-42c6-ac1f-5d1e02578ef6',
+    'Sites.Read.All': '332a536c-c7ef-4017-ab91-336970924f0d',
+    'User.Read.All': 'df021288-bdef-4463-88db-98f22de89214',
+    'Directory.ReadWrite.All': '19dbc75e-c2e2-444c-a770-ec69d8559fc7',
+    'Calendars.Read': '798ee544-9d2d-430c-a058-570e29e34338',
+  } as const;
+  const FULL_ACCESS_AS_APP = 'dc890d15-9560-4a4c-9b7f-a736ec74ec40';
+  const sp = (displayName: string, owner: string | null, o: { appId?: string; roles?: JsonObject[] } = {}): JsonObject => ({
+    id: appRng.guid(),
+    accountEnabled: true,
+    appDisplayName: displayName,
+    appId: o.appId ?? appRng.guid(),
+    appOwnerOrganizationId: owner,
+    appRoles: o.roles ?? [],
+    displayName,
+    servicePrincipalType: 'Application',
+    tags: ['WindowsAzureActiveDirectoryIntegratedApp'],
+  });
+  const graphSp = sp('Microsoft Graph', MICROSOFT_SERVICES, { appId: '00000003-0000-0000-c000-000000000000', roles: Object.entries(GRAPH_ROLE).map(([v, id]) => appRole(id, v)) });
+  const exchangeSp = sp('Office 365 Exchange Online', MICROSOFT_SERVICES, { appId: '00000002-0000-0ff1-ce00-000000000000', roles: [appRole(FULL_ACCESS_AS_APP, 'full_access_as_app')] });
+  const kintai = sp('勤怠クラウド連携', VENDOR_TENANTS[0]);
+  const bunsho = sp('文書保管サービス', VENDOR_TENANTS[1]);
+  const survey = sp('アンケート フォーム Pro', VENDOR_TENANTS[2]);
+  const mailMigration = sp('メール移行ツール', VENDOR_TENANTS[1]);
+  const kessai = sp('電子決裁システム', VENDOR_TENANTS[0]);
+  const shisetsu = sp('施設予約', VENDOR_TENANTS[2]);
+  const pdf = sp('PDF 変換 Online', VENDOR_TENANTS[2]);
+  const teamsSvc = sp('Microsoft Teams Services', MICROSOFT_SERVICES);
+  const ownApp = sp('庁内メール連携', tenantId);
+  const servicePrincipals = [graphSp, exchangeSp, kintai, bunsho, survey, mailMigration, kessai, shisetsu, pdf, teamsSvc, ownApp];
+  const assignment = (client: JsonObject, resource: JsonObject, appRoleId: string, daysAgo: number): JsonObject => ({
+    id: b64url(appRng.bytes(32)),
+    appRoleId,
+    createdDateTime: isoSec(ago(daysAgo * DAY)),
+    deletedDateTime: null,
+    principalDisplayName: client.displayName as string,
+    principalId: client.id as string,
+    principalType: 'ServicePrincipal',
+    resourceDisplayName: resource.displayName as string,
+    resourceId: resource.id as string,
+  });
+  const appRoleAssignments = [
+    assignment(kintai, graphSp, GRAPH_ROLE['Mail.Read'], 200),
+    assignment(kintai, graphSp, GRAPH_ROLE['Calendars.Read'], 200),
+    assignment(bunsho, graphSp, GRAPH_ROLE['Directory.ReadWrite.All'], 90),
+    assignment(mailMigration, exchangeSp, FULL_ACCESS_AS_APP, 30),
+    assignment(kessai, graphSp, GRAPH_ROLE['Mail.ReadWrite'], 400),
+    assignment(shisetsu, graphSp, GRAPH_ROLE['Calendars.Read'], 300),
+    assignment(teamsSvc, graphSp, GRAPH_ROLE['Mail.Read'], 700),
+    assignment(ownApp, graphSp, GRAPH_ROLE['Mail.ReadWrite'], 500),
+  ];
+  const grant = (client: JsonObject, consentType: 'AllPrincipals' | 'Principal', scope: string, principalId: string | null = null): JsonObject => ({
+    clientId: client.id as string,
+    consentType,
+    id: b64url(appRng.bytes(32)),
+    principalId,
+    resourceId: graphSp.id as string,
+    scope,
+  });
+  const oauth2PermissionGrants = [
+    grant(survey, 'AllPrincipals', 'openid profile User.Read Files.ReadWrite.All offline_access'),
+    grant(shisetsu, 'AllPrincipals', 'User.Read openid'),
+    grant(pdf, 'Principal', 'Mail.Read Files.ReadWrite.All', noMfa.id),
+  ];
+  gt('APP-01', kintai.id as string, '勤怠クラウド連携 (another organisation): application permission Mail.Read on Microsoft Graph (critical; its Calendars.Read is not high-risk)');
+  gt('APP-01', bunsho.id as string, '文書保管サービス (another organisation): application permission Directory.ReadWrite.All (high: not mail or files)');
+  gt('APP-01', survey.id as string, 'アンケート フォーム Pro (another organisation): tenant-wide (AllPrincipals) delegated Files.ReadWrite.All (high: delegated)');
+  gt('APP-01', mailMigration.id as string, 'メール移行ツール (another organisation): Exchange Online application permission full_access_as_app (critical)');
+  gt('APP-02', tenantId, 'defaultUserRolePermissions.permissionGrantPoliciesAssigned holds ManagePermissionGrantsForSelf.microsoft-user-default-legacy (users may consent to any app); the two owned-resource entries beside it do not count');
+
   // ── domains ──────────────────────────────────────────────────────────────────────────────────
   const domain = (id: string, o: { isDefault: boolean; isInitial: boolean; isVerified: boolean; services: string[] }): JsonObject => ({
     authenticationType: 'Managed',
@@ -1587,6 +1707,7 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     },
     accounts: { emergencyAccessAccounts: [BREAKGLASS_UPN] },
     mail: { approvedForwardingDomains: [PARTNER_DOMAIN] },
+    apps: { approvedApps: [kessai.appId as string] },
     files: {
       assets: [
         { name: '人事給与ファイル', owner: soumukacho.upn, location: `https://${SP_HOST}/sites/jinji`, class: 'I' },
@@ -1627,6 +1748,10 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     groups,
     groupMembers,
     securityDefaults,
+    authorizationPolicy,
+    servicePrincipals,
+    appRoleAssignments,
+    oauth2PermissionGrants,
     conditionalAccessPolicies,
     messageRules,
     signIns: signIns.events,

@@ -4,7 +4,7 @@
  * examples (shared/reference/graph/*.json).
  */
 import type { Json, JsonObject, SimDrive, SimSite, TenantData } from './tenant';
-import { signInAvailable } from './tenant';
+import { DEFAULT_AUTHORIZATION_POLICY, signInAvailable } from './tenant';
 import type { EndpointName, SimOptions, SimRequest, SimResponse } from './types';
 import type { BucketKey } from './throttle';
 import { deltaResponse, parentId, type DeltaLog } from './delta';
@@ -54,6 +54,10 @@ const ROUTES: ReadonlyArray<{ pattern: readonly string[]; endpoint: EndpointName
   { pattern: ['rolemanagement', 'directory', 'roleassignments'], endpoint: 'roleAssignments', methods: ['GET'] },
   { pattern: ['rolemanagement', 'directory', 'roleeligibilityschedules'], endpoint: 'roleEligibilitySchedules', methods: ['GET'] },
   { pattern: ['policies', 'identitysecuritydefaultsenforcementpolicy'], endpoint: 'securityDefaults', methods: ['GET'] },
+  { pattern: ['policies', 'authorizationpolicy'], endpoint: 'authorizationPolicy', methods: ['GET'] },
+  { pattern: ['serviceprincipals'], endpoint: 'servicePrincipals', methods: ['GET'] },
+  { pattern: ['serviceprincipals', ':spId', 'approleassignments'], endpoint: 'servicePrincipalAppRoleAssignments', methods: ['GET'] },
+  { pattern: ['oauth2permissiongrants'], endpoint: 'oauth2PermissionGrants', methods: ['GET'] },
   { pattern: ['identity', 'conditionalaccess', 'policies'], endpoint: 'conditionalAccess', methods: ['GET'] },
   { pattern: ['auditlogs', 'signins'], endpoint: 'signIns', methods: ['GET'] },
   { pattern: ['sites', 'getallsites'], endpoint: 'sites', methods: ['GET'] },
@@ -134,6 +138,12 @@ const PAGE_SPECS: Record<EndpointName, PageSpec> = {
   roleAssignments: { defaultSize: 100, maxSize: 999 },
   roleEligibilitySchedules: { defaultSize: 100, maxSize: 999 },
   securityDefaults: { defaultSize: 1, maxSize: 1 },
+  authorizationPolicy: { defaultSize: 1, maxSize: 1 },
+  // Directory collections: 100 by default, $top up to 999 ("List servicePrincipals"; the same
+  // guess as the other directory lists for appRoleAssignments and oauth2PermissionGrants).
+  servicePrincipals: { defaultSize: 100, maxSize: 999 },
+  servicePrincipalAppRoleAssignments: { defaultSize: 100, maxSize: 999 },
+  oauth2PermissionGrants: { defaultSize: 100, maxSize: 999 },
   conditionalAccess: { defaultSize: 100, maxSize: 999 },
   messageRules: { defaultSize: 1000, maxSize: 1000 },
   signIns: { defaultSize: 1000, maxSize: 1000 },
@@ -448,6 +458,31 @@ function list(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[], 
   body.value = value;
   if (paged.nextLink && o.linksAfterValue) body['@odata.nextLink'] = paged.nextLink;
   return jsonOk(body);
+}
+
+/**
+ * A list whose `$select` projects each object (`id` always comes back, as directory objects do);
+ * a name no object of the list carries is refused with 400, as Graph refuses an unknown property.
+ */
+function listSelected(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[], items: readonly JsonObject[], typeName: string, o: ListOptions): SimResponse {
+  const select = param(query, 'select');
+  if (select === undefined || select.trim() === '') return list(ctx, req, query, items, o);
+  const known = new Map<string, string>();
+  for (const item of items) for (const k of Object.keys(item)) known.set(k.toLowerCase(), k);
+  const fields: string[] = [];
+  for (const raw of select.split(',')) {
+    const name = raw.trim();
+    if (!name) continue;
+    const canonical = known.get(name.toLowerCase());
+    if (!canonical && items.length) return graphError(req, 400, 'Request_BadRequest', `Could not find a property named '${name}' on type 'microsoft.graph.${typeName}'.`);
+    fields.push(canonical ?? name);
+  }
+  const shape = (item: JsonObject): JsonObject => {
+    const out: JsonObject = { id: item.id ?? null };
+    for (const f of fields) out[f] = item[f] ?? null;
+    return out;
+  };
+  return list(ctx, req, query, items, { ...o, shape });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -817,6 +852,35 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
     case 'securityDefaults':
       // A singleton: the object itself, no `value` wrapper.
       return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#policies/identitySecurityDefaultsEnforcementPolicy`, ...t.securityDefaults });
+    case 'authorizationPolicy':
+      // "Get authorizationPolicy" (v1.0): the single object, context `policies/authorizationPolicy/$entity`.
+      // `wrapAuthorizationPolicy` serves it as older doc revisions show it (a `value` of one).
+    {
+      const policy = t.authorizationPolicy ?? DEFAULT_AUTHORIZATION_POLICY;
+      if (ctx.options.wrapAuthorizationPolicy) return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#policies/authorizationPolicy`, value: [policy] });
+      return jsonOk({ '@odata.context': `${ctx.origin}/v1.0/$metadata#policies/authorizationPolicy/$entity`, ...policy });
+    }
+    case 'servicePrincipals':
+      return listSelected(ctx, req, query, byId(t.servicePrincipals ?? []), 'servicePrincipal', {
+        endpoint: 'servicePrincipals', linkPath: '/v1.0/servicePrincipals', context: 'servicePrincipals', spec: specFor(ctx, 'servicePrincipals'),
+      });
+    case 'servicePrincipalAppRoleAssignments': {
+      const spId = p.spId ?? '';
+      const sp = (t.servicePrincipals ?? []).find((s) => idOf(s).toLowerCase() === spId.toLowerCase());
+      if (!sp) return graphError(req, 404, 'Request_ResourceNotFound', `Resource '${spId}' does not exist or one of its queried reference-property objects are not present.`);
+      const mine = (t.appRoleAssignments ?? []).filter((a) => String(a.principalId ?? '').toLowerCase() === idOf(sp).toLowerCase());
+      return listSelected(ctx, req, query, byId(mine), 'appRoleAssignment', {
+        endpoint: 'servicePrincipalAppRoleAssignments',
+        linkPath: `/v1.0/servicePrincipals/${encodePathSegment(idOf(sp))}/appRoleAssignments`,
+        context: `servicePrincipals('${idOf(sp)}')/appRoleAssignments`,
+        resourceKey: idOf(sp),
+        spec: specFor(ctx, 'servicePrincipalAppRoleAssignments'),
+      });
+    }
+    case 'oauth2PermissionGrants':
+      return listSelected(ctx, req, query, byId(t.oauth2PermissionGrants ?? []), 'oAuth2PermissionGrant', {
+        endpoint: 'oauth2PermissionGrants', linkPath: '/v1.0/oauth2PermissionGrants', context: 'oauth2PermissionGrants', spec: specFor(ctx, 'oauth2PermissionGrants'),
+      });
     case 'conditionalAccess':
       // The docs' context drops the `identity/` segment of the request path.
       return list(ctx, req, query, byId(t.conditionalAccessPolicies), {

@@ -52,6 +52,17 @@ export interface TenantData {
   groupMembers?: Record<string, string[]>;
   /** `identitySecurityDefaultsEnforcementPolicy` object. */
   securityDefaults: JsonObject;
+  /**
+   * `GET /policies/authorizationPolicy` object (a singleton). Absent (hand-built tenants of
+   * tests): the simulator serves {@link DEFAULT_AUTHORIZATION_POLICY}.
+   */
+  authorizationPolicy?: JsonObject;
+  /** `servicePrincipal` objects (with `appRoles` and `appOwnerOrganizationId`). Absent: none. */
+  servicePrincipals?: JsonObject[];
+  /** `appRoleAssignment` objects granted to service principals (`principalId` = the client service principal). */
+  appRoleAssignments?: JsonObject[];
+  /** `oAuth2PermissionGrant` objects (AllPrincipals and Principal). */
+  oauth2PermissionGrants?: JsonObject[];
   /** `conditionalAccessPolicy` objects. */
   conditionalAccessPolicies: JsonObject[];
   /** Inbox rules per user id; a user id absent here has no mailbox (404 MailboxNotEnabledForRESTAPI). */
@@ -128,3 +139,19 @@ export function signInAvailable(tenant: TenantData, signIn: JsonObject, at: Date
   const from = tenant.signInAvailableAt?.[typeof signIn.id === 'string' ? signIn.id : String(signIn.id ?? '')];
   return from === undefined || Date.parse(from) <= at.getTime();
 }
+
+/**
+ * The authorization policy served for a tenant that has none: user consent limited to verified
+ * publishers and low-impact permissions (`microsoft-user-default-low`), so APP-02 is silent.
+ */
+export const DEFAULT_AUTHORIZATION_POLICY: JsonObject = {
+  id: 'authorizationPolicy',
+  displayName: 'Authorization Policy',
+  description: 'Used to manage authorization related settings across the company.',
+  defaultUserRolePermissions: {
+    allowedToCreateApps: false,
+    allowedToCreateSecurityGroups: false,
+    allowedToReadOtherUsers: true,
+    permissionGrantPoliciesAssigned: ['ManagePermissionGrantsForSelf.microsoft-user-default-low'],
+  },
+};

@@ -15,6 +15,11 @@ export const ENDPOINT_NAMES = [
   'roleAssignments',
   'roleEligibilitySchedules',
   'securityDefaults',
+  'authorizationPolicy',
+  // App consent (APP-01): `GET /servicePrincipals`, `/servicePrincipals/{id}/appRoleAssignments`, `/oauth2PermissionGrants`.
+  'servicePrincipals',
+  'servicePrincipalAppRoleAssignments',
+  'oauth2PermissionGrants',
   'conditionalAccess',
   'messageRules',
   'signIns',
@@ -131,6 +136,8 @@ export interface SimOptions {
   signInActivityPaging?: { maxSize?: number; oversize?: 'cap' | 'refuse' };
   /** serve `/admin/sharepoint/settings` wrapped in `value` like the docs' example (default: the bare object) */
   wrapSharepointSettings?: boolean;
+  /** serve `/policies/authorizationPolicy` as a collection of one in `value`, as older revisions of "Get authorizationPolicy" show it (default: the bare object) */
+  wrapAuthorizationPolicy?: boolean;
   /**
    * Licences of the simulated tenant: they size the `sharepoint` throttle family (resource units a
    * minute, "Avoid getting throttled or blocked in SharePoint Online"), unless `throttle.sharepoint`

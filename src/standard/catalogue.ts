@@ -50,7 +50,7 @@ const CONTROLLED_CLAUSES: ReadonlySet<string> = new Set([
   '6-1-4', // ACCT-06
   '5-1-2', // ACCT-07
   '5-1-3', // MFA-01, MFA-02, MFA-03
-  '6-2-2', // MFA-02
+  '6-2-2', // MFA-02, APP-01
   '5-4-4', // MFA-04, SIGN-04, SIGN-05
   '5-7-4', // MAIL-01
   '5-7-1', // MAIL-01
@@ -59,6 +59,9 @@ const CONTROLLED_CLAUSES: ReadonlySet<string> = new Set([
   '5-9-1', // FILE-01 … FILE-04
   '2-3-1', // FILE-01
   '2-2', // FILE-05 (a section: the asset register as a whole)
+  '5-10-2', // APP-02
+  '5-10-3', // APP-01
+  '6-2-1', // APP-02
 ]);
 
 /** A Japanese / English title pair. */

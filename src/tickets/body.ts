@@ -44,6 +44,10 @@ const PREVENTION: Record<Area, Record<Lang, string>> = {
     ja: '共有フォルダの新設・権限変更を申請・承認制とし、分類 I・II の共有を定期的に棚卸する（5-9-2、5-2-2）。',
     en: 'Make new shares and permission changes subject to request and approval, and review class I/II sharing regularly (5-9-2, 5-2-2).',
   },
+  apps: {
+    ja: '外部のアプリへの同意は管理者の同意ワークフローによる申請・承認制とし、承認したアプリを記録して定期的に棚卸する（5-10-2、6-2-1）。',
+    en: 'Route consent to outside apps through the admin consent workflow (request and approval), record the approved apps and review them regularly (5-10-2, 6-2-1).',
+  },
 };
 
 function local(iso: string, timeZone: string): string {

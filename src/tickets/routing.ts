@@ -24,6 +24,10 @@ export function routeTicket(entry: LedgerEntry, policy: Policy, departmentOf: (u
   if (subject.kind === 'tenant' || subject.kind === 'ip') {
     return { assignees: [...admins], routed: admins.length > 0, reason: 'tenant-wide: system administrators' };
   }
+  // An app's consent is granted tenant-wide by an administrator: the system administrators own it (APP-01).
+  if (subject.kind === 'servicePrincipal') {
+    return { assignees: [...admins], routed: admins.length > 0, reason: 'app consent: system administrators' };
+  }
   if (subject.kind === 'user') {
     const department = departmentOf(subject.id);
     if (!department) return fallback('the user has no department');

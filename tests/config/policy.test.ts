@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/errors';
-import { DEFAULT_FREE_MAIL_DOMAINS, DEFAULT_PRIVILEGED_ROLES, defaultPolicy, parsePolicy } from '../../src/config/policy';
+import { DEFAULT_FREE_MAIL_DOMAINS, DEFAULT_HIGH_RISK_PERMISSIONS, DEFAULT_PRIVILEGED_ROLES, defaultPolicy, parsePolicy } from '../../src/config/policy';
 import { policyJsonSchema } from '../../src/config/schema';
 
 function problems(yaml: string): string[] {
@@ -112,7 +112,7 @@ exceptions:
   it('generates a JSON Schema that forbids unknown keys and knows the defaults', () => {
     const schema = policyJsonSchema() as { additionalProperties: boolean; properties: Record<string, { properties?: Record<string, { default?: unknown }> }> };
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties).sort()).toEqual(['accounts', 'alerts', 'exceptions', 'files', 'mail', 'organization', 'plausibility', 'signIns', 'tickets']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['accounts', 'alerts', 'apps', 'exceptions', 'files', 'mail', 'organization', 'plausibility', 'signIns', 'tickets']);
     expect(schema.properties.accounts?.properties?.inactiveDays?.default).toBe(90);
     expect(schema.properties.accounts?.properties?.fullSignInActivityReadDays?.default).toBe(7);
     expect(schema.properties.files?.properties?.fullEnumerationDays?.default).toBe(7);
@@ -129,5 +129,22 @@ exceptions:
       'plausibility.minOpenForShare: must be greater than 0',
     ]);
     expect(parsePolicy('').plausibility).toEqual({ minFractionOfLast: 0.5, maxResolvedShare: 0.5, minOpenForShare: 5 });
+  });
+
+  it('defaults the apps keys as controls.md writes them, and refuses bad entries with clear messages', () => {
+    expect(defaultPolicy().apps).toEqual({ highRiskPermissions: DEFAULT_HIGH_RISK_PERMISSIONS, approvedApps: [] });
+    for (const required of ['Mail.*', 'MailboxSettings.ReadWrite', 'Files.*.All', 'Sites.*.All', 'Directory.ReadWrite.All', 'RoleManagement.ReadWrite.Directory', 'AppRoleAssignment.ReadWrite.All', 'Application.ReadWrite.All', 'full_access_as_app']) {
+      expect(DEFAULT_HIGH_RISK_PERMISSIONS).toContain(required);
+    }
+    expect(parsePolicy('apps: { approvedApps: [6A1B2C3D-0000-4000-8000-000000000001], highRiskPermissions: [Calendars.*] }\n').apps).toEqual({
+      approvedApps: ['6A1B2C3D-0000-4000-8000-000000000001'], highRiskPermissions: ['Calendars.*'],
+    });
+    expect(problems('apps: { approvedApps: [勤怠クラウド], highRiskPermissions: ["Mail Read", "*"], unknown: 1 }\n').sort()).toEqual([
+      'apps.unknown: unknown key (check the spelling; the keys are those of the policy file reference)',
+      "apps.highRiskPermissions[0]: must be a permission value such as Mail.Read, or a pattern such as Files.*.All (letters, digits, . _ - and * only)",
+      'apps.highRiskPermissions[1]: must name more than a bare * (that would make every permission high-risk)',
+      "apps.approvedApps[0]: must be an application (client) id GUID: the app's appId, not its object id",
+    ].sort());
+    expect(problems('apps: { highRiskPermissions: [] }\n')).toEqual(['apps.highRiskPermissions: must name at least one permission (APP-01 would never fire)']);
   });
 });

@@ -130,7 +130,7 @@ export function ledger(): LedgerEntry[] {
   ];
 }
 
-const ALL_AREAS: Area[] = ['accounts', 'mfa', 'roles', 'mail', 'signins', 'files'];
+const ALL_AREAS: Area[] = ['accounts', 'mfa', 'roles', 'mail', 'signins', 'files', 'apps'];
 
 function scan(id: string, startedAt: string, counts: Record<Severity, number>, over: Partial<ScanRecord> = {}): ScanRecord {
   const complete = Object.fromEntries(ALL_AREAS.map((a) => [a, { status: 'complete', items: 10 }])) as ScanRecord['coverage'];

@@ -64,7 +64,12 @@ describe('scan of the demo tenant', () => {
       // All but the late-arriving sign-in, which the log shows only from now + 10 min (late-signin.test.ts).
       signins: { status: 'complete', items: demo.data.signIns.filter((s) => signInAvailable(demo.data, s, new Date(demo.now))).length },
       files: { status: 'complete', items: demo.data.sites.flatMap((s) => s.drives.flatMap((d) => d.items.filter((i) => i.shared !== undefined))).length },
+      // Service principals read (appGrants, the area's primary slice).
+      apps: { status: 'complete', items: demo.data.servicePrincipals?.length },
     });
+    // APP-01's severity follows the permission: application access to mail is critical, directory write high.
+    const app01 = (name: string) => result.findings.find((f) => f.ruleId === 'APP-01' && f.subject.name === name)?.severity;
+    expect([app01('勤怠クラウド連携'), app01('メール移行ツール'), app01('文書保管サービス'), app01('アンケート フォーム Pro')]).toEqual(['critical', 'critical', 'high', 'high']);
     const unregistered = demo.data.userRegistrationDetails.filter((r) => r.isMfaRegistered === false).length;
     expect(result.coverage.mfa?.items).toBeGreaterThan(unregistered);
     expect(result.coverage.mfa?.items).toBeLessThan(demo.data.userRegistrationDetails.length);

@@ -19,6 +19,15 @@ describe('plausibility checks', () => {
     );
   });
 
+  it('zero service principals (APP-01) is suspect; half of the last count is not', () => {
+    const grants = (n: number): Snapshot['slices'] => ({ appGrants: { status: 'complete', data: { servicePrincipals: n, apps: [] }, items: n } });
+    const baseline = { appGrants: { items: 40, scanId: 's1', startedAt: '2026-11-01T00:00:00.000Z' } };
+    expect(checkPlausibility(grants(0), {}, policy).map((s) => s.slice)).toEqual(['appGrants']);
+    expect(checkPlausibility(grants(0), {}, policy)[0]?.reason).toMatch(/^suspect: GET \/servicePrincipals answered with 0 service principals/);
+    expect(checkPlausibility(grants(19), baseline, policy).map((s) => s.slice)).toEqual(['appGrants']);
+    expect(checkPlausibility(grants(20), baseline, policy)).toEqual([]);
+  });
+
   it('a drop below minFractionOfLast is suspect; at the fraction, with 0, or confirmed it is not', () => {
     expect(checkPlausibility({ users: list(49) }, last, policy)).toEqual([
       { slice: 'users', reason: expect.stringContaining('answered with 49 users, fewer than 50% (plausibility.minFractionOfLast) of the 100 the last complete scan saw (2026-11-01T00:00:00.000Z, s1)') },

@@ -118,6 +118,11 @@ const CASES: Record<RuleId, { subject: Subject; evidence: Record<string, unknown
     subject: { kind: 'site', id: 'example.sharepoint.com,s1,w1', name: 'https://example.sharepoint.com', url: 'https://example.sharepoint.com' },
     evidence: { name: '西置賜行政組合 ポータル', webUrl: 'https://example.sharepoint.com', defaultClass: 'III' },
   },
+  'APP-01': {
+    subject: { kind: 'servicePrincipal', id: 'sp-1', name: 'Kintai Cloud' },
+    evidence: { appId: '6a1b2c3d-0000-4000-8000-000000000001', appOwnerOrganizationId: '9f8e7d6c-0000-4000-8000-000000000002', highRiskPermissions: [{ type: 'application', value: 'Mail.Read', resource: 'Microsoft Graph' }] },
+  },
+  'APP-02': { subject: tenant, evidence: { permissionGrantPoliciesAssigned: ['ManagePermissionGrantsForSelf.microsoft-user-default-legacy'] } },
 };
 
 const NAMES = new Map([

@@ -19,6 +19,7 @@ const SECTION_AREAS: Array<[RegExp, string[]]> = [
   [/^Mail/, ['mail']],
   [/^Sign-ins/, ['signins']],
   [/^Files/, ['files']],
+  [/^Apps/, ['apps']],
 ];
 
 describe('the control document', () => {

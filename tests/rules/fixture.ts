@@ -9,6 +9,11 @@ import type { AnyRule } from '../../src/rules/rule';
 export const NOW = new Date('2026-11-27T00:00:00.000Z');
 export const TENANT_ID = '11111111-2222-3333-4444-555555555555';
 export const GA = '62e90394-69f5-4237-9190-012177145e10';
+/** Microsoft Services, the owner tenant of Microsoft's first-party apps. */
+export const MICROSOFT_TENANT = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a';
+export const VENDOR_TENANT = '0a0b0c0d-1111-4222-8333-444455556666';
+export const APPROVED_APP = 'aaaaaaaa-1111-4111-8111-111111111111';
+export const GRAPH_SP = 'sp-graph';
 export const USER_ADMIN = 'fe930be7-5e62-47db-91af-98c3a49a38b1';
 
 const DAY = 86_400_000;
@@ -129,6 +134,31 @@ function compliantSlices(): SliceData {
       resynced: 0,
     },
     sharepointSettings: { sharingCapability: 'externalUserSharingOnly' },
+    // User consent limited to verified publishers and low-impact permissions: compliant (APP-02).
+    // Outside apps: an approved one with mail access, one with only low-risk permissions, and a
+    // Microsoft app (the collector would not keep it; the rule must not report it either).
+    appGrants: {
+      servicePrincipals: 40,
+      apps: [
+        {
+          id: 'sp-approved', appId: APPROVED_APP, displayName: '文書管理 連携', appOwnerOrganizationId: VENDOR_TENANT,
+          permissions: [{ type: 'application', resourceId: GRAPH_SP, resourceName: 'Microsoft Graph', value: 'Mail.ReadWrite' }],
+        },
+        {
+          id: 'sp-lowrisk', appId: 'bbbbbbbb-2222-4222-8222-222222222222', displayName: '施設予約', appOwnerOrganizationId: VENDOR_TENANT,
+          permissions: [
+            { type: 'application', resourceId: GRAPH_SP, resourceName: 'Microsoft Graph', value: 'Calendars.Read' },
+            { type: 'delegated', resourceId: GRAPH_SP, resourceName: 'Microsoft Graph', value: 'User.Read' },
+            { type: 'delegated', resourceId: GRAPH_SP, resourceName: 'Microsoft Graph', value: 'offline_access' },
+          ],
+        },
+        {
+          id: 'sp-microsoft', appId: 'cccccccc-3333-4333-8333-333333333333', displayName: 'Microsoft Teams Services', appOwnerOrganizationId: MICROSOFT_TENANT,
+          permissions: [{ type: 'application', resourceId: GRAPH_SP, resourceName: 'Microsoft Graph', value: 'Mail.Read' }],
+        },
+      ],
+    },
+    authorizationPolicy: { id: 'authorizationPolicy', permissionGrantPoliciesAssigned: ['ManagePermissionGrantsForOwnedResource.microsoft-dynamically-managed-permissions-for-team', 'ManagePermissionGrantsForSelf.microsoft-user-default-low'] },
   };
 }
 
@@ -146,6 +176,7 @@ export function fixturePolicy(over: Record<string, unknown> = {}): Policy {
   return validatePolicy({
     accounts: { emergencyAccessAccounts: ['breakglass01@exampledemo.onmicrosoft.com'] },
     mail: { approvedForwardingDomains: ['partner.example.jp'] },
+    apps: { approvedApps: [APPROVED_APP] },
     files: {
       assets: [
         { name: '人事給与ファイル', owner: 'makoto.sato@example.lg.jp', location: 'https://example.sharepoint.com/sites/jinji', class: 'I' },

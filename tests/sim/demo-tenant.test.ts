@@ -9,7 +9,8 @@ import type { DemoTenant, JsonObject } from '../../src/sim/tenant';
  */
 
 const NOW = new Date('2026-06-15T03:00:00Z');
-const POLICY_KEYS = ['organization', 'accounts', 'mail', 'signIns', 'files', 'exceptions', 'tickets', 'alerts'];
+// 'apps' (issue 15, APP-01) is not in shared/spec/policy.md yet: its keys and defaults are in docs/controls.md.
+const POLICY_KEYS = ['organization', 'accounts', 'mail', 'signIns', 'files', 'apps', 'exceptions', 'tickets', 'alerts'];
 const NEVER = '0001-01-01T00:00:00Z';
 
 const obj = (v: unknown): JsonObject => v as JsonObject;
@@ -86,9 +87,10 @@ describe('generateDemoTenant', () => {
     const ips = new Set(d.signIns.map((s) => str(s.ipAddress)));
     for (const g of demo.groundTruth) {
       const kind = g.ruleId;
-      if (['ACCT-04', 'MFA-03', 'MFA-04', 'FILE-04'].includes(kind)) expect(g.subjectId).toBe(d.tenantId);
+      if (['ACCT-04', 'MFA-03', 'MFA-04', 'FILE-04', 'APP-02'].includes(kind)) expect(g.subjectId).toBe(d.tenantId);
       else if (kind === 'SIGN-02') expect(ips).toContain(g.subjectId);
       else if (kind === 'FILE-05') expect(siteIds).toContain(g.subjectId);
+      else if (kind === 'APP-01') expect((d.servicePrincipals ?? []).map((s) => str(s.id))).toContain(g.subjectId);
       else if (['FILE-01', 'FILE-02', 'FILE-03'].includes(kind)) expect(itemKeys).toContain(g.subjectId);
       else expect(userIds).toContain(g.subjectId);
     }

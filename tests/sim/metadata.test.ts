@@ -19,6 +19,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SERVICE_PRINCIPAL_SELECT } from '../../src/collect/apps';
 import { USER_SELECT } from '../../src/collect/identity';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { matchRoute } from '../../src/sim/routes';
@@ -316,6 +317,13 @@ const ROWS: Row[] = [
     requests: () => [{ path: '/roleManagement/directory/roleEligibilitySchedules?$expand=principal' }],
   },
   { endpoint: 'securityDefaults', what: 'GET identitySecurityDefaultsEnforcementPolicy', type: 'identitySecurityDefaultsEnforcementPolicy', shape: 'entity', requests: () => [{ path: '/policies/identitySecurityDefaultsEnforcementPolicy' }] },
+  { endpoint: 'authorizationPolicy', what: 'GET policies/authorizationPolicy', type: 'authorizationPolicy', shape: 'entity', requests: () => [{ path: '/policies/authorizationPolicy' }] },
+  { endpoint: 'servicePrincipals', what: 'GET servicePrincipals (with and without the collector\'s $select)', type: 'servicePrincipal', shape: 'collection', requests: () => [{ path: '/servicePrincipals' }, { path: `/servicePrincipals?$select=${SERVICE_PRINCIPAL_SELECT}&$top=999` }] },
+  {
+    endpoint: 'servicePrincipalAppRoleAssignments', what: 'GET servicePrincipals/{id}/appRoleAssignments of every service principal', type: 'appRoleAssignment', shape: 'collection',
+    requests: (c) => (c.tenant.servicePrincipals ?? []).map((s) => ({ path: `/servicePrincipals/${enc(str(s.id))}/appRoleAssignments` })),
+  },
+  { endpoint: 'oauth2PermissionGrants', what: 'GET oauth2PermissionGrants (all, and AllPrincipals only)', type: 'oAuth2PermissionGrant', shape: 'collection', requests: () => [{ path: '/oauth2PermissionGrants' }, { path: `/oauth2PermissionGrants?$filter=${enc("consentType eq 'AllPrincipals'")}` }] },
   { endpoint: 'conditionalAccess', what: 'GET conditionalAccess/policies', type: 'conditionalAccessPolicy', shape: 'collection', requests: () => [{ path: '/identity/conditionalAccess/policies' }] },
   {
     endpoint: 'messageRules', what: 'GET messageRules of every mailbox', type: 'messageRule', shape: 'collection',

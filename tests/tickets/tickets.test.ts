@@ -73,6 +73,10 @@ describe('routing', () => {
     expect(routeTicket({ ...(item as LedgerEntry), evidence: { site: 'https://example.sharepoint.com/sites/jinji' } }, policy, departmentOf)).toMatchObject({ assignees: ['jinji@example.lg.jp'], routed: true });
     expect(routeTicket(tenant as LedgerEntry, policy, departmentOf)).toMatchObject({ assignees: ['sysadmin@example.lg.jp'], routed: true });
   });
+  it('sends an outside app (APP-01) to the system administrators, who grant and revoke consent', () => {
+    const [app] = entries([finding('servicePrincipal', 'sp-1', { ruleId: 'APP-01' })]);
+    expect(routeTicket(app as LedgerEntry, policy, departmentOf)).toEqual({ assignees: ['sysadmin@example.lg.jp'], routed: true, reason: 'app consent: system administrators' });
+  });
 });
 
 describe('ticket lifecycle', () => {

@@ -67,8 +67,7 @@ const lists: SettingLists = {
 };
 
 /** Areas graph-permissions.json has before the README's table has their row (the digest row comes with issue 11). */
-// MERGE NOTE (apps): drop 'apps' once the README's permission table has the apps row (issue 15).
-const PENDING_README_AREAS = ['digest', 'apps'];
+const PENDING_README_AREAS = ['digest'];
 
 describe('the parser', () => {
   it('reads params with their decorators, multi-line @allowed and array defaults', () => {

@@ -35,9 +35,8 @@ export const SCENARIOS: Scenario[] = [
   { name: 'weeklyFull', collectOptions: { freshState: true, fullSignInActivityRead: true, signInBackfillHours: 24 }, files: { oneDriveSweepDays: 1 } },
   // The daily scan from the weekly's state: the OneDrive sweep (policy files.oneDriveSweepDays,
   // default 7), token deltas, sign-ins from the watermark.
-  // The accounts read is incremental here by default (collect/identity.ts: the weekly's full read
-  // left its state). TODO(lead, merge of `accounts`): benchShape's daily `signInActivityUsers`
-  // must become the candidates it reads (not re-measured in the accounts branch).
+  // The accounts read is incremental here (collect/identity.ts: the weekly's full read left its
+  // state); benchShape's daily shape counts the candidates and id re-reads it makes.
   { name: 'daily', collectOptions: { signInBackfillHours: 24 } },
 ];
 

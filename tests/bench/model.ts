@@ -17,6 +17,7 @@
  * - users with signInActivity (~10 a minute): a family of its own, or also drawing the identity
  *   reports family (5 per 10 s) as the auditLogs data it reads.
  */
+import { MAX_HOLDER_READS } from '../../src/collect/identity';
 import { resolveLimits, throttleModel } from '../../src/sim/throttle';
 import type { ThrottleFamily, ThrottleLimit } from '../../src/sim/types';
 
@@ -135,6 +136,15 @@ export interface TenantCounts {
   /** OneDrives whose sweep bucket is today (files.oneDriveSweepDays) */
   oneDrivesDueToday: number;
   sharedItems: number;
+  /** users whose lastSuccessfulSignInDateTime / lastSignInDateTime is at or before the cut-off (the two candidate queries) */
+  staleBySuccess?: number;
+  staleByAny?: number;
+  /** users with no sign-in recorded (re-read by id on an incremental read) */
+  neverSignedIn?: number;
+  /** principals holding a role (their registration records and last sign-ins are read by id) */
+  roleHolders?: number;
+  /** users the registration report lists as not registered */
+  unregistered?: number;
 }
 
 /**
@@ -145,16 +155,28 @@ export interface TenantCounts {
  * - daily (after weeklyFull committed its state, nothing changed): every site's drives listed,
  *   a token delta for every SharePoint library and for the OneDrives due today, no permission
  *   read, and the sign-ins since the watermark plus the watch overlap (`overlapMinutes`).
- *   TODO(lead, merge of `accounts`): signInActivityUsers = users until the incremental accounts
- *   read lands; then the daily shape reads only the candidates.
+ * Accounts (collect/identity.ts): weeklyFull reads every user's signInActivity; daily reads the
+ * two candidate queries' users plus, by id (15 a request), the never-signed-in and the role
+ * holders (nothing is new in a rescan). As a page count that is one page per 500 candidates per
+ * query plus one per 15 ids, expressed here in users so `lowerBound`'s pages come out right.
+ * MFA in both: the unregistered users (1,000 a page) plus each role holder's record (one request
+ * each), or the whole report when more than MAX_HOLDER_READS holders would be read.
  */
 export function benchShape(users: number, scenario: ScenarioName = 'weeklyFull', counts?: TenantCounts, overlapMinutes = 120): WorkloadShape {
   const sites = counts?.sites ?? Math.floor(users / 20) + users;
   const libraries = counts?.libraries ?? sites;
   const shared = counts?.sharedItems ?? libraries * Math.round(200 * 0.02);
-  const base = { users, enabledUsers: users, signInActivityUsers: users, mailboxes: users, sites, itemsPerLibrary: 200 };
+  const holders = counts?.roleHolders ?? 0;
+  // The registration report's pages, as the rows of an unfiltered read would come out (lowerBound divides by the page).
+  const mfaRequests = counts?.unregistered !== undefined && holders <= MAX_HOLDER_READS
+    ? Math.ceil(counts.unregistered / PAGES.userRegistrationDetails) + holders
+    : Math.ceil(users / PAGES.userRegistrationDetails);
+  const base = { users, enabledUsers: mfaRequests * PAGES.userRegistrationDetails, signInActivityUsers: users, mailboxes: users, sites, itemsPerLibrary: 200 };
   if (scenario === 'weeklyFull') return { ...base, signIns: users * 10, librariesRead: libraries, tokenDeltas: false, permissionReads: shared };
   const oneDrives = counts?.oneDrives ?? users;
   const due = counts?.oneDrivesDueToday ?? Math.ceil(oneDrives / 7);
-  return { ...base, signIns: Math.ceil((users * 10 * overlapMinutes) / (23 * 60)), librariesRead: libraries - oneDrives + due, tokenDeltas: true, permissionReads: 0 };
+  const incremental = counts?.staleBySuccess !== undefined
+    ? (Math.max(1, Math.ceil(counts.staleBySuccess / PAGES.signInActivity)) + Math.max(1, Math.ceil((counts.staleByAny ?? 0) / PAGES.signInActivity)) + Math.ceil(((counts.neverSignedIn ?? 0) + holders) / 15)) * PAGES.signInActivity
+    : users;
+  return { ...base, signInActivityUsers: Math.min(users, incremental), signIns: Math.ceil((users * 10 * overlapMinutes) / (23 * 60)), librariesRead: libraries - oneDrives + due, tokenDeltas: true, permissionReads: 0 };
 }

@@ -11,7 +11,7 @@
 import { sweepBucket, todaysBucket } from '../../src/collect/files';
 import { generateBenchTenant } from '../../src/sim/bench-tenant';
 import { startSimulator } from '../../src/sim/server';
-import type { GroundTruth } from '../../src/sim/tenant';
+import type { GroundTruth, JsonObject, TenantData } from '../../src/sim/tenant';
 import type { TenantCounts } from './model';
 
 export interface SimProcessArgs {
@@ -30,6 +30,33 @@ export interface SimTruth {
   perRule: Record<string, number>;
   /** the planted findings themselves, when there are at most 5,000 of them */
   list?: GroundTruth[];
+}
+
+/**
+ * What the incremental accounts read and the filtered MFA read must fetch on this tenant
+ * (collect/identity.ts): the users at or before the cut-off of each signInActivity query (default
+ * policy: 90 days), those with no sign-in recorded, the role holders, and the unregistered users.
+ */
+function identityCounts(t: TenantData): Pick<TenantCounts, 'staleBySuccess' | 'staleByAny' | 'neverSignedIn' | 'roleHolders' | 'unregistered'> {
+  const cutoff = Date.now() - 90 * 86_400_000;
+  const at = (v: unknown): number | null => {
+    const ms = typeof v === 'string' && v !== '' ? Date.parse(v) : NaN;
+    return Number.isFinite(ms) && ms > Date.parse('1900-01-01') ? ms : null;
+  };
+  let staleBySuccess = 0;
+  let staleByAny = 0;
+  let neverSignedIn = 0;
+  for (const u of t.users) {
+    const a = (u.signInActivity ?? {}) as JsonObject;
+    const success = at(a.lastSuccessfulSignInDateTime);
+    const any = at(a.lastSignInDateTime);
+    if (success !== null && success <= cutoff) staleBySuccess++;
+    if (any !== null && any <= cutoff) staleByAny++;
+    if (success === null && any === null) neverSignedIn++;
+  }
+  const holders = new Set([...t.roleAssignments, ...t.roleEligibilitySchedules].map((r) => String(r.principalId)));
+  const unregistered = t.userRegistrationDetails.filter((r) => r.isMfaRegistered === false).length;
+  return { staleBySuccess, staleByAny, neverSignedIn, roleHolders: holders.size, unregistered };
 }
 
 async function main(): Promise<void> {
@@ -52,7 +79,7 @@ async function main(): Promise<void> {
   }
   // Shared items: the lazy libraries' 4 each, plus the demo's (counted from its eager data).
   const demoShared = bench.data.sites.slice(0, bench.shape.demoSites).reduce((n, s) => n + s.drives.reduce((m, d) => m + d.items.filter((i) => i.shared !== undefined).length, 0), 0);
-  const counts: TenantCounts = { sites: bench.data.sites.length, libraries, oneDrives, oneDrivesDueToday: due, sharedItems: demoShared + bench.shape.lazyLibraries * 4 };
+  const counts: TenantCounts = { sites: bench.data.sites.length, libraries, oneDrives, oneDrivesDueToday: due, sharedItems: demoShared + bench.shape.lazyLibraries * 4, ...identityCounts(bench.data) };
   const perRule: Record<string, number> = {};
   for (const g of bench.groundTruth) perRule[g.ruleId] = (perRule[g.ruleId] ?? 0) + 1;
   const truth: SimTruth = { perRule, ...(bench.groundTruth.length <= 5000 ? { list: bench.groundTruth } : {}) };

@@ -21,7 +21,8 @@ import { Graph, type GraphWait } from './graph/graph';
 import { IMPLEMENTED_AREAS, countBySeverity, type ScanResult } from './pipeline';
 import { exitCodeOf, runScanJob, type ScanJobResult } from './jobs/scan';
 import { runShardedScanLocally } from './jobs/shard-queue';
-import type { JobLogger } from './runtime';
+import type { JobLogger, ScanDeps } from './runtime';
+import { shardName } from './jobs/shards';
 import { runDigestJob } from './jobs/digest';
 import { causeOf, collapseCauses, withoutQueries } from './report/causes';
 import type { KeepReport, WrittenReports } from './report/report';
@@ -342,7 +343,7 @@ async function scanCommand(opts: CommonOptions, fixedAreas?: Area[]): Promise<nu
       ...(settings.signInOverlapMinutes !== undefined ? { signInOverlapMinutes: settings.signInOverlapMinutes } : {}),
     },
   };
-  const { result, outcome } = opts.workers ? await shardedScan(opts, job, Number(opts.workers), { store, graph, policy, tenantId }) : await runScanJob(job);
+  const { result, outcome } = opts.workers ? await shardedScan(opts, job, Number(opts.workers), { store, graph, policy, tenantId, shardRanges: settings.shardRanges }) : await runScanJob(job);
   if (!paths) throw new Error('unreachable: runScan returned without writing the reports');
   if (outcome === 'failed') {
     for (const line of failureLines(result)) process.stderr.write(`${line}\n`);
@@ -369,7 +370,7 @@ async function shardedScan(
   opts: CommonOptions,
   job: Parameters<typeof runScanJob>[0],
   workers: number,
-  d: { store: Store; graph: Graph; policy: Policy; tenantId: string },
+  d: { store: Store; graph: Graph; policy: Policy; tenantId: string; shardRanges?: ScanDeps['shardRanges'] },
 ): Promise<ScanJobResult> {
   if (!storeConnection) throw new ConfigError('--workers needs a storage connection string:', ['AZURE_STORAGE_CONNECTION_STRING: set it, or unset it to use the embedded Azurite']);
   const say = (text: string): void => {
@@ -378,8 +379,8 @@ async function shardedScan(
   // Shard lines as progress; the final step's scan line is the summary printed below instead.
   const logger: JobLogger = {
     log: (line: unknown) => {
-      const e = JSON.parse(String(line)) as { event?: string; scanId?: string; shard?: string; outcome?: string; queued?: string[]; shards?: string[] };
-      if (e.event === 'm365-audit.shard') say(`  shard ${e.shard}: ${e.outcome}${e.queued?.length ? ` (queued ${e.queued.join(', ')})` : ''}`);
+      const e = JSON.parse(String(line)) as { event?: string; scanId?: string; shard?: string; range?: number; outcome?: string; queued?: string[]; shards?: string[] };
+      if (e.event === 'm365-audit.shard') say(`  shard ${e.shard}${e.range !== undefined ? `#${e.range}` : ''}: ${e.outcome}${e.queued?.length ? ` (queued ${e.queued.join(', ')})` : ''}`);
       if (e.event === 'm365-audit.scan' && e.outcome === 'sharded') say(`scan ${e.scanId}: ${e.shards?.length ?? 0} shard(s) queued, ${workers} worker(s)`);
     },
     warn: (line: unknown) => logger.log(line),
@@ -388,10 +389,10 @@ async function shardedScan(
   return runShardedScanLocally({
     connectionString: storeConnection,
     workers,
-    deps: { policy: d.policy, tenantId: d.tenantId, store: d.store, graph: () => ({ graph: d.graph, close: async () => undefined }) },
+    deps: { policy: d.policy, tenantId: d.tenantId, store: d.store, graph: () => ({ graph: d.graph, close: async () => undefined }), ...(d.shardRanges ? { shardRanges: d.shardRanges } : {}) },
     job,
     logger,
-    worker: { onFailure: (m, attempt, err) => say(`  shard ${m?.shard ?? '?'}: attempt ${attempt} failed: ${err.message}`) },
+    worker: { onFailure: (m, attempt, err) => say(`  shard ${m ? shardName(m) : '?'}: attempt ${attempt} failed: ${err.message}`) },
   });
 }
 

@@ -24,7 +24,7 @@ import type { ScanRequestMessage } from './jobs/scan-request';
 import type { Area } from './rules/ids';
 import { blobReportWriter, runScanJob, type ScanJobResult } from './jobs/scan';
 import { runDigestJob, type DigestJobResult } from './jobs/digest';
-import { clearShards, failShard, prepareReconcile, processShard, startShardedScan, type ShardMessage, type ShardStep } from './jobs/shards';
+import { clearShards, failShard, prepareReconcile, processShard, shardName, startShardedScan, type RangeSizes, type ShardMessage, type ShardStep } from './jobs/shards';
 
 /** What a Graph client is for: a scan, the sign-in watch, or the digest. */
 export type GraphPurpose = 'scan' | 'watch' | 'digest';
@@ -60,6 +60,11 @@ export interface ScanDeps {
   /** M365_AUDIT_SCAN_SHARDS=on: the timers and scanWorker split a scan into queue shards (src/jobs/shards.ts). */
   scanShards?: boolean | undefined;
   /**
+   * Range sizes of a sharded scan (M365_AUDIT_SHARD_MAILBOXES, M365_AUDIT_SHARD_SITES; default
+   * jobs/shards.ts DEFAULT_RANGE_SIZES): inbox rules and files sharing split into ranges this large.
+   */
+  shardRanges?: Partial<RangeSizes> | undefined;
+  /**
    * When a scan's collection must stop, given when the invocation started (default
    * {@link defaultDeadline}); a scan that reaches it is continued through the scan queue.
    */
@@ -94,6 +99,7 @@ export async function depsFromSettings(settings: Settings = loadSettings()): Pro
     signInOverlapMinutes: settings.signInOverlapMinutes,
     signInSource: settings.signInSource,
     scanShards: settings.scanShards,
+    shardRanges: settings.shardRanges,
     mailSender: settings.mailSender,
     announce: teams ? { sink: teams, url: settings.digestUrl } : undefined,
     alerts: teams
@@ -325,6 +331,7 @@ export async function startShardsAndLog(logger: JobLogger, d: ScanDeps, request:
       ...(areas ? { areas } : {}),
       ...(request.confirmResolutions ? { confirmResolutions: true } : {}),
       kind: request.kind,
+      ...(d.shardRanges ? { rangeSizes: d.shardRanges } : {}),
       now: (d.clock ?? (() => new Date()))(),
     });
     logger.log(JSON.stringify({ event: 'm365-audit.scan', scanId: request.scanId, tenantId: d.tenantId, outcome: 'sharded', shards: messages.map((m) => m.shard) }));
@@ -360,7 +367,7 @@ export async function shardAndLog(
       await close();
     }
   }
-  logger.log(JSON.stringify({ event: 'm365-audit.shard', scanId: message.scanId, shard: message.shard, outcome: step.outcome, queued: step.enqueue.map((m) => m.shard), reconcile: step.reconcile }));
+  logger.log(JSON.stringify({ event: 'm365-audit.shard', scanId: message.scanId, shard: message.shard, ...(message.range !== undefined ? { range: message.range } : {}), outcome: step.outcome, queued: step.enqueue.map(shardName), reconcile: step.reconcile }));
   if (!step.reconcile) return { step };
   const plan = await prepareReconcile(d.store, d.tenantId, message.scanId);
   if (!plan) return { step, run: { kind: 'already-done', scanId: message.scanId } };

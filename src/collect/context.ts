@@ -67,8 +67,26 @@ export interface CollectContext {
   options: CollectOptions;
   /** Sign-ins from a stream: the `signIns` collector feeds these to the detector instead of reading Graph. */
   signInStream?: SignInStreamBatch | undefined;
+  /**
+   * The checkpoint of the shard running this collector (src/jobs/shards.ts: state blobs keyed by
+   * the scan id and the shard), so that a shard the queue redelivers after its worker died goes on
+   * from what it finished instead of reading it again. The files collector keeps each finished
+   * drive there. Absent (an unsharded scan): nothing is checkpointed inside a slice.
+   */
+  checkpoint?: ShardCheckpoint | undefined;
   /** Another slice this collector depends on (collected once per scan). */
   slice<K extends SliceName>(name: K): Promise<Slice<SliceData[K]>>;
 }
 
 export type Collector<K extends SliceName> = (ctx: CollectContext) => Promise<Slice<SliceData[K]>>;
+
+/**
+ * A shard's own state, by key (the shard module scopes the keys to the scan and the shard). A
+ * write that fails throws out of the collector: the shard's attempt fails and the queue retries it.
+ * This is collection progress, not committed state: pending state kept here (a drive's new
+ * inventory) still goes live only with its slice, after the ledger write.
+ */
+export interface ShardCheckpoint {
+  get(key: string): Promise<string | undefined>;
+  put(key: string, value: string): Promise<void>;
+}

@@ -89,10 +89,10 @@ import { z } from 'zod';
 import { GraphError } from '../errors';
 import { sharepointBudget } from '../graph/budget';
 import type { BatchResult } from '../graph/graph';
-import type { Collector, CollectContext } from './context';
+import type { Collector, CollectContext, ShardCheckpoint } from './context';
 import type { PendingState } from './pending';
 import { graphDate, optionalString, parseRecords, summariseProblems } from './parse';
-import type { Grantee, ItemPermission, SharedItem, Site } from './snapshot';
+import type { Grantee, ItemPermission, SharedItem, Sharing, Site, Slice } from './snapshot';
 
 const DRIVE_CONCURRENCY = 4;
 
@@ -593,12 +593,71 @@ async function paceSharePoint(ctx: CollectContext): Promise<number> {
 export const collectSharing: Collector<'sharing'> = async (ctx) => {
   const sites = await ctx.slice('sites');
   if (sites.status === 'failed') return { status: 'failed', items: 0, detail: `the site list could not be read: ${sites.detail}` };
+  return readSharing(ctx, sites.data, sites.status === 'partial' ? (sites.detail ?? 'some sites unreadable') : undefined);
+};
+
+/** A drive finished by a shard, as its checkpoint keeps it (`drive-<driveId>`). */
+interface DriveDone {
+  result: DriveResult;
+  /** The stored inventory's last full read, for the next-full-enumeration date of the coverage. */
+  storedFullReadAt?: string | undefined;
+}
+
+/** The drives a shard listed (`drives`): kept so that a redelivered shard does not list them again. */
+interface DriveList {
+  drives: DriveRef[];
+  failures: string[];
+}
+
+const DRIVES_CHECKPOINT = 'drives';
+const driveCheckpoint = (driveId: string): string => `drive-${driveId}`;
+
+/**
+ * The checkpoint keys a files shard wrote (for the shard's cleanup) and the drive ids it listed;
+ * `drives` undefined: it never finished listing, or some site's libraries could not be listed (the
+ * drives of those sites are unknown).
+ */
+export async function sharingCheckpoint(cp: ShardCheckpoint): Promise<{ keys: string[]; drives: string[] | undefined }> {
+  const text = await cp.get(DRIVES_CHECKPOINT);
+  if (!text) return { keys: [], drives: undefined };
+  try {
+    const list = JSON.parse(text) as DriveList;
+    const ids = list.drives.map((d) => d.driveId);
+    return { keys: [DRIVES_CHECKPOINT, ...ids.map(driveCheckpoint)], drives: list.failures.length ? undefined : ids };
+  } catch {
+    return { keys: [DRIVES_CHECKPOINT], drives: undefined };
+  }
+}
+
+/**
+ * The sharing of `sites` (every site of the tenant, or one range of them in a sharded scan:
+ * src/jobs/shards.ts). `sitesPartial`: why the site list they come from was partial.
+ *
+ * With a shard checkpoint (ctx.checkpoint) the drive list and every finished drive (its shared
+ * items and its new inventory, still pending) are kept as they finish, so that a shard the queue
+ * redelivers after its worker died lists nothing again and reads only the drives it had not
+ * finished. A drive that failed is not kept: the next attempt reads it again. A checkpoint write
+ * that fails stops the shard (the drives in flight finish first, so what they read is kept).
+ */
+export async function readSharing(ctx: CollectContext, siteList: readonly Site[], sitesPartial?: string): Promise<Slice<Sharing>> {
+  const cp = ctx.checkpoint;
   await paceSharePoint(ctx);
   const roles = await ctx.graph.grantedRoles();
   const fullControl = (roles ?? []).some((r) => r.toLowerCase() === FULL_CONTROL.toLowerCase());
   const days = ctx.policy.files.fullEnumerationDays;
-  const failures: string[] = [];
-  const drives = await listDrives(ctx, sites.data, failures);
+  let failures: string[] = [];
+  let drives: DriveRef[];
+  const listed = cp ? await cp.get(DRIVES_CHECKPOINT) : undefined;
+  let resumed = false;
+  if (listed) {
+    const list = JSON.parse(listed) as DriveList;
+    drives = list.drives;
+    failures = [...list.failures];
+    resumed = true;
+  } else {
+    drives = await listDrives(ctx, siteList, failures);
+    if (cp) await cp.put(DRIVES_CHECKPOINT, JSON.stringify({ drives, failures } satisfies DriveList));
+  }
   const items: SharedItem[] = [];
   const pending: PendingState[] = [];
   let resynced = 0;
@@ -609,9 +668,27 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
   const sweepDays = ctx.policy.files.oneDriveSweepDays;
   const holds: string[] = [];
   let oldestEarlier: string | undefined;
+  let stop: unknown;
+  const account = (ref: DriveRef, done: DriveDone): void => {
+    const { result } = done;
+    items.push(...result.items);
+    if (result.pending) pending.push(result.pending);
+    if (result.resynced) resynced++;
+    if (!result.full && !fullControl) {
+      incremental.push(ref.driveId);
+      const due = Date.parse(done.storedFullReadAt ?? '') + days * 86_400_000;
+      if (Number.isFinite(due)) nextFull = Math.min(nextFull ?? due, due);
+    }
+  };
   const worker = async (): Promise<void> => {
-    while (cursor < drives.length) {
+    while (cursor < drives.length && stop === undefined) {
       const ref = drives[cursor++] as DriveRef;
+      // Finished by an earlier attempt of this shard: its result stands, nothing is read again.
+      const kept = resumed && cp ? await cp.get(driveCheckpoint(ref.driveId)) : undefined;
+      if (kept) {
+        account(ref, JSON.parse(kept) as DriveDone);
+        continue;
+      }
       const stored = fromThisRoot(ctx, await loadInventory(ctx, ref.driveId), foreignRoots);
       if (stored && !dueToday(ref, stored, ctx.now, sweepDays)) {
         // Not due in today's sweep: as of its last read; none of its findings resolves (holds).
@@ -620,26 +697,30 @@ export const collectSharing: Collector<'sharing'> = async (ctx) => {
         if (oldestEarlier === undefined || stored.readAt < oldestEarlier) oldestEarlier = stored.readAt;
         continue;
       }
+      let done: DriveDone;
       try {
-        const result = await syncDrive(ctx, ref, stored, needsFullRead(stored, fullControl, ctx.now, days), fullControl);
-        items.push(...result.items);
-        if (result.pending) pending.push(result.pending);
-        if (result.resynced) resynced++;
-        if (!result.full && !fullControl) {
-          incremental.push(ref.driveId);
-          const due = Date.parse(stored?.fullReadAt ?? '') + days * 86_400_000;
-          if (Number.isFinite(due)) nextFull = Math.min(nextFull ?? due, due);
-        }
+        done = { result: await syncDrive(ctx, ref, stored, needsFullRead(stored, fullControl, ctx.now, days), fullControl), storedFullReadAt: stored?.fullReadAt };
       } catch (err) {
         failures.push(`${ref.site.webUrl} drive ${ref.driveId}: ${(err as Error).message}`);
         // Nothing of this drive is resolved: its last good inventory stands, marked as such.
         if (stored) items.push(...toShared(ref, stored, stored.readAt));
+        continue;
       }
+      if (cp) {
+        try {
+          await cp.put(driveCheckpoint(ref.driveId), JSON.stringify(done));
+        } catch (err) {
+          stop ??= err;
+          return;
+        }
+      }
+      account(ref, done);
     }
   };
   await Promise.all(Array.from({ length: Math.min(DRIVE_CONCURRENCY, drives.length) }, worker));
+  if (stop !== undefined) throw stop;
   const details: string[] = [];
-  if (sites.status === 'partial') details.push(`site list partial: ${sites.detail}`);
+  if (sitesPartial !== undefined) details.push(`site list partial: ${sitesPartial}`);
   if (failures.length) details.push(`${failures.length} drive(s) or site(s) could not be read: ${summariseProblems(failures, 5)}`);
   if (incremental.length) {
     // SharePoint reports sharing-only changes in delta only to Sites.FullControl.All ("driveItem:

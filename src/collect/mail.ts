@@ -14,9 +14,9 @@
  */
 import { z } from 'zod';
 import { describeShape, type BatchResult } from '../graph/graph';
-import type { Collector } from './context';
+import type { CollectContext, Collector } from './context';
 import { optionalString, parseRecords, summariseProblems } from './parse';
-import type { DirectoryEntry, ForwardingRule, MailboxRules, RuleRecipient } from './snapshot';
+import type { DirectoryEntry, ForwardingRule, MailboxRules, MailRules, RuleRecipient, Slice } from './snapshot';
 
 const recipient = z
   .looseObject({ emailAddress: z.looseObject({ address: optionalString, name: optionalString }).nullish() })
@@ -64,7 +64,14 @@ export function mailboxCandidates(users: readonly DirectoryEntry[]): DirectoryEn
 export const collectMailRules: Collector<'mailRules'> = async (ctx) => {
   const users = await ctx.slice('directory');
   if (users.status === 'failed') return { status: 'failed', items: 0, detail: `the user list could not be read: ${users.detail}` };
-  const candidates = mailboxCandidates(users.data);
+  return readMailRules(ctx, mailboxCandidates(users.data), users.status === 'partial');
+};
+
+/**
+ * Reads the inbox rules of `candidates` (all of the tenant's, or one range of them in a sharded
+ * scan: src/jobs/shards.ts). `userListPartial`: the user list they come from was partial.
+ */
+export async function readMailRules(ctx: CollectContext, candidates: readonly DirectoryEntry[], userListPartial: boolean): Promise<Slice<MailRules>> {
   const mailboxes: MailboxRules[] = [];
   const failed: string[] = [];
   let envelope: string | undefined;
@@ -113,7 +120,7 @@ export const collectMailRules: Collector<'mailRules'> = async (ctx) => {
     handle,
   );
   const details: string[] = [];
-  if (users.status === 'partial') details.push('the user list was partial, so some mailboxes may not have been checked');
+  if (userListPartial) details.push('the user list was partial, so some mailboxes may not have been checked');
   if (failed.length) details.push(`${failed.length} mailbox(es) could not be read after retries: ${summariseProblems(failed, 10)}`);
   // A refused $batch envelope fails its items with status 0: say what the envelope answered once.
   if (envelope) details.push(envelope);
@@ -124,4 +131,4 @@ export const collectMailRules: Collector<'mailRules'> = async (ctx) => {
     items: mailboxes.length,
     ...(details.length ? { detail: details.join('; ') } : {}),
   };
-};
+}

@@ -371,6 +371,13 @@ export type Slice<T> =
        */
       holds?: string[];
       /**
+       * Set on a *partial* slice whose every gap lies under its `holds` (a failed range of a sharded
+       * scan: src/jobs/shards.ts, whose mailboxes or drives are held): a rule reading it may still
+       * resolve findings outside `holds`, as if the slice were complete (rules/engine.ts
+       * `completeRules`). Coverage stays partial and names what failed.
+       */
+      gapsHeld?: boolean;
+      /**
        * Set on a `signInActivity` slice read incrementally (collect/identity.ts): it holds only the
        * users that ACCT-02/06 could flag (and the privileged holders); every other user signed in
        * after `recentAfter`. Its count is not the tenant's (findings/plausibility.ts).

@@ -169,6 +169,12 @@ const settingsSchema = z.object({
    * m365-audit-scan-shards (src/jobs/shards.ts; README "Shards"); default `off`: one invocation.
    */
   M365_AUDIT_SCAN_SHARDS: z.enum(['on', 'off'], { message: 'must be on or off' }).optional(),
+  /**
+   * Range sizes of a sharded scan (src/jobs/shards.ts, README "Shards"): mailboxes per inbox-rules
+   * shard (default 1000) and sites per files-sharing shard (default 200); a slice no larger is one shard.
+   */
+  M365_AUDIT_SHARD_MAILBOXES: z.string().regex(/^[1-9][0-9]{0,6}$/, { message: 'must be a whole number from 1 to 9999999 (mailboxes per inbox-rules shard; default 1000)' }).optional(),
+  M365_AUDIT_SHARD_SITES: z.string().regex(/^[1-9][0-9]{0,6}$/, { message: 'must be a whole number from 1 to 9999999 (sites per files-sharing shard; default 200)' }).optional(),
   /** With the Event Hub source: the event hub the diagnostic setting streams to, and the consumer group read. */
   M365_AUDIT_EVENTHUB_NAME: nonEmpty.optional(),
   M365_AUDIT_EVENTHUB_CONSUMER_GROUP: nonEmpty.optional(),
@@ -230,6 +236,8 @@ export interface Settings {
   signInSource: 'graph' | 'eventhub';
   /** M365_AUDIT_SCAN_SHARDS=on: scans are split into queue shards (src/jobs/shards.ts). */
   scanShards: boolean;
+  /** M365_AUDIT_SHARD_MAILBOXES / M365_AUDIT_SHARD_SITES; absent: the defaults. */
+  shardRanges?: { mailboxes?: number; sites?: number } | undefined;
   /** True when running where a managed identity endpoint exists (Azure). */
   managedIdentity: boolean;
   /** M365_AUDIT_DIGEST_URL: the digest's link on its Teams card, `{month}` for YYYY-MM. */
@@ -347,6 +355,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     signInOverlapMinutes: s.M365_AUDIT_SIGNIN_OVERLAP_MINUTES,
     signInSource: s.M365_AUDIT_SIGNIN_SOURCE ?? 'graph',
     scanShards: s.M365_AUDIT_SCAN_SHARDS === 'on',
+    ...(s.M365_AUDIT_SHARD_MAILBOXES || s.M365_AUDIT_SHARD_SITES
+      ? { shardRanges: { ...(s.M365_AUDIT_SHARD_MAILBOXES ? { mailboxes: Number(s.M365_AUDIT_SHARD_MAILBOXES) } : {}), ...(s.M365_AUDIT_SHARD_SITES ? { sites: Number(s.M365_AUDIT_SHARD_SITES) } : {}) } }
+      : {}),
     managedIdentity: Boolean(s.IDENTITY_ENDPOINT || s.MSI_ENDPOINT),
     mailSender: s.M365_AUDIT_MAIL_SENDER,
     digestUrl: s.M365_AUDIT_DIGEST_URL,

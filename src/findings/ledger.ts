@@ -125,8 +125,9 @@ export interface ScanOutcome {
   completeRules?: readonly RuleId[];
   /**
    * Subject-id prefixes the scan reported from an earlier read (a OneDrive not due in today's
-   * sweep: `driveId/`): a finding under one is kept as of that read and never resolves here, even
-   * in a complete area — what was not read today cannot show that it is fixed.
+   * sweep: `driveId/`), or whole subject ids (the mailboxes of a failed shard range, whose user id
+   * is the finding's subject: src/jobs/shards.ts): a finding under one is kept as of that read and
+   * never resolves here, even in a complete area — what was not read cannot show that it is fixed.
    */
   holds?: readonly string[];
   at: string;
@@ -276,6 +277,8 @@ export function reconcile(current: ReadonlyMap<string, LedgerEntry>, scan: ScanO
   const candidates: LedgerEntry[] = [];
   const holds = new Set(scan.holds ?? []);
   const held = (subjectId: string): boolean => {
+    // A whole subject id (a mailbox of a failed shard range), or a prefix ending in `/` (a drive).
+    if (holds.has(subjectId)) return true;
     for (let i = subjectId.indexOf('/'); i >= 0; i = subjectId.indexOf('/', i + 1)) if (holds.has(subjectId.slice(0, i + 1))) return true;
     return false;
   };

@@ -16,7 +16,7 @@
 import { output } from '@azure/functions';
 import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import { randomUUID } from 'node:crypto';
-import type { ShardMessage } from './shards';
+import type { RangeSizes, ShardMessage } from './shards';
 import { SHARD_POISON_QUEUE, SHARD_QUEUE, parseShardMessage } from './shards';
 import { runScanJob, type ScanJobOptions, type ScanJobResult } from './scan';
 import { shardAndLog, startShardsAndLog, type JobLogger, type ScanDeps, type ScanRequest, type ScanRun } from '../runtime';
@@ -143,6 +143,8 @@ export interface LocalShardedScan {
   /** Hears the shard and scan log lines. */
   logger: JobLogger;
   scanId?: string;
+  /** Range sizes of the inbox-rules and files shards (default: deps.shardRanges, then jobs/shards.ts DEFAULT_RANGE_SIZES). */
+  rangeSizes?: Partial<RangeSizes>;
   /** Default `m365-audit-scan-shards-cli-<scan>`: this run's own queues, deleted at the end. */
   queueName?: string;
   worker?: Partial<Pick<WorkerLoopOptions, 'maxDequeueCount' | 'visibilityTimeoutSeconds' | 'retryDelaySeconds' | 'pollMs' | 'idleTimeoutMs' | 'onFailure'>>;
@@ -158,19 +160,20 @@ export async function runShardedScanLocally(o: LocalShardedScan): Promise<ScanJo
   const scanId = o.scanId ?? randomUUID();
   const queues = await openShardQueues(o.connectionString, o.queueName ?? `${SHARD_QUEUE}-cli-${scanId.slice(0, 8)}`);
   let finished: ScanJobResult | undefined;
+  const deps: ScanDeps = o.rangeSizes ? { ...o.deps, shardRanges: { ...o.deps.shardRanges, ...o.rangeSizes } } : o.deps;
   const finalStep = async (request: ScanRequest): Promise<ScanRun> => {
     finished = await runScanJob({ ...o.job, scanId, resume: true, requireProgress: true, ...(request.areas ? { areas: request.areas } : {}) });
     return { kind: 'finished', job: finished };
   };
   try {
-    const first = await startShardsAndLog(o.logger, o.deps, { kind: 'run', scanId, ...(o.job.areas ? { areas: o.job.areas } : {}), ...(o.job.confirmResolutions ? { confirmResolutions: true } : {}) });
+    const first = await startShardsAndLog(o.logger, deps, { kind: 'run', scanId, ...(o.job.areas ? { areas: o.job.areas } : {}), ...(o.job.confirmResolutions ? { confirmResolutions: true } : {}) });
     await sendShards(queues.queue, first);
     await runShardWorkers({
       queues,
       workers: o.workers,
       ...o.worker,
-      handle: async (m) => (await shardAndLog(o.logger, o.deps, m, false, finalStep)).step.enqueue,
-      poisoned: async (m) => (await shardAndLog(o.logger, o.deps, m, true, finalStep)).step.enqueue,
+      handle: async (m) => (await shardAndLog(o.logger, deps, m, false, finalStep)).step.enqueue,
+      poisoned: async (m) => (await shardAndLog(o.logger, deps, m, true, finalStep)).step.enqueue,
       finished: () => finished !== undefined,
     });
   } finally {

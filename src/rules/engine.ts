@@ -19,7 +19,7 @@ export interface Evaluation {
   skipped: Array<{ ruleId: string; reason: string }>;
   /** Rules that ran on complete inputs: the ledger may resolve their findings (ledger.ts). */
   completeRules: RuleId[];
-  /** Subject-id prefixes read from an earlier read (slices' `holds`): nothing under them resolves. */
+  /** Subject-id prefixes (ending in `/`) or whole subject ids the slices hold (`holds`): nothing under them resolves. */
   holds: string[];
 }
 
@@ -90,7 +90,13 @@ export function evaluate(snapshot: Snapshot, rules: readonly AnyRule[], policy: 
       skipped.push({ ruleId: rule.id, reason: `input not collected: ${missing.join(', ')}` });
       continue;
     }
-    if ((rule.resolvesOn ?? rule.requires).every((name) => snapshot.slices[name]?.status === 'complete')) completeRules.push(rule.id);
+    // Complete inputs; or partial ones whose every gap is held (a failed shard range: nothing
+    // under its holds resolves, the rest does — findings/ledger.ts).
+    const vouched = (name: SliceName): boolean => {
+      const s = snapshot.slices[name];
+      return s?.status === 'complete' || (s?.status === 'partial' && s.gapsHeld === true && (s.holds?.length ?? 0) > 0);
+    };
+    if ((rule.resolvesOn ?? rule.requires).every(vouched)) completeRules.push(rule.id);
     const input = Object.fromEntries(
       rule.requires.map((name) => [name, (snapshot.slices[name] as { data: unknown }).data]),
     ) as Parameters<AnyRule['evaluate']>[0];

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Policy } from './config/policy';
-import { DEFAULT_COLLECT_OPTIONS, type CollectContext, type CollectOptions, type SignInStreamBatch } from './collect/context';
+import { DEFAULT_COLLECT_OPTIONS, ShardCheckpointError, type CollectContext, type CollectOptions, type SignInStreamBatch } from './collect/context';
 import { COLLECTORS } from './collect/index';
 import { commitPending, type PendingState } from './collect/pending';
 import { clearProgress, DEFAULT_HOLD_MS, latestScanId, loadProgress, loadSlices, pointAt, policyHash, saveProgress, saveSlice, unusable, type ScanProgress } from './collect/progress';
@@ -216,8 +216,9 @@ export function sliceRunner(base: Omit<CollectContext, 'slice'>, onProgress?: Sc
         try {
           slice = await (COLLECTORS[name] as (c: CollectContext) => Promise<Slice<unknown>>)(ctx);
         } catch (err) {
-          // No token: the run stops (exit 1), it is not an area that failed.
-          if (err instanceof CredentialError) throw err;
+          // No token: the run stops (exit 1), it is not an area that failed. Nor is a shard's
+          // checkpoint that storage refused: the shard's attempt fails, the queue retries it.
+          if (err instanceof CredentialError || err instanceof ShardCheckpointError) throw err;
           slice = { status: 'failed', items: 0, detail: (err as Error).message };
         }
         // A slice cut short by the deadline is not done: it is neither reported nor saved.

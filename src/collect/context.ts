@@ -90,3 +90,14 @@ export interface ShardCheckpoint {
   get(key: string): Promise<string | undefined>;
   put(key: string, value: string): Promise<void>;
 }
+
+/**
+ * A shard's checkpoint could not be read or written (storage unavailable): the shard's attempt
+ * fails and the queue retries it — never a failed slice (pipeline.ts sliceRunner rethrows it).
+ */
+export class ShardCheckpointError extends Error {
+  constructor(key: string, cause: unknown) {
+    super(`the shard checkpoint ${key} could not be kept: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'ShardCheckpointError';
+  }
+}

@@ -67,7 +67,7 @@ import type { Slice, SliceName } from '../collect/snapshot';
 import { CredentialError } from '../errors';
 import type { Graph } from '../graph/graph';
 import { IMPLEMENTED_AREAS, sliceRunner } from '../pipeline';
-import { DEFAULT_COLLECT_OPTIONS, type CollectContext, type CollectOptions, type ShardCheckpoint } from '../collect/context';
+import { DEFAULT_COLLECT_OPTIONS, ShardCheckpointError, type CollectContext, type CollectOptions, type ShardCheckpoint } from '../collect/context';
 import { readSharing, sharingCheckpoint } from '../collect/files';
 import { mailboxCandidates, readMailRules } from '../collect/mail';
 import type { DirectoryEntry, MailRules, Sharing, Site } from '../collect/snapshot';
@@ -212,9 +212,16 @@ const partKey = (scanId: string, slice: SliceName, range: number): string => `${
 export const checkpointKey = (scanId: string, shard: string, key: string): string => `${PLAN}-${scanId}-${shard}-cp-${key}`;
 
 function checkpointOf(store: StatePort, tenantId: string, scanId: string, shard: string): ShardCheckpoint {
+  const wrap = async <T>(key: string, op: () => Promise<T>): Promise<T> => {
+    try {
+      return await op();
+    } catch (err) {
+      throw new ShardCheckpointError(key, err);
+    }
+  };
   return {
-    get: (key) => store.getStateBlob(tenantId, checkpointKey(scanId, shard, key)),
-    put: (key, value) => store.putStateBlob(tenantId, checkpointKey(scanId, shard, key), value),
+    get: (key) => wrap(checkpointKey(scanId, shard, key), () => store.getStateBlob(tenantId, checkpointKey(scanId, shard, key))),
+    put: (key, value) => wrap(checkpointKey(scanId, shard, key), () => store.putStateBlob(tenantId, checkpointKey(scanId, shard, key), value)),
   };
 }
 const claimKey = (scanId: string): string => `${PLAN}-${scanId}-reconcile`;
@@ -371,7 +378,14 @@ export async function processShard(d: ShardDeps, message: ShardMessage): Promise
         if (!source || source.status === 'failed') throw new Error(`range ${name}: the ${spec.source} slice it splits is gone`);
         const all = spec.records(source);
         if (all.length !== doc.total) throw new Error(`range ${name}: the ${spec.source} slice holds ${all.length} ${spec.unit}, the plan ${doc.total}`);
-        const part = await spec.collect(runner.ctx, all.slice(message.range * doc.size, (message.range + 1) * doc.size), source);
+        let part: Slice<unknown>;
+        try {
+          part = await spec.collect(runner.ctx, all.slice(message.range * doc.size, (message.range + 1) * doc.size), source);
+        } catch (err) {
+          // As sliceRunner does: a collector's own failure is the range's result, a failed part.
+          if (err instanceof CredentialError || err instanceof ShardCheckpointError) throw err;
+          part = { status: 'failed', items: 0, detail: (err as Error).message };
+        }
         if (d.graph.fatal) throw d.graph.fatal;
         // The first part kept is the range's (a copy delivered at once keeps the same one).
         await store.createStateBlob(tenantId, partKey(scanId, shard, message.range), JSON.stringify(part));

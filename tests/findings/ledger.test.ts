@@ -32,6 +32,18 @@ function apply(ledger: Map<string, LedgerEntry>, s: ScanOutcome) {
 }
 
 describe('ledger reconciliation', () => {
+  it('resolves nothing held: a whole subject id (a mailbox of a failed shard range) or a prefix ending in / (a drive)', () => {
+    const ledger = new Map<string, LedgerEntry>();
+    apply(ledger, scan([state('u1'), state('u2'), state('drive-a/item-1'), state('drive-b/item-2'), state('u1x')], T1));
+    // A later scan sees none of them; the rule ran on inputs vouched for outside its holds.
+    const rec = apply(ledger, scan([], T2, { coverage: { ...complete, accounts: { status: 'partial', items: 3 } }, completeRules: ['ACCT-02'], holds: ['u1', 'drive-a/'] }));
+    const status = (subject: string): string | undefined => ledger.get(state(subject).id)?.status;
+    expect([status('u1'), status('drive-a/item-1')]).toEqual(['open', 'open']);
+    // Not held: an id that merely starts like a held one, another drive, another user.
+    expect([status('u1x'), status('drive-b/item-2'), status('u2')]).toEqual(['resolved', 'resolved', 'resolved']);
+    expect(rec.resolved).toHaveLength(3);
+  });
+
   it('opens new findings, moves lastSeen, and changes nothing when the same scan is reconciled twice', () => {
     const ledger = new Map<string, LedgerEntry>();
     const first = apply(ledger, scan([state('a')], T1));

@@ -34,6 +34,21 @@ describe('completeRules', () => {
     expect(result.coverage.mfa?.status).toBe('partial');
   });
 
+  it('inbox rules partial only because a shard range failed, its mailboxes held (gapsHeld): MAIL-01 still resolves outside them', () => {
+    const held = snapshotOf(compliantTenant(), { mailRules: 'mailboxes 11–20 of 50 failed: shard mailRules#1 failed' });
+    const gap = held.slices.mailRules as Exclude<Slice<unknown>, { status: 'failed' }>;
+    held.slices.mailRules = { ...gap, holds: ['user-11', 'user-12'], gapsHeld: true } as never;
+    const result = evaluate(held, RULES, fixturePolicy(), ['mail']);
+    expect(result.completeRules).toContain('MAIL-01');
+    expect(result.holds).toEqual(['user-11', 'user-12']);
+    expect(result.coverage.mail?.status).toBe('partial');
+    expect(result.coverage.mail?.detail).toContain('mailboxes 11–20 of 50 failed');
+    // Without the mark (a range partial for its own reasons), or with nothing held, nothing resolves.
+    expect(evaluate(snapshotOf(compliantTenant(), { mailRules: 'x' }), RULES, fixturePolicy(), ['mail']).completeRules).not.toContain('MAIL-01');
+    held.slices.mailRules = { ...gap, gapsHeld: true } as never;
+    expect(evaluate(held, RULES, fixturePolicy(), ['mail']).completeRules).not.toContain('MAIL-01');
+  });
+
   it('a partial registration report resolves no MFA-02 finding', () => {
     const result = evaluate(snapshotOf(compliantTenant(), { mfaRegistration: 'skipped 1 unreadable record(s)' }), RULES, fixturePolicy(), ['mfa']);
     expect(result.completeRules).not.toContain('MFA-02');

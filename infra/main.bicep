@@ -63,6 +63,14 @@ param signInOverlapMinutes int = 120
 ])
 param signInSource string = 'graph'
 
+@description('M365_AUDIT_SHARD_MAILBOXES: with scanShards=on, mailboxes per inbox-rules shard (the mail slice is split into ranges this large; a tenant with fewer is one shard). 0: the default, 1000 (README "Shards").')
+@minValue(0)
+param shardMailboxes int = 0
+
+@description('M365_AUDIT_SHARD_SITES: with scanShards=on, sites (each with all its drives) per files-sharing shard. 0: the default, 200 (README "Shards").')
+@minValue(0)
+param shardSites int = 0
+
 @description('M365_AUDIT_SCAN_SHARDS: on splits the daily and on-demand scans into one shard per slice on the queue m365-audit-scan-shards (scanShard; poison queue m365-audit-scan-shards-poison, scanShardPoison), so the Functions host scales them out; off (default): one invocation per scan (README "Shards"). The host creates both queues on first use; the identity already has Storage Queue Data Contributor.')
 @allowed([
   'off'
@@ -460,6 +468,9 @@ var appSettings = {
   M365_AUDIT_MAIL_SENDER: mailSender
   M365_AUDIT_SIGNIN_SOURCE: signInSource
   M365_AUDIT_SCAN_SHARDS: scanShards
+  // Empty means the default (loadSettings treats an empty setting as unset).
+  M365_AUDIT_SHARD_MAILBOXES: shardMailboxes == 0 ? '' : string(shardMailboxes)
+  M365_AUDIT_SHARD_SITES: shardSites == 0 ? '' : string(shardSites)
   // The signInStream trigger's connection (prefix M365_AUDIT_EVENTHUB, identity-based), hub and
   // consumer group; empty with the Graph source (the function is not registered then).
   M365_AUDIT_EVENTHUB__fullyQualifiedNamespace: streamSignIns ? '${eventHubNamespaceName}.servicebus.windows.net' : ''

@@ -765,7 +765,7 @@ withCommon(program.command('scan').description('one tenant scan'))
   .option('--tenant-id <id>', 'tenant id (default: AZURE_TENANT_ID)')
   .option('--backfill-hours <n>', 'first sign-in watch: hours to read back (1-720, default 24)')
   .option('--confirm-resolutions', 'the tenant really changed: accept counts below plausibility.minFractionOfLast of the last scan and resolutions above plausibility.maxResolvedShare of an area')
-  .option('--workers <n>', 'split the scan into shards (one per slice) on storage queues, worked by n loops (1-64); without it: one run', wholeNumber(1, 64, 'worker loops'))
+  .option('--workers <n>', 'split the scan into shards (one per slice; inbox rules and files sharing per range of mailboxes/sites: M365_AUDIT_SHARD_MAILBOXES, M365_AUDIT_SHARD_SITES) on storage queues, worked by n loops (1-64); without it: one run', wholeNumber(1, 64, 'worker loops'))
   .action(action((opts: CommonOptions) => scanCommand(opts)));
 
 withCommon(program.command('signins').description('the incremental sign-in watch (from the stored watermark)'))

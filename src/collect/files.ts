@@ -649,8 +649,13 @@ export async function readSharing(ctx: CollectContext, siteList: readonly Site[]
   let drives: DriveRef[];
   const listed = cp ? await cp.get(DRIVES_CHECKPOINT) : undefined;
   let resumed = false;
-  if (listed) {
-    const list = JSON.parse(listed) as DriveList;
+  let list: DriveList | undefined;
+  try {
+    list = listed ? (JSON.parse(listed) as DriveList) : undefined;
+  } catch {
+    // An unreadable checkpoint is no checkpoint: the drives are listed (and read) again.
+  }
+  if (list && Array.isArray(list.drives) && Array.isArray(list.failures)) {
     drives = list.drives;
     failures = [...list.failures];
     resumed = true;
@@ -685,8 +690,14 @@ export async function readSharing(ctx: CollectContext, siteList: readonly Site[]
       const ref = drives[cursor++] as DriveRef;
       // Finished by an earlier attempt of this shard: its result stands, nothing is read again.
       const kept = resumed && cp ? await cp.get(driveCheckpoint(ref.driveId)) : undefined;
-      if (kept) {
-        account(ref, JSON.parse(kept) as DriveDone);
+      let finished: DriveDone | undefined;
+      try {
+        finished = kept ? (JSON.parse(kept) as DriveDone) : undefined;
+      } catch {
+        // Unreadable: the drive is read again.
+      }
+      if (finished?.result) {
+        account(ref, finished);
         continue;
       }
       const stored = fromThisRoot(ctx, await loadInventory(ctx, ref.driveId), foreignRoots);

@@ -426,8 +426,10 @@ export async function failShard(d: Pick<ShardDeps, 'store' | 'clock'>, message: 
     if (!isRanged(shard) || !ranges || message.range >= ranges.count) return { outcome: 'unknown', enqueue: [], reconcile: false };
     const key = rangeOutcomeKey(scanId, shard, message.range);
     if (!(await store.getStateBlob(tenantId, key)) && !(await store.getStateBlob(tenantId, outcomeKey(scanId, shard)))) {
-      const result: ShardOutcome = { status: 'failed', at: now.toISOString(), detail: await last() };
-      if (await store.createStateBlob(tenantId, key, JSON.stringify(result))) outcome = 'failed';
+      // An attempt that kept its part and died before its outcome: the part stands.
+      const kept = await readJson<Slice<unknown>>(store, tenantId, partKey(scanId, shard, message.range));
+      const result: ShardOutcome = kept ? { status: 'done', at: now.toISOString(), slice: kept.status } : { status: 'failed', at: now.toISOString(), detail: await last() };
+      if (await store.createStateBlob(tenantId, key, JSON.stringify(result))) outcome = kept ? 'duplicate' : 'failed';
     }
     return { outcome, ...(await settleRanges(store, plan, shard, ranges, name, now)) };
   }

@@ -20,6 +20,11 @@ import type { DemoTenant } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
 import { withSim, testContext, type TestSim } from '../support/sim';
 import { context, scanLines } from '../support/functions';
+import { run, STACK } from '../support/cli';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultPolicy } from '../../src/config/policy';
 
 const T0 = Date.parse('2026-12-01T18:00:00.000Z');
 const clock = (): Date => new Date(T0);
@@ -323,6 +328,32 @@ describe('range shards', () => {
       const late = context('scanShard');
       await scanShardHandler(async () => d)({ scanId, tenantId: demo.data.tenantId, shard: 'mailRules', range: 1 }, late.ctx);
       expect(shardLines(late.lines)).toEqual([expect.objectContaining({ shard: 'mailRules', range: 1, outcome: 'unknown' })]);
+    });
+  });
+});
+
+describe('m365-audit scan --workers 2 with M365_AUDIT_SHARD_MAILBOXES and M365_AUDIT_SHARD_SITES', () => {
+  it('runs the ranges as shards and writes the findings of an unsharded scan; a bad range size is refused naming the setting', async () => {
+    const expected = await withSim(609, async (t, demo) => {
+      const r = await runScan({ graph: t.graph(), policy: defaultPolicy(), tenantId: demo.data.tenantId });
+      return r.findings.map(key).sort();
+    });
+    await withSim(609, async (t, demo) => {
+      const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-shard-ranges-'));
+      const env = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: t.sim.caPath, AZURE_STORAGE_CONNECTION_STRING: CONNECTION, M365_AUDIT_SHARD_MAILBOXES: '20', M365_AUDIT_SHARD_SITES: '5' };
+      const r = await run(['scan', '--workers', '2', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId, '--lang', 'en'], { cwd, env });
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/shard mailRules#0: collected/);
+      expect(r.stderr).toMatch(/shard mailRules#2: collected/);
+      expect(r.stderr).toMatch(/shard sharing#1: collected/);
+      expect(r.stderr).not.toMatch(/shard mailRules: collected/);
+      const doc = JSON.parse(readFileSync(join(cwd, 'out', 'findings.json'), 'utf8')) as { findings: Array<{ ruleId: string; subject: { id: string }; status: string }> };
+      expect(doc.findings.map(key).sort()).toEqual(expected);
+      const bad = await run(['scan', '--workers', '2', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId], { cwd, env: { ...env, M365_AUDIT_SHARD_MAILBOXES: '0' } });
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/M365_AUDIT_SHARD_MAILBOXES.*whole number/);
+      expect(bad.stderr).not.toMatch(STACK);
     });
   });
 });

@@ -350,15 +350,47 @@ export interface ChainVerification {
   records: number;
   first?: { sequence: number; hash: string; startedAt: string };
   head?: { sequence: number; hash: string; startedAt: string; scanId: string };
+  /** With `from`: records before it that were not even read (found by a binary search; see skipBefore). */
+  skipped?: number;
   /** With `from`: the first record on/after it, whose prevHash is trusted as the anchor. */
   anchor?: { sequence: number; prevHash: string };
   issues: ChainIssue[];
 }
 
 /**
+ * How much clock difference between writers `from` tolerates: records appended more than this
+ * before `from` are taken to have started before it (appendedAt ≥ startedAt on one clock).
+ */
+export const FROM_SKEW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * With `verify --from`: how many of the (sequence-ordered) names to skip without reading them. A
+ * binary search over `appendedAt` (nondecreasing along the chain: each append stamps its clock
+ * after reading the head) finds the first record appended at or after `from` − {@link FROM_SKEW_MS};
+ * everything before it was appended, hence started, before `from`. About log2(n) reads; a record
+ * that does not parse counts as "not before" (the search moves earlier: more read, never fewer).
+ * The names themselves are still listed (one request per 5 000): gaps and foreign blobs are
+ * found from the listing.
+ */
+async function skipBefore(port: EvidencePort, tenantId: string, named: ReadonlyArray<{ name: string }>, from: Date): Promise<number> {
+  const limit = from.getTime() - FROM_SKEW_MS;
+  let lo = 0; // every index < lo was appended before `limit`
+  let hi = named.length; // the index hi (if any) was not
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const r = parseRecord(await port.getEvidence(tenantId, (named[mid] as { name: string }).name));
+    const at = r && typeof r.appendedAt === 'string' ? Date.parse(r.appendedAt) : Number.NaN;
+    if (Number.isFinite(at) && at < limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * Walks a tenant's chain. With `from`, starts at the first record (in sequence order) that
  * started on or after it and trusts that record's prevHash as the anchor: nothing before it is
- * checked. With `scans`, cross-checks scan ids both ways (scans that started before the trail's
+ * checked, and records appended more than {@link FROM_SKEW_MS} before it are not read at all
+ * (a binary search finds where to start reading: see skipBefore). With `scans`, cross-checks scan ids both ways (scans that started before the trail's
  * first record are older than the trail and not expected in it).
  */
 export async function verifyEvidence(port: EvidencePort, tenantId: string, o: { from?: Date; scans?: readonly ScanRecord[] } = {}): Promise<ChainVerification> {
@@ -371,17 +403,20 @@ export async function verifyEvidence(port: EvidencePort, tenantId: string, o: { 
     else named.push({ name, sequence });
   }
   named.sort((a, b) => a.sequence - b.sequence);
+  // With `from`, records appended well before it are not read (see skipBefore).
+  const skip = o.from ? await skipBefore(port, tenantId, named, o.from) : 0;
+  const toRead = named.slice(skip);
   // Read READ_CONCURRENCY at a time (a year of 15-minute sign-in watches is ~35 000 records).
-  const read: Array<{ name: string; sequence: number; text: string | undefined; record: EvidenceRecord | undefined }> = new Array(named.length);
+  const read: Array<{ name: string; sequence: number; text: string | undefined; record: EvidenceRecord | undefined }> = new Array(toRead.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    for (let i = next++; i < named.length; i = next++) {
-      const n = named[i] as { name: string; sequence: number };
+    for (let i = next++; i < toRead.length; i = next++) {
+      const n = toRead[i] as { name: string; sequence: number };
       const text = await port.getEvidence(tenantId, n.name);
       read[i] = { ...n, text, record: parseRecord(text) };
     }
   };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, named.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, toRead.length) }, worker));
   let start = 0;
   if (o.from) {
     const fromMs = o.from.getTime();
@@ -389,7 +424,7 @@ export async function verifyEvidence(port: EvidencePort, tenantId: string, o: { 
     if (start < 0) start = read.length;
   }
   const walked = read.slice(start);
-  const out: ChainVerification = { tenantId, ok: true, records: walked.length, issues };
+  const out: ChainVerification = { tenantId, ok: true, records: walked.length, ...(o.from ? { skipped: skip } : {}), issues };
   const anchorRecord = walked[0]?.record;
   if (o.from && anchorRecord) out.anchor = { sequence: walked[0]?.sequence ?? 0, prevHash: anchorRecord.prevHash };
   // What the previous sequence's record hashes to (its stated hash), to check each prevHash against.

@@ -258,6 +258,62 @@ describe('real chains (MemoryStore): every hint case leaves a chain verify passe
   });
 });
 
+describe('verify --from reads little before the date (MemoryStore, 2 000 records 15 minutes apart)', () => {
+  /** A MemoryStore that counts reads. */
+  class ReadCounting extends MemoryStore {
+    reads = 0;
+    override async getEvidence(tenantId: string, name: string): Promise<string | undefined> {
+      this.reads++;
+      return super.getEvidence(tenantId, name);
+    }
+  }
+  const N = 2000;
+  let store: ReadCounting;
+  const tenant = 'from';
+  beforeAll(async () => {
+    store = new ReadCounting();
+    const hint = memoryHeadHint();
+    // Appended one minute after each scan started, by the scan's own clock.
+    for (let i = 1; i <= N; i++) await appendEvidence(store, draft(tenant, i), { hint, now: () => new Date(Date.parse(draft(tenant, i).startedAt) + 60_000) });
+  });
+
+  it('from the start of record 1 900: ~log2(n) reads to find where to read, a day of margin, then the rest', async () => {
+    store.reads = 0;
+    const v = await verifyEvidence(store, tenant, { from: new Date(draft(tenant, 1900).startedAt) });
+    expect(v).toMatchObject({ ok: true, records: 101, anchor: { sequence: 1900 }, head: { sequence: N } });
+    // A day of 15-minute records (96) before the date is read as margin, nothing earlier.
+    expect(v.skipped).toBe(1900 - 1 - 96);
+    expect(store.reads).toBeLessThanOrEqual(101 + 96 + log2(N));
+    // Without --from every record is read.
+    store.reads = 0;
+    expect((await verifyEvidence(store, tenant)).records).toBe(N);
+    expect(store.reads).toBe(N);
+  });
+
+  it('what follows the anchor is still checked; a record before the margin is neither read nor reported', async () => {
+    const other = new MemoryStore();
+    const t = 'from-tamper';
+    const hint = memoryHeadHint();
+    for (let i = 1; i <= 400; i++) await appendEvidence(other, draft(t, i), { hint, now: () => new Date(Date.parse(draft(t, i).startedAt) + 60_000) });
+    const from = new Date(draft(t, 300).startedAt);
+    const alter = async (seq: number) => {
+      const r = JSON.parse((await other.getEvidence(t, evidenceName(seq))) ?? '{}') as EvidenceRecord;
+      other.tamperEvidence(t, evidenceName(seq), JSON.stringify({ ...r, scanId: 'forged' }));
+    };
+    await alter(50);
+    expect((await verifyEvidence(other, t, { from })).ok).toBe(true);
+    await alter(350);
+    const v = await verifyEvidence(other, t, { from });
+    expect(v.issues).toEqual([expect.objectContaining({ kind: 'altered', sequence: 350 })]);
+    // Not a record at all, where the binary search probes: it counts as "not before", so more is read, and the result is the same.
+    other.tamperEvidence(t, evidenceName(200), 'garbage');
+    const w = await verifyEvidence(other, t, { from });
+    expect(w).toMatchObject({ anchor: { sequence: 300 }, records: 101 });
+    expect(w.skipped).toBeLessThan(300 - 96);
+    expect(w.issues).toEqual([expect.objectContaining({ kind: 'altered', sequence: 350 })]);
+  });
+});
+
 describe('the pipeline keeps the hint in the state store (simulator seed 600)', () => {
   it('three scans: records 1–3, hint 3, no listing of the evidence names', async () => {
     await withSim(600, async (t, demo) => {

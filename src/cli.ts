@@ -643,6 +643,7 @@ const EVIDENCE_MSG = {
     kinds: { gap: '欠番', reordered: '順序不正', altered: '改ざん', foreign: '不明なファイル', 'no-scan-record': 'スキャン記録なし', 'no-evidence': '証跡なし' } as Record<ChainIssueKind, string>,
     head: (t: string, n: number, range: string) => `証跡チェーン（テナント ${t}）: ${n} 件を検証${range ? `（連番 ${range}）` : ''}`,
     anchor: (seq: number, from: string) => `  起点: ${from} 以降最初の記録（連番 ${seq}）の前レコードハッシュを信頼しています（それ以前は検証していません）`,
+    skipped: (n: number, from: string) => `  ${from} の 1 日以上前に追記された ${n} 件は読み込んでいません（追記時刻の二分探索で読み始めの位置を決めています）`,
     issue: (i: ChainIssue): string => {
       const where = i.sequence !== undefined ? `連番 ${i.sequence}` : '';
       switch (i.kind) {
@@ -662,6 +663,7 @@ const EVIDENCE_MSG = {
     kinds: { gap: 'gap', reordered: 'reordered', altered: 'altered', foreign: 'foreign', 'no-scan-record': 'no scan record', 'no-evidence': 'no evidence' } as Record<ChainIssueKind, string>,
     head: (t: string, n: number, range: string) => `evidence chain of tenant ${t}: ${n} record(s) checked${range ? ` (sequence ${range})` : ''}`,
     anchor: (seq: number, from: string) => `  anchor: the previous-record hash of the first record on/after ${from} (sequence ${seq}) is trusted; nothing before it was checked`,
+    skipped: (n: number, from: string) => `  ${n} record(s) appended a day or more before ${from} were not read (a binary search over append times found where to start reading)`,
     issue: (i: ChainIssue): string => i.detail,
     intact: (seq: number, hash: string) => `result: intact; head is sequence ${seq}, hash ${hash}`,
     empty: 'result: no evidence record yet',
@@ -693,6 +695,7 @@ async function evidenceVerifyCommand(opts: { from?: string; tenantId?: string; p
   const range = v.first && v.head ? `${v.first.sequence}–${v.head.sequence}` : '';
   const lines = [m.head(tenantId, v.records, range)];
   if (v.anchor && opts.from) lines.push(m.anchor(v.anchor.sequence, opts.from));
+  if (v.skipped && opts.from) lines.push(m.skipped(v.skipped, opts.from));
   for (const i of v.issues) lines.push(`  [${m.kinds[i.kind]}] ${m.issue(i)}`);
   lines.push(!v.ok ? m.broken(v.issues.length) : v.head ? m.intact(v.head.sequence, v.head.hash) : m.empty);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -19,7 +19,7 @@ import { AREAS, SEVERITIES, type Area, type Severity } from './rules/ids';
 import { RULES } from './rules/index';
 import type { AnyRule } from './rules/rule';
 import type { EvidencePort, LedgerPort, ScanPort, StatePort } from './store/ports';
-import { appendEvidence, evidenceDraft } from './store/evidence';
+import { appendEvidence, evidenceDraft, stateHeadHint } from './store/evidence';
 import type { ScanRecord } from './store/store';
 import { reconcile, type HeldArea, type LedgerEntry } from './findings/ledger';
 import { baselinesFrom, checkPlausibility, markSuspects, plausibleCounts } from './findings/plausibility';
@@ -478,8 +478,14 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   // has its evidence; a crash between the two leaves evidence without a scan record, which
   // `evidence verify` reports. A store without the evidence port (a test double) keeps none.
   if (options.store?.createEvidence && options.store.listEvidence && options.store.getEvidence) {
-    const port: EvidencePort = { createEvidence: options.store.createEvidence.bind(options.store), listEvidence: options.store.listEvidence.bind(options.store), getEvidence: options.store.getEvidence.bind(options.store) };
-    await appendEvidence(port, evidenceDraft({ ...result, slices }), clock);
+    const port: EvidencePort = {
+      createEvidence: options.store.createEvidence.bind(options.store),
+      listEvidence: options.store.listEvidence.bind(options.store),
+      getEvidence: options.store.getEvidence.bind(options.store),
+      ...(options.store.evidenceExists ? { evidenceExists: options.store.evidenceExists.bind(options.store) } : {}),
+    };
+    // The head hint in the state table: an append checks it with two HEAD requests (store/evidence.ts).
+    await appendEvidence(port, evidenceDraft({ ...result, slices }), { now: clock, hint: stateHeadHint(options.store) });
   }
   if (options.store) await options.store.saveScan(scanRecord(result, plausibleCounts(slices)));
   // The access inventory (棚卸) as this scan saw it, kept as its month's for the CISO digest.

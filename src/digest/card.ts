@@ -3,6 +3,7 @@
  * linking to it"). Pure, like the alert cards (src/alerts/cards.ts, whose types it uses): the
  * lead's alert delivery posts it. Adaptive Card 1.5, `Action.OpenUrl` only; the link is the
  * digest's copy in blob storage (or any URL the caller gives), left out when there is none.
+ * It carries the month's evidence chain head (sequence and short hash) as the digest does.
  */
 import { DateTime } from 'luxon';
 import { CARD_SCHEMA, type AdaptiveCard, type CardElement, type TeamsMessage, envelope } from '../alerts/cards';
@@ -21,6 +22,9 @@ const TEXT = {
     coverage: '点検範囲',
     coverageIncomplete: (areas: string) => `不完全: ${areas}`,
     coverageComplete: 'すべて完了',
+    evidence: '証跡チェーンの先頭',
+    evidenceHead: (seq: number, hash: string) => `連番 ${seq} / SHA-256 ${hash}…`,
+    evidenceNone: '今月の証跡の記録はありません',
     count: (n: number) => `${n} 件`,
     link: '月次報告を開く',
     noLink: '月次報告はメールで CISO に送付済みです。',
@@ -35,11 +39,17 @@ const TEXT = {
     coverage: 'Coverage',
     coverageIncomplete: (areas: string) => `incomplete: ${areas}`,
     coverageComplete: 'all complete',
+    evidence: 'Evidence chain head',
+    evidenceHead: (seq: number, hash: string) => `sequence ${seq} / SHA-256 ${hash}…`,
+    evidenceNone: 'no evidence record this month',
     count: (n: number) => `${n}`,
     link: 'Open the digest',
     noLink: 'The digest was mailed to the CISO.',
   },
 } as const;
+
+/** Hex digits of the chain head's hash the card shows (48 bits: enough to compare by eye). */
+const SHORT_HASH = 12;
 
 export interface DigestCardInput {
   model: DigestModel;
@@ -64,6 +74,10 @@ export function buildDigestCard(input: DigestCardInput): AdaptiveCard {
         { title: L.overdue, value: L.count(model.overdue.length) },
         { title: L.expiring, value: L.count(model.exceptions.expiring.length) },
         { title: L.coverage, value: incomplete.length ? L.coverageIncomplete(incomplete.join(', ')) : L.coverageComplete },
+        // The month's chain head, as the mailed digest prints it in full (render.ts): a second copy
+        // outside the store that `evidence verify` must still reach (5-3-2). The card carries the
+        // first 12 hex digits only (as verify's messages do); the digest it links to has all 64.
+        { title: L.evidence, value: model.evidenceHead ? L.evidenceHead(model.evidenceHead.sequence, model.evidenceHead.hash.slice(0, SHORT_HASH)) : L.evidenceNone },
       ],
     },
   ];

@@ -25,8 +25,15 @@
  *   scan record, which `verify` reports (kind `no-scan-record`) for a person to explain. The
  *   append is idempotent per scan id: a scan id already among the last records is not appended
  *   again (a retried append whose first attempt did land).
- * - **Two writers.** Each append reads the head, then creates the next sequence's name only if it
- *   is absent; on a conflict it reads the head again and retries (bounded).
+ * - **Finding the head without listing.** An append never lists the tenant's names (five years of
+ *   15-minute records is ~175 000 of them): {@link findEvidenceHead} probes the existence of
+ *   sequence names (HEAD requests) — exponential steps, then a binary search — in O(log n),
+ *   starting from a hint (the state table's `evidence-head`, {@link stateHeadHint}) that is
+ *   checked before use, so a stale, missing or ahead hint costs probes, never correctness. No
+ *   pointer blob: the immutability policy forbids overwriting one.
+ * - **Two writers.** Each append finds the head, then creates the next sequence's name only if it
+ *   is absent (`If-None-Match: *`); on a conflict it searches on from the taken name and retries
+ *   (bounded).
  * - In Azure the `evidence` container has a time-based immutability policy (infra/main.bicep), so
  *   that a created record cannot be overwritten or deleted during retention; the chain is what
  *   shows tampering where the policy is absent (the embedded Azurite, an unlocked policy).
@@ -36,7 +43,7 @@ import type { Coverage, Slice, SliceName } from '../collect/snapshot';
 import { StoreError } from '../errors';
 import type { Finding } from '../findings/finding';
 import type { Area } from '../rules/ids';
-import type { EvidencePort } from './ports';
+import type { EvidencePort, StatePort } from './ports';
 import type { ScanRecord } from './store';
 
 /** The `prevHash` of the first record: no record before it. */
@@ -160,28 +167,138 @@ export function evidenceDraft(scan: {
 const IDEMPOTENCY_WINDOW = 3;
 /** Conflicts (another writer took the sequence) an append retries before it gives up. */
 const MAX_ATTEMPTS = 20;
+/** The highest sequence a 10-digit name can hold. */
+export const MAX_SEQUENCE = 9_999_999_999;
+/** The state key (StatePort, a table row) of a tenant's head hint. */
+export const EVIDENCE_HEAD_KEY = 'evidence-head';
+
+/**
+ * Where an append may start looking for the head: a sequence believed to be the newest. Only a
+ * hint — the head is whatever the names in the container say: {@link findEvidenceHead} checks it
+ * (one HEAD request for it, one for the next) and searches from it when it is stale, ahead or
+ * missing. It is kept outside the evidence container because the immutability policy forbids
+ * overwriting a blob there (a mutable pointer blob is impossible by design).
+ */
+export interface EvidenceHeadHint {
+  /** The hinted head; undefined when there is none (or it cannot be read: a hint is optional). */
+  get(tenantId: string): Promise<number | undefined>;
+  set(tenantId: string, sequence: number): Promise<void>;
+}
+
+const HINT = /^\d{1,10}$/;
+
+/** A head hint kept in the mutable state store (Azure Tables in production), key {@link EVIDENCE_HEAD_KEY}. */
+export function stateHeadHint(state: Pick<StatePort, 'getState' | 'setState'>): EvidenceHeadHint {
+  return {
+    get: async (tenantId) => {
+      const text = await state.getState(tenantId, EVIDENCE_HEAD_KEY);
+      return text !== undefined && HINT.test(text) ? Number(text) : undefined;
+    },
+    set: (tenantId, sequence) => state.setState(tenantId, EVIDENCE_HEAD_KEY, String(sequence)),
+  };
+}
+
+/** A head hint held in this process only (e.g. across the appends of one warm Functions host). */
+export function memoryHeadHint(): EvidenceHeadHint {
+  const heads = new Map<string, number>();
+  return {
+    get: async (tenantId) => heads.get(tenantId),
+    set: async (tenantId, sequence) => void heads.set(tenantId, sequence),
+  };
+}
+
+/** Whether sequence `n`'s record exists: a HEAD request where the store has one, else a read. */
+function existsOf(port: EvidencePort, tenantId: string): (n: number) => Promise<boolean> {
+  return port.evidenceExists
+    ? (n) => (port.evidenceExists as NonNullable<EvidencePort['evidenceExists']>)(tenantId, evidenceName(n))
+    : async (n) => (await port.getEvidence(tenantId, evidenceName(n))) !== undefined;
+}
+
+/**
+ * The newest sequence of a tenant's chain (0 when it has no record) in O(log n) existence checks,
+ * without listing names: from the hint (or 0), exponential steps up (h+1, h+2, h+4…) until a name
+ * is absent, then a binary search between the last present and the first absent one — about
+ * 2·log2(n) + 1 checks from nothing, 2 from a hint that is the head, 2·log2(d) + 2 from one that
+ * is d behind; a hint ahead of the head (its name absent) bounds the search from 0 instead.
+ *
+ * It relies on the names being contiguous (1…head all present), which the writer guarantees (it
+ * creates N+1 only after reading N) and the immutability policy keeps. Where the policy is absent
+ * and someone deleted a record, the search may stop at the gap and the next append fills it: its
+ * record then does not link to the one after it, which `verify` reports (as it reports the
+ * deletion itself: the deleted record's scan record has no evidence).
+ */
+export async function findEvidenceHead(port: EvidencePort, tenantId: string, hint?: number): Promise<number> {
+  const exists = existsOf(port, tenantId);
+  let lo = 0; // 0, or a sequence whose record exists
+  let hi = MAX_SEQUENCE + 1; // a sequence whose record does not exist (or past the last name)
+  if (hint !== undefined && Number.isInteger(hint) && hint >= 1 && hint <= MAX_SEQUENCE) {
+    if (await exists(hint)) lo = hint;
+    else hi = hint;
+  }
+  const base = lo;
+  for (let step = 1; base + step < hi; step *= 2) {
+    if (await exists(base + step)) lo = base + step;
+    else {
+      hi = base + step;
+      break;
+    }
+  }
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (await exists(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Options of {@link appendEvidence}. */
+export interface AppendOptions {
+  now?: () => Date;
+  /** Where to start looking for the head (see {@link EvidenceHeadHint}); updated after each append. */
+  hint?: EvidenceHeadHint;
+}
 
 /**
  * Appends a scan's record to the tenant's chain; returns the record as stored (an existing one
- * when the scan id is already among the newest records).
+ * when the scan id is already among the newest records). Finds the head with
+ * {@link findEvidenceHead} (never lists the tenant's names), reads the newest
+ * {@link IDEMPOTENCY_WINDOW} records, then creates the next name only if it is absent; when
+ * another writer took it, it searches again from that name (bounded).
  * @throws StoreError after {@link MAX_ATTEMPTS} conflicts in a row.
  */
-export async function appendEvidence(port: EvidencePort, draft: EvidenceDraft, now: () => Date = () => new Date()): Promise<EvidenceRecord> {
+export async function appendEvidence(port: EvidencePort, draft: EvidenceDraft, options: AppendOptions = {}): Promise<EvidenceRecord> {
+  const now = options.now ?? (() => new Date());
+  const { tenantId } = draft;
+  // A hint that cannot be read is no hint: the search finds the head without it.
+  let hint = await options.hint?.get(tenantId).catch(() => undefined);
+  const remember = async (sequence: number): Promise<void> => {
+    // A hint that cannot be written costs the next append a search, nothing more.
+    await options.hint?.set(tenantId, sequence).catch(() => undefined);
+  };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const names = (await port.listEvidence(draft.tenantId)).filter((n) => sequenceOf(n) !== undefined);
+    const last = await findEvidenceHead(port, tenantId, hint);
     let head: EvidenceRecord | undefined;
-    for (const name of names.slice(-IDEMPOTENCY_WINDOW).reverse()) {
-      const r = parseRecord(await port.getEvidence(draft.tenantId, name));
-      if (!head) head = r;
-      if (r && r.scanId === draft.scanId) return r;
+    let headText: string | undefined;
+    for (let seq = last; seq >= 1 && seq > last - IDEMPOTENCY_WINDOW; seq--) {
+      const text = await port.getEvidence(tenantId, evidenceName(seq));
+      const r = parseRecord(text);
+      if (seq === last) [head, headText] = [r, text];
+      if (r && r.scanId === draft.scanId) {
+        if (hint !== last) await remember(last);
+        return r;
+      }
     }
-    const last = names.at(-1);
-    const sequence = last ? (sequenceOf(last) as number) + 1 : 1;
-    // The head's stated hash: if the head was altered, verify reports it; the chain goes on from it.
-    const unsealed = { ...draft, sequence, appendedAt: now().toISOString(), prevHash: head?.hash ?? (last ? sha256(String(await port.getEvidence(draft.tenantId, last))) : GENESIS_HASH) };
+    const sequence = last + 1;
+    // The head's stated hash (or, for a head that is not a record, the hash of its text, as verify
+    // computes it): if the head was altered, verify reports it; the chain goes on from it.
+    const unsealed = { ...draft, sequence, appendedAt: now().toISOString(), prevHash: head?.hash ?? (last ? sha256(headText ?? '') : GENESIS_HASH) };
     const record: EvidenceRecord = { ...unsealed, hash: recordHash(unsealed) };
-    if (await port.createEvidence(draft.tenantId, evidenceName(sequence), `${JSON.stringify(record, null, 2)}\n`)) return record;
-    // Another writer created this sequence first: read the head again.
+    if (await port.createEvidence(tenantId, evidenceName(sequence), `${JSON.stringify(record, null, 2)}\n`)) {
+      await remember(sequence);
+      return record;
+    }
+    // Another writer created this sequence first: it exists, so search on from it.
+    hint = sequence;
     await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 80)));
   }
   throw new StoreError(`the evidence record of scan ${draft.scanId} (tenant ${draft.tenantId}) could not be appended: the next sequence was taken ${MAX_ATTEMPTS} times in a row by other writers — run the scan again`);
@@ -233,15 +350,47 @@ export interface ChainVerification {
   records: number;
   first?: { sequence: number; hash: string; startedAt: string };
   head?: { sequence: number; hash: string; startedAt: string; scanId: string };
+  /** With `from`: records before it that were not even read (found by a binary search; see skipBefore). */
+  skipped?: number;
   /** With `from`: the first record on/after it, whose prevHash is trusted as the anchor. */
   anchor?: { sequence: number; prevHash: string };
   issues: ChainIssue[];
 }
 
 /**
+ * How much clock difference between writers `from` tolerates: records appended more than this
+ * before `from` are taken to have started before it (appendedAt ≥ startedAt on one clock).
+ */
+export const FROM_SKEW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * With `verify --from`: how many of the (sequence-ordered) names to skip without reading them. A
+ * binary search over `appendedAt` (nondecreasing along the chain: each append stamps its clock
+ * after reading the head) finds the first record appended at or after `from` − {@link FROM_SKEW_MS};
+ * everything before it was appended, hence started, before `from`. About log2(n) reads; a record
+ * that does not parse counts as "not before" (the search moves earlier: more read, never fewer).
+ * The names themselves are still listed (one request per 5 000): gaps and foreign blobs are
+ * found from the listing.
+ */
+async function skipBefore(port: EvidencePort, tenantId: string, named: ReadonlyArray<{ name: string }>, from: Date): Promise<number> {
+  const limit = from.getTime() - FROM_SKEW_MS;
+  let lo = 0; // every index < lo was appended before `limit`
+  let hi = named.length; // the index hi (if any) was not
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const r = parseRecord(await port.getEvidence(tenantId, (named[mid] as { name: string }).name));
+    const at = r && typeof r.appendedAt === 'string' ? Date.parse(r.appendedAt) : Number.NaN;
+    if (Number.isFinite(at) && at < limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * Walks a tenant's chain. With `from`, starts at the first record (in sequence order) that
  * started on or after it and trusts that record's prevHash as the anchor: nothing before it is
- * checked. With `scans`, cross-checks scan ids both ways (scans that started before the trail's
+ * checked, and records appended more than {@link FROM_SKEW_MS} before it are not read at all
+ * (a binary search finds where to start reading: see skipBefore). With `scans`, cross-checks scan ids both ways (scans that started before the trail's
  * first record are older than the trail and not expected in it).
  */
 export async function verifyEvidence(port: EvidencePort, tenantId: string, o: { from?: Date; scans?: readonly ScanRecord[] } = {}): Promise<ChainVerification> {
@@ -254,17 +403,20 @@ export async function verifyEvidence(port: EvidencePort, tenantId: string, o: { 
     else named.push({ name, sequence });
   }
   named.sort((a, b) => a.sequence - b.sequence);
+  // With `from`, records appended well before it are not read (see skipBefore).
+  const skip = o.from ? await skipBefore(port, tenantId, named, o.from) : 0;
+  const toRead = named.slice(skip);
   // Read READ_CONCURRENCY at a time (a year of 15-minute sign-in watches is ~35 000 records).
-  const read: Array<{ name: string; sequence: number; text: string | undefined; record: EvidenceRecord | undefined }> = new Array(named.length);
+  const read: Array<{ name: string; sequence: number; text: string | undefined; record: EvidenceRecord | undefined }> = new Array(toRead.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    for (let i = next++; i < named.length; i = next++) {
-      const n = named[i] as { name: string; sequence: number };
+    for (let i = next++; i < toRead.length; i = next++) {
+      const n = toRead[i] as { name: string; sequence: number };
       const text = await port.getEvidence(tenantId, n.name);
       read[i] = { ...n, text, record: parseRecord(text) };
     }
   };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, named.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, toRead.length) }, worker));
   let start = 0;
   if (o.from) {
     const fromMs = o.from.getTime();
@@ -272,7 +424,7 @@ export async function verifyEvidence(port: EvidencePort, tenantId: string, o: { 
     if (start < 0) start = read.length;
   }
   const walked = read.slice(start);
-  const out: ChainVerification = { tenantId, ok: true, records: walked.length, issues };
+  const out: ChainVerification = { tenantId, ok: true, records: walked.length, ...(o.from ? { skipped: skip } : {}), issues };
   const anchorRecord = walked[0]?.record;
   if (o.from && anchorRecord) out.anchor = { sequence: walked[0]?.sequence ?? 0, prevHash: anchorRecord.prevHash };
   // What the previous sequence's record hashes to (its stated hash), to check each prevHash against.

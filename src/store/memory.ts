@@ -157,6 +157,10 @@ export class MemoryStore implements AuditStore {
     return this.evidence.get(`${tenantId}/${name}`);
   }
 
+  async evidenceExists(tenantId: string, name: string): Promise<boolean> {
+    return this.evidence.has(`${tenantId}/${name}`);
+  }
+
   /** Create-once, as the blob store's If-None-Match: * (checked and set with no await between). */
   async createEvidence(tenantId: string, name: string, content: string): Promise<boolean> {
     this.write('createEvidence', tenantId, [name]);

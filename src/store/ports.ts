@@ -69,10 +69,18 @@ export interface DigestPort {
  * `evidence`, names `<tenantId>/<sequence>.json`. Nothing here overwrites or deletes.
  */
 export interface EvidencePort {
-  /** The record names of a tenant (without the `<tenantId>/` prefix), in name order. */
+  /**
+   * The record names of a tenant (without the `<tenantId>/` prefix), in name order. One listing
+   * request per 5 000 names: `verify` uses it (it walks everything); `append` does not.
+   */
   listEvidence(tenantId: string): Promise<string[]>;
   /** A record's text, or undefined when there is none of that name. */
   getEvidence(tenantId: string, name: string): Promise<string | undefined>;
+  /**
+   * Whether a record of that name exists (Get Blob Properties, a HEAD request: no body). Optional:
+   * without it, existence is a read ({@link getEvidence}). The append's head search uses it.
+   */
+  evidenceExists?(tenantId: string, name: string): Promise<boolean>;
   /** Creates a record only if no blob has its name (If-None-Match: *); false when one has. */
   createEvidence(tenantId: string, name: string, content: string): Promise<boolean>;
 }

@@ -415,6 +415,11 @@ export class Store implements AuditStore {
     }
   }
 
+  /** Get Blob Properties (HEAD): 200 → true, 404 → false (BlobClient.exists). */
+  async evidenceExists(tenantId: string, name: string): Promise<boolean> {
+    return this.evidenceContainer().getBlockBlobClient(`${tenantId}/${name}`).exists();
+  }
+
   /**
    * Creates a record with `If-None-Match: *`: 409 (BlobAlreadyExists) or 412 means another writer
    * created that name first (Put Blob, "Specifying conditional headers for Blob service operations").

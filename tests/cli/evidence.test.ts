@@ -33,7 +33,8 @@ async function chain(n: number): Promise<string> {
   for (let i = 1; i <= n; i++) {
     const startedAt = new Date(Date.UTC(2026, 10, i, 18)).toISOString();
     const base = { tenantId: tenant, scanId: `scan-${i}`, startedAt, finishedAt: startedAt, areas: ['accounts' as const], coverage: { accounts: { status: 'complete' as const, items: 5 } } };
-    await appendEvidence(store, { ...base, version: 1, findings: [], slices: {} });
+    // Appended a minute after the scan started, as the pipeline would (verify --from reads append times).
+    await appendEvidence(store, { ...base, version: 1, findings: [], slices: {} }, { now: () => new Date(Date.parse(startedAt) + 60_000) });
     await store.saveScan({ ...base, counts: { critical: 0, high: 0, medium: 0, low: 0 }, excepted: 0, exitCode: 0 });
   }
   return tenant;
@@ -94,6 +95,14 @@ describe('m365-audit evidence verify', () => {
     const r = await verify(tenant, '--from', '2026-11-02', '--lang', 'en');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('anchor: the previous-record hash of the first record on/after 2026-11-02 (sequence 2) is trusted');
+    expect(r.stdout).not.toContain('were not read');
+    // 2026-11-05 (JST) is 2026-11-04 15:00 UTC: record 2 (appended 2026-11-02 18:01 UTC) is more
+    // than a day before it and is not read; record 3 is read as margin; record 4 is the anchor.
+    const later = await verify(tenant, '--from', '2026-11-05', '--json');
+    expect(later.code).toBe(0);
+    expect(JSON.parse(later.stdout)).toMatchObject({ ok: true, skipped: 1, records: 1, anchor: { sequence: 4 } });
+    const ja = await verify(tenant, '--from', '2026-11-05');
+    expect(ja.stdout).toContain('2026-11-05 の 1 日以上前に追記された 1 件は読み込んでいません');
   }, 60_000);
 
   it('a bad --from: exit 1 naming the option, no stack trace', async () => {

@@ -122,12 +122,32 @@ describe('buildDigestCard', () => {
         { title: '期限超過チケット', value: '2 件' },
         { title: '30 日以内に期限切れの例外', value: '1 件' },
         { title: '点検範囲', value: '不完全: ファイル共有' },
+        { title: '証跡チェーンの先頭', value: '今月の証跡の記録はありません' },
       ],
     });
     expect(messageBytes(card)).toBeLessThan(MESSAGE_BYTE_LIMIT);
     expect(digestMessage({ model: model(), lang: 'en' }).attachments[0].content.body[0]).toEqual({
       type: 'TextBlock', text: '西置賜行政組合: information-security monthly digest, November 2026', weight: 'bolder', size: 'medium', wrap: true,
     });
+  });
+
+  it("prints the month's evidence chain head (sequence and the hash's first 12 hex digits), in Japanese and English; still valid", () => {
+    const p = policy();
+    const hash = 'ab12cd34ef56'.concat('9'.repeat(52));
+    const withHead = digestModel({ month: '2026-11', tenantId: TENANT, entries: ledger(), scans: scans(), policy: p, now: new Date('2026-12-01T03:00:00Z'), evidenceHead: { sequence: 42, hash, scanId: 's-11b', startedAt: '2026-11-28T18:00:00.000Z' } });
+    const fact = (lang: 'ja' | 'en') => {
+      const card = buildDigestCard({ model: withHead, lang, url: 'https://store.example/digests/t/2026-11.html' });
+      expect(validate(card)).toBe(true);
+      expect(validate.errors ?? []).toEqual([]);
+      expect(messageBytes(card)).toBeLessThan(MESSAGE_BYTE_LIMIT);
+      const set = card.body.find((b) => b.type === 'FactSet') as { facts: Array<{ title: string; value: string }> } | undefined;
+      return set?.facts.at(-1);
+    };
+    expect(fact('ja')).toEqual({ title: '証跡チェーンの先頭', value: '連番 42 / SHA-256 ab12cd34ef56…' });
+    expect(fact('en')).toEqual({ title: 'Evidence chain head', value: 'sequence 42 / SHA-256 ab12cd34ef56…' });
+    // Only the short hash: the full one is in the digest the card links to.
+    expect(JSON.stringify(buildDigestCard({ model: withHead, lang: 'ja' }))).not.toContain(hash);
+    expect(JSON.stringify(buildDigestCard({ model: model(), lang: 'en' }))).toContain('no evidence record this month');
   });
 
   it('without a usable URL it has no action and says the digest was mailed; still valid', () => {

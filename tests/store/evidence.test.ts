@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { defaultPolicy, validatePolicy } from '../../src/config/policy';
+import { buildDigestCard } from '../../src/digest/card';
 import { buildDigest } from '../../src/digest/run';
 import { runScan } from '../../src/pipeline';
 import {
@@ -271,5 +272,7 @@ describe('the CISO digest', () => {
     const third = JSON.parse((await store.getEvidence(tenant, evidenceName(3))) ?? '{}') as EvidenceRecord;
     expect(built.model.evidenceHead).toEqual({ sequence: 3, hash: third.hash, scanId: 'scan-28', startedAt: draft(tenant, 28).startedAt });
     expect(built.html).toContain(third.hash);
+    // …and the Teams card announcing it carries the same head (sequence and short hash).
+    expect(JSON.stringify(buildDigestCard({ model: built.model, lang: 'ja' }))).toContain(`連番 3 / SHA-256 ${third.hash.slice(0, 12)}…`);
   });
 });

@@ -93,6 +93,16 @@ describe.each(stores)('%s', (_name, open) => {
     await store.putReport(tenant, 's1', 'report.html', '<p>日本語</p>', 'text/html; charset=utf-8');
     expect((await store.getReport(tenant, 's1', 'report.html')).toString('utf8')).toBe('<p>日本語</p>');
   });
+
+  it('evidence: create-once, an existence check (HEAD) that agrees with reads, per tenant', async () => {
+    expect(await store.evidenceExists?.(tenant, '0000000001.json')).toBe(false);
+    expect(await store.createEvidence(tenant, '0000000001.json', '{"a":1}')).toBe(true);
+    expect(await store.createEvidence(tenant, '0000000001.json', '{"a":2}')).toBe(false);
+    expect(await store.evidenceExists?.(tenant, '0000000001.json')).toBe(true);
+    expect(await store.evidenceExists?.(tenant, '0000000002.json')).toBe(false);
+    expect(await store.evidenceExists?.(randomUUID(), '0000000001.json')).toBe(false);
+    expect(await store.getEvidence(tenant, '0000000001.json')).toBe('{"a":1}');
+  });
 });
 
 describe('MemoryStore failure injection', () => {

@@ -333,7 +333,12 @@ async function shardedScan(o: BenchOptions, env: ShardEnv, sim: SimChild, settin
         reports: async () => undefined,
       },
       logger,
-      worker: { pollMs: 50 },
+      // The local worker loop does not renew a message's visibility while its shard runs (the
+      // Functions host does): a shard longer than the 300 s default (the weekly files shard at
+      // 10,000 users, ~4,200 model s) was redelivered mid-run, read twice at once, and the run
+      // died on deleting a message whose pop receipt had changed. No worker dies in the bench, so
+      // it holds messages for 6 h; the loop's own fix is src/jobs/shard-queue.ts's to make.
+      worker: { pollMs: 50, visibilityTimeoutSeconds: 6 * 3600 },
     });
     return { result, retries: graphs.reduce((n, g) => n + g.stats.retries, 0), finishedMs, ...(reconcileStartMs !== undefined ? { reconcileStartMs } : {}), shards: Object.keys(finishedMs) };
   } finally {

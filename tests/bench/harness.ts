@@ -5,18 +5,24 @@
  * side), retries (client side), this process's peak RSS and the model's lower bounds.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validatePolicy } from '../../src/config/policy';
-import { loadSettings } from '../../src/config/settings';
+import { validatePolicy, type Policy } from '../../src/config/policy';
+import { loadSettings, type Settings } from '../../src/config/settings';
 import type { CollectOptions } from '../../src/collect/context';
-import { createGraphClient, graphOptionsFor } from '../../src/graph/client';
+import { createGraphClient, graphOptionsFor, type GraphClientHandle } from '../../src/graph/client';
 import { Graph } from '../../src/graph/graph';
-import { runScan } from '../../src/pipeline';
+import { runShardedScanLocally } from '../../src/jobs/shard-queue';
+import { runScan, type ScanOptions, type ScanResult } from '../../src/pipeline';
 import type { Area } from '../../src/rules/ids';
 import { RULES } from '../../src/rules/index';
+import type { JobLogger } from '../../src/runtime';
+import { startAzurite, type EmbeddedAzurite } from '../../src/store/azurite';
 import { MemoryStore } from '../../src/store/memory';
+import { Store } from '../../src/store/store';
 import type { JsonObject } from '../../src/sim/tenant';
-import { benchShape, lowerBound, modelLimits, READINGS, type Bound, type ScenarioName, type TenantCounts, type WorkloadShape } from './model';
+import { benchShape, lowerBound, modelLimits, READINGS, shardedBound, type Bound, type ScenarioName, type ShardedBound, type ShardedFamily, type TenantCounts, type WorkloadShape } from './model';
 import type { SimProcessArgs, SimTruth } from './sim-process';
 
 /**
@@ -88,22 +94,55 @@ export interface BenchOptions {
   scenarios?: Scenario[];
   /** where the compiled sim-process.js is (default: next to this file) */
   dir?: string;
+  /**
+   * A sharded scan (src/jobs/shards.ts) with this many worker loops, through
+   * runShardedScanLocally on queues and a store in an Azurite the bench starts. Without it (or
+   * 0): one runScan in this process on a MemoryStore.
+   */
+  workers?: number;
+  /**
+   * Sharded runs: `perShard` (default) gives each shard its own Graph client — its own
+   * connections, pacers and client-side budgets — as separate Function instances have (Graph's
+   * per-tenant limits still bind them all: the simulator enforces them); `shared` gives every
+   * shard the one Graph, as `m365-audit scan --workers N` does.
+   */
+  graph?: 'perShard' | 'shared';
 }
 
 const implemented = new Set<string>(RULES.map((r) => r.id));
 const stateRules = new Set<string>(RULES.filter((r) => r.kind === 'state').map((r) => r.id));
 const ruleArea = new Map<string, string>(RULES.map((r) => [r.id, r.area]));
 
+/** What one scenario's scan gave, however it ran. */
+interface ScanRun {
+  result: ScanResult;
+  retries: number;
+  /** per slice (shard): when it finished, in ms from the scan's start */
+  finishedMs: Record<string, number>;
+  /** sharded: when the final step (rules, ledger, reports) began, in ms from the scan's start */
+  reconcileStartMs?: number;
+  /** sharded: the shards that ran (every shard logs its outcome) */
+  shards?: string[];
+}
+
+/** Sharded runs: the Azurite (queues and store) and its Store, one per benchSize. */
+interface ShardEnv {
+  azurite: EmbeddedAzurite;
+  store: Store;
+}
+
 /** One size: every scenario in order on one store, with the bounds under each reading. */
 export async function benchSize(o: BenchOptions): Promise<Record<string, unknown>> {
   const sim = await startSimChild({ seed: 1, users: o.users, latencyMs: o.latencyMs, timeScale: o.timeScale }, o.dir);
-  const out: Record<string, unknown> = { users: o.users, tenant: sim.counts, plantedPerRule: sim.truth.perRule };
-  const store = new MemoryStore();
+  const out: Record<string, unknown> = { users: o.users, ...(o.workers !== undefined ? { workers: o.workers, ...(o.workers > 0 ? { graph: o.graph ?? 'perShard' } : {}) } : {}), tenant: sim.counts, plantedPerRule: sim.truth.perRule };
+  // A sharded run's store is the Azure one, on an Azurite of its own (fresh: the weekly read starts from no state).
+  const env: ShardEnv | undefined = o.workers ? await startShardEnv() : undefined;
+  const memory = new MemoryStore();
   try {
     for (const scenario of o.scenarios ?? SCENARIOS) {
       await sim.request('reset');
       const settings = loadSettings({});
-      const handle = createGraphClient({ graphUrl: sim.url, settings, caPem: sim.caPem, timeScale: o.timeScale });
+      const loadBefore = loadavg();
       global.gc?.();
       const rssBefore = process.memoryUsage().rss;
       let peak = rssBefore;
@@ -111,26 +150,16 @@ export async function benchSize(o: BenchOptions): Promise<Record<string, unknown
         peak = Math.max(peak, process.memoryUsage().rss);
       }, 50);
       const started = performance.now();
-      const areaMs: Record<string, number> = {};
       try {
-        // The tenant's licence count sizes the client's SharePoint budget as it does the simulator's.
-        const graph = new Graph(handle.client, { ...graphOptionsFor(handle, { ...settings, licenceCount: o.users }) });
         const policyJson = structuredClone(sim.policy);
         if (scenario.files) Object.assign(policyJson.files as JsonObject, scenario.files);
-        const result = await runScan({
-          graph,
-          policy: validatePolicy(policyJson),
-          tenantId: sim.tenantId,
-          store,
-          ...(o.areas ? { areas: o.areas } : {}),
-          collectOptions: scenario.collectOptions,
-          // Time per slice: when it finished, from the scan's start (slices run in parallel).
-          onProgress: (e) => {
-            areaMs[e.slice] = performance.now() - started;
-          },
-        });
+        const policy = validatePolicy(policyJson);
+        const run = env
+          ? await shardedScan(o, env, sim, settings, policy, scenario, started)
+          : await inProcessScan(o, memory, sim, settings, policy, scenario, started);
         const wall = (performance.now() - started) / 1000;
         clearInterval(poll);
+        const { result } = run;
         const counts = await sim.request('counts');
         const shape = restrictShape(benchShape(o.users, scenario.name, sim.counts), o.areas);
         const limits = modelLimits(o.users);
@@ -144,34 +173,183 @@ export async function benchSize(o: BenchOptions): Promise<Record<string, unknown
         const expectedRule = (r: string): boolean =>
           implemented.has(r) && (scenario.name === 'weeklyFull' || stateRules.has(r)) && (!o.areas || o.areas.includes(ruleArea.get(r) as Area));
         const planted = Object.fromEntries(Object.entries(sim.truth.perRule).filter(([r]) => expectedRule(r)));
+        const toModel = (ms: number): number => round((ms / 1000) * o.timeScale);
+        // Sharded: the bound with the shards the plan made (one per slice today; range shards raise them).
+        const sharded = o.workers && run.shards
+          ? READINGS.map((r) => roundSharded(shardedBound(shape, r, limits, o.latencyMs, { workers: o.workers as number, shards: shardsPerFamily(run.shards as string[]) })))
+          : undefined;
+        const collectModel = run.reconcileStartMs !== undefined ? toModel(run.reconcileStartMs) : undefined;
         out[scenario.name] = {
           wallSeconds: round(wall),
           modelSeconds: round(model),
-          sliceFinishedModelSeconds: Object.fromEntries(Object.entries(areaMs).map(([k, v]) => [k, round((v / 1000) * o.timeScale)])),
+          sliceFinishedModelSeconds: Object.fromEntries(Object.entries(run.finishedMs).map(([k, v]) => [k, toModel(v)])),
+          ...(run.shards
+            ? {
+                shards: run.shards.length,
+                // Until the last shard was done; the final step (rules, ledger writes to Azurite, reports) after it.
+                collectModelSeconds: collectModel,
+                reconcileWallSeconds: run.reconcileStartMs !== undefined ? round(wall - run.reconcileStartMs / 1000) : undefined,
+              }
+            : {}),
           requests: counts.total ?? 0,
           perEndpoint: Object.fromEntries(Object.entries(counts).filter(([k, v]) => v > 0 && !['total', 'throttled', 'resourceUnits'].includes(k))),
           resourceUnits: counts.resourceUnits ?? 0,
           throttled: counts.throttled ?? 0,
-          retries: graph.stats.retries,
+          retries: run.retries,
           peakRssMB: round(Math.max(peak, process.resourceUsage().maxRSS * 1024) / 1048576),
+          loadAverage: { before: loadBefore.map(round), after: loadavg().map(round) },
           coverage: Object.fromEntries(Object.entries(result.coverage).map(([a, c]) => [a, c?.status])),
           findingsPerRule: found,
           findingsMatchPlanted: JSON.stringify(sortKeys(found)) === JSON.stringify(sortKeys(planted)),
           shape,
           bounds,
           ratios: bounds.map((b) => ({ reading: b.reading, total: round(model / Math.max(b.seconds, 1e-9)) })),
+          ...(sharded
+            ? {
+                shardedBounds: sharded,
+                shardedRatios: sharded.map((b) => ({
+                  reading: b.reading,
+                  total: round(model / Math.max(b.seconds, 1e-9)),
+                  ...(collectModel !== undefined ? { collect: round(collectModel / Math.max(b.seconds, 1e-9)) } : {}),
+                })),
+              }
+            : {}),
           ...(o.users <= 2000 ? { findingKeys: result.findings.map((f) => `${f.ruleId} ${f.subject.id}`).sort() } : {}),
           ...(sim.truth.list ? { plantedKeys: sim.truth.list.filter((g) => expectedRule(g.ruleId)).map((g) => `${g.ruleId} ${g.subjectId}`).sort() } : {}),
         };
       } finally {
         clearInterval(poll);
-        await handle.close();
       }
     }
   } finally {
     out.simExit = await sim.close();
+    if (env) {
+      await env.azurite.stop();
+      rmSync(env.azurite.location, { recursive: true, force: true });
+    }
   }
   return out;
+}
+
+async function startShardEnv(): Promise<ShardEnv> {
+  // As tests/support/global-setup.ts: loopback, free ports, telemetry off, a temp dir.
+  const azurite = await startAzurite(mkdtempSync(join(tmpdir(), 'm365-audit-bench-azurite-')));
+  try {
+    return { azurite, store: await Store.connect(azurite.connectionString) };
+  } catch (err) {
+    await azurite.stop();
+    throw err;
+  }
+}
+
+/** A Graph on the simulator; the tenant's licence count sizes the client's SharePoint budget as it does the simulator's. */
+function benchGraph(o: BenchOptions, sim: SimChild, settings: Settings): { graph: Graph; handle: GraphClientHandle } {
+  const handle = createGraphClient({ graphUrl: sim.url, settings, caPem: sim.caPem, timeScale: o.timeScale });
+  return { graph: new Graph(handle.client, { ...graphOptionsFor(handle, { ...settings, licenceCount: o.users }) }), handle };
+}
+
+/** The bench as it was (issue 13): every area in parallel in one runScan, one Graph, a MemoryStore. */
+async function inProcessScan(o: BenchOptions, store: MemoryStore, sim: SimChild, settings: Settings, policy: Policy, scenario: Scenario, started: number): Promise<ScanRun> {
+  const { graph, handle } = benchGraph(o, sim, settings);
+  const finishedMs: Record<string, number> = {};
+  try {
+    const options: ScanOptions = {
+      graph,
+      policy,
+      tenantId: sim.tenantId,
+      store,
+      ...(o.areas ? { areas: o.areas } : {}),
+      collectOptions: scenario.collectOptions,
+      // Time per slice: when it finished, from the scan's start (slices run in parallel).
+      onProgress: (e) => {
+        finishedMs[e.slice] = performance.now() - started;
+      },
+    };
+    const result = await runScan(options);
+    return { result, retries: graph.stats.retries, finishedMs };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A sharded scan (issue 14): runShardedScanLocally with `workers` loops on the bench's Azurite,
+ * as `m365-audit scan --workers N` runs it. The shards read with the default collect options
+ * (runtime.ts shardAndLog); on a fresh store that is the weekly full read (no deltaLink, no
+ * watermark, no accounts state: a full signInActivity read, a 24 h backfill), and the weekly's
+ * `oneDriveSweepDays 1` is policy, which every shard gets. The final step gets the scenario's
+ * options too, though it reads nothing.
+ */
+async function shardedScan(o: BenchOptions, env: ShardEnv, sim: SimChild, settings: Settings, policy: Policy, scenario: Scenario, started: number): Promise<ScanRun> {
+  const handles: GraphClientHandle[] = [];
+  const graphs: Graph[] = [];
+  const make = (): Graph => {
+    const { graph, handle } = benchGraph(o, sim, settings);
+    handles.push(handle);
+    graphs.push(graph);
+    return graph;
+  };
+  const shared = o.graph === 'shared' ? make() : undefined;
+  const finishedMs: Record<string, number> = {};
+  let reconcileStartMs: number | undefined;
+  const logger: JobLogger = {
+    log: (line: unknown) => {
+      let e: { event?: string; shard?: string; reconcile?: boolean };
+      try {
+        e = JSON.parse(String(line)) as typeof e;
+      } catch {
+        return;
+      }
+      const at = performance.now() - started;
+      if (e.event === 'm365-audit.shard' && e.shard) {
+        finishedMs[e.shard] = at;
+        if (e.reconcile) reconcileStartMs = at;
+      }
+    },
+    warn: (line: unknown) => logger.log(line),
+    error: (line: unknown) => logger.log(line),
+  };
+  const { freshState: _fresh, ...collectOptions } = scenario.collectOptions;
+  try {
+    const { result } = await runShardedScanLocally({
+      connectionString: env.azurite.connectionString,
+      workers: o.workers as number,
+      deps: {
+        policy,
+        tenantId: sim.tenantId,
+        store: env.store,
+        graph: () => {
+          const graph = shared ?? make();
+          return { graph, close: async () => undefined };
+        },
+      },
+      job: {
+        graph: shared ?? make(),
+        policy,
+        tenantId: sim.tenantId,
+        store: env.store,
+        ...(o.areas ? { areas: o.areas } : {}),
+        collectOptions,
+        reports: async () => undefined,
+      },
+      logger,
+      // The local worker loop does not renew a message's visibility while its shard runs (the
+      // Functions host does): a shard longer than the 300 s default (the weekly files shard at
+      // 10,000 users, ~4,200 model s) was redelivered mid-run, read twice at once, and the run
+      // died on deleting a message whose pop receipt had changed. No worker dies in the bench, so
+      // it holds messages for 6 h; the loop's own fix is src/jobs/shard-queue.ts's to make.
+      worker: { pollMs: 50, visibilityTimeoutSeconds: 6 * 3600 },
+    });
+    return { result, retries: graphs.reduce((n, g) => n + g.stats.retries, 0), finishedMs, ...(reconcileStartMs !== undefined ? { reconcileStartMs } : {}), shards: Object.keys(finishedMs) };
+  } finally {
+    for (const h of handles) await h.close();
+  }
+}
+
+/** Shards per family, from the plan's shard names (a range shard's name starts with its slice's). */
+function shardsPerFamily(names: readonly string[]): Partial<Record<ShardedFamily, number>> {
+  const count = (slice: string): number => Math.max(1, names.filter((n) => n === slice || n.startsWith(`${slice}:`) || n.startsWith(`${slice}#`) || n.startsWith(`${slice}-`)).length);
+  return { signInActivity: count('signInActivity'), identityReports: count('mfaRegistration') + count('signIns'), outlook: count('mailRules'), sharepoint: count('sharing') };
 }
 
 /** The workload of the areas scanned only (`--areas`): what the other areas would read is left out of the bound. */
@@ -193,6 +371,9 @@ function sortKeys(o: Record<string, number>): Record<string, number> {
 }
 
 const round = (n: number): number => Number(n.toFixed(2));
+function roundSharded(b: ShardedBound): ShardedBound {
+  return { ...roundBound(b), workers: b.workers, tenantSeconds: round(b.tenantSeconds), workerSeconds: round(b.workerSeconds), clientLatencySeconds: Object.fromEntries(Object.entries(b.clientLatencySeconds).map(([k, v]) => [k, round(v)])) };
+}
 function roundBound(b: Bound): Bound {
   const families = Object.fromEntries(Object.entries(b.families).map(([k, f]) => [k, { ...f, rateSeconds: round(f.rateSeconds), latencySeconds: round(f.latencySeconds), seconds: round(f.seconds) }]));
   return { ...b, families, seconds: round(b.seconds), identitySeconds: round(b.identitySeconds), mailSeconds: round(b.mailSeconds) };

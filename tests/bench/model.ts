@@ -18,6 +18,7 @@
  *   reports family (5 per 10 s) as the auditLogs data it reads.
  */
 import { MAX_HOLDER_READS } from '../../src/collect/identity';
+import { FAMILY_CONCURRENCY } from '../../src/graph/pacing';
 import { resolveLimits, throttleModel } from '../../src/sim/throttle';
 import type { ThrottleFamily, ThrottleLimit } from '../../src/sim/types';
 
@@ -123,6 +124,69 @@ export function lowerBound(w: WorkloadShape, reading: Reading, limits: ModelLimi
   const seconds = Math.max(...Object.values(families).map((f) => f.seconds));
   const identitySeconds = Math.max(families.signInActivity.seconds, identityOnly.seconds);
   return { reading, families, seconds, identitySeconds, mailSeconds: outlook.seconds };
+}
+
+/** The families a sharded run's bound splits by shard (the others are a few requests). */
+export const SHARDED_FAMILIES = ['signInActivity', 'identityReports', 'outlook', 'sharepoint'] as const;
+export type ShardedFamily = (typeof SHARDED_FAMILIES)[number];
+
+/** How a sharded run (src/jobs/shards.ts, `--workers N`) is laid out. */
+export interface Sharding {
+  /** worker loops (each runs one shard at a time) */
+  workers: number;
+  /**
+   * Shards reading each family: one per slice today (mailRules reads Outlook, sharing SharePoint,
+   * mfaRegistration and signIns the identity reports); range shards (mail by mailbox range, files
+   * by drive range) raise outlook and sharepoint. Default 1.
+   */
+  shards?: Partial<Record<ShardedFamily, number>>;
+  /** in-flight requests one shard's Graph client holds per family (src/graph/pacing.ts FAMILY_CONCURRENCY caps; default those) */
+  clientConcurrency?: Partial<Record<ShardedFamily, number>>;
+}
+
+export interface ShardedBound extends Bound {
+  workers: number;
+  /** the tenant's bound ({@link lowerBound}): Graph's per-tenant limits, which no number of workers raises */
+  tenantSeconds: number;
+  /** per family: the client's latency floor with min(workers, shards) shards in flight, each with its own client */
+  clientLatencySeconds: Partial<Record<ShardedFamily, number>>;
+  /** Σ over families of max(its tenant bound, requests × latency ÷ one client's concurrency), ÷ workers: the busy time the workers share */
+  workerSeconds: number;
+}
+
+/**
+ * The lower bound of a sharded run. Graph's limits are per tenant (and app): every worker draws
+ * from the same buckets, so each family's rate term is {@link lowerBound}'s, whatever N. What
+ * workers can cut is latency: one shard's client holds at most `cap` requests of a family in
+ * flight (FAMILY_CONCURRENCY, 16), so a family read by k shards at once has a latency floor of
+ * requests × latency ÷ (cap × k), with k = min(workers, shards of the family); and N workers
+ * running one shard each at a time cannot finish before Σ_f max(bound_f, requests_f × latency ÷
+ * cap) ÷ N (a list-scheduling bound: one worker runs the slices one after another, and a family's
+ * bucket cannot bank time while its shard waits beyond its burst, already counted). The
+ * bound is the largest of the tenant's bound, each family's client floor, and that shared busy
+ * time. With one shard per slice, k is 1 for every family: N buys parallel slices (which one
+ * unsharded run has already) and nothing more on any one family.
+ */
+export function shardedBound(w: WorkloadShape, reading: Reading, limits: ModelLimits, latencyMs: number, s: Sharding): ShardedBound {
+  const base = lowerBound(w, reading, limits, latencyMs);
+  const lat = latencyMs / 1000;
+  const workers = Math.max(1, s.workers);
+  const clientLatencySeconds: Partial<Record<ShardedFamily, number>> = {};
+  let busy = 0;
+  let seconds = base.seconds;
+  for (const f of SHARDED_FAMILIES) {
+    const requests = base.families[f]?.requests ?? 0;
+    if (requests === 0) continue;
+    const cap = s.clientConcurrency?.[f] ?? FAMILY_CONCURRENCY[f].cap;
+    const k = Math.min(workers, Math.max(1, s.shards?.[f] ?? 1));
+    const floor = (requests * lat) / (cap * k);
+    clientLatencySeconds[f] = floor;
+    // A family's own time on the worker(s) reading it: its tenant bound (rate, page chains) or its latency with one client.
+    busy += Math.max(base.families[f]?.seconds ?? 0, (requests * lat) / cap);
+    seconds = Math.max(seconds, floor, base.families[f]?.seconds ?? 0);
+  }
+  const workerSeconds = busy / workers;
+  return { ...base, workers, tenantSeconds: base.seconds, clientLatencySeconds, workerSeconds, seconds: Math.max(seconds, workerSeconds) };
 }
 
 export type ScenarioName = 'weeklyFull' | 'daily';

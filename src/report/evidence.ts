@@ -427,6 +427,17 @@ export function findingSentence(f: SentenceInput, ctx: EvidenceContext): string 
         ? `${w} の受信トレイ ルール ${count} 件が、組織外の ${dest} へメールを自動転送しています${e.freeMail === true ? '（フリーメール宛てを含みます）' : ''}。`
         : `${count} inbox rule(s) of ${w} forward mail outside, to ${dest}${e.freeMail === true ? ' (including free mail)' : ''}.`;
     }
+    case 'MAIL-02': {
+      const items = list(e.problems).filter(isRecord).map((p) => {
+        const rec = str(p.record);
+        const sel = str(p.selector);
+        const issue = str(p.issue);
+        if (rec === 'DKIM') return ja ? `DKIM ${sel} の CNAME がない` : `no DKIM ${sel} CNAME`;
+        if (rec === 'DMARC') return issue === 'weak' ? (ja ? 'DMARC が p=none（監視のみ）' : 'DMARC is p=none (monitoring only)') : issue === 'invalid' ? (ja ? 'DMARC レコードが無効' : 'the DMARC record is unusable') : (ja ? 'DMARC レコードがない' : 'no DMARC record');
+        return issue === 'weak' ? (ja ? `SPF が -all / ~all で終わっていない（${str(e.spfAll) || (ja ? 'all なし' : 'no all')}）` : `SPF does not end in -all or ~all (${str(e.spfAll) || 'no all'})`) : issue === 'invalid' ? (ja ? 'SPF レコードが無効（複数あるなど）' : 'the SPF record is unusable (e.g. two of them)') : (ja ? 'SPF レコードがない' : 'no SPF record');
+      });
+      return ja ? `メール送信ドメイン ${f.subject.name} の送信ドメイン認証に不備があります: ${items.join('、')}。なりすましメールを防げません。` : `The sending domain ${f.subject.name} falls short on mail authentication: ${items.join('; ')}. Spoofed mail is not stopped.`;
+    }
     case 'SIGN-01':
       return ja ? `${w} へのサインインが ${when} に ${t.failures} 回失敗しました（送信元 ${addrs}）。` : `Sign-ins to ${w} failed ${t.failures} times, ${when} (from ${addrs}).`;
     case 'SIGN-02':

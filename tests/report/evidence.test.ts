@@ -74,6 +74,15 @@ const CASES: Record<RuleId, { subject: Subject; evidence: Record<string, unknown
     subject: user('tatsuya.okada@example.lg.jp'),
     evidence: { rules: [{ name: '自宅へ転送', id: 'AQAAAJ204cA=', destinations: ['tatsuya.okada.1985@gmail.com', 'tatsuya.okada.1985@gmail.com'], actions: ['forwardTo'] }], freeMail: true },
   },
+  'MAIL-02': {
+    subject: { kind: 'domain', id: 'shobo.example.lg.jp', name: 'shobo.example.lg.jp' },
+    evidence: {
+      domain: 'shobo.example.lg.jp', missing: ['DMARC', 'DKIM selector2'],
+      problems: [{ record: 'DMARC', issue: 'weak', detail: 'p=none (monitoring only)' }, { record: 'DKIM', issue: 'missing', selector: 'selector2', detail: 'no CNAME at selector2._domainkey.shobo.example.lg.jp (NXDOMAIN)' }],
+      spf: 'v=spf1 include:spf.protection.outlook.com ~all', spfAll: '~all', dmarc: 'v=DMARC1; p=none', dmarcPolicy: 'none',
+      dkim: [{ selector: 'selector1', status: 'ok', target: 'selector1-shobo-example-lg-jp._domainkey.exampledemo.onmicrosoft.com' }, { selector: 'selector2', status: 'missing', target: null }],
+    },
+  },
   'SIGN-01': {
     subject: user('kenta.sato@example.lg.jp'),
     evidence: {

@@ -28,7 +28,8 @@ export interface DnsZoneEntry {
 export type DnsZone = Record<string, DnsZoneEntry>;
 
 export interface DnsServerOptions {
-  zone: DnsZone;
+  /** The zone, or a function giving the zone at each question (the simulator's live tenant). */
+  zone: DnsZone | (() => DnsZone);
   /** UDP (and TCP) port; 0 or absent: a free one. */
   port?: number;
   /** Also listen on TCP (same port). Default true. */
@@ -99,6 +100,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
 async function listenDns(options: DnsServerOptions): Promise<DnsServer> {
   const log: string[] = [];
   const state = { zone: options.zone };
+  const zoneNow = (): DnsZone => (typeof state.zone === 'function' ? state.zone() : state.zone);
   const udpLimit = options.udpLimit ?? 512;
   const record = (q: packet.Packet): void => {
     const question = q.questions?.[0];
@@ -110,7 +112,7 @@ async function listenDns(options: DnsServerOptions): Promise<DnsServer> {
     const query = decodeOrUndefined(msg);
     if (!query) return;
     record(query);
-    const answer = answerQuery(state.zone, query);
+    const answer = answerQuery(zoneNow(), query);
     if (!answer) return;
     let out = packet.encode(answer);
     // EDNS (an OPT record) lets the client take a larger UDP answer (RFC 6891 §6.2.3).
@@ -146,7 +148,7 @@ async function listenDns(options: DnsServerOptions): Promise<DnsServer> {
           pending = pending.subarray(2 + length);
           if (!query) continue;
           record(query);
-          const answer = answerQuery(state.zone, query);
+          const answer = answerQuery(zoneNow(), query);
           if (answer) socket.write(packet.streamEncode(answer));
         }
       });
@@ -167,7 +169,7 @@ async function listenDns(options: DnsServerOptions): Promise<DnsServer> {
     address: `127.0.0.1:${port}`,
     port,
     get zone(): DnsZone {
-      return state.zone;
+      return zoneNow();
     },
     set zone(z: DnsZone) {
       state.zone = z;

@@ -365,7 +365,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
     await listen(options.port ?? 0);
     const port = (server.address() as AddressInfo).port;
     try {
-      dns = await startDnsServer({ zone: tenant.dnsZone ?? {}, port, tcp: false });
+      dns = await startDnsServer({ zone: () => tenant.dnsZone ?? {}, port, tcp: false });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port || attempt >= 5) {
         server.close();
@@ -394,7 +394,6 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
     },
     set tenant(t: TenantData) {
       tenant = t;
-      dnsServer.zone = t.dnsZone ?? {};
     },
     counts: () => ({ ...counts }),
     resetCounts,

@@ -226,6 +226,19 @@ describe('evidence of every rule, readable', () => {
     expect(fields('ACCT-07', ja)['パスワード ポリシー']).toEqual(['DisablePasswordExpiration、DisableStrongPassword（強力なパスワードを要求しない）']);
   });
 
+  it('MAIL-02: the domain, what is missing, the records as published, the DKIM targets (ja and en)', () => {
+    expect(fields('MAIL-02', ja)).toEqual({
+      ドメイン: ['shobo.example.lg.jp'],
+      不足しているもの: ['DMARC、DKIM selector2'],
+      'DNS の内容': ['DMARC: p=none (monitoring only)', 'DKIM selector2: no CNAME at selector2._domainkey.shobo.example.lg.jp (NXDOMAIN)'],
+      'SPF レコード': ['v=spf1 include:spf.protection.outlook.com ~all'],
+      'DMARC レコード（_dmarc）': ['v=DMARC1; p=none'],
+      'DKIM（selector1 / selector2 の CNAME）': ['selector1: selector1-shobo-example-lg-jp._domainkey.exampledemo.onmicrosoft.com', 'selector2: なし'],
+    });
+    expect(findingSentence({ ruleId: 'MAIL-02', ...CASES['MAIL-02'] }, ja)).toBe('メール送信ドメイン shobo.example.lg.jp の送信ドメイン認証に不備があります: DMARC が p=none（監視のみ）、DKIM selector2 の CNAME がない。なりすましメールを防げません。');
+    expect(findingSentence({ ruleId: 'MAIL-02', ...CASES['MAIL-02'] }, { ...ja, lang: 'en' })).toBe('The sending domain shobo.example.lg.jp falls short on mail authentication: DMARC is p=none (monitoring only); no DKIM selector2 CNAME. Spoofed mail is not stopped.');
+  });
+
   it('MFA-03 / MFA-04: policies with their state in words (report-only protects nothing)', () => {
     expect(fields('MFA-03', ja)).toEqual({
       セキュリティの既定値: ['無効'],

@@ -92,6 +92,7 @@ const MSG = {
     simUsers: (n: number) => `利用者 ${n} 人`,
     tenant: 'テナント',
     caCert: 'CA 証明書',
+    simDns: 'DNS（UDP、MAIL-02 用。ループバックの --graph-url なら自動で使われます）',
     tenantId: 'テナント ID',
     scanFrom: '別のシェルから次のように点検できます:',
     stop: 'Ctrl-C で停止します。',
@@ -122,6 +123,7 @@ const MSG = {
     simUsers: (n: number) => `${n} users`,
     tenant: 'tenant',
     caCert: 'CA certificate',
+    simDns: 'DNS (UDP, for MAIL-02; a scan with this loopback --graph-url uses it by itself)',
     tenantId: 'tenant id',
     scanFrom: 'scan it from another shell with:',
     stop: 'Ctrl-C stops it.',
@@ -439,6 +441,8 @@ async function demoCommand(opts: CommonOptions & { users: string; seed: string }
     alerts: alertOptions(settings, policy, demo.data.tenantId, 'run', out, lang, false),
     onProgress: progress(opts.json, lang),
     collectOptions: { freshState: true },
+    // The demo tenant's domains are fictional: MAIL-02 asks the simulator's DNS, whatever the policy says.
+    dnsServers: [sim.dnsServer],
     reports: async (r, ledger) => {
       paths = await reports.write(r, undefined, ledger);
     },
@@ -544,6 +548,7 @@ async function simCommand(opts: { users: string; seed: string; port: string; lan
     [
       `${m.simReady}: ${sim.url}`,
       `${m.caCert}: ${sim.caPath}`,
+      `${m.simDns}: ${sim.dnsServer}`,
       `${m.tenantId}: ${demo.data.tenantId}`,
       '',
       m.scanFrom,

@@ -56,6 +56,8 @@ export interface ScanOptions {
   collectOptions?: Partial<CollectOptions>;
   /** Sign-ins from a stream (an Event Hub batch) for the `signins` area, instead of Graph's sign-in log. */
   signInStream?: SignInStreamBatch;
+  /** DNS servers for MAIL-02, overriding `mail.dnsServers` (the demo passes its simulator's; collect/dns.ts). */
+  dnsServers?: readonly string[];
   /**
    * Teams alerts (src/alerts/deliver.ts): with a store, this run's news goes on one card per sink
    * after the tickets (their Planner links are on it), recorded in the ledger so it goes once.
@@ -335,6 +337,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       store: options.store,
       options: { ...DEFAULT_COLLECT_OPTIONS, ...options.collectOptions },
       ...(options.signInStream ? { signInStream: options.signInStream } : {}),
+      ...(options.dnsServers ? { dnsServers: options.dnsServers } : {}),
     },
     options.onProgress,
     checkpoint,

@@ -5,6 +5,7 @@
  */
 import type { Policy } from '../config/policy';
 import type { Graph } from '../graph/graph';
+import type { DnsLookup } from './dns';
 import type { StatePort } from '../store/ports';
 import type { Slice, SliceData, SliceName } from './snapshot';
 import type { SignInEvent } from '../signins/detector';
@@ -74,6 +75,14 @@ export interface CollectContext {
    * drive there. Absent (an unsharded scan): nothing is checkpointed inside a slice.
    */
   checkpoint?: ShardCheckpoint | undefined;
+  /**
+   * The DNS servers MAIL-02 asks (collect/dns.ts), overriding `mail.dnsServers` (the demo passes
+   * its simulator's). Absent: `mail.dnsServers`, else the simulator's for a loopback Graph root,
+   * else the system resolver.
+   */
+  dnsServers?: readonly string[] | undefined;
+  /** A DNS lookup to use instead of Node's resolver (tests). */
+  dnsLookup?: DnsLookup | undefined;
   /** Another slice this collector depends on (collected once per scan). */
   slice<K extends SliceName>(name: K): Promise<Slice<SliceData[K]>>;
 }

@@ -4,6 +4,7 @@ import type { Collector } from './context';
 import { collectConditionalAccess, collectDirectory, collectDomains, collectMfaRegistration, collectRoles, collectSecurityDefaults, collectSignInActivity, collectUsers } from './identity';
 import { collectSharepointSettings, collectSharing, collectSites } from './files';
 import { collectMailRules } from './mail';
+import { collectMailAuthentication } from './mail-auth';
 import { collectSignIns } from './signins';
 import type { SliceName } from './snapshot';
 
@@ -17,6 +18,7 @@ export const COLLECTORS: { [K in SliceName]: Collector<K> } = {
   securityDefaults: collectSecurityDefaults,
   conditionalAccess: collectConditionalAccess,
   mailRules: collectMailRules,
+  mailAuthentication: collectMailAuthentication,
   signIns: collectSignIns,
   sites: collectSites,
   sharing: collectSharing,

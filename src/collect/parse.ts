@@ -31,7 +31,11 @@ const stringArray = z
   .nullish()
   .transform((v) => v ?? []);
 
-export const domainSchema = z.looseObject({ id: z.string().min(1), isVerified: z.boolean() });
+// supportedServices: Collection(Edm.String), not nullable (metadata); "domain resource type" lists
+// Email, Sharepoint, EmailInternalRelayOnly, OfficeCommunicationsOnline, … (01-domains.json).
+export const domainSchema = z
+  .looseObject({ id: z.string().min(1), isVerified: z.boolean(), supportedServices: z.array(z.string()).nullish() })
+  .transform((d) => ({ id: d.id, isVerified: d.isVerified, supportedServices: d.supportedServices ?? [] }));
 
 export const userSchema = z
   .looseObject({

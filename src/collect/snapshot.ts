@@ -18,6 +18,69 @@ export interface Coverage {
 export interface Domain {
   id: string;
   isVerified: boolean;
+  /**
+   * The services the domain is set up for (`Email`, `OfficeCommunicationsOnline`, …; "domain
+   * resource type", Collection(Edm.String)). MAIL-02 checks the domains with `Email`. Absent in
+   * snapshots written before it was kept (and when Graph left it out): no service known.
+   */
+  supportedServices?: string[];
+}
+
+/** How one of a domain's three mail-authentication records stands (MAIL-02). */
+export type MailAuthStatus =
+  /** Present and strict enough. */
+  | 'ok'
+  /** Present but not strict enough (SPF `?all`/`+all`/no `all`, DMARC `p=none`). */
+  | 'weak'
+  /** Not there (NXDOMAIN, NODATA, no record of its kind). */
+  | 'missing'
+  /** There but unusable: two SPF or DMARC records (permerror), a redirect loop, an unreadable policy. */
+  | 'invalid'
+  /** A DNS failure (SERVFAIL, REFUSED, timeout): not known — coverage, never a pass or a fail. */
+  | 'unchecked';
+
+export interface SpfResult {
+  status: MailAuthStatus;
+  /** The record that decided (joined from its character-strings), or null. */
+  record: string | null;
+  /** The `all` mechanism as written (`-all`, `~all`, `?all`, `+all`, `all`), null when none. */
+  all: string | null;
+  /** `redirect=` domains followed, in order (RFC 7208 §6.1), when the record had no `all`. */
+  redirects: string[];
+  /** Why, in words (e.g. "2 v=spf1 records (permerror)", "SERVFAIL at example.lg.jp"). */
+  detail?: string;
+}
+
+export interface DmarcResult {
+  status: MailAuthStatus;
+  record: string | null;
+  /** The `p=` tag (lower case), null when none could be read. */
+  p: string | null;
+  /** The `sp=` tag (lower case, subdomain policy): a note only, MAIL-02 judges `p=`. */
+  sp: string | null;
+  detail?: string;
+}
+
+export interface DkimResult {
+  /** One entry per Microsoft 365 selector (`selector1`, `selector2`). */
+  selectors: Array<{ selector: string; status: 'ok' | 'missing' | 'unchecked'; target: string | null; detail?: string }>;
+}
+
+/** One domain's mail-authentication records, as DNS answered (MAIL-02). */
+export interface DomainMailAuth {
+  domain: string;
+  spf: SpfResult;
+  dmarc: DmarcResult;
+  dkim: DkimResult;
+}
+
+export interface MailAuthentication {
+  /** The servers asked (`the system resolver` when none was set). */
+  resolver: string;
+  /** The domains checked: verified, `Email` in supportedServices, not `*.onmicrosoft.com`. */
+  domains: DomainMailAuth[];
+  /** Domains left out and why (`unverified`, `no Email service`, `onmicrosoft.com`). */
+  skipped: Array<{ domain: string; reason: string }>;
 }
 
 export interface DirectoryUser {
@@ -343,6 +406,8 @@ export interface SliceData {
   securityDefaults: { isEnabled: boolean };
   conditionalAccess: ConditionalAccessPolicy[];
   mailRules: MailRules;
+  /** SPF, DMARC and DKIM of the domains that send mail, read from DNS (MAIL-02). */
+  mailAuthentication: MailAuthentication;
   signIns: SignInWatch;
   sites: Site[];
   sharing: Sharing;

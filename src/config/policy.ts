@@ -8,6 +8,7 @@
  * (`write-schema.ts`), so the two cannot drift.
  */
 import { readFile } from 'node:fs/promises';
+import { dnsServerProblem } from '../collect/dns';
 import { DateTime, IANAZone } from 'luxon';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -134,9 +135,19 @@ const accounts = z.strictObject({
     .default(7),
 });
 
+const dnsServer = z.string().superRefine((entry, ctx) => {
+  const problem = dnsServerProblem(entry);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const mail = z.strictObject({
   approvedForwardingDomains: z.array(domain).default([]),
   freeMailDomains: z.array(domain).default(DEFAULT_FREE_MAIL_DOMAINS),
+  // MAIL-02 (collect/mail-auth.ts): the DNS servers asked for SPF, DMARC and DKIM records; empty:
+  // the system resolver (collect/dns.ts). Each try waits dnsTimeoutMs, at most dnsTries tries.
+  dnsServers: z.array(dnsServer).default([]),
+  dnsTimeoutMs: z.number().int('must be a whole number of milliseconds').min(100, 'must be at least 100 ms').max(10_000, 'must be at most 10000 ms (10 s)').default(2000),
+  dnsTries: z.number().int('must be a whole number').min(1, 'must be at least 1').max(4, 'must be at most 4').default(2),
 });
 
 const signIns = z.strictObject({

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import type { Area, RuleId, Severity } from '../rules/ids';
 
-export type SubjectKind = 'user' | 'tenant' | 'ip' | 'site' | 'driveItem' | 'servicePrincipal';
+export type SubjectKind = 'user' | 'tenant' | 'ip' | 'site' | 'driveItem' | 'servicePrincipal' | 'domain';
 
 export interface Subject {
   kind: SubjectKind;
-  /** servicePrincipal → its object id; user → Entra object id; site → Graph site id; driveItem → `<driveId>/<itemId>`; tenant → tenant id; ip → the address. */
+  /** servicePrincipal → its object id; user → Entra object id; site → Graph site id; driveItem → `<driveId>/<itemId>`; tenant → tenant id; ip → the address; domain → the domain name (lower case). */
   id: string;
   /** What a person reads: UPN, site URL, path, address. */
   name: string;

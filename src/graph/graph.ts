@@ -46,6 +46,12 @@ export interface GraphOptions {
    */
   root?: string | undefined;
   /**
+   * Where the client's requests go (`https://host[:port]`), known even when `root` is left unset
+   * (tests, which must not tie stored state to one simulator's port). Read only to find a
+   * simulator's DNS server for MAIL-02 (collect/dns.ts); defaults to `root`.
+   */
+  baseUrl?: string | undefined;
+  /**
    * The tenant and app this client calls Graph as. With `root`, every client of the same (root,
    * tenant, app) in this process shares one set of budgets and pacers (src/graph/pacing.ts),
    * because Graph's limits are per app per tenant; `budgets`, `clock` and `sleep` of later
@@ -261,6 +267,8 @@ export class Graph {
   readonly licenceCount: number | undefined;
   /** The Graph root (origin) of the client, when known; undefined: state is not checked against it. */
   readonly root: string | undefined;
+  /** Where requests go (GraphOptions.baseUrl, else `root`); undefined when not told. */
+  readonly baseUrl: string | undefined;
 
   constructor(
     private readonly client: Client,
@@ -286,6 +294,7 @@ export class Graph {
     this.rolesOf = options.grantedRoles;
     this.onWait = options.onWait;
     this.root = options.root;
+    this.baseUrl = options.baseUrl ?? options.root;
     this.licenceCount = options.licenceCount;
   }
 

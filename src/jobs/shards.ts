@@ -85,6 +85,7 @@ export const SHARD_POISON_QUEUE = `${SHARD_QUEUE}-poison`;
 export const SLICE_NEEDS: Partial<Record<SliceName, readonly SliceName[]>> = {
   users: ['signInActivity'],
   mailRules: ['directory'],
+  mailAuthentication: ['domains'],
   sharing: ['directory', 'sites'],
 };
 

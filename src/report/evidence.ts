@@ -75,6 +75,14 @@ const LABELS: Record<string, { ja: string; en: string }> = {
   appOwnerOrganizationId: { ja: 'アプリを所有する組織（テナント ID）', en: 'Owning organisation (tenant id)' },
   highRiskPermissions: { ja: '高リスクのアクセス許可', en: 'High-risk permissions' },
   permissionGrantPoliciesAssigned: { ja: '既定のユーザー ロールに割り当てられた同意ポリシー', en: 'Consent policies assigned to the default user role' },
+  domain: { ja: 'ドメイン', en: 'Domain' },
+  missing: { ja: '不足しているもの', en: 'Missing' },
+  problems: { ja: 'DNS の内容', en: 'What DNS shows' },
+  spf: { ja: 'SPF レコード', en: 'SPF record' },
+  dmarc: { ja: 'DMARC レコード（_dmarc）', en: 'DMARC record (_dmarc)' },
+  dkim: { ja: 'DKIM（selector1 / selector2 の CNAME）', en: 'DKIM (selector1 / selector2 CNAMEs)' },
+  unchecked: { ja: 'DNS が応答せず未確認（合否に数えていません）', en: 'Not answered by DNS (counted neither way)' },
+  notes: { ja: '備考', en: 'Notes' },
 };
 
 /** Keys that are ids for machines (kept in findings.json, not shown). */
@@ -317,6 +325,24 @@ function field(key: string, v: unknown, evidence: Record<string, unknown>, ctx: 
       return one(ctx.lang === 'ja' ? `${str(v) || 0} 回` : str(v) || '0');
     case 'exception':
       return isRecord(v) ? { label, lines: exceptionLines(v, ctx) } : undefined;
+    // MAIL-02: the record texts say it; the parsed `all` and `p=` are for machines.
+    case 'spfAll': case 'dmarcPolicy':
+      return undefined;
+    case 'spf': case 'dmarc':
+      if (ruleId !== 'MAIL-02') break;
+      return one(v === null || v === undefined ? word(ctx, 'none') : str(v));
+    case 'problems':
+      if (ruleId !== 'MAIL-02') break;
+      return { label, lines: list(v).filter(isRecord).map((p) => `${str(p.record)}${p.selector ? ` ${str(p.selector)}` : ''}: ${str(p.detail)}`) };
+    case 'dkim':
+      return {
+        label,
+        lines: list(v).filter(isRecord).map((d) => {
+          const status = str(d.status);
+          const what = status === 'ok' ? str(d.target) : status === 'missing' ? word(ctx, 'none') : ctx.lang === 'ja' ? '未確認（DNS が応答せず）' : 'unknown (DNS did not answer)';
+          return `${str(d.selector)}: ${what}`;
+        }),
+      };
     default:
       break;
   }
@@ -426,6 +452,17 @@ export function findingSentence(f: SentenceInput, ctx: EvidenceContext): string 
       return ja
         ? `${w} の受信トレイ ルール ${count} 件が、組織外の ${dest} へメールを自動転送しています${e.freeMail === true ? '（フリーメール宛てを含みます）' : ''}。`
         : `${count} inbox rule(s) of ${w} forward mail outside, to ${dest}${e.freeMail === true ? ' (including free mail)' : ''}.`;
+    }
+    case 'MAIL-02': {
+      const items = list(e.problems).filter(isRecord).map((p) => {
+        const rec = str(p.record);
+        const sel = str(p.selector);
+        const issue = str(p.issue);
+        if (rec === 'DKIM') return ja ? `DKIM ${sel} の CNAME がない` : `no DKIM ${sel} CNAME`;
+        if (rec === 'DMARC') return issue === 'weak' ? (ja ? 'DMARC が p=none（監視のみ）' : 'DMARC is p=none (monitoring only)') : issue === 'invalid' ? (ja ? 'DMARC レコードが無効' : 'the DMARC record is unusable') : (ja ? 'DMARC レコードがない' : 'no DMARC record');
+        return issue === 'weak' ? (ja ? `SPF が -all / ~all で終わっていない（${str(e.spfAll) || (ja ? 'all なし' : 'no all')}）` : `SPF does not end in -all or ~all (${str(e.spfAll) || 'no all'})`) : issue === 'invalid' ? (ja ? 'SPF レコードが無効（複数あるなど）' : 'the SPF record is unusable (e.g. two of them)') : (ja ? 'SPF レコードがない' : 'no SPF record');
+      });
+      return ja ? `メール送信ドメイン ${f.subject.name} の送信ドメイン認証に不備があります: ${items.join('、')}。なりすましメールを防げません。` : `The sending domain ${f.subject.name} falls short on mail authentication: ${items.join('; ')}. Spoofed mail is not stopped.`;
     }
     case 'SIGN-01':
       return ja ? `${w} へのサインインが ${when} に ${t.failures} 回失敗しました（送信元 ${addrs}）。` : `Sign-ins to ${w} failed ${t.failures} times, ${when} (from ${addrs}).`;

@@ -50,6 +50,12 @@
  *          kumiko.mori: enabled redirectTo kaigo-consult.example.jp (non-free, high).
  *          koji.sakamoto: enabled forwardAsAttachmentTo nishiokitama.example.jp — a domain of
  *          the tenant that is NOT verified, so not internal (high).
+ * MAIL-02  (DNS served by the simulator, `data.dnsZone`)
+ *          shobo.example.lg.jp: SPF ~all (fine), DMARC p=none, DKIM selector2 CNAME missing (medium).
+ *          tokuyo.example.lg.jp: only an MS= verification TXT, no SPF; DMARC p=quarantine and
+ *          both DKIM CNAMEs (high).
+ *          kumiai.example.jp: two v=spf1 records (permerror) and no _dmarc record (high).
+ *          mail.kumiai.example.jp: SPF ?all (high); DMARC p=reject, both DKIM CNAMEs.
  * SIGN-01  yuto.matsumoto: 12 credential failures (9×50126 + 3×50053) in 12 min, no success.
  *          yosuke.kimura: 11×50126 in 11 min (see SIGN-03/04).
  * SIGN-02  ip 192.0.2.45 (NL): 50126/50053 against 5 distinct users in 8 min (1 each).
@@ -111,6 +117,13 @@
  *          Filler users: move/delete/mark rules and forwards to internal colleagues.
  *          No mailbox (absent from messageRules): breakglass01, yuta.yoshida, guests, disabled
  *          users and a few unlicensed fillers.
+ * MAIL-02  example.lg.jp: SPF split over two TXT strings ("v=spf1 include:spf.protection" +
+ *          ".outlook.com -all", joined it ends in -all), an MS= TXT beside it, DMARC p=reject with
+ *          sp=none (a note only), both DKIM CNAMEs. kouhou.example.lg.jp: SPF with only
+ *          redirect=example.lg.jp (followed: -all), DMARC p=quarantine, both CNAMEs.
+ *          exampledemo.onmicrosoft.com (initial domain): no records at all, skipped.
+ *          sip.example.lg.jp: verified, OfficeCommunicationsOnline only, no records, skipped.
+ *          nishiokitama.example.jp: unverified, no records, skipped.
  * SIGN-01  misaki.hayashi: 9 failures in 9 min (success only 3 h later).
  *          wataru.kurosawa at `now`: 9 visible failures (the 10th is still in ingestion; see LATE).
  *          daiki.yamazaki: 12 failures 22 min apart (≤ 3 in any 60-min window), then a success.
@@ -143,6 +156,7 @@
 
 import { RULE_IDS } from '../rules/ids';
 import type { DemoTenant, GroundTruth, Json, JsonObject, SimDrive, SimSite, TenantData } from './tenant';
+import type { DnsZone, DnsZoneEntry } from './dns-server';
 
 export interface DemoTenantOptions {
   seed?: number;
@@ -160,6 +174,14 @@ const NEVER = '0001-01-01T00:00:00Z';
 const DOMAIN = 'example.lg.jp';
 const INITIAL_DOMAIN = 'exampledemo.onmicrosoft.com';
 const UNVERIFIED_DOMAIN = 'nishiokitama.example.jp';
+// MAIL-02: further verified domains that send mail, and one that does not.
+const KOUHOU_DOMAIN = 'kouhou.example.lg.jp';
+const SHOBO_DOMAIN = 'shobo.example.lg.jp';
+const TOKUYO_DOMAIN = 'tokuyo.example.lg.jp';
+const KUMIAI_DOMAIN = 'kumiai.example.jp';
+const KUMIAI_MAIL_DOMAIN = 'mail.kumiai.example.jp';
+const MAIL_DOMAINS = [KOUHOU_DOMAIN, SHOBO_DOMAIN, TOKUYO_DOMAIN, KUMIAI_DOMAIN, KUMIAI_MAIL_DOMAIN];
+const SIP_DOMAIN = 'sip.example.lg.jp';
 const PARTNER_DOMAIN = 'partner.example.jp';
 const VENDOR_DOMAIN = 'vendor-it.example.jp';
 const AUDIT_DOMAIN = 'kansa.example.jp';
@@ -1688,7 +1710,46 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     domain(DOMAIN, { isDefault: true, isInitial: false, isVerified: true, services: ['Email', 'OfficeCommunicationsOnline'] }),
     domain(INITIAL_DOMAIN, { isDefault: false, isInitial: true, isVerified: true, services: ['Email', 'OfficeCommunicationsOnline'] }),
     domain(UNVERIFIED_DOMAIN, { isDefault: false, isInitial: false, isVerified: false, services: [] }),
+    ...MAIL_DOMAINS.map((d) => domain(d, { isDefault: false, isInitial: false, isVerified: true, services: ['Email'] })),
+    domain(SIP_DOMAIN, { isDefault: false, isInitial: false, isVerified: true, services: ['OfficeCommunicationsOnline'] }),
   ];
+
+  // ── DNS (MAIL-02) ────────────────────────────────────────────────────────────────────────────
+  // Microsoft 365's DKIM CNAME targets: selectorN-<domain with dashes>._domainkey.<initial domain>
+  // ("Set up DKIM to sign mail from your Microsoft 365 domain"; Graph does not list them).
+  const dkim = (d: string): DnsZone => Object.fromEntries(
+    (['selector1', 'selector2'] as const).map((sel) => [`${sel}._domainkey.${d}`, { CNAME: `${sel}-${d.replace(/\./g, '-')}._domainkey.${INITIAL_DOMAIN}` }]),
+  );
+  const verification = (d: string): string[] => [`MS=ms${[...d].reduce((n, c) => (n * 31 + c.charCodeAt(0)) % 90_000_000, 7) + 10_000_000}`];
+  const dnsZone: DnsZone = {
+    // Compliant: the SPF record split over two character-strings; sp=none is a note only.
+    [DOMAIN]: { TXT: [['v=spf1 include:spf.protection', '.outlook.com -all'], verification(DOMAIN)] },
+    [`_dmarc.${DOMAIN}`]: { TXT: [['v=DMARC1; p=reject; sp=none; rua=mailto:dmarc@example.lg.jp']] },
+    ...dkim(DOMAIN),
+    // Compliant through redirect= to the default domain's record.
+    [KOUHOU_DOMAIN]: { TXT: [['v=spf1 redirect=example.lg.jp']] },
+    [`_dmarc.${KOUHOU_DOMAIN}`]: { TXT: [['v=DMARC1; p=quarantine']] },
+    ...dkim(KOUHOU_DOMAIN),
+    // MAIL-02 medium: p=none and no selector2.
+    [SHOBO_DOMAIN]: { TXT: [['v=spf1 include:spf.protection.outlook.com ~all']] },
+    [`_dmarc.${SHOBO_DOMAIN}`]: { TXT: [['v=DMARC1; p=none; rua=mailto:dmarc@example.lg.jp']] },
+    [`selector1._domainkey.${SHOBO_DOMAIN}`]: dkim(SHOBO_DOMAIN)[`selector1._domainkey.${SHOBO_DOMAIN}`] as DnsZoneEntry,
+    // MAIL-02 high: no SPF (only the verification TXT).
+    [TOKUYO_DOMAIN]: { TXT: [verification(TOKUYO_DOMAIN)] },
+    [`_dmarc.${TOKUYO_DOMAIN}`]: { TXT: [['v=DMARC1; p=quarantine; pct=100']] },
+    ...dkim(TOKUYO_DOMAIN),
+    // MAIL-02 high: two SPF records (permerror) and no DMARC record (NXDOMAIN).
+    [KUMIAI_DOMAIN]: { TXT: [['v=spf1 include:spf.protection.outlook.com -all'], ['v=spf1 ip4:192.0.2.25 -all']] },
+    ...dkim(KUMIAI_DOMAIN),
+    // MAIL-02 high: SPF ?all (neutral).
+    [KUMIAI_MAIL_DOMAIN]: { TXT: [['v=spf1 include:spf.protection.outlook.com ?all']] },
+    [`_dmarc.${KUMIAI_MAIL_DOMAIN}`]: { TXT: [['v=DMARC1; p=reject']] },
+    ...dkim(KUMIAI_MAIL_DOMAIN),
+  };
+  gt('MAIL-02', SHOBO_DOMAIN, `${SHOBO_DOMAIN}: DMARC p=none and no DKIM selector2 CNAME (medium)`);
+  gt('MAIL-02', TOKUYO_DOMAIN, `${TOKUYO_DOMAIN}: no SPF record (high)`);
+  gt('MAIL-02', KUMIAI_DOMAIN, `${KUMIAI_DOMAIN}: two SPF records (permerror) and no DMARC record (high)`);
+  gt('MAIL-02', KUMIAI_MAIL_DOMAIN, `${KUMIAI_MAIL_DOMAIN}: SPF ends in ?all (high)`);
 
   // ── policy ───────────────────────────────────────────────────────────────────────────────────
   const owners: Array<[string, Person]> = [
@@ -1741,6 +1802,7 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
   const data: TenantData = {
     tenantId,
     domains,
+    dnsZone,
     users,
     userRegistrationDetails,
     roleAssignments,

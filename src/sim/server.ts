@@ -19,6 +19,7 @@ import { generate } from 'selfsigned';
 import type { TenantData } from './tenant';
 import { ENDPOINT_NAMES, type EndpointName, type SimFault, type SimOptions, type SimRequest, type SimResponse, type SimServer } from './types';
 import { runBatch } from './batch';
+import { startDnsServer, type DnsServer } from './dns-server';
 import { DeltaLog } from './delta';
 import { parseQuery, TokenSealer } from './paging';
 import { defaultError, graphError, MALFORMED_BODY, ODATA_JSON, tooManyRequests } from './responses';
@@ -349,13 +350,31 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   const server: Server = createServer({ key: pems.key, cert: pems.cert }, (req, res) => {
     void onRequest(req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  // DNS (MAIL-02) on the same port number over UDP, so that a scan knows where to ask from the
+  // Graph root alone (collect/dns.ts); a free TCP port whose UDP twin is taken is given up.
+  let dns: DnsServer | undefined;
+  for (let attempt = 1; !dns; attempt++) {
+    await listen(options.port ?? 0);
+    const port = (server.address() as AddressInfo).port;
+    try {
+      dns = await startDnsServer({ zone: () => tenant.dnsZone ?? {}, port, tcp: false });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port || attempt >= 5) {
+        server.close();
+        throw err;
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+  const dnsServer = dns;
   origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const driveOrThrow = (driveId: string) => {
@@ -366,6 +385,8 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
 
   return {
     url: origin,
+    dnsServer: dnsServer.address,
+    dnsQueries: () => dnsServer.queries(),
     caPem: pems.cert,
     caPath,
     get tenant(): TenantData {
@@ -395,6 +416,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
         // Keep-alive sockets would hold close() open until they time out.
         server.closeAllConnections();
       });
+      await dnsServer.close();
       if (ownCertDir) rmSync(certDir, { recursive: true, force: true });
     },
   };

@@ -7,6 +7,7 @@
  * shapes real Graph returns (empty-string dates, `0001-01-01T00:00:00Z`, missing `scope`), so it
  * does not constrain them to our own parsed types.
  */
+import type { DnsZone } from './dns-server';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -34,6 +35,11 @@ export interface TenantData {
   tenantId: string;
   /** `GET /domains` objects. */
   domains: JsonObject[];
+  /**
+   * The DNS records of the tenant's domains (MAIL-02: SPF, DMARC, DKIM CNAMEs), served by the
+   * simulator over UDP on its own port (src/sim/dns-server.ts). Absent: every name is NXDOMAIN.
+   */
+  dnsZone?: DnsZone;
   /** `GET /users` objects with every property `graph.md` selects, including `signInActivity`. */
   users: JsonObject[];
   /** `GET /reports/authenticationMethods/userRegistrationDetails` objects (enabled users only). */

@@ -208,6 +208,12 @@ export interface DriveChange {
 export interface SimServer {
   /** 'https://127.0.0.1:PORT' (no trailing slash; requests go to url + '/v1.0/...') */
   url: string;
+  /**
+   * '127.0.0.1:PORT': the tenant's DNS zone (`tenant.dnsZone`) answered over UDP on the same port
+   * as `url` (collect/dns.ts asks it for a loopback Graph root). `dnsQueries()` lists what it was asked.
+   */
+  dnsServer: string;
+  dnsQueries(): string[];
   /** the certificate clients must trust */
   caPem: string;
   /** file holding caPem (for NODE_EXTRA_CA_CERTS) */

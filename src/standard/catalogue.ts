@@ -54,6 +54,7 @@ const CONTROLLED_CLAUSES: ReadonlySet<string> = new Set([
   '5-4-4', // MFA-04, SIGN-04, SIGN-05
   '5-7-4', // MAIL-01
   '5-7-1', // MAIL-01
+  '5-6-4', // MAIL-02
   '5-3-3', // SIGN-01, SIGN-02, SIGN-03
   '5-8-2', // SIGN-04
   '5-9-1', // FILE-01 … FILE-04

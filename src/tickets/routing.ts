@@ -28,6 +28,10 @@ export function routeTicket(entry: LedgerEntry, policy: Policy, departmentOf: (u
   if (subject.kind === 'servicePrincipal') {
     return { assignees: [...admins], routed: admins.length > 0, reason: 'app consent: system administrators' };
   }
+  // A domain's DNS records are the tenant's, set by its administrators (MAIL-02).
+  if (subject.kind === 'domain') {
+    return { assignees: [...admins], routed: admins.length > 0, reason: 'domain DNS: system administrators' };
+  }
   if (subject.kind === 'user') {
     const department = departmentOf(subject.id);
     if (!department) return fallback('the user has no department');

@@ -106,6 +106,52 @@ describe('scan of the demo tenant', () => {
     expect(html).toContain('ForwardingSmtpAddress）は Microsoft Graph から取得できないため、この点検では確認していません');
   });
 
+  it('MAIL-02: the planted domains as planted; a DNS failure resolves nothing, a fixed record resolves its finding', async () => {
+    const demo = generateDemoTenant({ seed: 591, users: 30 });
+    const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false });
+    try {
+      const policy = validatePolicy(demo.policy, 'demo policy');
+      const store = await Store.connect(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '');
+      const scan = () => runScan({ graph: t.graph(), policy, tenantId: demo.data.tenantId, store, areas: ['mail'], collectOptions: { freshState: true } });
+      const mail02 = (r: ScanResult) => Object.fromEntries(r.findings.filter((f) => f.ruleId === 'MAIL-02').map((f) => [f.subject.id, [f.severity, f.evidence.missing]]));
+      const first = await scan();
+      expect(mail02(first)).toEqual({
+        'shobo.example.lg.jp': ['medium', ['DMARC', 'DKIM selector2']],
+        'tokuyo.example.lg.jp': ['high', ['SPF']],
+        'kumiai.example.jp': ['high', ['SPF', 'DMARC']],
+        'mail.kumiai.example.jp': ['high', ['SPF']],
+      });
+      expect(first.coverage.mail?.status).toBe('complete');
+      // Near misses: the split SPF string, redirect=, onmicrosoft.com, the SIP-only and unverified domains.
+      const asked = t.sim.dnsQueries();
+      expect(asked).toContain('TXT example.lg.jp');
+      expect(asked).toContain('TXT kouhou.example.lg.jp');
+      expect(asked.some((q) => /onmicrosoft\.com$|sip\.example\.lg\.jp$|nishiokitama\.example\.jp$/.test(q))).toBe(false);
+      const shobo = first.findings.find((f) => f.subject.id === 'shobo.example.lg.jp');
+      expect(shobo?.subject).toEqual({ kind: 'domain', id: 'shobo.example.lg.jp', name: 'shobo.example.lg.jp' });
+
+      // tokuyo's TXT now fails (SERVFAIL) while its SPF was fixed: coverage, nothing resolves.
+      const zone = t.sim.tenant.dnsZone ?? {};
+      zone['tokuyo.example.lg.jp'] = { fault: 'SERVFAIL' };
+      zone['mail.kumiai.example.jp'] = { TXT: [['v=spf1 include:spf.protection.outlook.com -all']] };
+      const second = await scan();
+      expect(second.coverage.mail?.status).toBe('partial');
+      expect(second.coverage.mail?.detail).toContain('tokuyo.example.lg.jp (TXT tokuyo.example.lg.jp: SERVFAIL)');
+      expect(Object.keys(mail02(second)).sort()).toEqual(['kumiai.example.jp', 'shobo.example.lg.jp']);
+      expect(second.ledger?.resolved).toBe(0);
+      expect(second.exitCode).toBe(2);
+
+      // DNS answers again: tokuyo's SPF is fixed too; both findings resolve.
+      zone['tokuyo.example.lg.jp'] = { TXT: [['v=spf1 include:spf.protection.outlook.com -all']] };
+      const third = await scan();
+      expect(third.coverage.mail?.status).toBe('complete');
+      expect(Object.keys(mail02(third)).sort()).toEqual(['kumiai.example.jp', 'shobo.example.lg.jp']);
+      expect(third.ledger?.resolved).toBe(2);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('gives the same finding ids on a second scan (stable fingerprints)', async () => {
     const demo = generateDemoTenant({ seed: 8, users: 60 });
     const t = await startTestSim({ tenant: demo.data });

@@ -205,7 +205,7 @@ describe('a sharded scan', () => {
     });
   });
 
-  it('a shard that always fails ends on the poison queue: its area is reported failed, naming the shard, and nothing in it is resolved', async () => {
+  it('a shard that always fails ends on the poison queue: its rules are not evaluated (the area partial), naming the shard, and nothing in it is resolved', async () => {
     await withSim(553, async (t, demo) => {
       const policy = validatePolicy(demo.policy);
       // A first, unsharded scan opens the tenant's findings, inbox-rule ones among them.
@@ -223,14 +223,16 @@ describe('a sharded scan', () => {
       const lines = await shardedThroughQueues({ ...depsFor(t, demo, { store: broken }), clock: later }, scanId, 'test-shards-553', 2, 2);
       expect(shardLines(lines).filter((l) => l.shard === 'mailRules').map((l) => l.outcome)).toEqual(['failed']);
       const doc = await storedFindings(demo.data.tenantId, scanId);
-      expect(doc.coverage.mail?.status).toBe('failed');
+      // MAIL-02 (its own shard, mailAuthentication) still ran: the area is partial, MAIL-01 not evaluated.
+      expect(doc.coverage.mail?.status).toBe('partial');
       expect(doc.coverage.mail?.detail).toMatch(/shard mailRules failed and went to the poison queue m365-audit-scan-shards-poison: storage refused the write/);
+      expect(doc.coverage.mail?.detail).toContain('not evaluated: MAIL-01 (needs mailRules)');
       // The other areas were read and reconciled.
       expect(doc.coverage.accounts?.status).toBe('complete');
       const ledger = await store.getLedger(demo.data.tenantId);
       for (const id of openMail) expect(ledger.get(id)?.status).toBe('open');
       const [line] = scanLines(lines).filter((l) => l.outcome === 'partial');
-      expect(line).toMatchObject({ scanId, coverage: expect.objectContaining({ mail: 'failed' }) });
+      expect(line).toMatchObject({ scanId, coverage: expect.objectContaining({ mail: 'partial' }) });
       expect((line?.ledger as { resolved: number }).resolved).toBe(0);
     });
   });

@@ -74,6 +74,15 @@ const CASES: Record<RuleId, { subject: Subject; evidence: Record<string, unknown
     subject: user('tatsuya.okada@example.lg.jp'),
     evidence: { rules: [{ name: '自宅へ転送', id: 'AQAAAJ204cA=', destinations: ['tatsuya.okada.1985@gmail.com', 'tatsuya.okada.1985@gmail.com'], actions: ['forwardTo'] }], freeMail: true },
   },
+  'MAIL-02': {
+    subject: { kind: 'domain', id: 'shobo.example.lg.jp', name: 'shobo.example.lg.jp' },
+    evidence: {
+      domain: 'shobo.example.lg.jp', missing: ['DMARC', 'DKIM selector2'],
+      problems: [{ record: 'DMARC', issue: 'weak', detail: 'p=none (monitoring only)' }, { record: 'DKIM', issue: 'missing', selector: 'selector2', detail: 'no CNAME at selector2._domainkey.shobo.example.lg.jp (NXDOMAIN)' }],
+      spf: 'v=spf1 include:spf.protection.outlook.com ~all', spfAll: '~all', dmarc: 'v=DMARC1; p=none', dmarcPolicy: 'none',
+      dkim: [{ selector: 'selector1', status: 'ok', target: 'selector1-shobo-example-lg-jp._domainkey.exampledemo.onmicrosoft.com' }, { selector: 'selector2', status: 'missing', target: null }],
+    },
+  },
   'SIGN-01': {
     subject: user('kenta.sato@example.lg.jp'),
     evidence: {
@@ -215,6 +224,19 @@ describe('evidence of every rule, readable', () => {
     expect(fields('ACCT-06', ja)).toMatchObject({ 最終サインイン: ['記録なし'], 所属: ['（未設定）'], 招待の状態: ['招待未承諾'], '基準（招待後の猶予日数）': ['30 日'] });
     expect(findingSentence({ ruleId: 'ACCT-06', ...CASES['ACCT-06'] }, ja)).toContain('招待（2026-10-18）から 30 日を過ぎても一度もサインインしていません');
     expect(fields('ACCT-07', ja)['パスワード ポリシー']).toEqual(['DisablePasswordExpiration、DisableStrongPassword（強力なパスワードを要求しない）']);
+  });
+
+  it('MAIL-02: the domain, what is missing, the records as published, the DKIM targets (ja and en)', () => {
+    expect(fields('MAIL-02', ja)).toEqual({
+      ドメイン: ['shobo.example.lg.jp'],
+      不足しているもの: ['DMARC、DKIM selector2'],
+      'DNS の内容': ['DMARC: p=none (monitoring only)', 'DKIM selector2: no CNAME at selector2._domainkey.shobo.example.lg.jp (NXDOMAIN)'],
+      'SPF レコード': ['v=spf1 include:spf.protection.outlook.com ~all'],
+      'DMARC レコード（_dmarc）': ['v=DMARC1; p=none'],
+      'DKIM（selector1 / selector2 の CNAME）': ['selector1: selector1-shobo-example-lg-jp._domainkey.exampledemo.onmicrosoft.com', 'selector2: なし'],
+    });
+    expect(findingSentence({ ruleId: 'MAIL-02', ...CASES['MAIL-02'] }, ja)).toBe('メール送信ドメイン shobo.example.lg.jp の送信ドメイン認証に不備があります: DMARC が p=none（監視のみ）、DKIM selector2 の CNAME がない。なりすましメールを防げません。');
+    expect(findingSentence({ ruleId: 'MAIL-02', ...CASES['MAIL-02'] }, { ...ja, lang: 'en' })).toBe('The sending domain shobo.example.lg.jp falls short on mail authentication: DMARC is p=none (monitoring only); no DKIM selector2 CNAME. Spoofed mail is not stopped.');
   });
 
   it('MFA-03 / MFA-04: policies with their state in words (report-only protects nothing)', () => {

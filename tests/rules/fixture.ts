@@ -51,7 +51,10 @@ export function compliantTenant(): SliceData {
 
 function compliantSlices(): SliceData {
   return {
-    domains: [{ id: 'example.lg.jp', isVerified: true }, { id: 'exampledemo.onmicrosoft.com', isVerified: true }],
+    domains: [
+      { id: 'example.lg.jp', isVerified: true, supportedServices: ['Email', 'OfficeCommunicationsOnline'] },
+      { id: 'exampledemo.onmicrosoft.com', isVerified: true, supportedServices: ['Email', 'OfficeCommunicationsOnline'] },
+    ],
     users: [
       user('u-member', 'kenta.sato@example.lg.jp', { displayName: '佐藤 健太' }),
       user('u-admin', 'hanako.suzuki@example.lg.jp', { displayName: '鈴木 花子', department: '事務局' }),
@@ -105,6 +108,24 @@ function compliantSlices(): SliceData {
         { userId: 'u-admin', userPrincipalName: 'hanako.suzuki@example.lg.jp', rules: [] },
       ],
       withoutMailbox: 1,
+    },
+    // MAIL-02: the one sending domain publishes strict SPF, DMARC and both DKIM selectors.
+    mailAuthentication: {
+      resolver: '127.0.0.1:5353',
+      domains: [
+        {
+          domain: 'example.lg.jp',
+          spf: { status: 'ok', record: 'v=spf1 include:spf.protection.outlook.com -all', all: '-all', redirects: [] },
+          dmarc: { status: 'ok', record: 'v=DMARC1; p=reject; rua=mailto:dmarc@example.lg.jp', p: 'reject', sp: null },
+          dkim: {
+            selectors: [
+              { selector: 'selector1', status: 'ok', target: 'selector1-example-lg-jp._domainkey.exampledemo.onmicrosoft.com' },
+              { selector: 'selector2', status: 'ok', target: 'selector2-example-lg-jp._domainkey.exampledemo.onmicrosoft.com' },
+            ],
+          },
+        },
+      ],
+      skipped: [{ domain: 'exampledemo.onmicrosoft.com', reason: 'onmicrosoft.com' }],
     },
     signIns: { from: daysAgo(1), to: NOW.toISOString(), read: 0, detections: [] },
     sites: [

@@ -91,6 +91,7 @@ describe('generateDemoTenant', () => {
       else if (kind === 'SIGN-02') expect(ips).toContain(g.subjectId);
       else if (kind === 'FILE-05') expect(siteIds).toContain(g.subjectId);
       else if (kind === 'APP-01') expect((d.servicePrincipals ?? []).map((s) => str(s.id))).toContain(g.subjectId);
+      else if (kind === 'MAIL-02') expect(d.domains.filter((x) => x.isVerified === true).map((x) => str(x.id))).toContain(g.subjectId);
       else if (['FILE-01', 'FILE-02', 'FILE-03'].includes(kind)) expect(itemKeys).toContain(g.subjectId);
       else expect(userIds).toContain(g.subjectId);
     }
@@ -117,6 +118,16 @@ describe('generateDemoTenant', () => {
       ]);
       expect(dom).toMatchObject({ authenticationType: 'Managed', availabilityStatus: null, state: null, passwordNotificationWindowInDays: 14, passwordValidityPeriodInDays: 2147483647 });
     }
+  });
+
+  test('DNS zone (MAIL-02): the compliant domain\'s SPF is split over two strings, the skipped domains have no records', () => {
+    const zone = demo.data.dnsZone ?? {};
+    expect(zone['example.lg.jp']?.TXT?.[0]).toEqual(['v=spf1 include:spf.protection', '.outlook.com -all']);
+    expect(zone['selector1._domainkey.example.lg.jp']?.CNAME).toBe('selector1-example-lg-jp._domainkey.exampledemo.onmicrosoft.com');
+    for (const name of Object.keys(zone)) expect(name).not.toMatch(/onmicrosoft\.com$|^sip\.|nishiokitama/);
+    // Character-strings are at most 255 bytes (RFC 1035 §3.3.14).
+    for (const e of Object.values(zone)) for (const r of e.TXT ?? []) for (const part of r) expect(Buffer.byteLength(part)).toBeLessThanOrEqual(255);
+    expect(demo.groundTruth.filter((g) => g.ruleId === 'MAIL-02').map((g) => g.subjectId).sort()).toEqual(['kumiai.example.jp', 'mail.kumiai.example.jp', 'shobo.example.lg.jp', 'tokuyo.example.lg.jp']);
   });
 
   test('users have the selected properties and real quirks', () => {

@@ -32,7 +32,8 @@ export async function startTestSim(options: Partial<SimOptions> & { tenant?: Ten
     graph: ({ roles, timeoutMs, extraCaPem, ...graphOptions }: GraphOptions & { roles?: readonly string[]; timeoutMs?: number; extraCaPem?: string } = {}) => {
       const handle = createGraphClient({ graphUrl: sim.url, settings: loadSettings({}), caPem: extraCaPem ? `${sim.caPem}\n${extraCaPem}` : sim.caPem, ...(roles ? { simulatorRoles: roles } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
       handles.push(handle);
-      return new Graph(handle.client, { baseBackoffMs: 20, grantedRoles: handle.grantedRoles, ...graphOptions });
+      // baseUrl (not root): MAIL-02 asks this simulator's DNS; stored state stays untied to its port.
+      return new Graph(handle.client, { baseBackoffMs: 20, grantedRoles: handle.grantedRoles, baseUrl: sim.url, ...graphOptions });
     },
     close: async () => {
       await Promise.all(handles.map((h) => h.close()));

@@ -77,6 +77,10 @@ describe('routing', () => {
     const [app] = entries([finding('servicePrincipal', 'sp-1', { ruleId: 'APP-01' })]);
     expect(routeTicket(app as LedgerEntry, policy, departmentOf)).toEqual({ assignees: ['sysadmin@example.lg.jp'], routed: true, reason: 'app consent: system administrators' });
   });
+  it('sends a sending domain\'s DNS records (MAIL-02) to the system administrators', () => {
+    const [domain] = entries([finding('domain', 'shobo.example.lg.jp', { ruleId: 'MAIL-02' })]);
+    expect(routeTicket(domain as LedgerEntry, policy, departmentOf)).toEqual({ assignees: ['sysadmin@example.lg.jp'], routed: true, reason: 'domain DNS: system administrators' });
+  });
 });
 
 describe('ticket lifecycle', () => {

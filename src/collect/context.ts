@@ -33,6 +33,12 @@ export interface CollectOptions {
    * and the scans in between read incrementally (collect/identity.ts).
    */
   fullSignInActivityRead?: boolean;
+  /**
+   * Rows a page of the MFA registration report is taken to hold, for the MFA cost guard
+   * (collect/identity.ts registrationReadCost; default REGISTRATION_PAGE, 1000: the docs state
+   * none). Tests set the simulator's page size here.
+   */
+  registrationPageSize?: number;
 }
 
 export const DEFAULT_COLLECT_OPTIONS: CollectOptions = {

@@ -24,7 +24,7 @@ import {
 } from './parse';
 import type { CollectContext, Collector } from './context';
 import type { PendingState } from './pending';
-import type { DirectoryUser, MfaRegistration, RoleEligibility, RoleGroup, Roles, Slice } from './snapshot';
+import type { DirectoryEntry, DirectoryUser, MfaRegistration, RoleEligibility, RoleGroup, Roles, Slice } from './snapshot';
 import { lastSignIn } from '../rules/accounts';
 import { roleHolders } from '../rules/privileged';
 
@@ -95,7 +95,7 @@ async function readAllWithActivity(graph: Graph): Promise<Slice<DirectoryUser[]>
  */
 export const collectSignInActivity: Collector<'signInActivity'> = async (ctx) => {
   try {
-    const plan = await planActivityRead(ctx);
+    const plan = await activityPlan(ctx);
     if (plan.kind === 'incremental') {
       const read = await readIncrementally(ctx, plan.state);
       if (!('fallback' in read)) return read;
@@ -218,6 +218,17 @@ async function loadActivityState(ctx: CollectContext): Promise<ActivityState | '
   }
 }
 
+/** {@link planActivityRead}, once per scan (the directory collector asks too). */
+const activityPlans = new WeakMap<CollectContext, Promise<ActivityPlan>>();
+function activityPlan(ctx: CollectContext): Promise<ActivityPlan> {
+  let p = activityPlans.get(ctx);
+  if (!p) {
+    p = planActivityRead(ctx);
+    activityPlans.set(ctx, p);
+  }
+  return p;
+}
+
 /** Full or incremental, and why a full read was chosen when that needs saying. */
 async function planActivityRead(ctx: CollectContext): Promise<ActivityPlan> {
   // No store: nothing the full read saw could be kept. freshState: the tenant is new each run.
@@ -247,9 +258,10 @@ export function activityCutoff(now: Date, inactiveDays: number, guestInactiveDay
  * caller then reads every user (never less than a full read).
  */
 async function readIncrementally(ctx: CollectContext, state: ActivityState): Promise<Slice<DirectoryUser[]> | { fallback: string }> {
-  const directory = await ctx.slice('directory');
-  // Without the whole directory list, new and restored users cannot be found: read in full.
-  if (directory.status !== 'complete') return { fallback: 'the directory list was not read completely, so new and restored users could not be told apart: every user was read with signInActivity' };
+  // The directory list (51 pages at 50,000 users) is read while the candidate queries run: it is
+  // needed only for the re-reads by id.
+  const directoryRead = ctx.slice('directory');
+  directoryRead.catch(() => undefined);
   const { inactiveDays, guestInactiveDays } = ctx.policy.accounts;
   const cutoff = activityCutoff(ctx.now, inactiveDays, guestInactiveDays);
   const read = new Map<string, DirectoryUser>();
@@ -277,6 +289,9 @@ async function readIncrementally(ctx: CollectContext, state: ActivityState): Pro
       }
     }
   }
+  const directory = await directoryRead;
+  // Without the whole directory list, new and restored users cannot be found: read in full.
+  if (directory.status !== 'complete') return { fallback: 'the directory list was not read completely, so new and restored users could not be told apart: every user was read with signInActivity' };
   const seen = new Set<string>();
   const digests = Buffer.from(state.seenDigest, 'base64');
   for (let i = 0; i + 8 <= digests.length; i += 8) seen.add(digests.subarray(i, i + 8).toString('hex'));
@@ -319,24 +334,118 @@ async function privilegedUserIds(ctx: CollectContext): Promise<string[]> {
 /**
  * Users: the signInActivity list when every user was read with it; otherwise (no Entra ID P1, or
  * an incremental read) the plain list (999 a page), whose last sign-in fields stay null — no rule
- * reads them: ACCT-02/06 iterate the `signInActivity` slice.
+ * reads them: ACCT-02/06 iterate the `signInActivity` slice. The plain list is the one the
+ * directory collector read ({@link readPlainUsers}): 50,000 users are listed once a scan, not twice.
  */
 export const collectUsers: Collector<'users'> = async (ctx) => {
   const withActivity = await ctx.slice('signInActivity');
   if (withActivity.status !== 'failed' && !withActivity.incremental) {
+    plainReads.delete(ctx);
     const { pending: _p, ...slice } = withActivity;
     return slice;
   }
-  return collectList(ctx.graph, `/users?$select=${USER_SELECT_PLAIN}&$top=999`, userSchema, 'GET /users');
+  const read = await readPlainUsers(ctx, 'users');
+  plainReads.delete(ctx);
+  return read.users;
 };
 
 /**
- * The user list without signInActivity: 999 a page and outside the ~10-a-minute signInActivity
- * budget, so inbox-rule reading of a 50,000-user tenant starts in seconds, not minutes.
+ * Properties of the directory list (DirectoryEntry) — all among {@link USER_SELECT_PLAIN}, which
+ * is what is selected: the one plain read serves both slices.
  */
-export const collectDirectory: Collector<'directory'> = ({ graph }) =>
-  collectList(graph, '/users?$select=id,userPrincipalName,mail,userType,accountEnabled,department&$top=999', directoryEntrySchema, 'GET /users');
+export const DIRECTORY_SELECT = 'id,userPrincipalName,mail,userType,accountEnabled,department';
 
+/** The plain user list once, as both slices see it. */
+interface PlainRead {
+  users: Slice<DirectoryUser[]>;
+  directory: Slice<DirectoryEntry[]>;
+}
+
+/**
+ * One plain read per scan, shared by the `directory` and `users` collectors (issue 13: at 50,000
+ * users each list is 51 pages, and the scan is CPU-bound on them). Keyed by the scan's collector
+ * context (one per sliceRunner, pipeline.ts); a collector run elsewhere (a shard of its own,
+ * jobs/shards.ts) reads the list itself, as before. `keepUsers`: whether the full records stay
+ * for the `users` collector (they are dropped once it has them, or when it will not need them).
+ */
+const plainReads = new WeakMap<CollectContext, { read: Promise<PlainRead>; keepUsers: boolean }>();
+
+/**
+ * The plain user list (`$select` = {@link USER_SELECT_PLAIN}, 999 a page, no signInActivity),
+ * each record parsed as a user and as a directory entry, so both slices are what their own reads
+ * would have given: the entry of a record that parses as a user is its projection (the same
+ * fields, normalised the same way, parse.ts), and a record that fails the user schema (e.g. an
+ * unreadable `createdDateTime`) is still a directory entry when its directory fields are readable.
+ * Directory resource units: one `GET users` page with `$select` costs 1 whatever is selected
+ * ("Identity and access service limits": base 2, `$select` −1), so the wider `$select` costs
+ * nothing and one read saves a unit per page (src/sim/routes.ts directoryCost).
+ */
+export function readPlainUsers(ctx: CollectContext, by: 'users' | 'directory'): Promise<PlainRead> {
+  let entry = plainReads.get(ctx);
+  if (!entry) {
+    entry = { read: listPlainUsers(ctx.graph), keepUsers: false };
+    // Awaited later (after the plan, in collectDirectory): a failure is not left unhandled meanwhile.
+    entry.read.catch(() => undefined);
+    plainReads.set(ctx, entry);
+  }
+  if (by === 'users') entry.keepUsers = true;
+  return entry.read;
+}
+
+async function listPlainUsers(graph: Graph): Promise<PlainRead> {
+  const users: DirectoryUser[] = [];
+  const entries: DirectoryEntry[] = [];
+  const userProblems: string[] = [];
+  const entryProblems: string[] = [];
+  const where = 'GET /users';
+  let offset = 0;
+  for await (const page of graph.pages(`/users?$select=${USER_SELECT_PLAIN}&$top=999`)) {
+    const parsed = parseRecords(userSchema, page.value, where, offset);
+    userProblems.push(...parsed.problems);
+    for (const u of parsed.records) users.push(u);
+    if (parsed.problems.length === 0) {
+      for (const u of parsed.records) entries.push(directoryEntryOf(u));
+    } else {
+      // Record by record: the unreadable users may still be readable directory entries.
+      const asEntries = parseRecords(directoryEntrySchema, page.value, where, offset);
+      entryProblems.push(...asEntries.problems);
+      for (const e of asEntries.records) entries.push(e);
+    }
+    offset += page.value.length;
+  }
+  const slice = <T>(data: T[], problems: string[]): Slice<T[]> =>
+    problems.length
+      ? { status: 'partial', data, items: data.length, detail: `skipped ${problems.length} unreadable record(s): ${summariseProblems(problems)}` }
+      : { status: 'complete', data, items: data.length };
+  return { users: slice(users, userProblems), directory: slice(entries, entryProblems) };
+}
+
+/** A user's directory entry: the fields directoryEntrySchema gives, already normalised alike. */
+function directoryEntryOf(u: DirectoryUser): DirectoryEntry {
+  return { id: u.id, userPrincipalName: u.userPrincipalName, mail: u.mail, userType: u.userType, accountEnabled: u.accountEnabled, department: u.department };
+}
+
+/**
+ * The user list without signInActivity: 999 a page and outside the ~10-a-minute signInActivity
+ * budget, so inbox-rule reading of a 50,000-user tenant starts in seconds, not minutes. Read
+ * once with the users collector's plain list ({@link readPlainUsers}); its full records are kept
+ * for that collector only when this scan's accounts read will not be a full one.
+ */
+export const collectDirectory: Collector<'directory'> = async (ctx) => {
+  const read = readPlainUsers(ctx, 'directory');
+  const entry = plainReads.get(ctx);
+  // A full signInActivity read gives `users` itself: the plain records need not stay.
+  if (entry && !entry.keepUsers) {
+    // The plan's own failure (the store unreadable) is the accounts read's to report, not this slice's.
+    const plan = await activityPlan(ctx).catch(() => undefined);
+    if (plan?.kind === 'incremental') entry.keepUsers = true;
+  }
+  const { directory } = await read;
+  // Not wanted (so far): dropped. Should the users collector want it after all (a full read that
+  // failed, e.g. no Entra ID P1), it reads the plain list again itself.
+  if (entry && plainReads.get(ctx) === entry && !entry.keepUsers) plainReads.delete(ctx);
+  return directory;
+};
 /** The registration report, and one user's record in it ("Get userRegistrationDetails", v1.0). */
 export const REGISTRATION_REPORT = '/reports/authenticationMethods/userRegistrationDetails';
 
@@ -383,12 +492,24 @@ export const MAX_HOLDER_READS = 50;
  * the filtered read alone is kept, with `alsoRead: null` (MFA-01 and the inventory's privileged
  * section do not run without roles either).
  *
- * Cost: the filtered pages + one request per role holder the filtered read did not return, against
- * ceil(enabled users / page size) for the unfiltered read. The docs give no page size for this
- * report (the simulator's 1000 is a guess): at 1000 a page the filtered read saves identity-report
- * requests only above about (1 + holders) × 1000 enabled users; below that it costs more (e.g.
- * 2,000 users with 10 holders: 11 requests instead of 2). TODO(lead): choose by size — the users
- * slice's enabled count against the page size observed — before issue 15 lands.
+ * Cost guard ({@link registrationReadCost}): every request of this report draws on the
+ * identity-reports limit (5 requests / 10 s per app per tenant), and `$batch` does not help: "Requests
+ * in a batch are evaluated individually against the applicable throttling limits" (json-batching.md,
+ * concepts/throttling.md; reference/graph/09-batch.json), so 14 holder reads in one batch are still
+ * 14 requests under the limit (and 9 of them 429s inside the batch). Time under the limit grows with
+ * the request count (first 5 free, then 2 s each), so requests are the measure. The filtered read
+ * costs its pages + one request per holder it did not return; the unfiltered read
+ * ceil(enabled users / {@link REGISTRATION_PAGE}) pages (the report leaves out disabled users). So:
+ * - first, the enabled users are counted (`GET /users?$filter=accountEnabled eq true&$count=true&$top=1`
+ *   with `ConsistencyLevel: eventual`: one directory request, "Advanced query capabilities on
+ *   Microsoft Entra ID objects"; accountEnabled "Supports $filter (eq, ne, not, and in)"). When the
+ *   whole report is one page, it is read unfiltered: nothing can cost less.
+ * - then the filtered read, and once the holders it did not return are known: reading them one by
+ *   one costs that many requests, reading the whole report instead its pages; the cheaper is done
+ *   (a tie reads the report: complete data for the same cost). Without a count, at most
+ *   {@link MAX_HOLDER_READS} holders are read one by one.
+ * The docs give no page size for this report: {@link REGISTRATION_PAGE} is the simulator's guess;
+ * a wrong guess only makes the choice less good, never the data less complete.
  *
  * Without Entra ID P1 the report answers 403 (Authentication_RequestFromNonPremiumTenantOrB2CTenant):
  * the slice fails, and with it only MFA-01/02 (MFA-03/04 read policies, not this report).
@@ -396,12 +517,16 @@ export const MAX_HOLDER_READS = 50;
 export const collectMfaRegistration: Collector<'mfaRegistration'> = async (ctx) => {
   const { graph } = ctx;
   const where = 'GET userRegistrationDetails';
+  const enabled = await enabledUserCount(graph);
+  const pageSize = ctx.options.registrationPageSize ?? REGISTRATION_PAGE;
+  const upFront = registrationReadCost({ enabledUsers: enabled, holdersToRead: null, pageSize });
   const unfiltered = async (why: string): Promise<Slice<MfaRegistration[]>> => {
     const read = await collectList(graph, REGISTRATION_REPORT, mfaRegistrationSchema, where);
     if (read.status === 'failed') return read;
     const note = `read unfiltered: ${why}`;
     return { ...read, detail: read.detail ? `${note}; ${read.detail}` : note };
   };
+  if (upFront.choice === 'unfiltered') return unfiltered(upFront.why);
   let filtered: Slice<MfaRegistration[]>;
   try {
     filtered = await collectList(graph, `${REGISTRATION_REPORT}?$filter=${encodeURIComponent(UNREGISTERED_FILTER)}`, mfaRegistrationSchema, where);
@@ -423,7 +548,8 @@ export const collectMfaRegistration: Collector<'mfaRegistration'> = async (ctx) 
   const holders = registrationHolders(roles.data);
   const have = new Set(filtered.data.map((r) => r.id.toLowerCase()));
   const toRead = holders.filter((id) => !have.has(id.toLowerCase()));
-  if (toRead.length > MAX_HOLDER_READS) return unfiltered(`${toRead.length} role holders to read one by one, more than ${MAX_HOLDER_READS}`);
+  const cost = registrationReadCost({ enabledUsers: enabled, holdersToRead: toRead.length, pageSize });
+  if (cost.choice === 'unfiltered') return unfiltered(cost.why);
 
   const records = [...filtered.data];
   const problems: string[] = [];
@@ -455,6 +581,66 @@ export const collectMfaRegistration: Collector<'mfaRegistration'> = async (ctx) 
     readFilter: { filter: UNREGISTERED_FILTER, counts, alsoRead: holders },
   };
 };
+
+/**
+ * Rows a page of the registration report is taken to hold. The docs state no page size (reference
+ * 03-userregistrationdetails.json: "pageSize: Not stated on the page"); 1000 is what the simulator
+ * serves (src/sim/routes.ts) and is only used to estimate the cost of reading the whole report.
+ */
+export const REGISTRATION_PAGE = 1000;
+
+/** What reading the registration report costs each way, in identity-report requests, and the choice. */
+export interface RegistrationReadCost {
+  /** Pages of the whole (unfiltered) report, or null when the enabled users are not known. */
+  unfilteredRequests: number | null;
+  /** Holders' records still to read one by one (null: not known yet, before the filtered read). */
+  holderRequests: number | null;
+  choice: 'filtered' | 'unfiltered';
+  /** Why, in words for the coverage detail (when the choice is 'unfiltered'). */
+  why: string;
+}
+
+/**
+ * The MFA cost guard (see {@link collectMfaRegistration}). Before the filtered read
+ * (`holdersToRead` null): the whole report when it is one page. After it: the holders' reads
+ * (`holdersToRead` requests) against the whole report's pages, the cheaper (a tie: the report);
+ * without a count of enabled users, holders are read one by one up to {@link MAX_HOLDER_READS}.
+ */
+export function registrationReadCost(o: { enabledUsers: number | null; holdersToRead: number | null; pageSize?: number }): RegistrationReadCost {
+  const page = o.pageSize ?? REGISTRATION_PAGE;
+  const unfilteredRequests = o.enabledUsers === null ? null : Math.max(1, Math.ceil(o.enabledUsers / page));
+  const base = { unfilteredRequests, holderRequests: o.holdersToRead };
+  if (o.holdersToRead === null) {
+    return unfilteredRequests === 1
+      ? { ...base, choice: 'unfiltered', why: `${o.enabledUsers} enabled user(s): the whole report is one page (${page} a page), which no filtered read can undercut` }
+      : { ...base, choice: 'filtered', why: '' };
+  }
+  if (unfilteredRequests === null) {
+    return o.holdersToRead > MAX_HOLDER_READS
+      ? { ...base, choice: 'unfiltered', why: `${o.holdersToRead} role holders to read one by one, more than ${MAX_HOLDER_READS} (the enabled users could not be counted)` }
+      : { ...base, choice: 'filtered', why: '' };
+  }
+  return unfilteredRequests <= o.holdersToRead
+    ? { ...base, choice: 'unfiltered', why: `${o.holdersToRead} role holder(s) to read one by one would cost more identity-report requests than the whole report (${unfilteredRequests} page(s) for ${o.enabledUsers} enabled user(s) at ${page} a page)` }
+    : { ...base, choice: 'filtered', why: '' };
+}
+
+/**
+ * The enabled users, counted by the directory (one request: `$count` with `ConsistencyLevel:
+ * eventual`, "Advanced query capabilities on Microsoft Entra ID objects"; the "List users" example
+ * "Use $filter and $top to get one user … including a count of returned objects"), or null when
+ * the count is refused or missing: the cost guard then falls back to {@link MAX_HOLDER_READS}.
+ */
+export async function enabledUserCount(graph: Graph): Promise<number | null> {
+  try {
+    const body = await graph.get(`/users?$filter=${encodeURIComponent('accountEnabled eq true')}&$count=true&$top=1&$select=id`, ADVANCED_QUERY);
+    const n = (body as { '@odata.count'?: unknown } | null)?.['@odata.count'];
+    return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : null;
+  } catch (err) {
+    if (err instanceof GraphError) return null;
+    throw err;
+  }
+}
 
 /**
  * Every principal holding any role (active, eligible, or as a member of a holding group) that may

@@ -105,6 +105,52 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/**
+ * `sha256(canonicalJson(value))` without building the string: the canonical JSON is written into
+ * the hash in chunks of about 64 K characters. A slice of 50,000 users is ~20 MB of canonical JSON
+ * (plus every member's intermediate string on the way), which at the end of a scan was the
+ * scanner's peak memory (issue 13); the bytes hashed, so the hash, are the same. Each chunk ends
+ * between two complete JSON tokens (JSON.stringify escapes lone surrogates), so no UTF-16
+ * surrogate pair is split across chunks.
+ */
+export function canonicalSha256(value: unknown): string {
+  const hash = createHash('sha256');
+  let buf = '';
+  const out = (s: string): void => {
+    buf += s;
+    if (buf.length >= 65_536) {
+      hash.update(buf, 'utf8');
+      buf = '';
+    }
+  };
+  const write = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return out(JSON.stringify(v) ?? 'null');
+    if (v instanceof Date) return out(JSON.stringify(v.toISOString()));
+    if (Array.isArray(v)) {
+      out('[');
+      for (let i = 0; i < v.length; i++) {
+        if (i) out(',');
+        const x: unknown = v[i];
+        if (x === undefined) out('null');
+        else write(x);
+      }
+      return out(']');
+    }
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined && typeof x !== 'function')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    out('{');
+    entries.forEach(([k, x], i) => {
+      out(i ? `,${JSON.stringify(k)}:` : `${JSON.stringify(k)}:`);
+      write(x);
+    });
+    out('}');
+  };
+  write(value);
+  hash.update(buf, 'utf8');
+  return hash.digest('hex');
+}
+
 /** The hash a record should carry: over everything but `hash`. */
 export function recordHash(record: Omit<EvidenceRecord, 'hash'> & { hash?: string }): string {
   const { hash: _hash, ...rest } = record;
@@ -138,7 +184,7 @@ export function evidenceDraft(scan: {
   const slices: Partial<Record<SliceName, EvidenceSlice>> = {};
   for (const [name, s] of Object.entries(scan.slices) as Array<[SliceName, Slice<unknown> | undefined]>) {
     if (!s) continue;
-    slices[name] = { status: s.status, items: s.items, sha256: s.status === 'failed' ? null : sha256(canonicalJson(s.data)) };
+    slices[name] = { status: s.status, items: s.items, sha256: s.status === 'failed' ? null : canonicalSha256(s.data) };
   }
   return {
     version: 1,

@@ -17,7 +17,7 @@
  * - users with signInActivity (~10 a minute): a family of its own, or also drawing the identity
  *   reports family (5 per 10 s) as the auditLogs data it reads.
  */
-import { MAX_HOLDER_READS } from '../../src/collect/identity';
+import { REGISTRATION_PAGE, registrationReadCost } from '../../src/collect/identity';
 import { FAMILY_CONCURRENCY } from '../../src/graph/pacing';
 import { resolveLimits, throttleModel } from '../../src/sim/throttle';
 import type { ThrottleFamily, ThrottleLimit } from '../../src/sim/types';
@@ -56,7 +56,7 @@ export interface WorkloadShape {
 }
 
 /** Page sizes the collectors use (src/collect/*; the simulator's maxima, src/sim/routes.ts). */
-export const PAGES = { signInActivity: 500, userRegistrationDetails: 1000, signIns: 1000, sites: 999, delta: 200 } as const;
+export const PAGES = { signInActivity: 500, userRegistrationDetails: REGISTRATION_PAGE, signIns: 1000, sites: 999, delta: 200 } as const;
 
 export interface Reading {
   outlook: 'perMailbox' | 'perApp';
@@ -209,6 +209,8 @@ export interface TenantCounts {
   roleHolders?: number;
   /** users the registration report lists as not registered */
   unregistered?: number;
+  /** enabled users (the registration report's rows; the MFA cost guard counts them) */
+  enabledUsers?: number;
 }
 
 /**
@@ -224,7 +226,8 @@ export interface TenantCounts {
  * holders (nothing is new in a rescan). As a page count that is one page per 500 candidates per
  * query plus one per 15 ids, expressed here in users so `lowerBound`'s pages come out right.
  * MFA in both: the unregistered users (1,000 a page) plus each role holder's record (one request
- * each), or the whole report when more than MAX_HOLDER_READS holders would be read.
+ * each), or the whole report where the collector's cost guard (registrationReadCost) says it is
+ * cheaper.
  */
 export function benchShape(users: number, scenario: ScenarioName = 'weeklyFull', counts?: TenantCounts, overlapMinutes = 120): WorkloadShape {
   const sites = counts?.sites ?? Math.floor(users / 20) + users;
@@ -232,9 +235,15 @@ export function benchShape(users: number, scenario: ScenarioName = 'weeklyFull',
   const shared = counts?.sharedItems ?? libraries * Math.round(200 * 0.02);
   const holders = counts?.roleHolders ?? 0;
   // The registration report's pages, as the rows of an unfiltered read would come out (lowerBound divides by the page).
-  const mfaRequests = counts?.unregistered !== undefined && holders <= MAX_HOLDER_READS
-    ? Math.ceil(counts.unregistered / PAGES.userRegistrationDetails) + holders
-    : Math.ceil(users / PAGES.userRegistrationDetails);
+  // The collector's own cost guard (registrationReadCost) decides, on the same figures.
+  const enabled = counts?.enabledUsers ?? users;
+  const wholeReport = Math.max(1, Math.ceil(enabled / PAGES.userRegistrationDetails));
+  // Up front: one page is read unfiltered. Otherwise the filtered pages, then the holders one by
+  // one or, where that costs more, the whole report after all.
+  const filteredPages = Math.max(1, Math.ceil((counts?.unregistered ?? 0) / PAGES.userRegistrationDetails));
+  const mfaRequests = counts?.unregistered === undefined || registrationReadCost({ enabledUsers: enabled, holdersToRead: null }).choice === 'unfiltered'
+    ? wholeReport
+    : filteredPages + (registrationReadCost({ enabledUsers: enabled, holdersToRead: holders }).choice === 'filtered' ? holders : wholeReport);
   const base = { users, enabledUsers: mfaRequests * PAGES.userRegistrationDetails, signInActivityUsers: users, mailboxes: users, sites, itemsPerLibrary: 200 };
   if (scenario === 'weeklyFull') return { ...base, signIns: users * 10, librariesRead: libraries, tokenDeltas: false, permissionReads: shared };
   const oneDrives = counts?.oneDrives ?? users;

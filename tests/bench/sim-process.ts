@@ -37,7 +37,7 @@ export interface SimTruth {
  * (collect/identity.ts): the users at or before the cut-off of each signInActivity query (default
  * policy: 90 days), those with no sign-in recorded, the role holders, and the unregistered users.
  */
-function identityCounts(t: TenantData): Pick<TenantCounts, 'staleBySuccess' | 'staleByAny' | 'neverSignedIn' | 'roleHolders' | 'unregistered'> {
+function identityCounts(t: TenantData): Pick<TenantCounts, 'staleBySuccess' | 'staleByAny' | 'neverSignedIn' | 'roleHolders' | 'unregistered' | 'enabledUsers'> {
   const cutoff = Date.now() - 90 * 86_400_000;
   const at = (v: unknown): number | null => {
     const ms = typeof v === 'string' && v !== '' ? Date.parse(v) : NaN;
@@ -56,7 +56,8 @@ function identityCounts(t: TenantData): Pick<TenantCounts, 'staleBySuccess' | 's
   }
   const holders = new Set([...t.roleAssignments, ...t.roleEligibilitySchedules].map((r) => String(r.principalId)));
   const unregistered = t.userRegistrationDetails.filter((r) => r.isMfaRegistered === false).length;
-  return { staleBySuccess, staleByAny, neverSignedIn, roleHolders: holders.size, unregistered };
+  const enabledUsers = t.users.filter((u) => u.accountEnabled === true).length;
+  return { staleBySuccess, staleByAny, neverSignedIn, roleHolders: holders.size, unregistered, enabledUsers };
 }
 
 async function main(): Promise<void> {

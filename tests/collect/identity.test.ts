@@ -3,6 +3,7 @@
  * 403 on PIM → partial roles; a bad record → partial with the field named; a failing endpoint →
  * failed slice and no rule run on it.
  */
+import { DEFAULT_COLLECT_OPTIONS } from '../../src/collect/context';
 import { collectMfaRegistration, collectRoles, collectSignInActivity, collectUsers, collectConditionalAccess, collectSecurityDefaults, collectDomains } from '../../src/collect/identity';
 import { collect } from '../../src/pipeline';
 import { coverageOf, evaluate } from '../../src/rules/engine';
@@ -52,7 +53,9 @@ describe('users', () => {
 
 describe('MFA registration, policies, domains', () => {
   it('reads the unregistered users and the role holders\' records, with lower-case user types', async () => {
-    const slice = await collectMfaRegistration(testContext(t.graph()));
+    // registrationPageSize 1: the MFA cost guard would read this 30-user tenant's one-page report
+    // unfiltered (tests/collect/mfa-registration.test.ts); the filtered read is what is tested here.
+    const slice = await collectMfaRegistration(testContext(t.graph(), { options: { ...DEFAULT_COLLECT_OPTIONS, registrationPageSize: 1 } }));
     const report = t.sim.tenant.userRegistrationDetails as JsonObject[];
     const unregistered = report.filter((r) => r.isMfaRegistered === false).length;
     expect(slice).toMatchObject({ status: 'complete', readFilter: { filter: 'isMfaRegistered eq false' } });

@@ -3,7 +3,8 @@
  * read with `$filter=isMfaRegistered eq false` plus the role holders' own records, and MFA-01/02,
  * the access inventory and plausibility come out as they do from the unfiltered read.
  */
-import { collectMfaRegistration, registrationHolders } from '../../src/collect/identity';
+import { DEFAULT_COLLECT_OPTIONS } from '../../src/collect/context';
+import { collectMfaRegistration, MAX_HOLDER_READS, registrationHolders, registrationReadCost } from '../../src/collect/identity';
 import type { MfaRegistration, Slice, SliceData, Snapshot } from '../../src/collect/snapshot';
 import { validatePolicy, type Policy } from '../../src/config/policy';
 import { accessInventory } from '../../src/digest/inventory';
@@ -30,10 +31,15 @@ interface Read {
   single: number;
 }
 
-async function read(t: TestSim, policy: Policy): Promise<Read> {
+/**
+ * The MFA cost guard's page-size assumption (CollectOptions.registrationPageSize): 1 makes the
+ * whole report always dearer, so these tests exercise the filtered read on small tenants; the
+ * guard's own tests below use the simulator's real page size.
+ */
+async function read(t: TestSim, policy: Policy, registrationPageSize = 1): Promise<Read> {
   // The simulator does not throttle here; the client's own identity-reports pacing (5 / 10 s) is
   // lifted so that the tests measure requests, not waits.
-  const ctx = testContext(t.graph({ budgets: FAST }), { policy });
+  const ctx = testContext(t.graph({ budgets: FAST }), { policy, options: { ...DEFAULT_COLLECT_OPTIONS, registrationPageSize } });
   const users = await ctx.slice('users');
   const roles = await ctx.slice('roles');
   const before = t.sim.counts();
@@ -218,7 +224,7 @@ describe('filtered registration read, when part of it cannot be done', () => {
     const demo = generateDemoTenant({ seed: 527, users: 30 });
     const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false, faults: [{ endpoint: 'roleAssignments', status: 403, code: 'Authorization_RequestDenied' }] });
     try {
-      const ctx = testContext(t.graph({ budgets: FAST, maxAttempts: 1 }), { policy: validatePolicy(demo.policy, 'demo policy') });
+      const ctx = testContext(t.graph({ budgets: FAST, maxAttempts: 1 }), { policy: validatePolicy(demo.policy, 'demo policy'), options: { ...DEFAULT_COLLECT_OPTIONS, registrationPageSize: 1 } });
       const mfa = await collectMfaRegistration(ctx);
       const unregistered = (t.sim.tenant.userRegistrationDetails as JsonObject[]).filter((r) => r.isMfaRegistered === false).length;
       expect(mfa).toMatchObject({ status: 'complete', items: unregistered, readFilter: { filter: 'isMfaRegistered eq false', alsoRead: null } });
@@ -271,4 +277,85 @@ describe('simulator: userRegistrationDetails filters as documented', () => {
     expect(disabled).toBeDefined();
     await expect(g.get(`${report}/${String(disabled!.id)}`)).rejects.toMatchObject({ status: 404 });
   });
+});
+
+describe('MFA cost guard: the whole report where it costs fewer identity-report requests', () => {
+  it('estimates both costs explicitly', () => {
+    // Up front (holders not known yet): only a one-page report is read unfiltered at once.
+    expect(registrationReadCost({ enabledUsers: 30, holdersToRead: null })).toMatchObject({ unfilteredRequests: 1, choice: 'unfiltered' });
+    expect(registrationReadCost({ enabledUsers: 1000, holdersToRead: null })).toMatchObject({ unfilteredRequests: 1, choice: 'unfiltered' });
+    expect(registrationReadCost({ enabledUsers: 1001, holdersToRead: null })).toMatchObject({ unfilteredRequests: 2, choice: 'filtered' });
+    expect(registrationReadCost({ enabledUsers: 0, holdersToRead: null })).toMatchObject({ unfilteredRequests: 1, choice: 'unfiltered' });
+    // After the filtered read: the holders' reads against the report's pages (a tie: the report).
+    expect(registrationReadCost({ enabledUsers: 2000, holdersToRead: 10 })).toMatchObject({ unfilteredRequests: 2, holderRequests: 10, choice: 'unfiltered' });
+    expect(registrationReadCost({ enabledUsers: 10_000, holdersToRead: 10 })).toMatchObject({ unfilteredRequests: 10, choice: 'unfiltered' });
+    expect(registrationReadCost({ enabledUsers: 10_001, holdersToRead: 10 })).toMatchObject({ unfilteredRequests: 11, choice: 'filtered' });
+    expect(registrationReadCost({ enabledUsers: 50_000, holdersToRead: 14 })).toMatchObject({ unfilteredRequests: 50, choice: 'filtered' });
+    expect(registrationReadCost({ enabledUsers: 50_000, holdersToRead: 14, pageSize: 5000 })).toMatchObject({ unfilteredRequests: 10, choice: 'unfiltered' });
+    // No count of enabled users: the old cap.
+    expect(registrationReadCost({ enabledUsers: null, holdersToRead: MAX_HOLDER_READS }).choice).toBe('filtered');
+    expect(registrationReadCost({ enabledUsers: null, holdersToRead: MAX_HOLDER_READS + 1 }).choice).toBe('unfiltered');
+    expect(registrationReadCost({ enabledUsers: null, holdersToRead: null }).choice).toBe('filtered');
+    expect(registrationReadCost({ enabledUsers: 2000, holdersToRead: 10 }).why).toMatch(/10 role holder\(s\) .* whole report \(2 page\(s\) for 2000 enabled user\(s\) at 1000 a page\)/);
+  });
+
+  it('a one-page tenant: one unfiltered page, no holder read, the same findings', async () => {
+    const demo = generateDemoTenant({ seed: 524, users: 30 });
+    const policy = validatePolicy(demo.policy, 'demo policy');
+    const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false });
+    try {
+      const guarded = await read(t, policy, 1000);
+      const filtered = await read(t, policy, 1);
+      if (guarded.mfa.status === 'failed' || filtered.mfa.status === 'failed') throw new Error('failed');
+      expect(guarded.pages).toBe(1);
+      expect(guarded.single).toBe(0);
+      expect(guarded.mfa.readFilter).toBeUndefined();
+      expect(guarded.mfa.items).toBe(t.sim.tenant.userRegistrationDetails.length);
+      const enabled = (t.sim.tenant.users as JsonObject[]).filter((u) => u.accountEnabled === true).length;
+      expect(guarded.mfa.detail).toMatch(new RegExp(`^read unfiltered: ${enabled} enabled user\\(s\\): the whole report is one page`));
+      // The filtered read would have cost more requests here.
+      expect(filtered.pages + filtered.single).toBeGreaterThan(1);
+      expect(mfaFindings(guarded, policy)).toEqual(mfaFindings(filtered, policy));
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('more holders to read than report pages: the whole report after the filtered page, never the holders one by one', async () => {
+    const demo = generateDemoTenant({ seed: 523, users: 2000 });
+    const policy = validatePolicy(demo.policy, 'demo policy');
+    const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false, maxPageSize: { userRegistrationDetails: 500 } });
+    try {
+      const guarded = await read(t, policy, 500);
+      const filtered = await read(t, policy, 1);
+      if (guarded.mfa.status === 'failed' || filtered.mfa.status === 'failed' || guarded.roles.status === 'failed') throw new Error('failed');
+      const report = t.sim.tenant.userRegistrationDetails as JsonObject[];
+      const unregistered = report.filter((r) => r.isMfaRegistered === false).length;
+      const wholePages = Math.ceil(report.length / 500);
+      const filteredPages = Math.ceil(unregistered / 500);
+      expect(filtered.single).toBeGreaterThan(wholePages);
+      expect(guarded.single).toBe(0);
+      expect(guarded.pages).toBe(filteredPages + wholePages);
+      expect(guarded.pages).toBeLessThan(filtered.pages + filtered.single);
+      expect(guarded.mfa.readFilter).toBeUndefined();
+      expect(guarded.mfa.detail).toMatch(/^read unfiltered: \d+ role holder\(s\) to read one by one would cost more identity-report requests than the whole report \(\d+ page\(s\) for \d+ enabled user\(s\) at 500 a page\)/);
+      expect(mfaFindings(guarded, policy)).toEqual(mfaFindings(filtered, policy));
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
+
+  it('the enabled count refused: holders are read one by one as before (at most MAX_HOLDER_READS)', async () => {
+    const demo = generateDemoTenant({ seed: 524, users: 30 });
+    const policy = validatePolicy(demo.policy, 'demo policy');
+    const t = await startTestSim({ tenant: JSON.parse(JSON.stringify(demo.data)), throttle: false, faults: [{ endpoint: 'users', match: /count=true/i, status: 400, code: 'Request_UnsupportedQuery' }] });
+    try {
+      const r = await read(t, policy, 1000);
+      if (r.mfa.status === 'failed') throw new Error('failed');
+      expect(r.mfa.readFilter).toMatchObject({ filter: 'isMfaRegistered eq false' });
+      expect(r.single).toBeGreaterThan(0);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });

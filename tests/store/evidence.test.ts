@@ -15,10 +15,12 @@ import { runScan } from '../../src/pipeline';
 import {
   appendEvidence,
   canonicalJson,
+  canonicalSha256,
   evidenceName,
   GENESIS_HASH,
   monthHead,
   recordHash,
+  sha256,
   verifyEvidence,
   type EvidenceDraft,
   type EvidenceRecord,
@@ -79,6 +81,15 @@ describe('canonical JSON', () => {
   it('sorts keys at every depth, drops undefined members, writes no whitespace', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { z: 'é', y: null }], c: undefined } })).toBe('{"a":{"d":[1,{"y":null,"z":"é"}]},"b":1}');
     expect(canonicalJson({ a: 1, b: 2 })).toBe(canonicalJson({ b: 2, a: 1 }));
+  });
+
+  it('the streamed slice hash is the hash of the canonical JSON, byte for byte (chunk boundaries included)', () => {
+    const odd = [null, true, 0, -1.5, 'a"b\\c', '消防署', '😀', '\ud800', new Date(0), [undefined, [], {}], { x: undefined, f: () => 1 }, undefined];
+    for (const v of [...odd, odd, { b: odd, a: { z: odd } }]) expect(canonicalSha256(v)).toBe(sha256(canonicalJson(v)));
+    // Larger than one 64 K chunk, with multi-byte characters around the boundaries.
+    const users = Array.from({ length: 5000 }, (_, i) => ({ id: `u${i}`, displayName: `斎藤　隆${'😀'.repeat(i % 7)}`, mail: i % 3 ? null : `x${i}@example.lg.jp`, accountEnabled: i % 2 === 0, extra: undefined }));
+    expect(canonicalJson(users).length).toBeGreaterThan(200_000);
+    expect(canonicalSha256(users)).toBe(sha256(canonicalJson(users)));
   });
 });
 

@@ -1158,14 +1158,14 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
   // Set after the people were drawn, so that no random stream moves.
   soumukacho.mfa = 'windowsHello'; // eligible Global Administrator with Windows Hello for Business: near miss
   exadmin.mfa = 'passkey'; // Exchange Administrator with a passkey in Authenticator: near miss
+  jimukyokucho.mfa = 'passkey'; // Global Administrator through the group, with a passkey: near miss
   gt('MFA-05', soumuhosa.id, 'naoki.watanabe: Global Administrator, MFA registered without a phishing-resistant method');
   gt('MFA-05', johosys.id, 'takuya.umetsu: Global Administrator, phone and Authenticator only');
-  gt('MFA-05', jimukyokucho.id, 'hiroshi.takahashi: Global Administrator through 情報システム管理者グループ, no phishing-resistant method');
   gt('MFA-05', vendorExchange.id, 'guest ryo.aoki: Exchange Administrator, Authenticator only');
   gt('MFA-05', helpdesk.id, 'shota.funayama: Helpdesk Administrator, no phishing-resistant method');
   gt('MFA-05', fukusocho.id, 'satoshi.konno: eligible User Administrator, no phishing-resistant method');
   gt('MFA-05', groupVendor.id, 'guest kaito.hoshino: eligible Exchange Administrator through 委託先保守グループ, Authenticator only');
-  // Not MFA-05: breakglass01 (fido2), makoto.sato (Windows Hello), kaori.tanno (passkey), the
+  // Not MFA-05: breakglass01 (fido2), makoto.sato (Windows Hello), kaori.tanno and hiroshi.takahashi (passkey), the
   // unregistered holders (MFA-01's), kenichi.yamashita (Intune, not in the list), Global Readers.
 
   gt('ACCT-04', tenantId, '7 distinct Global Administrator users (breakglass01, naoki.watanabe, takuya.umetsu active, eligible AND through 情報システム管理者グループ counted once, makoto.sato and guest yasuhiro.murakami eligible, hiroshi.takahashi and shota.shibata through the group) > 4');

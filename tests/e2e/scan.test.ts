@@ -227,15 +227,15 @@ describe('scan of the demo tenant', () => {
     const free = await startTestSim({ tenant: demo.data, licence: 'free' });
     try {
       const result = await scanWith(free, demo, { freshState: true });
-      const notRun = /^(ACCT-02|ACCT-06|MFA-01|MFA-02|SIGN-\d+) /;
+      const notRun = /^(ACCT-02|ACCT-06|MFA-01|MFA-02|MFA-05|SIGN-\d+) /;
       expect(found(result)).toEqual(expected(demo).filter((k) => !notRun.test(k)));
       expect(result.exitCode).toBe(2);
       expect(result.coverage.accounts).toMatchObject({ status: 'partial', items: demo.data.users.length });
       expect(result.coverage.accounts?.detail).toMatch(/Authentication_RequestFromNonPremiumTenantOrB2CTenant.*Entra ID P1.*not evaluated: ACCT-02 \(needs signInActivity\), ACCT-06 \(needs signInActivity\)$/);
-      expect(result.coverage.mfa).toMatchObject({ status: 'partial', detail: expect.stringMatching(/not evaluated: MFA-01 \(needs mfaRegistration\), MFA-02 \(needs mfaRegistration\)$/) });
+      expect(result.coverage.mfa).toMatchObject({ status: 'partial', detail: expect.stringMatching(/not evaluated: MFA-01 \(needs mfaRegistration\), MFA-02 \(needs mfaRegistration\), MFA-05 \(needs mfaRegistration\)$/) });
       expect(result.coverage.signins).toMatchObject({ status: 'failed', detail: expect.stringMatching(/Authentication_RequestFromNonPremiumTenantOrB2CTenant/) });
       for (const area of ['roles', 'mail', 'files'] as const) expect(result.coverage[area]?.status).toBe('complete');
-      expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['ACCT-02', 'ACCT-06', 'MFA-01', 'MFA-02', 'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05']);
+      expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['ACCT-02', 'ACCT-06', 'MFA-01', 'MFA-02', 'MFA-05', 'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05']);
       // Nothing is resolved on what was not evaluated: the skipped rules' findings stay open.
       expect(result.ledger?.resolved).toBe(0);
       const ledger = await store.getLedger(demo.data.tenantId);

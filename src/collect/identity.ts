@@ -16,6 +16,7 @@ import {
   groupSchema,
   mfaRegistrationSchema,
   parseRecords,
+  roleAssignmentInstanceSchema,
   roleAssignmentSchema,
   roleEligibilitySchema,
   securityDefaultsSchema,
@@ -700,6 +701,47 @@ export const collectRoles: Collector<'roles'> = async ({ graph, now }) => {
     items: assignments.data.length + (eligibility?.length ?? 0),
     ...(details.length ? { detail: details.join('; ') } : {}),
   };
+};
+
+/** PIM's active assignment instances (ACCT-08). */
+export const ROLE_ASSIGNMENT_INSTANCES = '/roleManagement/directory/roleAssignmentScheduleInstances';
+
+/**
+ * Active role assignments as PIM lists them ("List roleAssignmentScheduleInstances", v1.0: those
+ * made through PIM and directly through the role assignments API), with `assignmentType` and
+ * `endDateTime`, which roleAssignments lacks: ACCT-08 tells a permanent assignment from a
+ * time-bound or activated one by them. Permissions (same page): RoleAssignmentSchedule.Read.Directory
+ * least privileged, RoleManagement.Read.Directory (which the roles area holds already) higher.
+ * PIM needs Entra ID P2: a 403 (or 401) fails this slice only, with a detail saying so, and
+ * ACCT-08 is not evaluated; a 400 to `$expand=principal` is asked again without it (the rule then
+ * knows principals from the roles slice).
+ */
+export const collectRoleAssignmentInstances: Collector<'roleAssignmentInstances'> = async ({ graph }) => {
+  const where = 'GET roleAssignmentScheduleInstances';
+  const refused = (err: unknown): Slice<never> | undefined =>
+    err instanceof GraphError && [400, 401, 403].includes(err.status)
+      ? {
+          status: 'failed',
+          items: 0,
+          detail: `roleAssignmentScheduleInstances: ${err.status}${err.code ? ` ${err.code}` : ''} (needs Entra ID P2 and RoleAssignmentSchedule.Read.Directory or RoleManagement.Read.Directory); permanent assignments were not checked`,
+        }
+      : undefined;
+  try {
+    return await collectList(graph, `${ROLE_ASSIGNMENT_INSTANCES}?$expand=principal`, roleAssignmentInstanceSchema, where);
+  } catch (err) {
+    if (!(err instanceof GraphError && err.status === 400)) {
+      const failed = refused(err);
+      if (failed) return failed;
+      throw err;
+    }
+  }
+  try {
+    return await collectList(graph, ROLE_ASSIGNMENT_INSTANCES, roleAssignmentInstanceSchema, where);
+  } catch (err) {
+    const failed = refused(err);
+    if (failed) return failed;
+    throw err;
+  }
 };
 
 /** Properties read of each user member of a role-holding group (graph.md). */

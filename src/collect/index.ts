@@ -1,7 +1,7 @@
 /** Every collector by slice name. */
 import { collectAppGrants, collectAuthorizationPolicy } from './apps';
 import type { Collector } from './context';
-import { collectConditionalAccess, collectDirectory, collectDomains, collectMfaRegistration, collectRoles, collectSecurityDefaults, collectSignInActivity, collectUsers } from './identity';
+import { collectConditionalAccess, collectDirectory, collectDomains, collectMfaRegistration, collectRoleAssignmentInstances, collectRoles, collectSecurityDefaults, collectSignInActivity, collectUsers } from './identity';
 import { collectSharepointSettings, collectSharing, collectSites } from './files';
 import { collectMailRules } from './mail';
 import { collectMailAuthentication } from './mail-auth';
@@ -15,6 +15,7 @@ export const COLLECTORS: { [K in SliceName]: Collector<K> } = {
   directory: collectDirectory,
   mfaRegistration: collectMfaRegistration,
   roles: collectRoles,
+  roleAssignmentInstances: collectRoleAssignmentInstances,
   securityDefaults: collectSecurityDefaults,
   conditionalAccess: collectConditionalAccess,
   mailRules: collectMailRules,

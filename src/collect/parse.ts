@@ -175,6 +175,44 @@ export const roleEligibilitySchema = z
     end: e.scheduleInfo?.expiration?.endDateTime ?? null,
   }));
 
+/**
+ * `unifiedRoleAssignmentScheduleInstance` (v1.0 metadata: assignmentType, memberType,
+ * startDateTime, endDateTime on unifiedRoleScheduleInstanceBase's principalId, roleDefinitionId,
+ * directoryScopeId; `principal` a navigation property). The docs' example (List
+ * roleAssignmentScheduleInstances) shows `"startDateTime": null, "endDateTime": null` for a
+ * permanent `Assigned` instance.
+ */
+export const roleAssignmentInstanceSchema = z
+  .looseObject({
+    id: z.string().min(1),
+    principalId: z.string().min(1),
+    roleDefinitionId: z.string().min(1),
+    directoryScopeId: optionalString,
+    assignmentType: optionalString,
+    memberType: optionalString,
+    startDateTime: graphDate,
+    endDateTime: graphDate,
+    principal: principalSchema,
+  })
+  .transform((a) => ({
+    id: a.id,
+    principalId: a.principalId,
+    roleDefinitionId: a.roleDefinitionId.toLowerCase(),
+    directoryScopeId: a.directoryScopeId ?? '/',
+    assignmentType: a.assignmentType,
+    memberType: a.memberType,
+    startDateTime: a.startDateTime,
+    endDateTime: a.endDateTime,
+    ...(a.principal?.['@odata.type']
+      ? {
+          principalType: a.principal['@odata.type'].replace(/^#microsoft\.graph\./, ''),
+          principalName: /group$/i.test(a.principal['@odata.type'])
+            ? (a.principal.displayName ?? a.principal.mail ?? null)
+            : (a.principal.userPrincipalName ?? a.principal.mail ?? a.principal.displayName ?? null),
+        }
+      : {}),
+  }));
+
 /** A user from `GET /groups/{id}/transitiveMembers/microsoft.graph.user?$select=…`. */
 export const groupMemberSchema = z
   .looseObject({

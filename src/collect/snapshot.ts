@@ -189,6 +189,29 @@ export interface Roles {
   groups?: RoleGroup[];
 }
 
+/**
+ * One active role assignment as PIM lists it (`GET /roleManagement/directory/roleAssignmentScheduleInstances`,
+ * "unifiedRoleAssignmentScheduleInstance resource type", v1.0): assignments made through PIM and
+ * directly through the role assignments API alike (List roleAssignmentScheduleInstances).
+ */
+export interface RoleAssignmentInstance {
+  id: string;
+  principalId: string;
+  /** Lower-case role template id. */
+  roleDefinitionId: string;
+  directoryScopeId: string;
+  /** `Assigned` (assigned active) or `Activated` (an eligible assignment switched on), as Graph writes it. */
+  assignmentType: string | null;
+  /** `Direct`, `Group` or `Inherited`. */
+  memberType: string | null;
+  startDateTime: string | null;
+  /** null: no end (a permanent assignment). */
+  endDateTime: string | null;
+  /** From `$expand=principal` (`user`, `group`, `servicePrincipal`); absent when not expanded. */
+  principalType?: string;
+  principalName?: string | null;
+}
+
 export interface ConditionalAccessPolicy {
   id: string;
   displayName: string;
@@ -403,6 +426,11 @@ export interface SliceData {
    */
   mfaRegistration: MfaRegistration[];
   roles: Roles;
+  /**
+   * PIM's active assignment instances (ACCT-08). Needs Entra ID P2; without it (403/400) the slice
+   * fails and only ACCT-08 is not evaluated.
+   */
+  roleAssignmentInstances: RoleAssignmentInstance[];
   securityDefaults: { isEnabled: boolean };
   conditionalAccess: ConditionalAccessPolicy[];
   mailRules: MailRules;

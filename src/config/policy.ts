@@ -38,6 +38,43 @@ export const DEFAULT_PRIVILEGED_ROLES: Readonly<Record<string, string>> = {
 /** Role template id of Global Administrator (ACCT-04). */
 export const GLOBAL_ADMIN_ROLE = '62e90394-69f5-4237-9190-012177145e10';
 
+/** Role template id of Privileged Role Administrator. */
+export const PRIVILEGED_ROLE_ADMIN_ROLE = 'e8611ab8-c189-46e8-94e1-60213ab1f814';
+
+/**
+ * Names of role template ids outside {@link DEFAULT_PRIVILEGED_ROLES} that a default list below
+ * names ("Microsoft Entra built-in roles"), for evidence.
+ */
+export const OTHER_ROLE_NAMES: Readonly<Record<string, string>> = {
+  'b0f54661-2d74-4c50-afa3-1ec803f12efe': 'Billing Administrator',
+  '8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2': 'Hybrid Identity Administrator',
+};
+
+/**
+ * Default `mfa.phishingResistantRoles` (controls.md MFA-05): the roles the CISA M365 baseline
+ * (MS.AAD.3.6, with its list of highly privileged roles in MS.AAD.7.1) names for phishing-resistant
+ * MFA, plus the administrators that reset other people's credentials (Helpdesk, Privileged
+ * Authentication, Billing). Authentication and Intune Administrator are left to the organisation.
+ */
+export const DEFAULT_PHISHING_RESISTANT_ROLES = [
+  GLOBAL_ADMIN_ROLE,
+  PRIVILEGED_ROLE_ADMIN_ROLE,
+  '7be44c8a-adaf-4e2a-84d6-ab2649e08a13', // Privileged Authentication Administrator
+  '194ae4cb-b126-40b2-bd5b-6091b380977d', // Security Administrator
+  '29232cdf-9323-42fd-ade2-1d097af3e4de', // Exchange Administrator
+  'f28a1f50-f6e7-4571-818b-6a12f2af6b6c', // SharePoint Administrator
+  'fe930be7-5e62-47db-91af-98c3a49a38b1', // User Administrator
+  'b1be1c3e-b65d-4f19-8427-f6fa0d97feb9', // Conditional Access Administrator
+  '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3', // Application Administrator
+  '158c047a-c907-4556-b7ef-446551a6b5f7', // Cloud Application Administrator
+  'b0f54661-2d74-4c50-afa3-1ec803f12efe', // Billing Administrator
+  '729827e3-9c14-49f7-bb1b-9608f156bbb8', // Helpdesk Administrator
+  '8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2', // Hybrid Identity Administrator
+];
+
+/** Default `accounts.standingAccessRoles` (controls.md ACCT-08). */
+export const DEFAULT_STANDING_ACCESS_ROLES = [GLOBAL_ADMIN_ROLE, PRIVILEGED_ROLE_ADMIN_ROLE];
+
 /** Default `freeMailDomains` (controls.md MAIL-01). */
 export const DEFAULT_FREE_MAIL_DOMAINS = [
   'gmail.com', 'googlemail.com', 'yahoo.co.jp', 'yahoo.com', 'ymail.ne.jp', 'outlook.com', 'outlook.jp',
@@ -126,6 +163,8 @@ const accounts = z.strictObject({
   guestGraceDays: positiveInt.default(30),
   maxGlobalAdmins: positiveInt.default(4),
   privilegedRoles: z.array(guid).min(1, 'must name at least one role').default(Object.keys(DEFAULT_PRIVILEGED_ROLES)),
+  // ACCT-08: roles nobody but the emergency-access accounts may hold permanently (PIM instead).
+  standingAccessRoles: z.array(guid).default(DEFAULT_STANDING_ACCESS_ROLES),
   // Every user is read with signInActivity (~10 requests a minute) at least this often; the scans
   // in between read only the candidates of ACCT-02/06 (collect/identity.ts, "incremental read").
   fullSignInActivityReadDays: z
@@ -138,6 +177,11 @@ const accounts = z.strictObject({
 const dnsServer = z.string().superRefine((entry, ctx) => {
   const problem = dnsServerProblem(entry);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const mfa = z.strictObject({
+  // MFA-05: holders of these roles must have a phishing-resistant method registered.
+  phishingResistantRoles: z.array(guid).default(DEFAULT_PHISHING_RESISTANT_ROLES),
 });
 
 const mail = z.strictObject({
@@ -234,6 +278,7 @@ const plausibility = z.strictObject({
 export const policySchema = z.strictObject({
   organization: organization.prefault({}),
   accounts: accounts.prefault({}),
+  mfa: mfa.prefault({}),
   mail: mail.prefault({}),
   signIns: signIns.prefault({}),
   files: files.prefault({}),

@@ -46,6 +46,9 @@ const LABELS: Record<string, { ja: string; en: string }> = {
   holders: { ja: '保有者', en: 'Holders' },
   roles: { ja: '保有する特権ロール', en: 'Privileged roles held' },
   isMfaRegistered: { ja: '多要素認証の登録', en: 'MFA registration' },
+  methodsRegistered: { ja: '登録済みの認証方法（フィッシング耐性のあるものなし）', en: 'Methods registered (none phishing-resistant)' },
+  endDateTime: { ja: '割り当ての終了日時', en: 'Assignment ends' },
+  accountEnabled: { ja: 'アカウントの状態', en: 'Account state' },
   externalUserState: { ja: '招待の状態', en: 'Invitation state' },
   mail: { ja: 'メールアドレス', en: 'Mail address' },
   guestInactiveDays: { ja: '基準（ゲストの未使用日数）', en: 'Limit (guest days unused)' },
@@ -285,6 +288,12 @@ function field(key: string, v: unknown, evidence: Record<string, unknown>, ctx: 
       return one(ctx.lang === 'ja' ? `${str(v)} 人` : str(v));
     case 'isMfaRegistered':
       return one(word(ctx, v === true ? 'registered' : 'notRegistered'));
+    case 'methodsRegistered':
+      return one(list(v).length ? joinShort(list(v).map(str), ctx.lang) : word(ctx, 'none'));
+    case 'endDateTime':
+      return one(v ? time(v, ctx) : ctx.lang === 'ja' ? 'なし（無期限の割り当て）' : 'never (a permanent assignment)');
+    case 'accountEnabled':
+      return one(word(ctx, v === false ? 'off' : 'on'));
     case 'securityDefaultsEnabled':
       return one(word(ctx, v === true ? 'on' : 'off'));
     case 'eligibleChecked':
@@ -440,6 +449,14 @@ export function findingSentence(f: SentenceInput, ctx: EvidenceContext): string 
       return ja ? `${w} のパスワードに強度の要件が適用されていません（DisableStrongPassword）。推測されやすいパスワードを設定できます。` : `${w} is exempt from password strength rules (DisableStrongPassword): a guessable password can be set.`;
     case 'MFA-01':
       return ja ? `特権ロール ${roles()} を持つ ${w} が多要素認証を登録していません。` : `${w} holds ${roles()} without MFA registered.`;
+    case 'MFA-05':
+      return ja
+        ? `管理者ロール ${roles()} を持つ ${w} は、フィッシング耐性のある認証方法（パスキー・Windows Hello for Business・証明書）を登録していません。`
+        : `${w} holds ${roles()} without a phishing-resistant method registered (passkey, Windows Hello for Business, certificate).`;
+    case 'ACCT-08':
+      return ja
+        ? `${w} に ${roles()} が無期限のアクティブ割り当てで付与されています（常時特権）。PIM の適格割り当てにしてください。`
+        : `${w} holds ${roles()} as a permanent active assignment (standing access) instead of PIM-eligible.`;
     case 'MFA-02':
       return ja ? `${w} が多要素認証を登録していません。パスワードだけでサインインできます。` : `${w} has no MFA registered: the password alone signs in.`;
     case 'MFA-03':

@@ -1,5 +1,5 @@
 /**
- * Account rules — アカウント管理 (standard 5-1, 4-1, 6-1, 7-5), controls.md ACCT-01…07.
+ * Account rules — アカウント管理 (standard 5-1, 4-1, 6-1, 7-5), controls.md ACCT-01…08.
  * Endpoints: GET /users ($select incl. signInActivity; User.Read.All, AuditLog.Read.All,
  * User-LifeCycleInfo.Read.All), GET /roleManagement/directory/roleAssignments?$expand=principal
  * (RoleManagement.Read.Directory), roleEligibilitySchedules (RoleEligibilitySchedule.Read.Directory),
@@ -8,10 +8,14 @@
  * holds Global Administrator (directly, eligible, through one or more groups), each service
  * principal once (it can use the role as fully as a user), and a group whose members could not
  * be read once (it stands for at least the person it was made for; the slice is then partial).
+ * ACCT-08 reads GET /roleManagement/directory/roleAssignmentScheduleInstances?$expand=principal
+ * (RoleAssignmentSchedule.Read.Directory least privileged; RoleManagement.Read.Directory covers it;
+ * Entra ID P2).
  */
 import { GLOBAL_ADMIN_ROLE } from '../config/policy';
-import type { DirectoryUser } from '../collect/snapshot';
-import { holdingEvidence, roleHolders } from './privileged';
+import type { DirectoryUser, RoleAssignmentInstance, RoleGroup, Roles } from '../collect/snapshot';
+import type { Policy } from '../config/policy';
+import { holdingEvidence, roleHolders, roleName, type RoleHolding } from './privileged';
 import { daysSince, defineRule, listed, type FindingDraft } from './rule';
 
 const isMember = (u: DirectoryUser): boolean => u.userType.toLowerCase() === 'member';
@@ -232,4 +236,90 @@ export const weakPasswordAllowed = defineRule({
       .map((u) => ({ subject: userSubject(u), evidence: { passwordPolicies: u.passwordPolicies, userType: u.userType } })),
 });
 
-export const ACCOUNT_RULES = [sharedAccount, inactiveMember, leaverEnabled, tooManyGlobalAdmins, guestPrivileged, inactiveGuest, weakPasswordAllowed];
+/** A permanent active assignment: `Assigned` (not `Activated` from eligibility) and no end. */
+export function isPermanent(i: RoleAssignmentInstance): boolean {
+  return (i.assignmentType ?? '').toLowerCase() === 'assigned' && i.endDateTime === null;
+}
+
+type Acct08Input = { roleAssignmentInstances: RoleAssignmentInstance[]; roles: Roles; users: DirectoryUser[] };
+
+interface StandingHolder {
+  id: string;
+  name: string;
+  user: DirectoryUser | undefined;
+  holdings: RoleHolding[];
+}
+
+/**
+ * Users holding a `accounts.standingAccessRoles` role permanently, and what could not be decided.
+ * A group principal stands for its members, as everywhere roles are held through groups
+ * (privileged.ts): its user members (read by the roles collector, `roles.groups`) are reported,
+ * each naming the group; a group whose members are unknown is not decided. Service principals are
+ * no users (APP-01 covers outside apps). Emergency-access accounts are expected to hold Global
+ * Administrator permanently (Microsoft: "Manage emergency access accounts").
+ */
+function standingHolders({ roleAssignmentInstances, roles, users }: Acct08Input, policy: Policy): { holders: StandingHolder[]; undecided: string[] } {
+  const wanted = new Set(policy.accounts.standingAccessRoles.map((r) => r.toLowerCase()));
+  const byId = new Map(users.map((u) => [u.id.toLowerCase(), u]));
+  const groups = new Map<string, RoleGroup>((roles.groups ?? []).map((g) => [g.id.toLowerCase(), g]));
+  // What the roles slice knows of a principal the instances list did not expand.
+  const knownType = new Map<string, string>();
+  for (const a of [...roles.assignments, ...(roles.eligibility ?? [])]) {
+    if (a.principalType && a.principalType !== 'unknown') knownType.set(a.principalId.toLowerCase(), a.principalType);
+  }
+  const holders = new Map<string, StandingHolder>();
+  const undecided: string[] = [];
+  const hold = (id: string, name: string, holding: RoleHolding): void => {
+    const user = byId.get(id.toLowerCase());
+    if (listed(policy.accounts.emergencyAccessAccounts, user?.userPrincipalName ?? name, id)) return;
+    const h = holders.get(id.toLowerCase()) ?? { id, name: user?.userPrincipalName ?? name, user, holdings: [] };
+    if (!h.holdings.some((x) => x.roleId === holding.roleId && x.scope === holding.scope && x.group?.id === holding.group?.id)) h.holdings.push(holding);
+    holders.set(id.toLowerCase(), h);
+  };
+  for (const i of roleAssignmentInstances) {
+    if (!wanted.has(i.roleDefinitionId.toLowerCase()) || !isPermanent(i)) continue;
+    const holding: RoleHolding = { roleId: i.roleDefinitionId, roleName: roleName(i.roleDefinitionId), via: 'active', scope: i.directoryScopeId };
+    const key = i.principalId.toLowerCase();
+    const group = groups.get(key);
+    const type = (i.principalType ?? knownType.get(key) ?? (group ? 'group' : byId.has(key) ? 'user' : 'unknown')).toLowerCase();
+    if (type === 'group') {
+      const label = `group ${group?.displayName ?? i.principalName ?? i.principalId}`;
+      if (!group || group.members === null) {
+        undecided.push(`${label} (${i.principalId}): permanent ${holding.roleName}, members unknown`);
+        continue;
+      }
+      for (const m of group.members) hold(m.id, m.userPrincipalName ?? m.id, { ...holding, group: { id: group.id, displayName: group.displayName } });
+    } else if (type === 'user') {
+      hold(i.principalId, i.principalName ?? i.principalId, holding);
+    } else if (type === 'unknown') {
+      undecided.push(`principal ${i.principalId}: permanent ${holding.roleName}, type unknown (neither a user of the tenant nor a known group)`);
+    }
+  }
+  return { holders: [...holders.values()], undecided };
+}
+
+export const standingPrivilegedAccess = defineRule({
+  id: 'ACCT-08',
+  clauses: ['5-1-4'],
+  kind: 'state',
+  severity: 'medium',
+  area: 'roles',
+  requires: ['roleAssignmentInstances', 'roles', 'users'],
+  title: { ja: '特権ロールの無期限アクティブ割り当て（常時特権）', en: 'Permanent active assignment of a privileged role (standing access)' },
+  remediation: {
+    ja: '緊急用アカウント以外の無期限のアクティブ割り当てを、Privileged Identity Management（PIM）の適格割り当てに切り替え、必要なときだけ期限付きでアクティブ化させてください。',
+    en: 'Apart from the emergency-access accounts, turn permanent active assignments into Privileged Identity Management (PIM) eligible assignments, activated only when needed and for a limited time.',
+  },
+  evaluate: (input, { policy }) =>
+    standingHolders(input, policy).holders.map((h) => ({
+      subject: { kind: 'user' as const, id: h.id, name: h.name },
+      evidence: {
+        roles: h.holdings.map((r) => holdingEvidence(r)),
+        endDateTime: null,
+        ...(h.user && !h.user.accountEnabled ? { accountEnabled: false } : {}),
+      },
+    })),
+  undecided: (input, { policy }) => standingHolders(input, policy).undecided,
+});
+
+export const ACCOUNT_RULES = [sharedAccount, inactiveMember, leaverEnabled, tooManyGlobalAdmins, guestPrivileged, inactiveGuest, weakPasswordAllowed, standingPrivilegedAccess];

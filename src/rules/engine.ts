@@ -23,6 +23,9 @@ export interface Evaluation {
   holds: string[];
 }
 
+/** Undecided subjects named per rule in the coverage detail; the rest are counted. */
+const UNDECIDED_SHOWN = 10;
+
 const RANK: Record<CoverageStatus, number> = { complete: 0, partial: 1, failed: 2 };
 
 /** The slices that the rules of the given areas read. */
@@ -45,7 +48,12 @@ function missingInputs(snapshot: Snapshot, rule: AnyRule): SliceName[] {
  * could not run (a tenant without Entra ID P1: ACCT-02/06 skipped, the other account rules run).
  * The detail names every slice that was not complete and every rule not evaluated.
  */
-export function coverageOf(snapshot: Snapshot, rules: readonly AnyRule[], areas: readonly Area[]): Partial<Record<Area, Coverage>> {
+export function coverageOf(
+  snapshot: Snapshot,
+  rules: readonly AnyRule[],
+  areas: readonly Area[],
+  undecided: Partial<Record<Area, string[]>> = {},
+): Partial<Record<Area, Coverage>> {
   const coverage: Partial<Record<Area, Coverage>> = {};
   for (const area of areas) {
     const slices = slicesFor(rules, [area]);
@@ -59,6 +67,8 @@ export function coverageOf(snapshot: Snapshot, rules: readonly AnyRule[], areas:
       if (RANK[s] > RANK[status]) status = s;
     }
     if (skipped.length && status === 'complete') status = 'partial';
+    const notDecided = undecided[area] ?? [];
+    if (notDecided.length && status === 'complete') status = 'partial';
     // One line per cause: a refused token fails every slice alike (report/causes.ts).
     const failures: Array<{ label: string; message: string }> = [];
     for (const name of slices) {
@@ -70,6 +80,7 @@ export function coverageOf(snapshot: Snapshot, rules: readonly AnyRule[], areas:
     if (skipped.length && runnable.length) {
       details.push(`not evaluated: ${skipped.map((r) => `${r.id} (needs ${missingInputs(snapshot, r).join(', ')})`).join(', ')}`);
     }
+    details.push(...notDecided);
     const primary = AREA_PRIMARY_SLICE[area] ?? slices[0];
     const items = primary ? (snapshot.slices[primary]?.items ?? 0) : 0;
     coverage[area] = { status, items, ...(details.length ? { detail: details.join('; ') } : {}) };
@@ -84,6 +95,7 @@ export function evaluate(snapshot: Snapshot, rules: readonly AnyRule[], policy: 
   const findings: Finding[] = [];
   const skipped: Evaluation['skipped'] = [];
   const completeRules: RuleId[] = [];
+  const undecided: Partial<Record<Area, string[]>> = {};
   for (const rule of rules.filter((r) => areas.includes(r.area))) {
     const missing = missingInputs(snapshot, rule);
     if (missing.length) {
@@ -96,12 +108,18 @@ export function evaluate(snapshot: Snapshot, rules: readonly AnyRule[], policy: 
       const s = snapshot.slices[name];
       return s?.status === 'complete' || (s?.status === 'partial' && s.gapsHeld === true && (s.holds?.length ?? 0) > 0);
     };
-    if ((rule.resolvesOn ?? rule.requires).every(vouched)) completeRules.push(rule.id);
     const input = Object.fromEntries(
       rule.requires.map((name) => [name, (snapshot.slices[name] as { data: unknown }).data]),
     ) as Parameters<AnyRule['evaluate']>[0];
+    const ctx = { policy, now, tenantId: snapshot.tenantId };
+    const notes = rule.undecided?.(input, ctx) ?? [];
+    if (notes.length) {
+      const shown = notes.slice(0, UNDECIDED_SHOWN);
+      const more = notes.length - shown.length;
+      (undecided[rule.area] ??= []).push(`${rule.id} not decided for ${notes.length}: ${shown.join('; ')}${more ? `; and ${more} more` : ''}`);
+    } else if ((rule.resolvesOn ?? rule.requires).every(vouched)) completeRules.push(rule.id);
     const seen = new Set<string>();
-    for (const draft of rule.evaluate(input, { policy, now, tenantId: snapshot.tenantId })) {
+    for (const draft of rule.evaluate(input, ctx)) {
       const id = fingerprint(rule.id, draft.subject);
       if (seen.has(id)) continue;
       seen.add(id);
@@ -125,5 +143,5 @@ export function evaluate(snapshot: Snapshot, rules: readonly AnyRule[], policy: 
     const slice = snapshot.slices[name];
     return slice && slice.status !== 'failed' ? (slice.holds ?? []) : [];
   });
-  return { findings, coverage: coverageOf(snapshot, rules, areas), skipped, completeRules, holds };
+  return { findings, coverage: coverageOf(snapshot, rules, areas, undecided), skipped, completeRules, holds };
 }

@@ -4,8 +4,8 @@
  * collectors arrive in later releases.
  */
 export const RULE_IDS = [
-  'ACCT-01', 'ACCT-02', 'ACCT-03', 'ACCT-04', 'ACCT-05', 'ACCT-06', 'ACCT-07',
-  'MFA-01', 'MFA-02', 'MFA-03', 'MFA-04',
+  'ACCT-01', 'ACCT-02', 'ACCT-03', 'ACCT-04', 'ACCT-05', 'ACCT-06', 'ACCT-07', 'ACCT-08',
+  'MFA-01', 'MFA-02', 'MFA-03', 'MFA-04', 'MFA-05',
   'MAIL-01', 'MAIL-02',
   'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05',
   'FILE-01', 'FILE-02', 'FILE-03', 'FILE-04', 'FILE-05',

@@ -1,13 +1,14 @@
 /**
- * MFA rules — 多要素認証 (standard 5-1-3, 5-4-4, 6-2-2), controls.md MFA-01…04.
+ * MFA rules — 多要素認証 (standard 5-1-3, 5-4-4, 6-2-2), controls.md MFA-01…05.
  * Endpoints: GET /reports/authenticationMethods/userRegistrationDetails (AuditLog.Read.All,
  * Entra ID P1), roleAssignments / roleEligibilitySchedules and, for groups holding a role,
  * GET /groups/{id}/transitiveMembers/microsoft.graph.user (GroupMember.Read.All), GET /users,
  * GET /policies/identitySecurityDefaultsEnforcementPolicy and
  * GET /identity/conditionalAccess/policies (Policy.Read.All).
  */
-import type { ConditionalAccessPolicy } from '../collect/snapshot';
-import { holdingEvidence, roleHolders } from './privileged';
+import type { ConditionalAccessPolicy, DirectoryUser, MfaRegistration, Roles } from '../collect/snapshot';
+import type { Policy } from '../config/policy';
+import { holdingEvidence, roleHolders, type Holder } from './privileged';
 import { defineRule, listed } from './rule';
 
 const has = (list: readonly string[], value: string): boolean => list.some((v) => v.toLowerCase() === value.toLowerCase());
@@ -133,4 +134,114 @@ export const legacyAuthNotBlocked = defineRule({
   },
 });
 
-export const MFA_RULES = [privilegedWithoutMfa, memberWithoutMfa, noMfaPolicy, legacyAuthNotBlocked];
+/**
+ * How MFA-05 classes each `methodsRegistered` value (compared case-insensitively). The resource
+ * page ("userRegistrationDetails resource type", v1.0) gives only examples (`mobilePhone`,
+ * `email`, `fido2`) and the metadata a string collection; the values below are the report's
+ * vocabulary as the docs list it elsewhere (userSignInUsageByAuthMethodActivity's
+ * authenticationMethod, which shares it) and as the report writes it. Phishing-resistant, as
+ * Microsoft's built-in "Phishing-resistant MFA" authentication strength counts them: passkeys /
+ * FIDO2 (device-bound, in Authenticator, in Windows Hello, synced), Windows Hello for Business,
+ * platform credential for macOS (Secure Enclave key) and multifactor certificate-based
+ * authentication.
+ */
+export const PHISHING_RESISTANT_METHODS = [
+  'fido2', 'fido2SecurityKey', 'passKeyDeviceBound', 'passKeyDeviceBoundAuthenticator', 'passKeyDeviceBoundWindowsHello',
+  'passKeySynced', 'windowsHelloForBusiness', 'macOsSecureEnclaveKey', 'x509CertificateMultiFactor',
+] as const;
+
+/** Values that are MFA (or sign-in) methods but can be phished: phone, Authenticator push / phone sign-in, OTP, TAP, e-mail, QR code. */
+export const PHISHABLE_METHODS = [
+  'mobilePhone', 'alternateMobilePhone', 'officePhone', 'sms', 'email', 'securityQuestion', 'microsoftAuthenticatorPush',
+  'microsoftAuthenticatorPasswordless', 'softwareOneTimePasscode', 'hardwareOneTimePasscode', 'oneTimePasscode',
+  'temporaryAccessPass', 'qrCode', 'appPassword', 'x509CertificateSingleFactor',
+] as const;
+
+/**
+ * Any other value — `certificateBasedAuthentication` (single- or multifactor not said),
+ * `externalAuthMethod` (the outside provider decides), one added after this list — cannot be
+ * classed: a holder who has one and no known phishing-resistant method is not decided.
+ */
+export type MethodClass = 'phishingResistant' | 'phishable' | 'unknown';
+
+const RESISTANT = new Set(PHISHING_RESISTANT_METHODS.map((m) => m.toLowerCase()));
+const PHISHABLE = new Set(PHISHABLE_METHODS.map((m) => m.toLowerCase()));
+
+export function methodClass(method: string): MethodClass {
+  const m = method.trim().toLowerCase();
+  return RESISTANT.has(m) ? 'phishingResistant' : PHISHABLE.has(m) ? 'phishable' : 'unknown';
+}
+
+type Mfa05Input = { roles: Roles; mfaRegistration: MfaRegistration[]; users: DirectoryUser[] };
+
+/** Each holder of a `mfa.phishingResistantRoles` role that may be a person, and what decides it. */
+interface Mfa05Case {
+  holder: Holder;
+  name: string;
+  outcome: 'finding' | 'undecided' | 'pass';
+  reason?: string;
+  reg?: MfaRegistration;
+}
+
+function mfa05Cases({ roles, mfaRegistration, users }: Mfa05Input, policy: Policy): Mfa05Case[] {
+  const registration = new Map(mfaRegistration.map((r) => [r.id.toLowerCase(), r]));
+  const byId = new Map(users.map((u) => [u.id.toLowerCase(), u]));
+  return [...roleHolders(roles, policy.mfa.phishingResistantRoles).values()].flatMap((holder): Mfa05Case[] => {
+    // A group whose members are unknown leaves the roles slice partial (its coverage says so);
+    // service principals register no methods.
+    if (!['user', 'unknown'].includes(holder.principalType.toLowerCase()) || holder.membersUnknown) return [];
+    const user = byId.get(holder.principalId.toLowerCase());
+    const reg = registration.get(holder.principalId.toLowerCase());
+    const name = user?.userPrincipalName ?? reg?.userPrincipalName ?? holder.principalName ?? holder.principalId;
+    // Disabled: cannot sign in, and the report leaves disabled users out.
+    if (user && !user.accountEnabled) return [];
+    if (!reg) {
+      // An unexpanded principal that is no user of the tenant: a service principal (no record).
+      if (!user && holder.principalType.toLowerCase() === 'unknown') return [];
+      return [{ holder, name, outcome: 'undecided' as const, reason: 'no registration record read' }];
+    }
+    // Not registered at all: MFA-01 / MFA-02's finding, not this one.
+    if (!reg.isMfaRegistered) return [];
+    if (reg.methodsRegistered === undefined) {
+      return [{ holder, name, outcome: 'undecided' as const, reason: 'methodsRegistered not in the snapshot (written before it was kept)' }];
+    }
+    const classes = reg.methodsRegistered.map(methodClass);
+    if (classes.includes('phishingResistant')) return [{ holder, name, outcome: 'pass' as const }];
+    const unknown = reg.methodsRegistered.filter((m) => methodClass(m) === 'unknown');
+    if (unknown.length) {
+      return [{ holder, name, outcome: 'undecided' as const, reason: `method(s) ${unknown.join(', ')} not classed as phishing-resistant or not` }];
+    }
+    return [{ holder, name, outcome: 'finding' as const, reg }];
+  });
+}
+
+export const privilegedWithoutPhishingResistantMfa = defineRule({
+  id: 'MFA-05',
+  clauses: ['5-1-3'],
+  kind: 'state',
+  severity: 'high',
+  area: 'mfa',
+  requires: ['roles', 'mfaRegistration', 'users'],
+  title: { ja: '管理者にフィッシング耐性のある多要素認証が未登録', en: 'Administrator without phishing-resistant MFA' },
+  remediation: {
+    ja: '管理者ロールを持つ利用者に、パスキー（FIDO2 セキュリティキー、Microsoft Authenticator のパスキー）、Windows Hello for Business または証明書ベース認証（多要素）を登録させ、条件付きアクセスの認証強度「フィッシングに強い MFA」を管理者ロールに要求してください。',
+    en: 'Have the administrator register a passkey (FIDO2 security key or a passkey in Microsoft Authenticator), Windows Hello for Business or multifactor certificate-based authentication, and require the "Phishing-resistant MFA" authentication strength for admin roles in Conditional Access.',
+  },
+  evaluate: (input, { policy }) =>
+    mfa05Cases(input, policy).flatMap((c) =>
+      c.outcome === 'finding' && c.reg
+        ? [{
+            subject: { kind: 'user' as const, id: c.holder.principalId, name: c.name },
+            evidence: {
+              isMfaRegistered: true,
+              methodsRegistered: c.reg.methodsRegistered ?? [],
+              roles: c.holder.roles.map((r) => holdingEvidence(r, false)),
+            },
+          }]
+        : [],
+    ),
+  undecided: (input, { policy }) =>
+    mfa05Cases(input, policy).flatMap((c) => (c.outcome === 'undecided' ? [`${c.name} (${c.reason})`] : [])),
+});
+
+export const MFA_RULES = [privilegedWithoutMfa, memberWithoutMfa, noMfaPolicy, legacyAuthNotBlocked, privilegedWithoutPhishingResistantMfa];

@@ -3,7 +3,7 @@
  * A role-assignable group holding a role passes it to each of its (transitive) user members:
  * they are the holders, counted once each however many ways they hold it.
  */
-import { DEFAULT_PRIVILEGED_ROLES } from '../config/policy';
+import { DEFAULT_PRIVILEGED_ROLES, OTHER_ROLE_NAMES } from '../config/policy';
 import type { RoleGroup, Roles } from '../collect/snapshot';
 
 export interface RoleHolding {
@@ -31,7 +31,7 @@ export interface Holder {
 
 /** The display name of a role template id (the default list's names; else the id). */
 export function roleName(roleId: string): string {
-  return DEFAULT_PRIVILEGED_ROLES[roleId.toLowerCase()] ?? roleId;
+  return DEFAULT_PRIVILEGED_ROLES[roleId.toLowerCase()] ?? OTHER_ROLE_NAMES[roleId.toLowerCase()] ?? roleId;
 }
 
 /**

@@ -41,6 +41,13 @@ export interface Rule<R extends SliceName = SliceName> {
   title: LocalText;
   remediation: LocalText;
   evaluate(input: Pick<SliceData, R>, ctx: RuleContext): FindingDraft[];
+  /**
+   * Subjects the rule could not decide on this input (a record missing, a value it cannot class),
+   * each as a short note naming the subject and why. The engine names them in the area's coverage
+   * (then at best partial) and does not let the ledger resolve the rule's findings: not decided
+   * is never a pass (MFA-05, ACCT-08).
+   */
+  undecided?(input: Pick<SliceData, R>, ctx: RuleContext): string[];
 }
 
 /** Declares a rule; the identity function exists for type inference of `requires`. */

@@ -388,7 +388,7 @@ function roleAssignmentId(roleId: string, principalId: string): string {
 
 // ─── people ─────────────────────────────────────────────────────────────────────────────────────
 
-type Mfa = 'none' | 'authenticator' | 'phone' | 'authenticatorPhone' | 'fido2';
+type Mfa = 'none' | 'authenticator' | 'phone' | 'authenticatorPhone' | 'fido2' | 'windowsHello' | 'passkey';
 
 interface Person {
   id: string;
@@ -1158,6 +1158,38 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
   }
   const readers = roleGroup('庁内ポータル閲覧者グループ', 'portal-readers', 'グローバル閲覧者ロール（特権ではない）', [noMfa]);
   roleAssignments.push({ id: roleAssignmentId(ROLE.globalReader, readers), principalId: readers, directoryScopeId: '/', roleDefinitionId: ROLE.globalReader });
+  // ── ACCT-08: PIM's active assignment instances ────────────────────────────────────────────────
+  // Every active assignment is permanent (`Assigned`, no end: made through the role assignments
+  // API) but naoki.watanabe's Global Administrator, assigned through PIM for 90 days.
+  const roleAssignmentScheduleInstances: JsonObject[] = roleAssignments.map((a) => {
+    const timeBound = a.principalId === soumuhosa.id && a.roleDefinitionId === ROLE.globalAdmin;
+    return {
+      id: a.id ?? null, principalId: a.principalId ?? null, roleDefinitionId: a.roleDefinitionId ?? null, directoryScopeId: a.directoryScopeId ?? '/', appScopeId: null,
+      startDateTime: timeBound ? isoSec(ago(40 * DAY)) : null,
+      endDateTime: timeBound ? isoSec(new Date(ago(40 * DAY).getTime() + 90 * DAY)) : null,
+      assignmentType: 'Assigned', memberType: 'Direct', roleAssignmentOriginId: a.id ?? null, roleAssignmentScheduleId: a.id ?? null,
+    };
+  });
+  gt('ACCT-08', johosys.id, 'takuya.umetsu: permanent active Global Administrator, directly and through 情報システム管理者グループ (one finding)');
+  gt('ACCT-08', jimukyokucho.id, 'hiroshi.takahashi: permanent Global Administrator through 情報システム管理者グループ');
+  gt('ACCT-08', groupAdminNoMfa.id, 'shota.shibata: permanent Global Administrator through 情報システム管理者グループ');
+  // Near misses: breakglass01 (emergency-access account), naoki.watanabe (time-bound), Exchange /
+  // Helpdesk / Global Reader holders (not in accounts.standingAccessRoles), eligible-only makoto.sato.
+
+  // ── MFA-05: holders of mfa.phishingResistantRoles registered without a phishing-resistant method ──
+  // Set after the people were drawn, so that no random stream moves.
+  soumukacho.mfa = 'windowsHello'; // eligible Global Administrator with Windows Hello for Business: near miss
+  exadmin.mfa = 'passkey'; // Exchange Administrator with a passkey in Authenticator: near miss
+  jimukyokucho.mfa = 'passkey'; // Global Administrator through the group, with a passkey: near miss
+  gt('MFA-05', soumuhosa.id, 'naoki.watanabe: Global Administrator, MFA registered without a phishing-resistant method');
+  gt('MFA-05', johosys.id, 'takuya.umetsu: Global Administrator, phone and Authenticator only');
+  gt('MFA-05', vendorExchange.id, 'guest ryo.aoki: Exchange Administrator, Authenticator only');
+  gt('MFA-05', helpdesk.id, 'shota.funayama: Helpdesk Administrator, no phishing-resistant method');
+  gt('MFA-05', fukusocho.id, 'satoshi.konno: eligible User Administrator, no phishing-resistant method');
+  gt('MFA-05', groupVendor.id, 'guest kaito.hoshino: eligible Exchange Administrator through 委託先保守グループ, Authenticator only');
+  // Not MFA-05: breakglass01 (fido2), makoto.sato (Windows Hello), kaori.tanno and hiroshi.takahashi (passkey), the
+  // unregistered holders (MFA-01's), kenichi.yamashita (Intune, not in the list), Global Readers.
+
   gt('ACCT-04', tenantId, '7 distinct Global Administrator users (breakglass01, naoki.watanabe, takuya.umetsu active, eligible AND through 情報システム管理者グループ counted once, makoto.sato and guest yasuhiro.murakami eligible, hiroshi.takahashi and shota.shibata through the group) > 4');
 
   // ── conditional access & security defaults ───────────────────────────────────────────────────
@@ -1419,6 +1451,9 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
       phone: [['mobilePhone'], ['sms'], 'sms'],
       authenticatorPhone: [['mobilePhone', 'microsoftAuthenticatorPush', 'softwareOneTimePasscode'], ['push'], 'push'],
       fido2: [['fido2'], ['fido2'], ''],
+      // Phishing-resistant methods beside Authenticator (MFA-05's near misses).
+      windowsHello: [['microsoftAuthenticatorPush', 'windowsHelloForBusiness'], ['push'], 'push'],
+      passkey: [['microsoftAuthenticatorPush', 'passKeyDeviceBoundAuthenticator'], ['push'], 'push'],
     };
     const [registered, systemPreferred, preferred] = methods[p.mfa];
     const member = p.userType === 'Member';
@@ -1433,7 +1468,7 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
       isSsprCapable: sspr,
       isMfaRegistered: registered.length > 0,
       isMfaCapable: registered.length > 0,
-      isPasswordlessCapable: p.mfa === 'fido2',
+      isPasswordlessCapable: p.mfa === 'fido2' || p.mfa === 'windowsHello' || p.mfa === 'passkey',
       lastUpdatedDateTime: isoTicks(ago(r.between(1, 20) * HOUR), r),
       methodsRegistered: registered,
       isSystemPreferredAuthenticationMethodEnabled: true,
@@ -1807,6 +1842,7 @@ export function generateDemoTenant(options: DemoTenantOptions = {}): DemoTenant 
     userRegistrationDetails,
     roleAssignments,
     roleEligibilitySchedules,
+    roleAssignmentScheduleInstances,
     groups,
     groupMembers,
     securityDefaults,

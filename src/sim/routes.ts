@@ -53,6 +53,7 @@ const ROUTES: ReadonlyArray<{ pattern: readonly string[]; endpoint: EndpointName
   { pattern: ['reports', 'authenticationmethods', 'userregistrationdetails', ':userId'], endpoint: 'userRegistrationDetail', methods: ['GET'] },
   { pattern: ['rolemanagement', 'directory', 'roleassignments'], endpoint: 'roleAssignments', methods: ['GET'] },
   { pattern: ['rolemanagement', 'directory', 'roleeligibilityschedules'], endpoint: 'roleEligibilitySchedules', methods: ['GET'] },
+  { pattern: ['rolemanagement', 'directory', 'roleassignmentscheduleinstances'], endpoint: 'roleAssignmentScheduleInstances', methods: ['GET'] },
   { pattern: ['policies', 'identitysecuritydefaultsenforcementpolicy'], endpoint: 'securityDefaults', methods: ['GET'] },
   { pattern: ['policies', 'authorizationpolicy'], endpoint: 'authorizationPolicy', methods: ['GET'] },
   { pattern: ['serviceprincipals'], endpoint: 'servicePrincipals', methods: ['GET'] },
@@ -137,6 +138,7 @@ const PAGE_SPECS: Record<EndpointName, PageSpec> = {
   userRegistrationDetail: { defaultSize: 1, maxSize: 1 },
   roleAssignments: { defaultSize: 100, maxSize: 999 },
   roleEligibilitySchedules: { defaultSize: 100, maxSize: 999 },
+  roleAssignmentScheduleInstances: { defaultSize: 100, maxSize: 999 },
   securityDefaults: { defaultSize: 1, maxSize: 1 },
   authorizationPolicy: { defaultSize: 1, maxSize: 1 },
   // Directory collections: 100 by default, $top up to 999 ("List servicePrincipals"; the same
@@ -749,6 +751,41 @@ function listRoleAssignments(ctx: RouteContext, req: SimRequest, query: readonly
 }
 
 /**
+ * The tenant's active assignment instances: as the tenant data gives them, else one per role
+ * assignment, permanent and `Assigned` (the docs' example: `startDateTime` and `endDateTime` null,
+ * `memberType` `Direct`, `roleAssignmentOriginId` and `roleAssignmentScheduleId` the assignment id).
+ */
+export function roleAssignmentInstancesOf(tenant: TenantData): JsonObject[] {
+  return tenant.roleAssignmentScheduleInstances ?? tenant.roleAssignments.map((a): JsonObject => ({
+    id: a.id ?? null,
+    principalId: a.principalId ?? null,
+    roleDefinitionId: a.roleDefinitionId ?? null,
+    directoryScopeId: a.directoryScopeId ?? '/',
+    appScopeId: null,
+    startDateTime: null,
+    endDateTime: null,
+    assignmentType: 'Assigned',
+    memberType: 'Direct',
+    roleAssignmentOriginId: a.id ?? null,
+    roleAssignmentScheduleId: a.id ?? null,
+  }));
+}
+
+/**
+ * "List roleAssignmentScheduleInstances" (v1.0): `$select`, `$filter` and `$expand` supported;
+ * `principal` is a navigation property of unifiedRoleScheduleInstanceBase (metadata), expanded as
+ * on the other role lists. Another expansion is refused (400) as Graph refuses unknown properties.
+ */
+function listRoleAssignmentInstances(ctx: RouteContext, req: SimRequest, query: readonly QueryParam[]): SimResponse {
+  const expand = param(query, 'expand')?.trim();
+  const withPrincipal = expand !== undefined && expand !== '';
+  if (withPrincipal && expand.toLowerCase() !== 'principal') {
+    return graphError(req, 400, 'BadRequest', `Could not find a property named '${expand}' on type 'microsoft.graph.unifiedRoleAssignmentScheduleInstance'.`);
+  }
+  return listWithPrincipals(ctx, req, query, 'roleAssignmentScheduleInstances', roleAssignmentInstancesOf(ctx.tenant), withPrincipal);
+}
+
+/**
  * A role assignment or eligibility list, with `principal` expanded when asked. A principal that
  * is neither a user nor a group of the tenant data (a service principal, a deleted user) is left
  * unexpanded: we have nothing to embed, and Graph drops what it cannot resolve.
@@ -757,7 +794,7 @@ function listWithPrincipals(
   ctx: RouteContext,
   req: SimRequest,
   query: readonly QueryParam[],
-  endpoint: 'roleAssignments' | 'roleEligibilitySchedules',
+  endpoint: 'roleAssignments' | 'roleEligibilitySchedules' | 'roleAssignmentScheduleInstances',
   items: readonly JsonObject[],
   withPrincipal: boolean,
 ): SimResponse {
@@ -858,6 +895,8 @@ export function handleRoute(ctx: RouteContext, req: SimRequest, match: RouteMatc
       return listRoleAssignments(ctx, req, query);
     case 'roleEligibilitySchedules':
       return listRoleEligibility(ctx, req, query);
+    case 'roleAssignmentScheduleInstances':
+      return listRoleAssignmentInstances(ctx, req, query);
     case 'group':
       return getGroup(ctx, req, query, p.groupId ?? '');
     case 'groupTransitiveMembers':

@@ -49,6 +49,13 @@ export interface TenantData {
   /** `roleEligibilitySchedules` objects. */
   roleEligibilitySchedules: JsonObject[];
   /**
+   * `roleAssignmentScheduleInstances` objects (unifiedRoleAssignmentScheduleInstance, without
+   * `principal`). Absent: one permanent `Assigned` instance per `roleAssignments` entry, which is
+   * how Graph lists assignments made through the role assignments API (List
+   * roleAssignmentScheduleInstances: "directly through the role assignments API").
+   */
+  roleAssignmentScheduleInstances?: JsonObject[];
+  /**
    * Group objects as `GET /groups/{id}` returns them (role-assignable ones carry
    * `isAssignableToRole: true`); a role principal that is one of these expands as
    * `#microsoft.graph.group`. Absent: no groups.

@@ -14,6 +14,8 @@ export const ENDPOINT_NAMES = [
   'userRegistrationDetail',
   'roleAssignments',
   'roleEligibilitySchedules',
+  // PIM's active assignment instances (ACCT-08): `GET /roleManagement/directory/roleAssignmentScheduleInstances`.
+  'roleAssignmentScheduleInstances',
   'securityDefaults',
   'authorizationPolicy',
   // App consent (APP-01): `GET /servicePrincipals`, `/servicePrincipals/{id}/appRoleAssignments`, `/oauth2PermissionGrants`.

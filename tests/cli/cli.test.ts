@@ -213,7 +213,11 @@ describe('m365-audit scan: plausibility before resolution', () => {
       expect(doc.coverage.accounts).toMatchObject({ status: 'partial', detail: expect.stringContaining('0 users') });
 
       t.sim.tenant.users = users;
-      for (const r of t.sim.tenant.userRegistrationDetails) r.isMfaRegistered = true;
+      // Everyone registers a FIDO2 key: MFA-01, MFA-02 and MFA-05 would all resolve at once.
+      for (const r of t.sim.tenant.userRegistrationDetails) {
+        r.isMfaRegistered = true;
+        r.methodsRegistered = [...((r.methodsRegistered as string[] | undefined) ?? []), 'fido2SecurityKey'];
+      }
       const held = await run(args, { cwd, env });
       expect(held.code).toBe(2);
       expect(held.stderr).toMatch(/^mfa: .*would resolve \d+ of the area's \d+ open findings at once/m);

@@ -108,7 +108,7 @@ describe('a failed collection', () => {
     t.sim.setFaults([{ endpoint: 'userRegistrationDetails', status: 403 }]);
     const graph = t.graph();
     const { slice: _slice, ...base } = testContext(graph);
-    const slices = await collect(['users', 'mfaRegistration', 'roles', 'securityDefaults', 'conditionalAccess'], base);
+    const slices = await collect(['users', 'mfaRegistration', 'roles', 'roleAssignmentInstances', 'securityDefaults', 'conditionalAccess'], base);
     expect(slices.mfaRegistration).toMatchObject({ status: 'failed' });
     expect(slices.mfaRegistration?.detail).toMatch(/403 \(Authorization_RequestDenied.*AuditLog\.Read\.All/);
     const snapshot = { tenantId: t.sim.tenant.tenantId, takenAt: now(), slices };
@@ -116,9 +116,9 @@ describe('a failed collection', () => {
     // MFA-03/04 (policies) still ran: the area is partial, not failed, and names what was skipped.
     expect(result.coverage.mfa?.status).toBe('partial');
     expect(result.coverage.accounts?.status).toBe('complete');
-    expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['MFA-01', 'MFA-02']);
-    expect(result.findings.some((f) => f.ruleId === 'MFA-01' || f.ruleId === 'MFA-02')).toBe(false);
-    expect(coverageOf(snapshot, RULES, ['mfa']).mfa?.detail).toMatch(/^mfaRegistration: .*; not evaluated: MFA-01 \(needs mfaRegistration\), MFA-02 \(needs mfaRegistration\)$/);
+    expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['MFA-01', 'MFA-02', 'MFA-05']);
+    expect(result.findings.some((f) => f.ruleId === 'MFA-01' || f.ruleId === 'MFA-02' || f.ruleId === 'MFA-05')).toBe(false);
+    expect(coverageOf(snapshot, RULES, ['mfa']).mfa?.detail).toMatch(/^mfaRegistration: .*; not evaluated: MFA-01 \(needs mfaRegistration\), MFA-02 \(needs mfaRegistration\), MFA-05 \(needs mfaRegistration\)$/);
   });
 
   it('a malformed JSON answer fails the slice with a message naming the endpoint', async () => {
@@ -147,7 +147,7 @@ describe('a tenant without Entra ID P1', () => {
     const free = await startTestSim({ throttle: false, licence: 'free' });
     try {
       const { slice: _slice, ...base } = testContext(free.graph());
-      const slices = await collect(['users', 'signInActivity', 'mfaRegistration', 'roles', 'securityDefaults', 'conditionalAccess', 'signIns'], base);
+      const slices = await collect(['users', 'signInActivity', 'mfaRegistration', 'roles', 'roleAssignmentInstances', 'securityDefaults', 'conditionalAccess', 'signIns'], base);
       expect(slices.signInActivity).toMatchObject({ status: 'failed' });
       expect(slices.signInActivity?.detail).toMatch(/answered 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant: .*Entra ID P1.*AuditLog\.Read\.All/);
       // Every user is there, without last sign-in times (the plain list does not select them).
@@ -157,7 +157,7 @@ describe('a tenant without Entra ID P1', () => {
       expect(slices.signIns?.detail).toMatch(/403 \(Authentication_RequestFromNonPremiumTenantOrB2CTenant.*AuditLog\.Read\.All and Directory\.Read\.All/);
       const snapshot = { tenantId: free.sim.tenant.tenantId, takenAt: now(), slices };
       const result = evaluate(snapshot, RULES, defaultPolicy(), ['accounts', 'mfa', 'roles', 'signins']);
-      expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['ACCT-02', 'ACCT-06', 'MFA-01', 'MFA-02', 'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05']);
+      expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['ACCT-02', 'ACCT-06', 'MFA-01', 'MFA-02', 'MFA-05', 'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05']);
       expect(result.coverage.accounts?.status).toBe('partial');
       expect(result.coverage.accounts?.detail).toMatch(/^signInActivity: .*Entra ID P1.*; not evaluated: ACCT-02 \(needs signInActivity\), ACCT-06 \(needs signInActivity\)$/);
       expect(result.coverage.mfa?.status).toBe('partial');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/errors';
-import { DEFAULT_FREE_MAIL_DOMAINS, DEFAULT_HIGH_RISK_PERMISSIONS, DEFAULT_PRIVILEGED_ROLES, defaultPolicy, parsePolicy } from '../../src/config/policy';
+import { DEFAULT_FREE_MAIL_DOMAINS, DEFAULT_HIGH_RISK_PERMISSIONS, DEFAULT_PHISHING_RESISTANT_ROLES, DEFAULT_PRIVILEGED_ROLES, defaultPolicy, parsePolicy } from '../../src/config/policy';
 import { policyJsonSchema } from '../../src/config/schema';
 
 function problems(yaml: string): string[] {
@@ -112,7 +112,7 @@ exceptions:
   it('generates a JSON Schema that forbids unknown keys and knows the defaults', () => {
     const schema = policyJsonSchema() as { additionalProperties: boolean; properties: Record<string, { properties?: Record<string, { default?: unknown }> }> };
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties).sort()).toEqual(['accounts', 'alerts', 'apps', 'exceptions', 'files', 'mail', 'organization', 'plausibility', 'signIns', 'tickets']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['accounts', 'alerts', 'apps', 'exceptions', 'files', 'mail', 'mfa', 'organization', 'plausibility', 'signIns', 'tickets']);
     expect(schema.properties.accounts?.properties?.inactiveDays?.default).toBe(90);
     expect(schema.properties.accounts?.properties?.fullSignInActivityReadDays?.default).toBe(7);
     expect(schema.properties.files?.properties?.fullEnumerationDays?.default).toBe(7);
@@ -146,5 +146,19 @@ exceptions:
       "apps.approvedApps[0]: must be an application (client) id GUID: the app's appId, not its object id",
     ].sort());
     expect(problems('apps: { highRiskPermissions: [] }\n')).toEqual(['apps.highRiskPermissions: must name at least one permission (APP-01 would never fire)']);
+  });
+
+  it('defaults mfa.phishingResistantRoles and accounts.standingAccessRoles as controls.md writes them, and refuses non-GUIDs', () => {
+    const p = defaultPolicy();
+    expect(p.mfa.phishingResistantRoles).toEqual(DEFAULT_PHISHING_RESISTANT_ROLES);
+    expect(DEFAULT_PHISHING_RESISTANT_ROLES).toEqual(expect.arrayContaining(['62e90394-69f5-4237-9190-012177145e10', 'e8611ab8-c189-46e8-94e1-60213ab1f814']));
+    expect(DEFAULT_PHISHING_RESISTANT_ROLES).toHaveLength(13);
+    expect(p.accounts.standingAccessRoles).toEqual(['62e90394-69f5-4237-9190-012177145e10', 'e8611ab8-c189-46e8-94e1-60213ab1f814']);
+    expect(parsePolicy('mfa: { phishingResistantRoles: [] }\naccounts: { standingAccessRoles: [] }\n')).toMatchObject({ mfa: { phishingResistantRoles: [] }, accounts: { standingAccessRoles: [] } });
+    expect(problems('mfa: { phishingResistantRoles: [Global Administrator], roles: 1 }\naccounts: { standingAccessRoles: [GA] }\n').sort()).toEqual([
+      'accounts.standingAccessRoles[0]: must be a GUID (role template id)',
+      'mfa.phishingResistantRoles[0]: must be a GUID (role template id)',
+      'mfa.roles: unknown key (check the spelling; the keys are those of the policy file reference)',
+    ]);
   });
 });

@@ -134,8 +134,11 @@ describe('plausibility before resolution', () => {
       expect(first.exitCode).toBe(0);
       const open = (await openByArea(demo)).mfa ?? 0;
       expect(open).toBeGreaterThanOrEqual(5);
-      // Everyone registers MFA at once: MFA-01 and MFA-02 go, most of the area's findings.
-      for (const r of t.sim.tenant.userRegistrationDetails as JsonObject[]) r.isMfaRegistered = true;
+      // Everyone registers a FIDO2 key at once: MFA-01, MFA-02 and MFA-05 go, most of the area's findings.
+      for (const r of t.sim.tenant.userRegistrationDetails as JsonObject[]) {
+        r.isMfaRegistered = true;
+        r.methodsRegistered = [...((r.methodsRegistered as string[] | undefined) ?? []), 'fido2SecurityKey'];
+      }
       const held = await scan(t, demo);
       expect(held.exitCode).toBe(2);
       expect(held.ledger?.resolved).toBe(0);

@@ -236,6 +236,28 @@ describe('scan of the demo tenant', () => {
     expect(result.findings.some((f) => f.ruleId === 'ACCT-05')).toBe(true);
   });
 
+  it('planted MFA-05 / ACCT-08 evidence: the methods registered, the group a permanent assignment is held through', async () => {
+    const demo = generateDemoTenant({ seed: 1, users: 60 });
+    const { result } = await scanDemo(demo);
+    const byUpn = (upn: string) => String(demo.data.users.find((u) => u.userPrincipalName === upn)?.id);
+    const acct08 = result.findings.find((f) => f.ruleId === 'ACCT-08' && f.subject.id === byUpn('shota.shibata@example.lg.jp'));
+    expect(acct08?.evidence.roles).toEqual([expect.objectContaining({ role: 'Global Administrator', via: 'active', group: expect.objectContaining({ displayName: '情報システム管理者グループ' }) })]);
+    const mfa05 = result.findings.find((f) => f.ruleId === 'MFA-05' && f.subject.id === byUpn('takuya.umetsu@example.lg.jp'));
+    expect(mfa05?.severity).toBe('high');
+    expect(mfa05?.evidence.methodsRegistered).toEqual(['mobilePhone', 'microsoftAuthenticatorPush', 'softwareOneTimePasscode']);
+  });
+
+  it('without PIM data for active instances (403): ACCT-08 is not evaluated, roles are partial saying why, the rest is as planted', async () => {
+    const demo = generateDemoTenant({ seed: 1, users: 60 });
+    const { result } = await scanDemo(demo, [{ endpoint: 'roleAssignmentScheduleInstances', status: 403, code: 'AadPremiumLicenseRequired' }]);
+    expect(result.exitCode).toBe(2);
+    expect(found(result)).toEqual(expected(demo).filter((k) => !k.startsWith('ACCT-08 ')));
+    expect(result.coverage.roles?.status).toBe('partial');
+    expect(result.coverage.roles?.detail).toMatch(/roleAssignmentScheduleInstances: 403 AadPremiumLicenseRequired \(needs Entra ID P2.*not evaluated: ACCT-08 \(needs roleAssignmentInstances\)/);
+    expect(result.coverage.mfa?.status).toBe('complete');
+    expect(result.skipped.map((s) => s.ruleId)).toEqual(['ACCT-08']);
+  });
+
   it('without GroupMember.Read.All: roles are partial naming each group, direct holders are still evaluated', async () => {
     const demo = generateDemoTenant({ seed: 1, users: 60 });
     const { result } = await scanDemo(demo, [{ endpoint: 'groupTransitiveMembers', status: 403, code: 'Authorization_RequestDenied' }]);
@@ -271,15 +293,15 @@ describe('scan of the demo tenant', () => {
     const free = await startTestSim({ tenant: demo.data, licence: 'free' });
     try {
       const result = await scanWith(free, demo, { freshState: true });
-      const notRun = /^(ACCT-02|ACCT-06|MFA-01|MFA-02|SIGN-\d+) /;
+      const notRun = /^(ACCT-02|ACCT-06|MFA-01|MFA-02|MFA-05|SIGN-\d+) /;
       expect(found(result)).toEqual(expected(demo).filter((k) => !notRun.test(k)));
       expect(result.exitCode).toBe(2);
       expect(result.coverage.accounts).toMatchObject({ status: 'partial', items: demo.data.users.length });
       expect(result.coverage.accounts?.detail).toMatch(/Authentication_RequestFromNonPremiumTenantOrB2CTenant.*Entra ID P1.*not evaluated: ACCT-02 \(needs signInActivity\), ACCT-06 \(needs signInActivity\)$/);
-      expect(result.coverage.mfa).toMatchObject({ status: 'partial', detail: expect.stringMatching(/not evaluated: MFA-01 \(needs mfaRegistration\), MFA-02 \(needs mfaRegistration\)$/) });
+      expect(result.coverage.mfa).toMatchObject({ status: 'partial', detail: expect.stringMatching(/not evaluated: MFA-01 \(needs mfaRegistration\), MFA-02 \(needs mfaRegistration\), MFA-05 \(needs mfaRegistration\)$/) });
       expect(result.coverage.signins).toMatchObject({ status: 'failed', detail: expect.stringMatching(/Authentication_RequestFromNonPremiumTenantOrB2CTenant/) });
       for (const area of ['roles', 'mail', 'files'] as const) expect(result.coverage[area]?.status).toBe('complete');
-      expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['ACCT-02', 'ACCT-06', 'MFA-01', 'MFA-02', 'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05']);
+      expect(result.skipped.map((s) => s.ruleId).sort()).toEqual(['ACCT-02', 'ACCT-06', 'MFA-01', 'MFA-02', 'MFA-05', 'SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05']);
       // Nothing is resolved on what was not evaluated: the skipped rules' findings stay open.
       expect(result.ledger?.resolved).toBe(0);
       const ledger = await store.getLedger(demo.data.tenantId);

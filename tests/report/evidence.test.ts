@@ -66,6 +66,21 @@ const CASES: Record<RuleId, { subject: Subject; evidence: Record<string, unknown
       ],
     },
   },
+  'MFA-05': {
+    subject: user('takuya.umetsu@example.lg.jp'),
+    evidence: {
+      isMfaRegistered: true,
+      methodsRegistered: ['mobilePhone', 'microsoftAuthenticatorPush', 'softwareOneTimePasscode'],
+      roles: [{ role: 'Global Administrator', roleId: '62e90394-69f5-4237-9190-012177145e10', via: 'active' }, { role: 'Global Administrator', roleId: '62e90394-69f5-4237-9190-012177145e10', via: 'active', group: { id: 'g-1', displayName: '情報システム管理者グループ' } }],
+    },
+  },
+  'ACCT-08': {
+    subject: user('shota.shibata@example.lg.jp'),
+    evidence: {
+      roles: [{ role: 'Global Administrator', roleId: '62e90394-69f5-4237-9190-012177145e10', via: 'active', scope: '/', group: { id: 'g-1', displayName: '情報システム管理者グループ' } }],
+      endDateTime: null,
+    },
+  },
   'MFA-04': {
     subject: tenant,
     evidence: { securityDefaultsEnabled: false, blockPolicies: [{ name: 'CA004: レガシー認証をブロック', state: 'disabled', clientAppTypes: ['exchangeActiveSync', 'other'] }] },
@@ -218,6 +233,20 @@ describe('evidence of every rule, readable', () => {
     expect(fields('ACCT-05', en)['Privileged roles held']).toEqual(['Exchange Administrator (eligible, scope: whole tenant) via group 委託先保守グループ']);
     expect(fields('MFA-01', ja)).toEqual({ 多要素認証の登録: ['未登録'], 保有する特権ロール: ['Intune Administrator（適格）'] });
     expect(evidenceText('MFA-01', CASES['MFA-01'].evidence, ja)).not.toContain('3a2c62db');
+  });
+
+  it('MFA-05 / ACCT-08: the methods registered, the permanent assignment in words', () => {
+    expect(fields('MFA-05', ja)).toEqual({
+      多要素認証の登録: ['登録済み'],
+      '登録済みの認証方法（フィッシング耐性のあるものなし）': ['mobilePhone、microsoftAuthenticatorPush、softwareOneTimePasscode'],
+      保有する特権ロール: ['Global Administrator（有効）', 'Global Administrator（有効） via グループ 情報システム管理者グループ'],
+    });
+    expect(fields('ACCT-08', en)).toEqual({
+      'Privileged roles held': ['Global Administrator (active, scope: whole tenant) via group 情報システム管理者グループ'],
+      'Assignment ends': ['never (a permanent assignment)'],
+    });
+    expect(findingSentence({ ruleId: 'ACCT-08', ...CASES['ACCT-08'] }, ja)).toContain('無期限のアクティブ割り当て');
+    expect(findingSentence({ ruleId: 'MFA-05', ...CASES['MFA-05'] }, en)).toContain('without a phishing-resistant method');
   });
 
   it('ACCT-06 / ACCT-07: never signed in, unset department, invitation state, password policy explained', () => {

@@ -70,10 +70,11 @@ function compliantSlices(): SliceData {
     // withTenant makes it the users list, as collectUsers does when signInActivity was read.
     signInActivity: [],
     mfaRegistration: [
-      { id: 'u-member', userPrincipalName: 'kenta.sato@example.lg.jp', isMfaRegistered: true, userType: 'member' },
-      { id: 'u-admin', userPrincipalName: 'hanako.suzuki@example.lg.jp', isMfaRegistered: true, userType: 'member' },
-      { id: 'u-guest', userPrincipalName: 'taro_partner.example.jp#EXT#@exampledemo.onmicrosoft.com', isMfaRegistered: true, userType: 'guest' },
-      { id: 'u-breakglass', userPrincipalName: 'breakglass01@exampledemo.onmicrosoft.com', isMfaRegistered: true, userType: 'member' },
+      { id: 'u-member', userPrincipalName: 'kenta.sato@example.lg.jp', isMfaRegistered: true, userType: 'member', methodsRegistered: ['microsoftAuthenticatorPush', 'softwareOneTimePasscode'] },
+      // The Global Administrators hold a phishing-resistant method (MFA-05).
+      { id: 'u-admin', userPrincipalName: 'hanako.suzuki@example.lg.jp', isMfaRegistered: true, userType: 'member', methodsRegistered: ['microsoftAuthenticatorPush', 'passKeyDeviceBoundAuthenticator'] },
+      { id: 'u-guest', userPrincipalName: 'taro_partner.example.jp#EXT#@exampledemo.onmicrosoft.com', isMfaRegistered: true, userType: 'guest', methodsRegistered: ['mobilePhone'] },
+      { id: 'u-breakglass', userPrincipalName: 'breakglass01@exampledemo.onmicrosoft.com', isMfaRegistered: true, userType: 'member', methodsRegistered: ['fido2SecurityKey'] },
     ],
     roles: {
       assignments: [
@@ -82,6 +83,12 @@ function compliantSlices(): SliceData {
       ],
       eligibility: [],
     },
+    // ACCT-08: the admin's Global Administrator is time-bound (PIM, ends in 30 days); the
+    // break-glass account's is permanent, as it must be, and it is an emergency-access account.
+    roleAssignmentInstances: [
+      { id: 'a1', principalId: 'u-admin', roleDefinitionId: GA, directoryScopeId: '/', assignmentType: 'Assigned', memberType: 'Direct', startDateTime: daysAgo(60), endDateTime: daysAgo(-30), principalType: 'user', principalName: 'hanako.suzuki@example.lg.jp' },
+      { id: 'a2', principalId: 'u-breakglass', roleDefinitionId: GA, directoryScopeId: '/', assignmentType: 'Assigned', memberType: 'Direct', startDateTime: null, endDateTime: null, principalType: 'user', principalName: 'breakglass01@exampledemo.onmicrosoft.com' },
+    ],
     securityDefaults: { isEnabled: false },
     conditionalAccess: [
       {

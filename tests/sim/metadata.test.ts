@@ -316,6 +316,14 @@ const ROWS: Row[] = [
     endpoint: 'roleEligibilitySchedules', what: 'GET roleEligibilitySchedules?$expand=principal', type: 'unifiedRoleEligibilitySchedule', shape: 'collection', expanded: ['principal'],
     requests: () => [{ path: '/roleManagement/directory/roleEligibilitySchedules?$expand=principal' }],
   },
+  {
+    endpoint: 'roleAssignmentScheduleInstances', what: 'GET roleAssignmentScheduleInstances', type: 'unifiedRoleAssignmentScheduleInstance', shape: 'collection',
+    requests: () => [{ path: '/roleManagement/directory/roleAssignmentScheduleInstances' }],
+  },
+  {
+    endpoint: 'roleAssignmentScheduleInstances', what: 'GET roleAssignmentScheduleInstances?$expand=principal', type: 'unifiedRoleAssignmentScheduleInstance', shape: 'collection', expanded: ['principal'],
+    requests: () => [{ path: '/roleManagement/directory/roleAssignmentScheduleInstances?$expand=principal' }],
+  },
   { endpoint: 'securityDefaults', what: 'GET identitySecurityDefaultsEnforcementPolicy', type: 'identitySecurityDefaultsEnforcementPolicy', shape: 'entity', requests: () => [{ path: '/policies/identitySecurityDefaultsEnforcementPolicy' }] },
   { endpoint: 'authorizationPolicy', what: 'GET policies/authorizationPolicy', type: 'authorizationPolicy', shape: 'entity', requests: () => [{ path: '/policies/authorizationPolicy' }] },
   { endpoint: 'servicePrincipals', what: 'GET servicePrincipals (with and without the collector\'s $select)', type: 'servicePrincipal', shape: 'collection', requests: () => [{ path: '/servicePrincipals' }, { path: `/servicePrincipals?$select=${SERVICE_PRINCIPAL_SELECT}&$top=999` }] },
@@ -522,7 +530,7 @@ const SCENARIOS: Scenario[] = [
     users: 300,
     options: {
       wrapSharepointSettings: true,
-      maxPageSize: { users: 40, userRegistrationDetails: 50, roleAssignments: 4, roleEligibilitySchedules: 3, conditionalAccess: 2, signIns: 60, sites: 3, drives: 1, delta: 5, permissions: 2, domains: 2, messageRules: 1 },
+      maxPageSize: { users: 40, userRegistrationDetails: 50, roleAssignments: 4, roleEligibilitySchedules: 3, roleAssignmentScheduleInstances: 3, conditionalAccess: 2, signIns: 60, sites: 3, drives: 1, delta: 5, permissions: 2, domains: 2, messageRules: 1 },
     },
   },
 ];
@@ -577,7 +585,7 @@ describe('the simulator against the v1.0 metadata', () => {
       expect(out.objects).toBeGreaterThan(100);
       // Small pages: every paged list was followed through its nextLinks (their pages checked too).
       if (sc.options?.maxPageSize) {
-        expect([...out.paged].sort()).toEqual(['conditionalAccess', 'delta', 'domains', 'drives', 'messageRules', 'permissions', 'roleAssignments', 'roleEligibilitySchedules', 'signIns', 'sites', 'userRegistrationDetails', 'users']);
+        expect([...out.paged].sort()).toEqual(['conditionalAccess', 'delta', 'domains', 'drives', 'messageRules', 'permissions', 'roleAssignmentScheduleInstances', 'roleAssignments', 'roleEligibilitySchedules', 'signIns', 'sites', 'userRegistrationDetails', 'users']);
       }
     });
   }

@@ -290,10 +290,12 @@ async function shardedScan(o: BenchOptions, env: ShardEnv, sim: SimChild, settin
   };
   const shared = o.graph === 'shared' ? make() : undefined;
   const finishedMs: Record<string, number> = {};
+  // Every shard that ran, a range as `<slice>#<i>` (shardsPerFamily counts a family's ranges).
+  const shardNames = new Set<string>();
   let reconcileStartMs: number | undefined;
   const logger: JobLogger = {
     log: (line: unknown) => {
-      let e: { event?: string; shard?: string; reconcile?: boolean };
+      let e: { event?: string; shard?: string; range?: number; reconcile?: boolean };
       try {
         e = JSON.parse(String(line)) as typeof e;
       } catch {
@@ -301,7 +303,9 @@ async function shardedScan(o: BenchOptions, env: ShardEnv, sim: SimChild, settin
       }
       const at = performance.now() - started;
       if (e.event === 'm365-audit.shard' && e.shard) {
+        // A slice's finish is its last range's.
         finishedMs[e.shard] = at;
+        shardNames.add(e.range === undefined ? e.shard : `${e.shard}#${e.range}`);
         if (e.reconcile) reconcileStartMs = at;
       }
     },
@@ -335,7 +339,7 @@ async function shardedScan(o: BenchOptions, env: ShardEnv, sim: SimChild, settin
       // is not redelivered mid-run; src/jobs/shard-queue.ts).
       worker: { pollMs: 50 },
     });
-    return { result, retries: graphs.reduce((n, g) => n + g.stats.retries, 0), finishedMs, ...(reconcileStartMs !== undefined ? { reconcileStartMs } : {}), shards: Object.keys(finishedMs) };
+    return { result, retries: graphs.reduce((n, g) => n + g.stats.retries, 0), finishedMs, ...(reconcileStartMs !== undefined ? { reconcileStartMs } : {}), shards: [...shardNames] };
   } finally {
     for (const h of handles) await h.close();
   }

@@ -18,7 +18,7 @@ import type { AlertOptions } from './alerts/deliver';
 import { TeamsWebhookSink, type AlertSink } from './alerts/teams';
 import { DefaultAzureCredential } from '@azure/identity';
 import { countBySeverity, IMPLEMENTED_AREAS, ScanAlreadyDone, ScanSuspended } from './pipeline';
-import type { SignInStreamBatch } from './collect/context';
+import type { CollectOptions, SignInStreamBatch } from './collect/context';
 import { parseDiagnosticBatch } from './signins/diagnostic';
 import type { ScanRequestMessage } from './jobs/scan-request';
 import type { Area } from './rules/ids';
@@ -318,7 +318,15 @@ export async function streamAndLog(logger: JobLogger, deps: ScanDeps, messages: 
  * Starts a sharded scan for a Function (M365_AUDIT_SCAN_SHARDS=on): plans it and returns the first
  * shard messages, which the caller sets on its shard-queue output. Logged as `sharded`.
  */
-export async function startShardsAndLog(logger: JobLogger, d: ScanDeps, request: Pick<ScanRequest, 'kind' | 'areas' | 'scanId' | 'confirmResolutions'> & { scanId: string }): Promise<ShardMessage[]> {
+export async function startShardsAndLog(
+  logger: JobLogger,
+  d: ScanDeps,
+  request: Pick<ScanRequest, 'kind' | 'areas' | 'scanId' | 'confirmResolutions'> & {
+    scanId: string;
+    /** The scan's collect options (the CLI's and the bench's), over the settings' overlap: kept in the plan for every shard. */
+    collectOptions?: Partial<CollectOptions> | undefined;
+  },
+): Promise<ShardMessage[]> {
   const { graph, close } = d.graph();
   try {
     const areas = areasFor(d, request);
@@ -332,6 +340,7 @@ export async function startShardsAndLog(logger: JobLogger, d: ScanDeps, request:
       ...(request.confirmResolutions ? { confirmResolutions: true } : {}),
       kind: request.kind,
       ...(d.shardRanges ? { rangeSizes: d.shardRanges } : {}),
+      collectOptions: { ...(d.signInOverlapMinutes !== undefined ? { signInOverlapMinutes: d.signInOverlapMinutes } : {}), ...request.collectOptions },
       now: (d.clock ?? (() => new Date()))(),
     });
     logger.log(JSON.stringify({ event: 'm365-audit.scan', scanId: request.scanId, tenantId: d.tenantId, outcome: 'sharded', shards: messages.map((m) => m.shard) }));

@@ -4,7 +4,13 @@
  * Azurite or a storage account through @azure/storage-queue, with worker loops that behave as the
  * Functions host's queue trigger does (README "Shards"):
  * - a message is received with a visibility timeout (host.json `visibilityTimeout` is the retry
- *   delay after a failure; the lease on a message being processed is the host's own, renewed);
+ *   delay after a failure) and, while its shard runs, kept invisible by renewing that timeout
+ *   every third of it (updateMessage with the latest pop receipt), as the host renews the lease of
+ *   a message it is processing: a long shard is not delivered to a second worker meanwhile;
+ * - a message whose lease was lost all the same (a renewal too late, a worker paused: the delete
+ *   or update answers 404 MessageNotFound or 400 PopReceiptMismatch) is another worker's now: the
+ *   loop notes it and goes on; the shard's own idempotency (create-only outcome blobs,
+ *   jobs/shards.ts) keeps its result single;
  * - on success the message is deleted and the messages the step asked for are sent;
  * - on failure it becomes visible again after the retry delay, and once it has been dequeued
  *   maxDequeueCount times (host.json, 3 here) it is moved to `<queue>-poison`, which a second loop
@@ -17,7 +23,7 @@ import { output } from '@azure/functions';
 import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import { randomUUID } from 'node:crypto';
 import type { RangeSizes, ShardMessage } from './shards';
-import { SHARD_POISON_QUEUE, SHARD_QUEUE, parseShardMessage } from './shards';
+import { SHARD_POISON_QUEUE, SHARD_QUEUE, parseShardMessage, shardName } from './shards';
 import { runScanJob, type ScanJobOptions, type ScanJobResult } from './scan';
 import { shardAndLog, startShardsAndLog, type JobLogger, type ScanDeps, type ScanRequest, type ScanRun } from '../runtime';
 
@@ -74,6 +80,55 @@ export interface WorkerLoopOptions {
   idleTimeoutMs?: number;
   /** Hears each failed attempt (the CLI prints it). */
   onFailure?(message: ShardMessage | undefined, attempt: number, error: Error): void;
+  /** Hears a message whose lease was lost (another worker has it now); the loop goes on. */
+  onLeaseLost?(message: ShardMessage | undefined, operation: 'renew' | 'delete' | 'retry', error: Error): void;
+}
+
+/**
+ * A pop receipt that no longer holds the message: Azurite and Azure answer 404 MessageNotFound
+ * ("The specified message does not exist") once the message was received again or deleted, and
+ * Azure 400 PopReceiptMismatch for a receipt a later receive replaced (Queue service error codes).
+ */
+export function isLeaseLost(err: unknown): boolean {
+  const e = err as { statusCode?: number; code?: string; details?: { errorCode?: string } };
+  const code = e?.code ?? e?.details?.errorCode;
+  return e?.statusCode === 404 || code === 'MessageNotFound' || code === 'PopReceiptMismatch';
+}
+
+/**
+ * Keeps a received message invisible while its shard runs: every `everyMs` its visibility is set
+ * to `visibilitySeconds` again with the latest pop receipt (each update returns a new one).
+ * Renewals run one after another; `stop` waits for the one in flight and returns the receipt to
+ * delete with, or undefined when the lease was lost (404/PopReceiptMismatch).
+ */
+function keepLeased(queue: QueueClient, messageId: string, popReceipt: string, visibilitySeconds: number, everyMs: number, lost: (err: Error) => void): { stop(): Promise<string | undefined>; receipt(): string | undefined } {
+  let receipt: string | undefined = popReceipt;
+  let chain: Promise<void> = Promise.resolve();
+  const renew = async (): Promise<void> => {
+    if (receipt === undefined) return;
+    try {
+      const r = await queue.updateMessage(messageId, receipt, undefined, visibilitySeconds);
+      if (r.popReceipt) receipt = r.popReceipt;
+    } catch (err) {
+      if (isLeaseLost(err)) {
+        receipt = undefined;
+        clearInterval(timer);
+        lost(err as Error);
+      }
+      // Any other error (storage briefly unreachable): the next renewal tries again.
+    }
+  };
+  const timer = setInterval(() => {
+    chain = chain.then(renew);
+  }, everyMs);
+  return {
+    receipt: () => receipt,
+    stop: async () => {
+      clearInterval(timer);
+      await chain;
+      return receipt;
+    },
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -91,30 +146,49 @@ export async function runShardWorkers(o: WorkerLoopOptions): Promise<void> {
   const idle = o.idleTimeoutMs ?? 600_000;
   let lastActivity = Date.now();
   let fatal: Error | undefined;
+  // A third of the visibility timeout: two renewals may fail (storage briefly away) before the message shows again.
+  const renewMs = Math.max(100, Math.floor((visibility * 1000) / 3));
   const take = async (queue: QueueClient, poisonQueue: boolean): Promise<boolean> => {
     const got = await queue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: visibility });
     const item = got.receivedMessageItems[0];
     if (!item) return false;
     lastActivity = Date.now();
     let message: ShardMessage | undefined;
-    try {
-      message = decodeShardMessage(item.messageText);
-      const next = poisonQueue ? await o.poisoned(message) : await o.handle(message);
-      await sendShards(o.queues.queue, next);
-      await queue.deleteMessage(item.messageId, item.popReceipt);
-    } catch (err) {
-      o.onFailure?.(message, item.dequeueCount, err as Error);
-      if (item.dequeueCount >= max) {
-        if (poisonQueue) {
-          fatal ??= new Error(`the poison step of shard ${message?.shard ?? '(unreadable)'} failed ${item.dequeueCount} times: ${(err as Error).message}`);
-        } else {
-          // As the host does: the message moves to the poison queue after its last attempt.
-          await o.queues.poison.sendMessage(item.messageText);
-          await queue.deleteMessage(item.messageId, item.popReceipt);
-        }
-      } else {
-        await queue.updateMessage(item.messageId, item.popReceipt, undefined, retry).catch(() => undefined);
+    const lease = keepLeased(queue, item.messageId, item.popReceipt, visibility, renewMs, (err) => o.onLeaseLost?.(message, 'renew', err));
+    /** Deletes or updates the message with the lease's receipt; a lost lease is noted, not thrown. */
+    const settle = async (operation: 'delete' | 'retry', op: (receipt: string) => Promise<unknown>): Promise<void> => {
+      const receipt = await lease.stop();
+      if (receipt === undefined) return;
+      try {
+        await op(receipt);
+      } catch (err) {
+        if (!isLeaseLost(err)) throw err;
+        o.onLeaseLost?.(message, operation, err as Error);
       }
+    };
+    try {
+      try {
+        message = decodeShardMessage(item.messageText);
+        const next = poisonQueue ? await o.poisoned(message) : await o.handle(message);
+        await sendShards(o.queues.queue, next);
+        await settle('delete', (receipt) => queue.deleteMessage(item.messageId, receipt));
+      } catch (err) {
+        o.onFailure?.(message, item.dequeueCount, err as Error);
+        if (item.dequeueCount >= max) {
+          if (poisonQueue) {
+            fatal ??= new Error(`the poison step of shard ${message?.shard ?? '(unreadable)'} failed ${item.dequeueCount} times: ${(err as Error).message}`);
+          } else {
+            // As the host does: the message moves to the poison queue after its last attempt (a
+            // copy there twice, should another worker hold it too, is one failShard: create-only outcomes).
+            await o.queues.poison.sendMessage(item.messageText);
+            await settle('delete', (receipt) => queue.deleteMessage(item.messageId, receipt));
+          }
+        } else {
+          await settle('retry', (receipt) => queue.updateMessage(item.messageId, receipt, undefined, retry)).catch(() => undefined);
+        }
+      }
+    } finally {
+      await lease.stop();
     }
     return true;
   };
@@ -147,7 +221,7 @@ export interface LocalShardedScan {
   rangeSizes?: Partial<RangeSizes>;
   /** Default `m365-audit-scan-shards-cli-<scan>`: this run's own queues, deleted at the end. */
   queueName?: string;
-  worker?: Partial<Pick<WorkerLoopOptions, 'maxDequeueCount' | 'visibilityTimeoutSeconds' | 'retryDelaySeconds' | 'pollMs' | 'idleTimeoutMs' | 'onFailure'>>;
+  worker?: Partial<Pick<WorkerLoopOptions, 'maxDequeueCount' | 'visibilityTimeoutSeconds' | 'retryDelaySeconds' | 'pollMs' | 'idleTimeoutMs' | 'onFailure' | 'onLeaseLost'>>;
 }
 
 /**
@@ -166,11 +240,13 @@ export async function runShardedScanLocally(o: LocalShardedScan): Promise<ScanJo
     return { kind: 'finished', job: finished };
   };
   try {
-    const first = await startShardsAndLog(o.logger, deps, { kind: 'run', scanId, ...(o.job.areas ? { areas: o.job.areas } : {}), ...(o.job.confirmResolutions ? { confirmResolutions: true } : {}) });
+    const first = await startShardsAndLog(o.logger, deps, { kind: 'run', scanId, ...(o.job.areas ? { areas: o.job.areas } : {}), ...(o.job.confirmResolutions ? { confirmResolutions: true } : {}), ...(o.job.collectOptions ? { collectOptions: o.job.collectOptions } : {}) });
     await sendShards(queues.queue, first);
     await runShardWorkers({
       queues,
       workers: o.workers,
+      onLeaseLost: (m, operation, err) =>
+        o.logger.warn(JSON.stringify({ event: 'm365-audit.shard-lease', scanId, ...(m ? { shard: shardName(m) } : {}), operation, outcome: 'lost', detail: `another worker holds the message now: ${err.message}` })),
       ...o.worker,
       handle: async (m) => (await shardAndLog(o.logger, deps, m, false, finalStep)).step.enqueue,
       poisoned: async (m) => (await shardAndLog(o.logger, deps, m, true, finalStep)).step.enqueue,

@@ -189,6 +189,12 @@ export interface ShardPlan {
   shards: Array<{ slice: SliceName; after: SliceName[] }>;
   /** Range sizes of the ranged slices of this scan (absent: a plan of before ranges; not split). */
   ranges?: Partial<Record<RangedSlice, number>>;
+  /**
+   * The scan's collect options (freshState, fullSignInActivityRead, signInBackfillHours, the
+   * overlap…): every shard collects with them, whichever worker or instance takes it, as the
+   * one invocation of an unsharded scan would. Absent: a plan of before; the worker's own.
+   */
+  collectOptions?: Partial<CollectOptions>;
   createdAt: string;
 }
 
@@ -256,6 +262,8 @@ export interface StartShardsOptions {
   kind?: 'run' | 'signin';
   /** Range sizes (default {@link DEFAULT_RANGE_SIZES}; settings M365_AUDIT_SHARD_MAILBOXES, M365_AUDIT_SHARD_SITES). */
   rangeSizes?: Partial<RangeSizes> | undefined;
+  /** The scan's collect options, kept in the plan for every shard ({@link ShardPlan.collectOptions}). */
+  collectOptions?: Partial<CollectOptions> | undefined;
   now: Date;
 }
 
@@ -276,7 +284,7 @@ export async function startShardedScan(o: StartShardsOptions): Promise<{ plan: S
   }
   const ranges: Partial<Record<RangedSlice, number>> = {};
   for (const [slice, spec] of Object.entries(RANGED) as Array<[RangedSlice, RangeSpec]>) if (wanted.includes(slice)) ranges[slice] = sizes[spec.size];
-  const plan: ShardPlan = { version: 1, scanId: o.scanId, tenantId: o.tenantId, areas, ...(o.confirmResolutions ? { confirmResolutions: true } : {}), kind: o.kind ?? 'run', shards, ranges, createdAt: o.now.toISOString() };
+  const plan: ShardPlan = { version: 1, scanId: o.scanId, tenantId: o.tenantId, areas, ...(o.confirmResolutions ? { confirmResolutions: true } : {}), kind: o.kind ?? 'run', shards, ranges, ...(o.collectOptions && Object.keys(o.collectOptions).length ? { collectOptions: { ...o.collectOptions } } : {}), createdAt: o.now.toISOString() };
   const progress: ScanProgress = {
     version: 1,
     scanId: o.scanId,
@@ -324,6 +332,7 @@ export interface ShardDeps {
   store: StatePort;
   policy: Policy;
   graph: Graph;
+  /** The worker's defaults (its settings); the plan's options, the scan's, win over them. */
   collectOptions?: Partial<CollectOptions>;
   clock?: () => Date;
 }
@@ -362,7 +371,7 @@ export async function processShard(d: ShardDeps, message: ShardMessage): Promise
         if (s) done.set(dep, s);
       }
       const runner = sliceRunner(
-        { graph: d.graph, now: new Date(progress.startedAt), policy: d.policy, tenantId, store, options: { ...DEFAULT_COLLECT_OPTIONS, ...d.collectOptions }, checkpoint: checkpointOf(store, tenantId, scanId, name) },
+        { graph: d.graph, now: new Date(progress.startedAt), policy: d.policy, tenantId, store, options: { ...DEFAULT_COLLECT_OPTIONS, ...d.collectOptions, ...plan.collectOptions }, checkpoint: checkpointOf(store, tenantId, scanId, name) },
         undefined,
         { done },
       );

@@ -274,11 +274,10 @@ async function inProcessScan(o: BenchOptions, store: MemoryStore, sim: SimChild,
 
 /**
  * A sharded scan (issue 14): runShardedScanLocally with `workers` loops on the bench's Azurite,
- * as `m365-audit scan --workers N` runs it. The shards read with the default collect options
- * (runtime.ts shardAndLog); on a fresh store that is the weekly full read (no deltaLink, no
- * watermark, no accounts state: a full signInActivity read, a 24 h backfill), and the weekly's
- * `oneDriveSweepDays 1` is policy, which every shard gets. The final step gets the scenario's
- * options too, though it reads nothing.
+ * as `m365-audit scan --workers N` runs it. Every shard collects with the scenario's collect
+ * options (kept in the shard plan: jobs/shards.ts ShardPlan.collectOptions), as the unsharded
+ * scan does; the weekly's `oneDriveSweepDays 1` is policy, which every shard gets. The final step
+ * gets the same options, though it reads nothing.
  */
 async function shardedScan(o: BenchOptions, env: ShardEnv, sim: SimChild, settings: Settings, policy: Policy, scenario: Scenario, started: number): Promise<ScanRun> {
   const handles: GraphClientHandle[] = [];
@@ -291,10 +290,12 @@ async function shardedScan(o: BenchOptions, env: ShardEnv, sim: SimChild, settin
   };
   const shared = o.graph === 'shared' ? make() : undefined;
   const finishedMs: Record<string, number> = {};
+  // Every shard that ran, a range as `<slice>#<i>` (shardsPerFamily counts a family's ranges).
+  const shardNames = new Set<string>();
   let reconcileStartMs: number | undefined;
   const logger: JobLogger = {
     log: (line: unknown) => {
-      let e: { event?: string; shard?: string; reconcile?: boolean };
+      let e: { event?: string; shard?: string; range?: number; reconcile?: boolean };
       try {
         e = JSON.parse(String(line)) as typeof e;
       } catch {
@@ -302,14 +303,15 @@ async function shardedScan(o: BenchOptions, env: ShardEnv, sim: SimChild, settin
       }
       const at = performance.now() - started;
       if (e.event === 'm365-audit.shard' && e.shard) {
+        // A slice's finish is its last range's.
         finishedMs[e.shard] = at;
+        shardNames.add(e.range === undefined ? e.shard : `${e.shard}#${e.range}`);
         if (e.reconcile) reconcileStartMs = at;
       }
     },
     warn: (line: unknown) => logger.log(line),
     error: (line: unknown) => logger.log(line),
   };
-  const { freshState: _fresh, ...collectOptions } = scenario.collectOptions;
   try {
     const { result } = await runShardedScanLocally({
       connectionString: env.azurite.connectionString,
@@ -329,18 +331,15 @@ async function shardedScan(o: BenchOptions, env: ShardEnv, sim: SimChild, settin
         tenantId: sim.tenantId,
         store: env.store,
         ...(o.areas ? { areas: o.areas } : {}),
-        collectOptions,
+        collectOptions: scenario.collectOptions,
         reports: async () => undefined,
       },
       logger,
-      // The local worker loop does not renew a message's visibility while its shard runs (the
-      // Functions host does): a shard longer than the 300 s default (the weekly files shard at
-      // 10,000 users, ~4,200 model s) was redelivered mid-run, read twice at once, and the run
-      // died on deleting a message whose pop receipt had changed. No worker dies in the bench, so
-      // it holds messages for 6 h; the loop's own fix is src/jobs/shard-queue.ts's to make.
-      worker: { pollMs: 50, visibilityTimeoutSeconds: 6 * 3600 },
+      // The loop's default lease: 300 s, renewed every 100 s while a shard runs (a long files shard
+      // is not redelivered mid-run; src/jobs/shard-queue.ts).
+      worker: { pollMs: 50 },
     });
-    return { result, retries: graphs.reduce((n, g) => n + g.stats.retries, 0), finishedMs, ...(reconcileStartMs !== undefined ? { reconcileStartMs } : {}), shards: Object.keys(finishedMs) };
+    return { result, retries: graphs.reduce((n, g) => n + g.stats.retries, 0), finishedMs, ...(reconcileStartMs !== undefined ? { reconcileStartMs } : {}), shards: [...shardNames] };
   } finally {
     for (const h of handles) await h.close();
   }

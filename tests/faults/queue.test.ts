@@ -1,6 +1,10 @@
 /**
  * The fault suite (issue 14): a scan-requests queue message delivered twice (at-least-once
- * delivery), one after the other and both at once: one scan, one set of tickets.
+ * delivery), one after the other and both at once: one scan, one set of tickets. And the shard
+ * queue's local worker loop (src/jobs/shard-queue.ts) under a short visibility timeout: a shard
+ * longer than it stays leased (renewed) and is processed once; a pop receipt gone stale (the
+ * message redelivered while its first worker still ran) is noted, not fatal. Seeds 620-621 are
+ * this part's.
  */
 import { InvocationContext } from '@azure/functions';
 import { scanWorkerHandler } from '../../functions/scan-worker';
@@ -13,6 +17,11 @@ import type { DemoTenant } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
 import { sinksFromSettings } from '../../src/tickets/sinks';
 import { withSim, type TestSim } from '../support/sim';
+import type { QueueClient } from '@azure/storage-queue';
+import { sliceKey } from '../../src/collect/progress';
+import { openShardQueues, runShardWorkers, runShardedScanLocally, sendShards } from '../../src/jobs/shard-queue';
+import type { ShardMessage } from '../../src/jobs/shards';
+import type { JobLogger } from '../../src/runtime';
 
 let store: Store;
 beforeAll(async () => {
@@ -63,4 +72,102 @@ describe('a queue message delivered twice', () => {
       expect(records).toHaveLength(1);
     });
   });
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The store, with the write of one key held back `ms` first (the shard writing it runs that much longer). */
+function slowWrite(inner: Store, slow: (key: string) => boolean, ms: number): Store {
+  return new Proxy(inner, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (prop === 'putStateBlob') {
+        return async (tenantId: string, key: string, text: string) => {
+          if (slow(key)) await sleep(ms);
+          return target.putStateBlob(tenantId, key, text);
+        };
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+describe('the shard worker loop and its message lease', () => {
+  it('a shard running past the visibility timeout is kept leased: processed once by one worker, and the run finishes', async () => {
+    await withSim(620, async (t, demo) => {
+      const scanId = '5b0e7a52-1c1a-4c3e-9d55-000000000620';
+      // The directory shard runs ~5 s (its slice write held back), the visibility timeout is 2 s.
+      const slow = slowWrite(store, (key) => key === sliceKey(scanId, 'directory'), 5_000);
+      const lines: string[] = [];
+      const logger: JobLogger = { log: (l: unknown) => lines.push(String(l)), warn: (l: unknown) => lines.push(String(l)), error: (l: unknown) => lines.push(String(l)) };
+      const failures: string[] = [];
+      const policy = validatePolicy(demo.policy);
+      const { result } = await runShardedScanLocally({
+        connectionString: process.env.AZURE_STORAGE_CONNECTION_STRING ?? '',
+        workers: 3,
+        scanId,
+        deps: { policy, tenantId: demo.data.tenantId, store: slow, graph: () => ({ graph: t.graph({ root: t.sim.url }), close: async () => undefined }) },
+        job: { graph: t.graph({ root: t.sim.url }), policy, tenantId: demo.data.tenantId, store: slow, areas: ['accounts', 'mfa'], reports: async () => undefined },
+        logger,
+        worker: { visibilityTimeoutSeconds: 2, pollMs: 50, retryDelaySeconds: 0, idleTimeoutMs: 30_000, onFailure: (m, attempt, err) => failures.push(`${m?.shard ?? '?'} #${attempt}: ${err.message}`) },
+      });
+      expect(failures).toEqual([]);
+      const shards = lines.filter((l) => l.includes('"event":"m365-audit.shard"')).map((l) => JSON.parse(l) as { shard: string; outcome: string });
+      // Without the renewal the directory message shows again after 2 s, a second worker reads the
+      // slice at the same time (outcome duplicate) and the first one's delete answers 404.
+      expect(shards.filter((s) => s.shard === 'directory')).toEqual([expect.objectContaining({ outcome: 'collected' })]);
+      expect(shards.every((s) => s.outcome === 'collected')).toBe(true);
+      expect(new Set(shards.map((s) => s.shard)).size).toBe(shards.length);
+      expect(lines.filter((l) => l.includes('m365-audit.shard-lease'))).toEqual([]);
+      expect(result.coverage.accounts?.status).toBe('complete');
+      expect((await store.listScans(demo.data.tenantId, 10)).filter((s) => s.scanId === scanId)).toHaveLength(1);
+    });
+  }, 60_000);
+
+  it('a pop receipt gone stale (renewals refused, the message redelivered meanwhile) does not stop the loop, on the poison branch either', async () => {
+    const queues = await openShardQueues(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '', 'm365-audit-scan-shards-test-lease-621');
+    // Every update (each renewal) answers 503: the lease runs out after 1 s and another worker receives the message.
+    const refusing = new Proxy(queues.queue, {
+      get(target, prop) {
+        if (prop === 'updateMessage') return async () => Promise.reject(Object.assign(new Error('The server is busy (test)'), { statusCode: 503 }));
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as QueueClient;
+    const message: ShardMessage = { scanId: '5b0e7a52-1c1a-4c3e-9d55-000000000621', tenantId: 'test-tenant', shard: 'directory' };
+    const lost: string[] = [];
+    let handled = 0;
+    let poisoned = 0;
+    try {
+      await sendShards(queues.queue, [message]);
+      await runShardWorkers({
+        queues: { queue: refusing, poison: queues.poison },
+        workers: 2,
+        maxDequeueCount: 1,
+        visibilityTimeoutSeconds: 1,
+        retryDelaySeconds: 0,
+        pollMs: 50,
+        idleTimeoutMs: 30_000,
+        // Each attempt runs 2.5 s and fails: its last, so it goes to the poison queue and is deleted
+        // with a pop receipt that the second worker's receive has replaced.
+        handle: async () => {
+          handled++;
+          await sleep(2_500);
+          throw new Error('the shard failed (test)');
+        },
+        poisoned: async () => {
+          poisoned++;
+          return [];
+        },
+        finished: () => poisoned > 0,
+        onLeaseLost: (_m, operation) => lost.push(operation),
+      });
+    } finally {
+      await queues.queue.deleteIfExists();
+      await queues.poison.deleteIfExists();
+    }
+    expect(handled).toBeGreaterThanOrEqual(2);
+    expect(poisoned).toBeGreaterThanOrEqual(1);
+    expect(lost).toContain('delete');
+  }, 60_000);
 });

@@ -3,7 +3,7 @@
  * (the test Azurite's queue service), worked by the worker loops of src/jobs/shard-queue.ts (as the
  * Functions host's queue trigger behaves: retries, then the poison queue) or by the Functions
  * handlers called as the host calls them. The simulator serves the demo tenant over HTTPS; each
- * test compares with an unsharded scan of the same demo tenant. Seeds 550-559 are this file's.
+ * test compares with an unsharded scan of the same demo tenant. Seeds 550-559 and 622 are this file's.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,13 +17,15 @@ import { scanShardPoisonHandler } from '../../functions/scan-shard-poison';
 import { defaultPolicy, validatePolicy } from '../../src/config/policy';
 import { docKey, sliceKey } from '../../src/collect/progress';
 import type { SliceName } from '../../src/collect/snapshot';
-import { openShardQueues, runShardWorkers, sendShards, shardQueue } from '../../src/jobs/shard-queue';
+import { openShardQueues, runShardWorkers, runShardedScanLocally, sendShards, shardQueue } from '../../src/jobs/shard-queue';
 import { outcomeKey, planKey, type ShardMessage } from '../../src/jobs/shards';
 import { runScan } from '../../src/pipeline';
-import { shardAndLog, startShardsAndLog, type ScanDeps } from '../../src/runtime';
+import { shardAndLog, startShardsAndLog, type JobLogger, type ScanDeps } from '../../src/runtime';
+import type { CollectOptions } from '../../src/collect/context';
 import type { DemoTenant } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
-import { withSim, type TestSim } from '../support/sim';
+import { startTestSim, withSim, type TestSim } from '../support/sim';
+import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { context, scanLines } from '../support/functions';
 import { run, STACK } from '../support/cli';
 
@@ -277,6 +279,47 @@ describe('tenantScan and scanWorker with M365_AUDIT_SCAN_SHARDS=on', () => {
       expect(b.ctx.extraOutputs.get(shardQueue)).toBeUndefined();
     });
   });
+});
+
+describe("a sharded scan's collect options", () => {
+  it('reach every shard: fullSignInActivityRead on a store with incremental state reads every user in full, as an unsharded scan would', async () => {
+    // 1,000 users, signInActivity pages of 50: a full read is 20 requests, an incremental one a few.
+    const demo = generateDemoTenant({ seed: 622, users: 1000, now: new Date(T0) });
+    const t = await startTestSim({ throttle: false, tenant: demo.data, signInActivityPaging: { maxSize: 50, oversize: 'cap' } });
+    try {
+      const policy = validatePolicy(demo.policy);
+      const silent: JobLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+      // The client's signInActivity budget (~10 a minute) is lifted: this counts requests, not time.
+      const graph = () => t.graph({ root: t.sim.url, budgets: { signInActivity: { limit: 10_000, perSeconds: 60 } } });
+      /** One sharded scan (2 workers) with these options: the simulator's signInActivity requests and the slice's coverage detail. */
+      const sharded = async (n: number, collectOptions: Partial<CollectOptions>): Promise<{ requests: number; detail: string }> => {
+        const before = t.sim.counts().signInActivity ?? 0;
+        const { result } = await runShardedScanLocally({
+          connectionString: CONNECTION,
+          workers: 2,
+          scanId: uuid(622_000 + n),
+          deps: { policy, tenantId: demo.data.tenantId, store, clock, graph: () => ({ graph: graph(), close: async () => undefined }) },
+          job: { graph: graph(), policy, tenantId: demo.data.tenantId, store, clock, areas: ['accounts'], collectOptions, reports: async () => undefined },
+          logger: silent,
+          worker: { pollMs: 50, retryDelaySeconds: 0, idleTimeoutMs: 30_000 },
+        });
+        expect(result.coverage.accounts?.status).toBe('complete');
+        return { requests: (t.sim.counts().signInActivity ?? 0) - before, detail: result.coverage.accounts?.detail ?? '' };
+      };
+      const first = await sharded(1, {});
+      // The state of that full read is stored: a scan without the option reads incrementally.
+      const incremental = await sharded(2, {});
+      expect(incremental.detail).toMatch(/incremental; last full read/);
+      expect(incremental.requests).not.toBe(first.requests);
+      // With it, every shard reads in full (before the fix the shards got only the overlap: incremental).
+      const full = await sharded(3, { fullSignInActivityRead: true });
+      expect(full.detail).not.toMatch(/incremental/);
+      expect(full.requests).toBe(first.requests);
+      expect(first.requests).toBe(Math.ceil(t.sim.tenant.users.length / 50));
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
 });
 
 describe('m365-audit scan --workers 2', () => {

@@ -712,14 +712,15 @@ export const ROLE_ASSIGNMENT_INSTANCES = '/roleManagement/directory/roleAssignme
  * `endDateTime`, which roleAssignments lacks: ACCT-08 tells a permanent assignment from a
  * time-bound or activated one by them. Permissions (same page): RoleAssignmentSchedule.Read.Directory
  * least privileged, RoleManagement.Read.Directory (which the roles area holds already) higher.
- * PIM needs Entra ID P2: a 403 (or 401) fails this slice only, with a detail saying so, and
- * ACCT-08 is not evaluated; a 400 to `$expand=principal` is asked again without it (the rule then
+ * PIM needs Entra ID P2: a 403 (or a 401 other than a refused token) fails this slice only, with
+ * a detail saying so, and ACCT-08 is not evaluated; a 401 InvalidAuthenticationToken is the
+ * credential's problem, not PIM's, and propagates like every other slice's (one cause in coverage); a 400 to `$expand=principal` is asked again without it (the rule then
  * knows principals from the roles slice).
  */
 export const collectRoleAssignmentInstances: Collector<'roleAssignmentInstances'> = async ({ graph }) => {
   const where = 'GET roleAssignmentScheduleInstances';
   const refused = (err: unknown): Slice<never> | undefined =>
-    err instanceof GraphError && [400, 401, 403].includes(err.status)
+    err instanceof GraphError && [400, 401, 403].includes(err.status) && !(err.status === 401 && err.code === 'InvalidAuthenticationToken')
       ? {
           status: 'failed',
           items: 0,

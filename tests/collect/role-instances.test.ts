@@ -81,6 +81,11 @@ describe('roleAssignmentScheduleInstances', () => {
     });
   });
 
+  it('a 401 InvalidAuthenticationToken is the credential, not PIM: it propagates (one cause with the other slices)', async () => {
+    t = await startTestSim({ throttle: false, faults: [{ endpoint: 'roleAssignmentScheduleInstances', status: 401, code: 'InvalidAuthenticationToken' }] });
+    await expect(collectRoleAssignmentInstances(testContext(t.graph()))).rejects.toThrow(/401/);
+  });
+
   it('another error (404) is not taken for "no PIM": it propagates (the pipeline fails the slice with its own message)', async () => {
     t = await startTestSim({ throttle: false, faults: [{ endpoint: 'roleAssignmentScheduleInstances', status: 404, code: 'ResourceNotFound' }] });
     await expect(collectRoleAssignmentInstances(testContext(t.graph()))).rejects.toThrow();

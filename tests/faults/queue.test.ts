@@ -96,8 +96,9 @@ describe('the shard worker loop and its message lease', () => {
   it('a shard running past the visibility timeout is kept leased: processed once by one worker, and the run finishes', async () => {
     await withSim(620, async (t, demo) => {
       const scanId = '5b0e7a52-1c1a-4c3e-9d55-000000000620';
-      // The directory shard runs ~5 s (its slice write held back), the visibility timeout is 2 s.
-      const slow = slowWrite(store, (key) => key === sliceKey(scanId, 'directory'), 5_000);
+      // The directory shard runs ~10 s (its slice write held back), the visibility timeout is 4 s
+      // (renewed every 1.3 s: margins wide enough for a loaded CI machine's Azurite).
+      const slow = slowWrite(store, (key) => key === sliceKey(scanId, 'directory'), 10_000);
       const lines: string[] = [];
       const logger: JobLogger = { log: (l: unknown) => lines.push(String(l)), warn: (l: unknown) => lines.push(String(l)), error: (l: unknown) => lines.push(String(l)) };
       const failures: string[] = [];
@@ -109,11 +110,11 @@ describe('the shard worker loop and its message lease', () => {
         deps: { policy, tenantId: demo.data.tenantId, store: slow, graph: () => ({ graph: t.graph({ root: t.sim.url }), close: async () => undefined }) },
         job: { graph: t.graph({ root: t.sim.url }), policy, tenantId: demo.data.tenantId, store: slow, areas: ['accounts', 'mfa'], reports: async () => undefined },
         logger,
-        worker: { visibilityTimeoutSeconds: 2, pollMs: 50, retryDelaySeconds: 0, idleTimeoutMs: 30_000, onFailure: (m, attempt, err) => failures.push(`${m?.shard ?? '?'} #${attempt}: ${err.message}`) },
+        worker: { visibilityTimeoutSeconds: 4, pollMs: 50, retryDelaySeconds: 0, idleTimeoutMs: 30_000, onFailure: (m, attempt, err) => failures.push(`${m?.shard ?? '?'} #${attempt}: ${err.message}`) },
       });
       expect(failures).toEqual([]);
       const shards = lines.filter((l) => l.includes('"event":"m365-audit.shard"')).map((l) => JSON.parse(l) as { shard: string; outcome: string });
-      // Without the renewal the directory message shows again after 2 s, a second worker reads the
+      // Without the renewal the directory message shows again after 4 s, a second worker reads the
       // slice at the same time (outcome duplicate) and the first one's delete answers 404.
       expect(shards.filter((s) => s.shard === 'directory')).toEqual([expect.objectContaining({ outcome: 'collected' })]);
       expect(shards.every((s) => s.outcome === 'collected')).toBe(true);

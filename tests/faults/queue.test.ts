@@ -125,35 +125,44 @@ describe('the shard worker loop and its message lease', () => {
     });
   }, 60_000);
 
-  it('a pop receipt gone stale (renewals refused, the message redelivered meanwhile) does not stop the loop, on the poison branch either', async () => {
+  it('a pop receipt gone stale (the message updated by another client before the delete) does not stop the loop, on the poison branch either', async () => {
     const queues = await openShardQueues(process.env.AZURE_STORAGE_CONNECTION_STRING ?? '', 'm365-audit-scan-shards-test-lease-621');
-    // Every update (each renewal) answers 503: the lease runs out after 1 s and another worker receives the message.
-    const refusing = new Proxy(queues.queue, {
+    // Just before the worker's first delete, another client updates the message (as a second
+    // worker's receive would): Azurite gives it a new pop receipt and makes it visible again, so the
+    // worker's delete with the old receipt is refused for real (PopReceiptMismatch / 404). Deterministic:
+    // no timing window between workers (an earlier version relied on one and could livelock).
+    let staled = 0;
+    const staling = new Proxy(queues.queue, {
       get(target, prop) {
-        if (prop === 'updateMessage') return async () => Promise.reject(Object.assign(new Error('The server is busy (test)'), { statusCode: 503 }));
+        if (prop === 'deleteMessage') {
+          return async (id: string, receipt: string) => {
+            if (staled++ === 0) await target.updateMessage(id, receipt, undefined, 0);
+            return target.deleteMessage(id, receipt);
+          };
+        }
         const value = Reflect.get(target, prop, target) as unknown;
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     }) as QueueClient;
     const message: ShardMessage = { scanId: '5b0e7a52-1c1a-4c3e-9d55-000000000621', tenantId: 'test-tenant', shard: 'directory' };
     const lost: string[] = [];
+    const failures: Error[] = [];
     let handled = 0;
     let poisoned = 0;
     try {
       await sendShards(queues.queue, [message]);
       await runShardWorkers({
-        queues: { queue: refusing, poison: queues.poison },
-        workers: 2,
+        queues: { queue: staling, poison: queues.poison },
+        workers: 1,
         maxDequeueCount: 1,
-        visibilityTimeoutSeconds: 1,
+        visibilityTimeoutSeconds: 30,
         retryDelaySeconds: 0,
         pollMs: 50,
         idleTimeoutMs: 30_000,
-        // Each attempt runs 2.5 s and fails: its last, so it goes to the poison queue and is deleted
-        // with a pop receipt that the second worker's receive has replaced.
+        // Every attempt fails and is the last: the message goes to the poison queue and is deleted,
+        // the first time with the stale receipt.
         handle: async () => {
           handled++;
-          await sleep(2_500);
           throw new Error('the shard failed (test)');
         },
         poisoned: async () => {
@@ -161,14 +170,18 @@ describe('the shard worker loop and its message lease', () => {
           return [];
         },
         finished: () => poisoned > 0,
+        onFailure: (_m, _attempt, err) => failures.push(err),
         onLeaseLost: (_m, operation) => lost.push(operation),
       });
     } finally {
       await queues.queue.deleteIfExists();
       await queues.poison.deleteIfExists();
     }
-    expect(handled).toBeGreaterThanOrEqual(2);
+    // The stale delete was noted, not thrown; the message came back, failed again, and its second
+    // delete went through; the poison step ran.
+    expect(lost).toEqual(['delete']);
+    expect(handled).toBe(2);
+    expect(failures.map((e) => e.message)).toEqual(['the shard failed (test)', 'the shard failed (test)']);
     expect(poisoned).toBeGreaterThanOrEqual(1);
-    expect(lost).toContain('delete');
   }, 60_000);
 });

@@ -157,9 +157,12 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   // see how many uses a fault has left.
   let faults: SimFault[] = [...(options.faults ?? [])];
   // The compressed clock: model ms = origin + real ms elapsed × timeScale (see SimOptions.timeScale).
-  const timeScale = options.timeScale !== undefined && options.timeScale > 0 ? options.timeScale : 1;
-  const clockOrigin = Date.now();
-  const modelNow = timeScale === 1 ? () => Date.now() : () => clockOrigin + (Date.now() - clockOrigin) * timeScale;
+  // setTimeScale changes the factor between runs: model time stays continuous (buckets keep their
+  // timestamps), it only advances at the new rate from then on.
+  let timeScale = options.timeScale !== undefined && options.timeScale > 0 ? options.timeScale : 1;
+  let clockOrigin = Date.now();
+  let modelOrigin = clockOrigin;
+  const modelNow = (): number => modelOrigin + (Date.now() - clockOrigin) * timeScale;
   // The directory's resource units follow the tenant's size band, read from the tenant it starts with.
   const throttler = new Throttler(resolveLimits(options.throttle, options.licenceCount, options.tenant.users.length), modelNow, options.throttleReadings);
   const sealer = new TokenSealer();
@@ -167,7 +170,7 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
   const planner = new PlannerStore(options.planner);
   // Model ms for Retry-After values; `sleep(latency / timeScale)` is the real wait.
   const latency = Math.max(0, options.latencyMs ?? 0);
-  const realLatency = latency / timeScale;
+  let realLatency = latency / timeScale;
   let batches = 0;
   let origin = '';
 
@@ -410,6 +413,13 @@ export async function startSimulator(options: SimOptions): Promise<SimServer> {
       deltaLog.expire(driveId);
     },
     resetThrottling: () => throttler.reset(),
+    setTimeScale: (n: number) => {
+      if (!Number.isFinite(n) || n <= 0) throw new RangeError(`timeScale must be a positive number, not ${n}`);
+      modelOrigin = modelNow();
+      clockOrigin = Date.now();
+      timeScale = n;
+      realLatency = latency / timeScale;
+    },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

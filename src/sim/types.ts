@@ -244,6 +244,8 @@ export interface SimServer {
   expireDeltaTokens(driveId: string): void;
   /** Refills every throttling bucket (e.g. between two scans in one test). */
   resetThrottling(): void;
+  /** Changes the compressed clock's factor from now on (model time stays continuous; the bench runs a daily scan at 1). */
+  setTimeScale(timeScale: number): void;
   close(): Promise<void>;
 }
 

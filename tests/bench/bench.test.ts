@@ -111,8 +111,14 @@ describe('compressed clock', () => {
 
 describe('bench end to end (200 users)', () => {
   test('weekly full read then daily: findings equal the ground truth, requests reach the model minimum', async () => {
-    const r = (await benchSize({ users: 200, latencyMs: 20, timeScale: 50, dir: DIST })) as Record<string, any>;
+    // The strict reading (per-app Outlook concurrency, signInActivity drawing the identity
+    // reports), the daily scan at its own time scale.
+    const r = (await benchSize({ users: 200, latencyMs: 20, timeScale: 50, scenarioTimeScale: { daily: 10 }, reading: READINGS[1], dir: DIST })) as Record<string, any>;
     expect(r.simExit).toBe(0);
+    expect(r.reading).toEqual(READINGS[1]);
+    expect([r.weeklyFull.timeScale, r.daily.timeScale]).toEqual([50, 10]);
+    // The ratio that counts is to the bound of the reading the simulator played.
+    for (const s of [r.weeklyFull, r.daily]) expect(s.ratio.total).toBe(s.ratios[1].total);
     expect((r.weeklyFull.plantedKeys as string[]).filter((k) => k.startsWith('FILE-01 b!')).length).toBeGreaterThan(0);
     expect((r.weeklyFull.plantedKeys as string[]).some((k) => k.startsWith('SIGN-'))).toBe(true);
     for (const name of ['weeklyFull', 'daily']) {

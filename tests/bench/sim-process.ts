@@ -5,6 +5,7 @@
  * crosses the pipe. Talks over IPC:
  *   → { type: 'ready', url, caPem, tenantId, policy, counts, truth } once listening
  *   ← { type: 'counts' } → { type: 'counts', counts }     ← { type: 'reset' } → { type: 'reset' }
+ *   ← { type: 'timeScale', value } → { type: 'timeScale' }: the compressed clock's factor from now on
  *   ← { type: 'close' } → closes the server and exits 0.
  * Argument: one JSON object { seed, users, latencyMs, timeScale? }.
  */
@@ -22,6 +23,8 @@ export interface SimProcessArgs {
   timeScale?: number;
   /** the policy's files.oneDriveSweepDays the daily scan uses (default 7), for `oneDrivesDueToday` */
   sweepDays?: number;
+  /** the reading to play where Microsoft's docs disagree (tests/bench/model.ts Reading) */
+  readings?: { outlook?: 'perMailbox' | 'perApp'; signInActivity?: 'ownFamily' | 'alsoIdentityReports' };
 }
 
 /** What the ready message carries about the tenant. */
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
     latencyMs: args.latencyMs,
     licenceCount: args.users,
     ...(args.timeScale !== undefined && args.timeScale !== 1 ? { timeScale: args.timeScale } : {}),
+    ...(args.readings?.outlook ? { throttleReadings: { outlookConcurrency: args.readings.outlook } } : {}),
   });
   // The bench process went away (killed, crashed): do not outlive it.
   process.on('disconnect', () => process.exit(0));
@@ -98,6 +102,9 @@ async function main(): Promise<void> {
       sim.resetCounts();
       sim.resetThrottling();
       process.send?.({ type: 'reset' });
+    } else if (m.type === 'timeScale') {
+      sim.setTimeScale((m as { type: string; value: number }).value);
+      process.send?.({ type: 'timeScale' });
     } else if (m.type === 'close') {
       void sim.close().then(() => process.exit(0));
     }

@@ -33,9 +33,9 @@ export interface ConcurrencyLimit {
 export const BATCH_ITEMS_AT_ONCE = 4;
 
 /**
- * Concurrency per family. Outlook: 4 (the per-app reading, the stricter), up to 16 (4 batches of
- * 4 items, the client's own ceiling, raised to batchConcurrency × 4 by the Graph client: the
- * per-mailbox reading sets no app-wide one), probing above
+ * Concurrency per family. Outlook: 4 (the per-app reading, the stricter), up to 16 here, raised
+ * to batchConcurrency × 4 by the Graph client (64 by default: 16 batches of 4 items at once; the
+ * per-mailbox reading sets no app-wide ceiling), probing above
  * 4 only after 300 successes (15 batches). A probe the per-app reading refuses costs up to three
  * 429s (the probing item, an item of the batch beside it, a retry), so with 300 successes before
  * the first probe and the window doubling after each, 429s stay at or under 1% of requests at

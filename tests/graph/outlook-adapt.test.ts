@@ -30,3 +30,21 @@ describe.each(['perApp', 'perMailbox'] as const)('Outlook batches, %s reading', 
     }
   });
 });
+
+test('default client, per-mailbox reading: Outlook climbs past 16 in flight (the old ceiling) without a 429', async () => {
+  // 4,000 reads over the 200 mailboxes, each batch's 20 items 20 different mailboxes: at most two
+  // of a mailbox's reads are in flight at once, under the per-mailbox 4.
+  const many = Array.from({ length: 4000 }, (_, i) => ({ id: String(i), method: 'GET' as const, url: `/users/${mailboxes[i % mailboxes.length]}/mailFolders/inbox/messageRules` }));
+  const t = await startTestSim({ tenant: demo.data, latencyMs: 20, throttleReadings: { outlookConcurrency: 'perMailbox' } });
+  try {
+    const graph = t.graph();
+    expect(graph.concurrencyOf('outlook')).toMatchObject({ allowed: 4, cap: 64 });
+    const results = await graph.batch(many);
+    expect(results.filter((r) => r.status !== 200)).toEqual([]);
+    expect(t.sim.counts().throttled ?? 0).toBe(0);
+    // 300 successes a step from 4: 3,700 successes past the first window buy 12 more.
+    expect(graph.concurrencyOf('outlook').allowed).toBeGreaterThan(16);
+  } finally {
+    await t.close();
+  }
+});

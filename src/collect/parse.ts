@@ -116,6 +116,22 @@ const principalSchema = z
   })
   .nullish();
 
+/**
+ * The principal's type (`user`, `group`, `servicePrincipal`; `unknown` without an `@odata.type`),
+ * name and userType, as every role schema reports them.
+ */
+function principalFields(principal: z.output<typeof principalSchema>) {
+  const odataType = principal?.['@odata.type'];
+  return {
+    principalType: (odataType ?? '#microsoft.graph.unknown').replace(/^#microsoft\.graph\./, ''),
+    // A group is known by its displayName (role-assignable groups are mostly not mail-enabled).
+    principalName: /group$/i.test(odataType ?? '')
+      ? (principal?.displayName ?? principal?.mail ?? null)
+      : (principal?.userPrincipalName ?? principal?.mail ?? principal?.displayName ?? null),
+    principalUserType: principal?.userType ?? null,
+  };
+}
+
 export const roleAssignmentSchema = z
   .looseObject({
     id: z.string().min(1),
@@ -129,12 +145,7 @@ export const roleAssignmentSchema = z
     principalId: a.principalId,
     roleDefinitionId: a.roleDefinitionId.toLowerCase(),
     directoryScopeId: a.directoryScopeId ?? '/',
-    principalType: (a.principal?.['@odata.type'] ?? '#microsoft.graph.unknown').replace(/^#microsoft\.graph\./, ''),
-    // A group is known by its displayName (role-assignable groups are mostly not mail-enabled).
-    principalName: /group$/i.test(a.principal?.['@odata.type'] ?? '')
-      ? (a.principal?.displayName ?? a.principal?.mail ?? null)
-      : (a.principal?.userPrincipalName ?? a.principal?.mail ?? a.principal?.displayName ?? null),
-    principalUserType: a.principal?.userType ?? null,
+    ...principalFields(a.principal),
   }));
 
 
@@ -162,15 +173,7 @@ export const roleEligibilitySchema = z
     status: e.status,
     memberType: e.memberType,
     // No `principal` when the service did not expand it: the collector resolves the type then.
-    ...(e.principal?.['@odata.type']
-      ? {
-          principalType: e.principal['@odata.type'].replace(/^#microsoft\.graph\./, ''),
-          principalName: /group$/i.test(e.principal['@odata.type'])
-            ? (e.principal.displayName ?? e.principal.mail ?? null)
-            : (e.principal.userPrincipalName ?? e.principal.mail ?? e.principal.displayName ?? null),
-          principalUserType: e.principal.userType ?? null,
-        }
-      : {}),
+    ...(e.principal?.['@odata.type'] ? principalFields(e.principal) : {}),
     start: e.scheduleInfo?.startDateTime ?? null,
     end: e.scheduleInfo?.expiration?.endDateTime ?? null,
   }));
@@ -194,24 +197,22 @@ export const roleAssignmentInstanceSchema = z
     endDateTime: graphDate,
     principal: principalSchema,
   })
-  .transform((a) => ({
-    id: a.id,
-    principalId: a.principalId,
-    roleDefinitionId: a.roleDefinitionId.toLowerCase(),
-    directoryScopeId: a.directoryScopeId ?? '/',
-    assignmentType: a.assignmentType,
-    memberType: a.memberType,
-    startDateTime: a.startDateTime,
-    endDateTime: a.endDateTime,
-    ...(a.principal?.['@odata.type']
-      ? {
-          principalType: a.principal['@odata.type'].replace(/^#microsoft\.graph\./, ''),
-          principalName: /group$/i.test(a.principal['@odata.type'])
-            ? (a.principal.displayName ?? a.principal.mail ?? null)
-            : (a.principal.userPrincipalName ?? a.principal.mail ?? a.principal.displayName ?? null),
-        }
-      : {}),
-  }));
+  .transform((a) => {
+    // No principalUserType here: RoleAssignmentInstance does not carry one.
+    const { principalType, principalName } = principalFields(a.principal);
+    return {
+      id: a.id,
+      principalId: a.principalId,
+      roleDefinitionId: a.roleDefinitionId.toLowerCase(),
+      directoryScopeId: a.directoryScopeId ?? '/',
+      assignmentType: a.assignmentType,
+      memberType: a.memberType,
+      startDateTime: a.startDateTime,
+      endDateTime: a.endDateTime,
+      // Absent when the service did not expand `principal`.
+      ...(a.principal?.['@odata.type'] ? { principalType, principalName } : {}),
+    };
+  });
 
 /** A user from `GET /groups/{id}/transitiveMembers/microsoft.graph.user?$select=…`. */
 export const groupMemberSchema = z

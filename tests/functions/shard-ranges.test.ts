@@ -7,28 +7,23 @@
  * drives). Seeds 605-614 are this file's.
  */
 import { scanShardHandler } from '../../functions/scan-shard';
-import { validatePolicy } from '../../src/config/policy';
+import { defaultPolicy, validatePolicy } from '../../src/config/policy';
 import { mailboxCandidates } from '../../src/collect/mail';
 import type { DirectoryEntry, Site } from '../../src/collect/snapshot';
-import { openShardQueues, runShardWorkers, sendShards, shardQueue } from '../../src/jobs/shard-queue';
+import { shardQueue } from '../../src/jobs/shard-queue';
 import { checkpointKey, planKey, rangeOutcomeKey, type RangeSizes, type ShardMessage } from '../../src/jobs/shards';
 import { runScan } from '../../src/pipeline';
-import type { Area } from '../../src/rules/ids';
-import { shardAndLog, startShardsAndLog, type ScanDeps } from '../../src/runtime';
+import { shardAndLog, startShardsAndLog } from '../../src/runtime';
 import type { SimFault } from '../../src/sim/types';
-import type { DemoTenant } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
 import { withSim, testContext, type TestSim } from '../support/sim';
 import { context, scanLines } from '../support/functions';
+import { CONNECTION, T0, clock, depsFor, failing, findingKey, shardLines, shardedThroughQueues, storedFindings, unsharded, uuid, type ShardLine } from '../support/shards';
 import { run, STACK } from '../support/cli';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultPolicy } from '../../src/config/policy';
 
-const T0 = Date.parse('2026-12-01T18:00:00.000Z');
-const clock = (): Date => new Date(T0);
-const CONNECTION = process.env.AZURE_STORAGE_CONNECTION_STRING ?? '';
 /** 57 users → about 50 mailbox candidates in ranges of 10; 9 sites in ranges of 3. */
 const SMALL: RangeSizes = { mailboxes: 10, sites: 3 };
 
@@ -37,86 +32,6 @@ beforeAll(async () => {
   store = await Store.connect(CONNECTION);
 });
 
-const uuid = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-
-/** Store writes (put or conditional create) that fail when `fail(key, value)` is true: the shard's worker dies there. */
-function failing(inner: Store, fail: (key: string, value: string) => boolean): Store {
-  return new Proxy(inner, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (prop === 'putStateBlob' || prop === 'createStateBlob') {
-        return async (tenantId: string, key: string, text: string) => {
-          if (fail(key, text)) throw new Error(`storage refused the write of ${key} (test)`);
-          return prop === 'putStateBlob' ? target.putStateBlob(tenantId, key, text) : target.createStateBlob(tenantId, key, text);
-        };
-      }
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
-function depsFor(t: TestSim, demo: DemoTenant, over: { store?: Store; ranges?: Partial<RangeSizes> } = {}): ScanDeps {
-  return {
-    policy: validatePolicy(demo.policy),
-    tenantId: demo.data.tenantId,
-    store: over.store ?? store,
-    clock,
-    shardRanges: over.ranges ?? SMALL,
-    graph: () => ({ graph: t.graph({ root: t.sim.url }), close: async () => undefined }),
-  };
-}
-
-type Doc = { findings: string[]; coverage: Record<string, { status: string; items: number; detail?: string }> };
-const key = (f: { ruleId: string; subject: { id: string }; status: string }): string => `${f.ruleId} ${f.subject.id} ${f.status}`;
-
-/** One unsharded scan of the same demo tenant (another simulator, no store): its findings, coverage and requests. */
-async function unsharded(seed: number, areas?: readonly Area[]): Promise<Doc & { counts: Record<string, number> }> {
-  return withSim(seed, async (t, demo) => {
-    const r = await runScan({ graph: t.graph(), policy: validatePolicy(demo.policy), tenantId: demo.data.tenantId, clock, ...(areas ? { areas } : {}) });
-    return { findings: r.findings.map(key).sort(), coverage: r.coverage as Doc['coverage'], counts: t.sim.counts() };
-  });
-}
-
-async function storedFindings(tenantId: string, scanId: string): Promise<Doc> {
-  const doc = JSON.parse((await store.getReport(tenantId, scanId, 'findings.json')).toString('utf8')) as { findings: Array<{ ruleId: string; subject: { id: string }; status: string }>; coverage: Doc['coverage'] };
-  return { findings: doc.findings.map(key).sort(), coverage: doc.coverage };
-}
-
-/** Runs a sharded scan through the queues with `workers` loops; returns the log lines of every step. */
-async function shardedThroughQueues(d: ScanDeps, scanId: string, queueName: string, workers: number, o: { maxDequeueCount?: number; confirmResolutions?: boolean; areas?: Area[] } = {}): Promise<string[]> {
-  const queues = await openShardQueues(CONNECTION, queueName);
-  const { ctx, lines } = context('scanShard');
-  let finished = false;
-  try {
-    await sendShards(queues.queue, await startShardsAndLog(ctx, d, { kind: 'run', scanId, ...(o.confirmResolutions ? { confirmResolutions: true } : {}), ...(o.areas ? { areas: o.areas } : {}) }));
-    await runShardWorkers({
-      queues,
-      workers,
-      maxDequeueCount: o.maxDequeueCount ?? 3,
-      retryDelaySeconds: 0,
-      pollMs: 50,
-      idleTimeoutMs: 30_000,
-      handle: async (m) => {
-        const r = await shardAndLog(ctx, d, m);
-        if (r.run) finished = true;
-        return r.step.enqueue;
-      },
-      poisoned: async (m) => {
-        const r = await shardAndLog(ctx, d, m, true);
-        if (r.run) finished = true;
-        return r.step.enqueue;
-      },
-      finished: () => finished,
-    });
-  } finally {
-    await queues.queue.deleteIfExists();
-    await queues.poison.deleteIfExists();
-  }
-  return lines;
-}
-
-type ShardLine = { shard: string; range?: number; outcome: string };
-const shardLines = (lines: readonly string[]): ShardLine[] => lines.filter((l) => l.includes('"event":"m365-audit.shard"')).map((l) => JSON.parse(l.slice(l.indexOf('{'))) as ShardLine);
 const nameOf = (l: ShardLine): string => (l.range === undefined ? l.shard : `${l.shard}#${l.range}`);
 
 /** The mailbox candidates and the sites in the order the shards split them (the collectors' own reads). */
@@ -141,7 +56,7 @@ describe('range shards', () => {
       const scanId = uuid(605);
       const { mailboxes } = await order(t);
       t.sim.resetCounts();
-      const lines = await shardedThroughQueues(depsFor(t, demo), scanId, 'test-shard-ranges-605', 3);
+      const lines = await shardedThroughQueues(depsFor(t, demo, { store, ranges: SMALL }), scanId, 'test-shard-ranges-605', 3);
       const steps = shardLines(lines);
       const collected = steps.filter((l) => l.outcome === 'collected').map(nameOf);
       expect(new Set(collected).size).toBe(collected.length);
@@ -159,7 +74,7 @@ describe('range shards', () => {
       expect(counts.delta).toBe(expected.counts.delta);
       expect(counts.sites).toBe(1);
       expect(scanLines(lines).map((l) => l.outcome)).toEqual(['sharded', 'complete']);
-      const doc = await storedFindings(demo.data.tenantId, scanId);
+      const doc = await storedFindings(store, demo.data.tenantId, scanId);
       expect(doc.findings).toEqual(expected.findings);
       expect(doc.findings.some((f) => f.startsWith('MAIL-01 '))).toBe(true);
       expect(doc.findings.some((f) => f.startsWith('FILE-'))).toBe(true);
@@ -207,10 +122,10 @@ describe('range shards', () => {
       const scanId = uuid(606);
       const broken = failing(store, (k) => k === `scan-shards-${scanId}-mailRules#${failedRange}-part` || k === `scan-shards-${scanId}-sharing#0-part`);
       const later = (): Date => new Date(T0 + 3_600_000);
-      const lines = await shardedThroughQueues({ ...depsFor(t, demo, { store: broken }), clock: later }, scanId, 'test-shard-ranges-606', 2, { maxDequeueCount: 2, confirmResolutions: true });
+      const lines = await shardedThroughQueues({ ...depsFor(t, demo, { store: broken, ranges: SMALL }), clock: later }, scanId, 'test-shard-ranges-606', 2, { maxDequeueCount: 2, confirmResolutions: true });
       const failedSteps = shardLines(lines).filter((l) => l.outcome === 'failed').map(nameOf).sort();
       expect(failedSteps).toEqual([`mailRules#${failedRange}`, 'sharing#0']);
-      const doc = await storedFindings(tenantId, scanId);
+      const doc = await storedFindings(store, tenantId, scanId);
       const from = failedRange * SMALL.mailboxes + 1;
       const to = Math.min(mailboxes.length, (failedRange + 1) * SMALL.mailboxes);
       expect(doc.coverage.mail?.status).toBe('partial');
@@ -283,7 +198,7 @@ describe('range shards', () => {
       // The libraries were not listed again either.
       expect(t.sim.counts().drives).toBe(killed.drivesListed);
       expect(shardLines(log).filter((l) => l.shard === 'sharing').map((l) => l.outcome)).toEqual(['collected']);
-      const doc = await storedFindings(tenantId, scanId);
+      const doc = await storedFindings(store, tenantId, scanId);
       expect(doc.findings).toEqual(expected.findings);
       expect(doc.coverage.files).toMatchObject({ status: 'complete', items: expected.coverage.files?.items });
       // The inventories went live with the scan (after the ledger write): the next scan reads deltas.
@@ -296,7 +211,7 @@ describe('range shards', () => {
     const expected = await unsharded(608);
     await withSim(608, async (t, demo) => {
       const scanId = uuid(608);
-      const d = depsFor(t, demo);
+      const d = depsFor(t, demo, { store, ranges: SMALL });
       const start = context('tenantScan');
       const pending: ShardMessage[] = await startShardsAndLog(start.ctx, d, { kind: 'run', scanId });
       const all: string[] = [];
@@ -319,7 +234,7 @@ describe('range shards', () => {
         expect([name, outcomes.filter((o) => o !== 'collected' && o !== 'duplicate' && o !== 'unknown')]).toEqual([name, []]);
       }
       expect(scanLines(all).filter((l) => l.outcome === 'complete' || l.outcome === 'partial')).toHaveLength(1);
-      const doc = await storedFindings(demo.data.tenantId, scanId);
+      const doc = await storedFindings(store, demo.data.tenantId, scanId);
       expect(doc.findings).toEqual(expected.findings);
       // Mailboxes and shared items counted once though each range was read twice.
       for (const area of ['mail', 'files'] as const) expect([area, doc.coverage[area]?.items]).toEqual([area, expected.coverage[area]?.items]);
@@ -336,7 +251,7 @@ describe('m365-audit scan --workers 2 with M365_AUDIT_SHARD_MAILBOXES and M365_A
   it('runs the ranges as shards and writes the findings of an unsharded scan; a bad range size is refused naming the setting', async () => {
     const expected = await withSim(609, async (t, demo) => {
       const r = await runScan({ graph: t.graph(), policy: defaultPolicy(), tenantId: demo.data.tenantId });
-      return r.findings.map(key).sort();
+      return r.findings.map(findingKey).sort();
     });
     await withSim(609, async (t, demo) => {
       const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-shard-ranges-'));
@@ -349,7 +264,7 @@ describe('m365-audit scan --workers 2 with M365_AUDIT_SHARD_MAILBOXES and M365_A
       expect(r.stderr).toMatch(/shard sharing#1: collected/);
       expect(r.stderr).not.toMatch(/shard mailRules: collected/);
       const doc = JSON.parse(readFileSync(join(cwd, 'out', 'findings.json'), 'utf8')) as { findings: Array<{ ruleId: string; subject: { id: string }; status: string }> };
-      expect(doc.findings.map(key).sort()).toEqual(expected);
+      expect(doc.findings.map(findingKey).sort()).toEqual(expected);
       const bad = await run(['scan', '--workers', '2', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId], { cwd, env: { ...env, M365_AUDIT_SHARD_MAILBOXES: '0' } });
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/M365_AUDIT_SHARD_MAILBOXES.*whole number/);

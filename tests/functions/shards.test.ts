@@ -16,114 +16,29 @@ import { scanQueue } from '../../src/jobs/scan-request';
 import { scanShardPoisonHandler } from '../../functions/scan-shard-poison';
 import { defaultPolicy, validatePolicy } from '../../src/config/policy';
 import { docKey, sliceKey } from '../../src/collect/progress';
-import type { SliceName } from '../../src/collect/snapshot';
-import { openShardQueues, runShardWorkers, runShardedScanLocally, sendShards, shardQueue } from '../../src/jobs/shard-queue';
+import { runShardedScanLocally, shardQueue } from '../../src/jobs/shard-queue';
 import { outcomeKey, planKey, type ShardMessage } from '../../src/jobs/shards';
 import { runScan } from '../../src/pipeline';
-import { shardAndLog, startShardsAndLog, type JobLogger, type ScanDeps } from '../../src/runtime';
+import { startShardsAndLog, type JobLogger, type ScanDeps } from '../../src/runtime';
 import type { CollectOptions } from '../../src/collect/context';
-import type { DemoTenant } from '../../src/sim/tenant';
 import { Store } from '../../src/store/store';
-import { startTestSim, withSim, type TestSim } from '../support/sim';
+import { startTestSim, withSim } from '../support/sim';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { context, scanLines } from '../support/functions';
+import { CONNECTION, T0, clock, depsFor, failing, findingKey, shardLines, shardedThroughQueues, storedFindings, unsharded, uuid } from '../support/shards';
 import { run, STACK } from '../support/cli';
-
-const T0 = Date.parse('2026-12-01T18:00:00.000Z');
-const clock = (): Date => new Date(T0);
-const CONNECTION = process.env.AZURE_STORAGE_CONNECTION_STRING ?? '';
 
 let store: Store;
 beforeAll(async () => {
   store = await Store.connect(CONNECTION);
 });
 
-const uuid = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-
-/** Store writes that fail: `fail(key, value)` true throws before the write (the shard's worker dies there). */
-function failing(inner: Store, fail: (key: string, value: string) => boolean): Store {
-  return new Proxy(inner, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (prop === 'putStateBlob') {
-        return async (tenantId: string, key: string, text: string) => {
-          if (fail(key, text)) throw new Error(`storage refused the write of ${key} (test)`);
-          return target.putStateBlob(tenantId, key, text);
-        };
-      }
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
-function depsFor(t: TestSim, demo: DemoTenant, over: { store?: Store } = {}): ScanDeps {
-  return {
-    policy: validatePolicy(demo.policy),
-    tenantId: demo.data.tenantId,
-    store: over.store ?? store,
-    clock,
-    graph: () => ({ graph: t.graph({ root: t.sim.url }), close: async () => undefined }),
-  };
-}
-
-const key = (f: { ruleId: string; subject: { id: string }; status: string }): string => `${f.ruleId} ${f.subject.id} ${f.status}`;
-
-/** The findings of one unsharded scan of the same demo tenant (another simulator, no store). */
-async function unsharded(seed: number): Promise<string[]> {
-  return withSim(seed, async (t, demo) => {
-    const r = await runScan({ graph: t.graph(), policy: validatePolicy(demo.policy), tenantId: demo.data.tenantId, clock });
-    return r.findings.map(key).sort();
-  });
-}
-
-/** The findings.json the final step kept in blob storage. */
-async function storedFindings(tenantId: string, scanId: string): Promise<{ findings: string[]; coverage: Record<string, { status: string; detail?: string }> }> {
-  const doc = JSON.parse((await store.getReport(tenantId, scanId, 'findings.json')).toString('utf8')) as { findings: Array<{ ruleId: string; subject: { id: string }; status: string }>; coverage: Record<string, { status: string; detail?: string }> };
-  return { findings: doc.findings.map(key).sort(), coverage: doc.coverage };
-}
-
-/** Runs a sharded scan through the queues with `workers` loops; returns the log lines of every step. */
-async function shardedThroughQueues(d: ScanDeps, scanId: string, queueName: string, workers: number, maxDequeueCount = 3): Promise<string[]> {
-  const queues = await openShardQueues(CONNECTION, queueName);
-  const { ctx, lines } = context('scanShard');
-  let finished = false;
-  try {
-    await sendShards(queues.queue, await startShardsAndLog(ctx, d, { kind: 'run', scanId }));
-    await runShardWorkers({
-      queues,
-      workers,
-      maxDequeueCount,
-      retryDelaySeconds: 0,
-      pollMs: 50,
-      idleTimeoutMs: 30_000,
-      handle: async (m) => {
-        const r = await shardAndLog(ctx, d, m);
-        if (r.run) finished = true;
-        return r.step.enqueue;
-      },
-      poisoned: async (m) => {
-        const r = await shardAndLog(ctx, d, m, true);
-        if (r.run) finished = true;
-        return r.step.enqueue;
-      },
-      finished: () => finished,
-    });
-  } finally {
-    await queues.queue.deleteIfExists();
-    await queues.poison.deleteIfExists();
-  }
-  return lines;
-}
-
-const shardLines = (lines: readonly string[]): Array<{ shard: SliceName; outcome: string }> =>
-  lines.filter((l) => l.includes('"event":"m365-audit.shard"')).map((l) => JSON.parse(l.slice(l.indexOf('{'))) as { shard: SliceName; outcome: string });
-
 describe('a sharded scan', () => {
   it('finds what an unsharded scan of the same tenant finds, reconciles once, and leaves no shard state behind', async () => {
-    const expected = await unsharded(550);
+    const expected = (await unsharded(550)).findings;
     await withSim(550, async (t, demo) => {
       const scanId = uuid(550);
-      const d = depsFor(t, demo);
+      const d = depsFor(t, demo, { store });
       const lines = await shardedThroughQueues(d, scanId, 'test-shards-550', 3);
       // Every slice once, each by its own shard.
       const collected = shardLines(lines).filter((l) => l.outcome === 'collected').map((l) => l.shard);
@@ -134,7 +49,7 @@ describe('a sharded scan', () => {
       const scans = scanLines(lines);
       expect(scans.map((l) => l.outcome)).toEqual(['sharded', 'complete']);
       expect((await store.listScans(demo.data.tenantId, 5)).map((r) => r.scanId)).toEqual([scanId]);
-      const doc = await storedFindings(demo.data.tenantId, scanId);
+      const doc = await storedFindings(store, demo.data.tenantId, scanId);
       expect(doc.findings).toEqual(expected);
       expect(Object.values(doc.coverage).every((c) => c.status === 'complete')).toBe(true);
       const ledger = [...(await store.getLedger(demo.data.tenantId)).values()];
@@ -145,10 +60,10 @@ describe('a sharded scan', () => {
   });
 
   it('each shard message processed twice (at once) leaves one result per shard and one reconciliation', async () => {
-    const expected = await unsharded(551);
+    const expected = (await unsharded(551)).findings;
     await withSim(551, async (t, demo) => {
       const scanId = uuid(551);
-      const d = depsFor(t, demo);
+      const d = depsFor(t, demo, { store });
       const start = context('tenantScan');
       let pending: ShardMessage[] = await startShardsAndLog(start.ctx, d, { kind: 'run', scanId });
       const all: string[] = [];
@@ -180,7 +95,7 @@ describe('a sharded scan', () => {
       const reconciled = scanLines(all).filter((l) => l.outcome === 'complete' || l.outcome === 'partial');
       expect(reconciled).toHaveLength(1);
       expect((await store.listScans(demo.data.tenantId, 5)).map((r) => r.scanId)).toEqual([scanId]);
-      expect((await storedFindings(demo.data.tenantId, scanId)).findings).toEqual(expected);
+      expect((await storedFindings(store, demo.data.tenantId, scanId)).findings).toEqual(expected);
       const ledger = [...(await store.getLedger(demo.data.tenantId)).values()];
       expect(ledger.filter((e) => e.status === 'open')).toHaveLength(expected.filter((f) => f.endsWith(' open')).length);
       // A delivery after the scan is on record does nothing.
@@ -192,7 +107,7 @@ describe('a sharded scan', () => {
   });
 
   it('a shard whose worker dies mid-shard (after reading, before its result is written) is retried and the scan completes', async () => {
-    const expected = await unsharded(552);
+    const expected = (await unsharded(552)).findings;
     await withSim(552, async (t, demo) => {
       const scanId = uuid(552);
       let deaths = 0;
@@ -203,7 +118,7 @@ describe('a sharded scan', () => {
       expect(t.sim.counts().sites).toBe(1);
       expect(shardLines(lines).filter((l) => l.shard === 'sharing').map((l) => l.outcome)).toEqual(['collected']);
       expect(scanLines(lines).map((l) => l.outcome)).toEqual(['sharded', 'complete']);
-      expect((await storedFindings(demo.data.tenantId, scanId)).findings).toEqual(expected);
+      expect((await storedFindings(store, demo.data.tenantId, scanId)).findings).toEqual(expected);
     });
   });
 
@@ -222,9 +137,9 @@ describe('a sharded scan', () => {
       // poison step's own record of the failed slice goes through).
       const broken = failing(store, (k, v) => k === sliceKey(scanId, 'mailRules') && !v.includes('poison queue'));
       const later = (): Date => new Date(T0 + 3_600_000);
-      const lines = await shardedThroughQueues({ ...depsFor(t, demo, { store: broken }), clock: later }, scanId, 'test-shards-553', 2, 2);
+      const lines = await shardedThroughQueues({ ...depsFor(t, demo, { store: broken }), clock: later }, scanId, 'test-shards-553', 2, { maxDequeueCount: 2 });
       expect(shardLines(lines).filter((l) => l.shard === 'mailRules').map((l) => l.outcome)).toEqual(['failed']);
-      const doc = await storedFindings(demo.data.tenantId, scanId);
+      const doc = await storedFindings(store, demo.data.tenantId, scanId);
       // MAIL-02 (its own shard, mailAuthentication) still ran: the area is partial, MAIL-01 not evaluated.
       expect(doc.coverage.mail?.status).toBe('partial');
       expect(doc.coverage.mail?.detail).toMatch(/shard mailRules failed and went to the poison queue m365-audit-scan-shards-poison: storage refused the write/);
@@ -242,7 +157,7 @@ describe('a sharded scan', () => {
   it('the poison step of a shard that already has a result changes nothing', async () => {
     await withSim(554, async (t, demo) => {
       const scanId = uuid(554);
-      const d = depsFor(t, demo);
+      const d = depsFor(t, demo, { store });
       const start = context('tenantScan');
       const [m] = await startShardsAndLog(start.ctx, d, { kind: 'run', scanId, areas: ['accounts'] });
       if (!m) throw new Error('no shard');
@@ -258,7 +173,7 @@ describe('a sharded scan', () => {
 describe('tenantScan and scanWorker with M365_AUDIT_SCAN_SHARDS=on', () => {
   it('plan the scan and queue its first shards instead of scanning; a redelivered request is not planned twice', async () => {
     await withSim(556, async (t, demo) => {
-      const d: ScanDeps = { ...depsFor(t, demo), scanShards: true };
+      const d: ScanDeps = { ...depsFor(t, demo, { store }), scanShards: true };
       const timer = context('tenantScan');
       await tenantScanHandler(async () => d)({ isPastDue: false, scheduleStatus: { last: '', next: '', lastUpdated: '' } } as Timer, timer.ctx);
       const first = timer.ctx.extraOutputs.get(shardQueue) as ShardMessage[];
@@ -327,7 +242,7 @@ describe('m365-audit scan --workers 2', () => {
     const expected = await withSim(555, async (t, demo) => {
       // The CLI runs with the built-in policy (no policy.yaml in its folder).
       const r = await runScan({ graph: t.graph(), policy: defaultPolicy(), tenantId: demo.data.tenantId });
-      return r.findings.map(key).sort();
+      return r.findings.map(findingKey).sort();
     });
     await withSim(555, async (t, demo) => {
       const cwd = mkdtempSync(join(tmpdir(), 'm365-audit-shards-'));
@@ -338,7 +253,7 @@ describe('m365-audit scan --workers 2', () => {
       expect(r.stderr).toMatch(/shard\(s\) queued, 2 worker\(s\)/);
       expect(r.stderr).toMatch(/shard mailRules: collected/);
       const doc = JSON.parse(readFileSync(join(cwd, 'out', 'findings.json'), 'utf8')) as { scanId: string; findings: Array<{ ruleId: string; subject: { id: string }; status: string }> };
-      expect(doc.findings.map(key).sort()).toEqual(expected);
+      expect(doc.findings.map(findingKey).sort()).toEqual(expected);
       expect((await store.listScans(demo.data.tenantId, 5)).map((s) => s.scanId)).toEqual([doc.scanId]);
       // Its queues were its own and are gone.
       const { QueueServiceClient } = await import('@azure/storage-queue');

@@ -255,10 +255,11 @@ describe('m365-audit scan --workers 2', () => {
       const doc = JSON.parse(readFileSync(join(cwd, 'out', 'findings.json'), 'utf8')) as { scanId: string; findings: Array<{ ruleId: string; subject: { id: string }; status: string }> };
       expect(doc.findings.map(findingKey).sort()).toEqual(expected);
       expect((await store.listScans(demo.data.tenantId, 5)).map((s) => s.scanId)).toEqual([doc.scanId]);
-      // Its queues were its own and are gone.
+      // Its queues were its own (named after its scan) and are gone. Only this run's: another
+      // test file's CLI run may have its queues on the same Azurite at this moment.
       const { QueueServiceClient } = await import('@azure/storage-queue');
       const names: string[] = [];
-      for await (const q of QueueServiceClient.fromConnectionString(CONNECTION).listQueues({ prefix: 'm365-audit-scan-shards-cli-' })) names.push(q.name);
+      for await (const q of QueueServiceClient.fromConnectionString(CONNECTION).listQueues({ prefix: `m365-audit-scan-shards-cli-${doc.scanId.slice(0, 8)}` })) names.push(q.name);
       expect(names).toEqual([]);
       const bad = await run(['scan', '--workers', '0', '--graph-url', t.sim.url, '--tenant-id', demo.data.tenantId], { cwd, env });
       expect(bad.code).not.toBe(0);

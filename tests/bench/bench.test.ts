@@ -28,11 +28,11 @@ describe('bench lower bound', () => {
     expect(b.families.identityReports?.seconds).toBeCloseTo(16);
     expect(b.mailSeconds).toBeCloseTo(25); // 1000 × 0.1 s ÷ 4 in flight
   });
-  test('daily: every site listed, token deltas for the libraries and the OneDrives due, no permission read', () => {
+  test('daily: team sites and the personal sites due listed, token deltas for the libraries and the OneDrives due, no permission read', () => {
     const daily: WorkloadShape = benchShape(1000, 'daily', { sites: 1050, libraries: 1050, oneDrives: 1000, oneDrivesDueToday: 150, sharedItems: 4200 });
-    expect(daily).toMatchObject({ librariesRead: 200, tokenDeltas: true, permissionReads: 0 });
+    expect(daily).toMatchObject({ drivesListed: 200, librariesRead: 200, tokenDeltas: true, permissionReads: 0 });
     const b = lowerBound(daily, READINGS[0]!, modelLimits(1000), 100);
-    expect(b.families.sharepoint?.units).toBe(2 * 2 + 1050 * 2 + 200);
+    expect(b.families.sharepoint?.units).toBe(2 * 2 + 200 * 2 + 200);
     expect(b.families.sharepoint?.rateSeconds).toBe(0); // within the first minute's 2,400 RU
     expect(b.families.sharepoint?.seconds).toBeCloseTo(0.4); // the latency floor: 2 getAllSites pages, a delta, a drive listing
   });
@@ -137,8 +137,11 @@ describe('bench end to end (200 users)', () => {
     expect(d.perEndpoint.delta).toBeGreaterThanOrEqual(d.shape.librariesRead);
     expect(d.perEndpoint.delta).toBeLessThan(w.perEndpoint.delta);
     expect(d.perEndpoint.permissions ?? 0).toBeLessThan(w.perEndpoint.permissions);
+    // The daily scan lists the team sites and the personal sites due today only.
+    expect(w.perEndpoint.drives).toBeGreaterThanOrEqual(w.shape.sites);
+    expect(d.perEndpoint.drives).toBeGreaterThanOrEqual(d.shape.drivesListed);
+    expect(d.perEndpoint.drives).toBeLessThan(w.perEndpoint.drives);
     for (const s of [w, d]) {
-      expect(s.perEndpoint.drives).toBeGreaterThanOrEqual(s.shape.sites);
       expect(s.modelSeconds).toBeGreaterThan(0);
     }
   }, 120_000);

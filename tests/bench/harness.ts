@@ -384,7 +384,7 @@ function restrictShape(w: WorkloadShape, areas: readonly Area[] | undefined): Wo
     enabledUsers: has('mfa') ? w.enabledUsers : 0,
     mailboxes: has('mail') ? w.mailboxes : 0,
     signIns: has('signins') ? w.signIns : 0,
-    ...(has('files') ? {} : { sites: 0, librariesRead: 0, permissionReads: 0 }),
+    ...(has('files') ? {} : { sites: 0, drivesListed: 0, librariesRead: 0, permissionReads: 0 }),
   };
 }
 

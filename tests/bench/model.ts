@@ -45,8 +45,14 @@ export interface WorkloadShape {
   mailboxes: number;
   /** sign-ins in the window read */
   signIns: number;
-  /** sites incl. OneDrives: getAllSites rows, and one drive listing each (every scan lists every site's drives) */
+  /** sites incl. OneDrives: getAllSites rows */
   sites: number;
+  /**
+   * sites whose libraries are listed (one /drives request each): every site on a full read; on
+   * the daily scan the team sites and the personal sites whose OneDrive is due today (the others'
+   * lists are stored: collect/files.ts storedDriveLists). Default: `sites`.
+   */
+  drivesListed?: number;
   /** libraries whose delta is read this scan */
   librariesRead: number;
   /** with a stored deltaLink (1 RU, one page when nothing changed) or enumerated in full (2 RU first page) */
@@ -117,8 +123,9 @@ export function lowerBound(w: WorkloadShape, reading: Reading, limits: ModelLimi
   const deltaPages = w.tokenDeltas ? 1 : Math.max(1, Math.ceil(w.itemsPerLibrary / PAGES.delta));
   const siteListPages = Math.ceil(w.sites / PAGES.sites);
   const libs = w.librariesRead;
-  const ru = siteListPages * 2 + w.sites * 2 + libs * (w.tokenDeltas ? 1 : 2 + (deltaPages - 1)) + w.permissionReads * 5;
-  const spRequests = siteListPages + w.sites + libs * deltaPages + w.permissionReads;
+  const listed = w.drivesListed ?? w.sites;
+  const ru = siteListPages * 2 + listed * 2 + libs * (w.tokenDeltas ? 1 : 2 + (deltaPages - 1)) + w.permissionReads * 5;
+  const spRequests = siteListPages + listed + libs * deltaPages + w.permissionReads;
   families.sharepoint = family(ru, spRequests, L.sharepoint, (siteListPages + deltaPages + 1) * lat);
   const total = sia + reports - (reading.signInActivity === 'alsoIdentityReports' ? sia : 0) + w.mailboxes + spRequests;
   families.global = family(total, total, L.global, lat);
@@ -219,9 +226,9 @@ export interface TenantCounts {
  * user, 200 items a library, 2% shared, 10 sign-ins a user a day):
  * - weeklyFull: everything in full — every user's signInActivity, the day of sign-ins, every
  *   library enumerated (no stored deltaLink) and every shared item's permissions read.
- * - daily (after weeklyFull committed its state, nothing changed): every site's drives listed,
- *   a token delta for every SharePoint library and for the OneDrives due today, no permission
- *   read, and the sign-ins since the watermark plus the watch overlap (`overlapMinutes`).
+ * - daily (after weeklyFull committed its state, nothing changed): the drives of every team site
+ *   and of the personal sites whose OneDrive is due today listed, a token delta for every
+ *   SharePoint library and for the OneDrives due today, no permission read, and the sign-ins since the watermark plus the watch overlap (`overlapMinutes`).
  * Accounts (collect/identity.ts): weeklyFull reads every user's signInActivity; daily reads the
  * two candidate queries' users plus, by id (15 a request), the never-signed-in and the role
  * holders (nothing is new in a rescan). As a page count that is one page per 500 candidates per
@@ -252,5 +259,6 @@ export function benchShape(users: number, scenario: ScenarioName = 'weeklyFull',
   const incremental = counts?.staleBySuccess !== undefined
     ? (Math.max(1, Math.ceil(counts.staleBySuccess / PAGES.signInActivity)) + Math.max(1, Math.ceil((counts.staleByAny ?? 0) / PAGES.signInActivity)) + Math.ceil(((counts.neverSignedIn ?? 0) + holders) / 15)) * PAGES.signInActivity
     : users;
-  return { ...base, signInActivityUsers: Math.min(users, incremental), signIns: Math.ceil((users * 10 * overlapMinutes) / (23 * 60)), librariesRead: libraries - oneDrives + due, tokenDeltas: true, permissionReads: 0 };
+  // A OneDrive per personal site: the personal sites listed today are those whose OneDrive is due.
+  return { ...base, signInActivityUsers: Math.min(users, incremental), signIns: Math.ceil((users * 10 * overlapMinutes) / (23 * 60)), drivesListed: sites - oneDrives + due, librariesRead: libraries - oneDrives + due, tokenDeltas: true, permissionReads: 0 };
 }

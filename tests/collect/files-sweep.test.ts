@@ -42,6 +42,10 @@ function cloneOneDrive(site: SimSite, tag: string): SimSite {
   return copy;
 }
 
+const personalSites = (data: TenantData): SimSite[] => data.sites.filter((s) => String(s.site.webUrl).includes('/personal/'));
+const teamSiteCount = (data: TenantData): number => data.sites.length - personalSites(data).length;
+/** Personal sites whose every drive is due on day d (listed again that day). */
+const dueSites = (data: TenantData, d: number): SimSite[] => personalSites(data).filter((s) => s.drives.some((x) => sweepBucket(String(x.drive.id), DAYS) === todaysBucket(day(d), DAYS)));
 const oneDriveIds = (data: TenantData): string[] => data.sites.filter((s) => String(s.site.webUrl).includes('/personal/')).flatMap((s) => s.drives.map((d) => String(d.drive.id)));
 const libraryCount = (data: TenantData): number => data.sites.filter((s) => !String(s.site.webUrl).includes('/personal/')).reduce((n, s) => n + s.drives.length, 0);
 const key = (i: SharedItem) => `${i.driveId}/${i.itemId}`;
@@ -64,7 +68,8 @@ afterEach(async () => {
 });
 
 async function scan(tenantId: string, now: Date, p = policy) {
-  const slice = await collectAndCommit(collectSharing, testContext(t.graph(), { policy: p, tenantId, store, now }));
+  // At a known Graph root, as the product runs (stored state names the root it was read at).
+  const slice = await collectAndCommit(collectSharing, testContext(t.graph({ root: t.sim.url }), { policy: p, tenantId, store, now }));
   if (slice.status === 'failed') throw new Error(slice.detail);
   return slice;
 }
@@ -87,6 +92,9 @@ describe('OneDrive sweep', () => {
       // Exactly the drives of today's bucket, and one delta per drive read.
       expect(read.sort()).toEqual(ids.filter((id) => sweepBucket(id, DAYS) === todaysBucket(day(d), DAYS)).sort());
       expect(t.sim.counts().delta).toBe(libraryCount(t.sim.tenant) + read.length);
+      // Libraries are listed on every team site, on a personal site only on its OneDrive's day.
+      expect(t.sim.counts().drives).toBe(teamSiteCount(t.sim.tenant) + dueSites(t.sim.tenant, d).length);
+      if (d < DAYS) expect(dueSites(t.sim.tenant, d).length).toBeLessThan(personalSites(t.sim.tenant).length);
       for (const id of read) reads.set(id, (reads.get(id) ?? 0) + 1);
       for (const i of slice.data.items) if (held.has(i.driveId)) expect(Date.parse(i.asOf ?? '')).toBeLessThan(day(d).getTime());
       if (held.size) {
@@ -128,6 +136,38 @@ describe('OneDrive sweep', () => {
         expect(sort(slice.data.items)).toEqual(sort(everything.data.items));
       }
     }
+  });
+
+  it('a personal site is listed again when its stored list is unreadable, of another Graph root, as old as the period, or absent; with a sweep of 1 day, always', async () => {
+    const tenantId = randomUUID();
+    t.sim.resetCounts();
+    await scan(tenantId, day(0));
+    // Day 0 lists every site and stores each personal site's list (after the commit).
+    expect(t.sim.counts().drives).toBe(t.sim.tenant.sites.length);
+    const notDue = personalSites(t.sim.tenant).filter((s) => !dueSites(t.sim.tenant, 1).includes(s));
+    expect(notDue.length).toBeGreaterThanOrEqual(4);
+    const [bad, foreign, old, gone] = notDue.map((s) => String(s.site.id)) as [string, string, string, string];
+    const stored = JSON.parse((await store.getStateBlob(tenantId, `files-site-drives-${foreign}`)) ?? '{}') as { listedAt: string; graphRoot: string; drives: unknown[] };
+    expect(stored.graphRoot.toLowerCase()).toBe(t.sim.url.toLowerCase());
+    expect(stored.drives).toHaveLength(1);
+    await store.putStateBlob(tenantId, `files-site-drives-${bad}`, '{not json');
+    await store.putStateBlob(tenantId, `files-site-drives-${foreign}`, JSON.stringify({ ...stored, graphRoot: 'https://graph.other.example' }));
+    const oldDoc = JSON.parse((await store.getStateBlob(tenantId, `files-site-drives-${old}`)) ?? '{}') as Record<string, unknown>;
+    await store.putStateBlob(tenantId, `files-site-drives-${old}`, JSON.stringify({ ...oldDoc, listedAt: new Date(day(1).getTime() - DAYS * 86_400_000).toISOString() }));
+    await store.deleteStateBlob(tenantId, `files-site-drives-${gone}`);
+    t.sim.resetCounts();
+    const slice = await scan(tenantId, day(1));
+    expect(slice.status).toBe('complete');
+    expect(t.sim.counts().drives).toBe(teamSiteCount(t.sim.tenant) + dueSites(t.sim.tenant, 1).length + 4);
+    expect(slice.detail).toMatch(/personal site\(s\) not due today were not listed again/);
+    // Listed again on day 1, so stored again: day 2 leaves them unlisted unless due.
+    t.sim.resetCounts();
+    await scan(tenantId, day(2));
+    expect(t.sim.counts().drives).toBe(teamSiteCount(t.sim.tenant) + dueSites(t.sim.tenant, 2).length);
+    // A sweep of one day reads every OneDrive every day, so every site is listed.
+    t.sim.resetCounts();
+    await scan(tenantId, day(3), everyDay);
+    expect(t.sim.counts().drives).toBe(t.sim.tenant.sites.length);
   });
 
   it('the ledger keeps the findings of a held drive, even absent, in a complete area', () => {

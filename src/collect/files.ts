@@ -62,8 +62,11 @@
  * every files.fullEnumerationDays) 105,000 + 52,500 × 22 ≈ 1.26 M RU ≈ 3.5 hours — more than a
  * Functions run (30 min timeout). With the sweep (OneDrives over files.oneDriveSweepDays = 7
  * days): 2,500 site libraries + ~7,143 OneDrives a day: deltas ≈ 9,643 RU, full enumerations of
- * a day's bucket ≈ 9,643 × 22 ≈ 212,000 RU ≈ 35 min; the drive listing stays per site (all sites
- * are listed every day to find new drives: 105,000 RU ≈ 17.5 min, the largest remaining cost).
+ * a day's bucket ≈ 9,643 × 22 ≈ 212,000 RU ≈ 35 min. Listing every site's drives every day
+ * would be 105,000 RU ≈ 17.5 min, the largest cost left; so a personal site is listed only on its
+ * OneDrive's day (storedDriveLists): 2,500 team sites + ~7,143 personal sites ≈ 19,300 RU, a
+ * no-change day ≈ 29,000 RU ≈ 5 min (the bench measures it). The site list (getAllSites) is still
+ * read in full every scan, so a new OneDrive is listed and read the day it appears.
  *
  * How OneDrives are found: /sites/getAllSites as every other site. Its page ("sites: getAllSites",
  * "Best practices for discovering files and detecting changes at scale") does not say whether

@@ -39,6 +39,18 @@ describe('Aimd', () => {
     expect(MAX_SUCCESS_WINDOW).toBeGreaterThan(SUCCESS_WINDOW);
   });
 
+  test('above 7 in flight each window adds a quarter (4 to 64 in 15 windows), never past the cap', async () => {
+    const a = new Aimd({ start: 4, cap: 64, window: 10 });
+    const seen: number[] = [a.allowed];
+    while (a.allowed < 64) {
+      a.release(await a.acquire(1), { throttled: 0, succeeded: 10 });
+      seen.push(a.allowed);
+    }
+    expect(seen).toEqual([4, 5, 6, 7, 8, 10, 12, 15, 18, 22, 27, 33, 41, 51, 63, 64]);
+    a.release(await a.acquire(1), { throttled: 0, succeeded: 10 });
+    expect(a.allowed).toBe(64);
+  });
+
   test('a claim waits while the allowance is used, and one larger than the allowance runs alone', async () => {
     const a = new Aimd({ start: 2, cap: 2 });
     const first = await a.acquire(2);

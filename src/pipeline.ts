@@ -382,13 +382,20 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   };
   if (store) {
     const directory = slices.directory?.status === 'failed' ? [] : (slices.directory?.data ?? []);
-    const departments = new Map(directory.map((u) => [u.id, u.department]));
-    const ids = new Map<string, string>();
-    for (const u of directory) {
-      ids.set(u.userPrincipalName.toLowerCase(), u.id);
-      if (u.mail) ids.set(u.mail.toLowerCase(), u.id);
-    }
-    const sinks = options.sinks?.({ userIdOf: (address) => ids.get(address.toLowerCase()) }) ?? [];
+    // Lookups over the whole directory (50,000 users: 150,000 map entries) are built on first use
+    // only: most scans ask the department of a few findings' subjects, and a scan with no Planner
+    // sink or no report never asks for an id or a display name (issue 13, scanner memory).
+    const departments = lazy(() => new Map(directory.map((u) => [u.id, u.department])));
+    const ids = lazy(() => {
+      const m = new Map<string, string>();
+      for (const u of directory) {
+        m.set(u.userPrincipalName.toLowerCase(), u.id);
+        if (u.mail) m.set(u.mail.toLowerCase(), u.id);
+      }
+      return m;
+    });
+    const departmentOf = (id: string): string | null | undefined => departments().get(id);
+    const sinks = options.sinks?.({ userIdOf: (address) => ids().get(address.toLowerCase()) }) ?? [];
     const outcome = await store.withLedgerLease(options.tenantId, async (assertHeld) => {
       // Another run of this scan id (a redelivered message) may have reconciled it while this one
       // collected: its progress is then gone or marked, and this run writes nothing.
@@ -411,19 +418,21 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
         return e ? { ...f, firstSeen: e.firstSeen, lastSeen: e.lastSeen, ...(f.kind === 'event' ? { evidence: e.evidence } : {}) } : f;
       });
       // Names of people for the report (the users slice has them when the accounts area was read).
-      const names = new Map<string, string>();
-      if (slices.users && slices.users.status !== 'failed') {
-        for (const u of slices.users.data) {
-          for (const k of [u.id, u.userPrincipalName, u.mail]) if (k && u.displayName) names.set(k.toLowerCase(), u.displayName);
+      const users = slices.users && slices.users.status !== 'failed' ? slices.users.data : [];
+      const names = lazy(() => {
+        const m = new Map<string, string>();
+        for (const u of users) {
+          for (const k of [u.id, u.userPrincipalName, u.mail]) if (k && u.displayName) m.set(k.toLowerCase(), u.displayName);
         }
-      }
+        return m;
+      });
       await report({
         entries: [...rec.entries.values()],
         opened: rec.opened,
         reopened: rec.reopened,
         resolved: rec.resolved,
-        departmentOf: (id) => departments.get(id),
-        displayNameOf: (key) => names.get(key.toLowerCase()),
+        departmentOf,
+        displayNameOf: (key) => names().get(key.toLowerCase()),
         policy: options.policy,
         now: started,
       });
@@ -436,7 +445,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
         policy: options.policy,
         now: started,
         sinks,
-        departmentOf: (id) => departments.get(id),
+        departmentOf,
         persist: write,
       });
       for (const e of sync.changed) rec.entries.set(e.id, e);
@@ -496,6 +505,12 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   // The scan is on record: its checkpoint is no longer needed.
   if (store && progress) await clearProgress(store, options.tenantId, progress);
   return result;
+}
+
+/** `build()` on the first call, its value afterwards. */
+function lazy<T>(build: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: build() }).v;
 }
 
 /** The pending state of every slice read, but of those failed or marked suspect by the plausibility check. */

@@ -115,15 +115,30 @@ export function sha256(text: string): string {
  */
 export function canonicalSha256(value: unknown): string {
   const hash = createHash('sha256');
-  let buf = '';
+  // The chunk's pieces, joined once per chunk: appending each piece to a string instead made a
+  // cons string per token (millions of them at 50,000 users) that hashing then flattened.
+  const parts: string[] = [];
+  let size = 0;
   const out = (s: string): void => {
-    buf += s;
-    if (buf.length >= 65_536) {
-      hash.update(buf, 'utf8');
-      buf = '';
+    parts.push(s);
+    size += s.length;
+    if (size >= 65_536) {
+      hash.update(parts.join(''), 'utf8');
+      parts.length = 0;
+      size = 0;
     }
   };
-  const write = (v: unknown): void => {
+  // The records of a list share their keys: their sorted order and quoted names are worked out
+  // once per key list (per depth, so a nested object does not evict its parent's), not per record.
+  const shapes: Array<{ keys: string[]; sorted: Array<{ key: string; first: string; next: string }> }> = [];
+  const shapeOf = (keys: string[], depth: number): Array<{ key: string; first: string; next: string }> => {
+    const cached = shapes[depth];
+    if (cached && cached.keys.length === keys.length && cached.keys.every((k, i) => k === keys[i])) return cached.sorted;
+    const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((key) => ({ key, first: `${JSON.stringify(key)}:`, next: `,${JSON.stringify(key)}:` }));
+    shapes[depth] = { keys, sorted };
+    return sorted;
+  };
+  const write = (v: unknown, depth: number): void => {
     if (v === null || typeof v !== 'object') return out(JSON.stringify(v) ?? 'null');
     if (v instanceof Date) return out(JSON.stringify(v.toISOString()));
     if (Array.isArray(v)) {
@@ -132,22 +147,24 @@ export function canonicalSha256(value: unknown): string {
         if (i) out(',');
         const x: unknown = v[i];
         if (x === undefined) out('null');
-        else write(x);
+        else write(x, depth + 1);
       }
       return out(']');
     }
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined && typeof x !== 'function')
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const record = v as Record<string, unknown>;
     out('{');
-    entries.forEach(([k, x], i) => {
-      out(i ? `,${JSON.stringify(k)}:` : `${JSON.stringify(k)}:`);
-      write(x);
-    });
+    let first = true;
+    for (const { key, first: head, next } of shapeOf(Object.keys(record), depth)) {
+      const x = record[key];
+      if (x === undefined || typeof x === 'function') continue;
+      out(first ? head : next);
+      first = false;
+      write(x, depth + 1);
+    }
     out('}');
   };
-  write(value);
-  hash.update(buf, 'utf8');
+  write(value, 0);
+  hash.update(parts.join(''), 'utf8');
   return hash.digest('hex');
 }
 

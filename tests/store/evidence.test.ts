@@ -90,6 +90,11 @@ describe('canonical JSON', () => {
     const users = Array.from({ length: 5000 }, (_, i) => ({ id: `u${i}`, displayName: `斎藤　隆${'😀'.repeat(i % 7)}`, mail: i % 3 ? null : `x${i}@example.lg.jp`, accountEnabled: i % 2 === 0, extra: undefined }));
     expect(canonicalJson(users).length).toBeGreaterThan(200_000);
     expect(canonicalSha256(users)).toBe(sha256(canonicalJson(users)));
+    // Records whose keys change from one to the next (same count, other names; other order;
+    // nested objects of other shapes): the key order worked out for one record is not reused for another.
+    const mixed = [{ b: 1, a: 2 }, { a: 3, c: 4 }, { c: 5, a: 6 }, { a: 7, b: { z: 1, y: [{ q: 1 }, { p: 2, q: undefined }] } }, { b: 8, a: 9, d: undefined }, { d: 1, a: 2 }, {}, { a: { b: { c: 1 } }, b: { a: 1 } }];
+    expect(canonicalSha256(mixed)).toBe(sha256(canonicalJson(mixed)));
+    expect(canonicalSha256({ y: mixed, x: [mixed, { x: 1 }] })).toBe(sha256(canonicalJson({ y: mixed, x: [mixed, { x: 1 }] })));
   });
 });
 

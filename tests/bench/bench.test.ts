@@ -143,6 +143,9 @@ describe('bench end to end (200 users)', () => {
     expect(d.perEndpoint.drives).toBeLessThan(w.perEndpoint.drives);
     for (const s of [w, d]) {
       expect(s.modelSeconds).toBeGreaterThan(0);
+      // The scenario's own peak (sampled while it ran) is at most the process's lifetime one.
+      expect(s.scenarioPeakRssMB).toBeGreaterThan(0);
+      expect(s.scenarioPeakRssMB).toBeLessThanOrEqual(s.peakRssMB);
     }
   }, 120_000);
 });

@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { validatePolicy, type Policy } from '../../src/config/policy';
 import { loadSettings, type Settings } from '../../src/config/settings';
@@ -166,6 +167,10 @@ export async function benchSize(o: BenchOptions): Promise<Record<string, unknown
       global.gc?.();
       const rssBefore = process.memoryUsage().rss;
       let peak = rssBefore;
+      // A worker thread samples too: the main thread can be busy for longer than the poll (parsing
+      // a page), and the process's maxRSS is its lifetime's, so a later scenario reads at least an
+      // earlier one's peak. `scenarioPeakRssMB` is this scenario's own (both samplers' maximum).
+      const sampler = startRssSampler();
       const poll = setInterval(() => {
         peak = Math.max(peak, process.memoryUsage().rss);
       }, 50);
@@ -218,6 +223,7 @@ export async function benchSize(o: BenchOptions): Promise<Record<string, unknown
           throttled: counts.throttled ?? 0,
           retries: run.retries,
           peakRssMB: round(Math.max(peak, process.resourceUsage().maxRSS * 1024) / 1048576),
+          scenarioPeakRssMB: round(Math.max(peak, await sampler.stop()) / 1048576),
           loadAverage: { before: loadBefore.map(round), after: loadavg().map(round) },
           coverage: Object.fromEntries(Object.entries(result.coverage).map(([a, c]) => [a, c?.status])),
           findingsPerRule: found,
@@ -242,6 +248,7 @@ export async function benchSize(o: BenchOptions): Promise<Record<string, unknown
         };
       } finally {
         clearInterval(poll);
+        await sampler.stop();
       }
     }
   } finally {
@@ -390,6 +397,28 @@ function restrictShape(w: WorkloadShape, areas: readonly Area[] | undefined): Wo
 
 function sortKeys(o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Samples this process's RSS every 10 ms from a worker thread; `stop` gives the maximum seen (bytes). */
+function startRssSampler(): { stop(): Promise<number> } {
+  const worker = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     let max = process.memoryUsage.rss();
+     const t = setInterval(() => { max = Math.max(max, process.memoryUsage.rss()); }, 10);
+     parentPort.on('message', () => { clearInterval(t); parentPort.postMessage(max); parentPort.close(); });`,
+    { eval: true },
+  );
+  let result: Promise<number> | undefined;
+  return {
+    stop: () =>
+      (result ??= new Promise<number>((resolve, reject) => {
+        worker.once('message', (max: number) => {
+          void worker.terminate().then(() => resolve(max));
+        });
+        worker.once('error', reject);
+        worker.postMessage('stop');
+      })),
+  };
 }
 
 const round = (n: number): number => Number(n.toFixed(2));

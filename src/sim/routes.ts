@@ -301,7 +301,13 @@ export function throttleKeys(ctx: RouteContext, match: RouteMatch, query: readon
       keys.push({ family: 'identityReports', key: '' });
       break;
     case 'users':
-      if (usesSignInActivity(query)) keys.push({ family: 'signInActivity', key: '' });
+      if (usesSignInActivity(query)) {
+        keys.push({ family: 'signInActivity', key: '' });
+        // The stricter reading of the identity reports' limits (ThrottleReadings.signInActivity):
+        // the page is auditLogs data too, so it also spends one of the reports' 5 per 10 s (same
+        // app-and-tenant bucket as userRegistrationDetails and signIns).
+        if (ctx.options.throttleReadings?.signInActivity === 'alsoIdentityReports') keys.push({ family: 'identityReports', key: '' });
+      }
       break;
     case 'conditionalAccess':
       keys.push({ family: 'conditionalAccess', key: '' });

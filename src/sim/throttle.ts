@@ -53,6 +53,21 @@ export interface ThrottleReadings {
    * against) or 'perApp' (throttling-limits.md's current text, the stricter one).
    */
   outlookConcurrency?: 'perMailbox' | 'perApp';
+  /**
+   * Whether a `GET /users` page with signInActivity draws from the identity reports' bucket (5 per
+   * 10 s per app per tenant) as well as from its own (~10 a minute). 'ownFamily' (default): its
+   * own bucket only. 'alsoIdentityReports': one token from each, refused when either is empty.
+   *
+   * Why both: the "Identity and access reports service limits" include
+   * (microsoft-graph-docs-contrib includes/throttling-entra-logs-reports.md) reads differently by
+   * revision. One (161a8fe) has one row, "Any: Five requests per 10 seconds" per app per tenant,
+   * over a resource list without signInActivity. A newer one (293254b) adds a row "GET
+   * signInActivity: 10 requests per minute" and also puts signInActivity in the list of resources
+   * that "the preceding limits apply to", i.e. under the 5 per 10 s row too; and issue #8653 of
+   * that repository (2023) reports that listing users with signInActivity "will also hit this
+   * normal AAD Reporting API throttling limit". Whether the two limits add up is not said.
+   */
+  signInActivity?: 'ownFamily' | 'alsoIdentityReports';
 }
 
 /** One family's limit in machine-readable form (for the bench's lower bounds). */
@@ -69,6 +84,8 @@ export interface FamilyModel {
   concurrencyScope?: 'app' | 'appMailbox';
   /** What a unit is: a request, or a resource unit (SharePoint's, Entra ID's) costed per request. */
   unit: 'requests' | 'resourceUnits';
+  /** Other families each request of this one also draws a unit from (same key), on this reading. */
+  alsoDraws?: ThrottleFamily[];
 }
 
 /**
@@ -101,6 +118,7 @@ export function throttleModel(
   }
   out.outlook.concurrency = OUTLOOK_CONCURRENCY;
   out.outlook.concurrencyScope = readings.outlookConcurrency === 'perApp' ? 'app' : 'appMailbox';
+  if (readings.signInActivity === 'alsoIdentityReports') out.signInActivity.alsoDraws = ['identityReports'];
   return out;
 }
 

@@ -113,9 +113,11 @@ export interface SimOptions {
   throttle?: Partial<Record<ThrottleFamily, ThrottleLimit>> | false;
   /**
    * Which reading to play where Microsoft's doc revisions disagree (see `ThrottleReadings` in
-   * throttle.ts): `outlookConcurrency` 'perMailbox' (default) or 'perApp'.
+   * throttle.ts): `outlookConcurrency` 'perMailbox' (default) or 'perApp'; `signInActivity`
+   * 'ownFamily' (default) or 'alsoIdentityReports' (a users page with signInActivity also draws
+   * from the identity reports' bucket).
    */
-  throttleReadings?: { outlookConcurrency?: 'perMailbox' | 'perApp' };
+  throttleReadings?: { outlookConcurrency?: 'perMailbox' | 'perApp'; signInActivity?: 'ownFamily' | 'alsoIdentityReports' };
   faults?: SimFault[];
   /** override max page sizes per endpoint (for tests of paging) */
   maxPageSize?: Partial<Record<EndpointName, number>>;

@@ -7,11 +7,11 @@
  *   ← { type: 'counts' } → { type: 'counts', counts }     ← { type: 'reset' } → { type: 'reset' }
  *   ← { type: 'timeScale', value } → { type: 'timeScale' }: the compressed clock's factor from now on
  *   ← { type: 'close' } → closes the server and exits 0.
- * Argument: one JSON object { seed, users, latencyMs, timeScale? }.
+ * Argument: one JSON object { seed, users, latencyMs, timeScale?, sweepDays?, readings? }.
  */
 import { sweepBucket, todaysBucket } from '../../src/collect/files';
 import { generateBenchTenant } from '../../src/sim/bench-tenant';
-import { startSimulator } from '../../src/sim/server';
+import { startSimulator, type SimOptions } from '../../src/sim/server';
 import type { GroundTruth, JsonObject, TenantData } from '../../src/sim/tenant';
 import type { TenantCounts } from './model';
 
@@ -23,7 +23,11 @@ export interface SimProcessArgs {
   timeScale?: number;
   /** the policy's files.oneDriveSweepDays the daily scan uses (default 7), for `oneDrivesDueToday` */
   sweepDays?: number;
-  /** the reading to play where Microsoft's docs disagree (tests/bench/model.ts Reading) */
+  /**
+   * Which reading of the ambiguous limits the simulator plays (SimOptions.throttleReadings; model.ts
+   * READINGS): Outlook's 4 concurrent per mailbox or per app, and whether signInActivity pages also
+   * draw on the identity reports' limit. Default: the simulator's (perMailbox, ownFamily).
+   */
   readings?: { outlook?: 'perMailbox' | 'perApp'; signInActivity?: 'ownFamily' | 'alsoIdentityReports' };
 }
 
@@ -63,6 +67,14 @@ function identityCounts(t: TenantData): Pick<TenantCounts, 'staleBySuccess' | 's
   return { staleBySuccess, staleByAny, neverSignedIn, roleHolders: holders.size, unregistered, enabledUsers };
 }
 
+/** The bench's names of the readings, as the simulator's options spell them. */
+function throttleReadingsOf(readings: NonNullable<SimProcessArgs['readings']>): NonNullable<SimOptions['throttleReadings']> {
+  return {
+    ...(readings.outlook ? { outlookConcurrency: readings.outlook } : {}),
+    ...(readings.signInActivity ? { signInActivity: readings.signInActivity } : {}),
+  };
+}
+
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as SimProcessArgs;
   const bench = generateBenchTenant({ seed: args.seed, users: args.users });
@@ -92,7 +104,7 @@ async function main(): Promise<void> {
     latencyMs: args.latencyMs,
     licenceCount: args.users,
     ...(args.timeScale !== undefined && args.timeScale !== 1 ? { timeScale: args.timeScale } : {}),
-    ...(args.readings?.outlook ? { throttleReadings: { outlookConcurrency: args.readings.outlook } } : {}),
+    ...(args.readings ? { throttleReadings: throttleReadingsOf(args.readings) } : {}),
   });
   // The bench process went away (killed, crashed): do not outlive it.
   process.on('disconnect', () => process.exit(0));

@@ -73,3 +73,78 @@ describe('throttleModel', () => {
     expect(large.outlook.concurrencyScope).toBe('app');
   });
 });
+
+/**
+ * signInActivity pages and the identity reports' 5 per 10 s: a family of their own, or also
+ * drawing the reports' bucket (throttling-entra-logs-reports.md, whose revisions disagree; see
+ * ThrottleReadings.signInActivity).
+ */
+describe('signInActivity readings', () => {
+  const sia = '/users?$select=id,signInActivity&$top=5';
+  const report = '/reports/authenticationMethods/userRegistrationDetails?$top=5';
+
+  test('ownFamily (default): five signInActivity pages leave the five reports of the window untouched', async () => {
+    const sim = await startSimulator({ tenant: demo.data });
+    const { agent, call } = simClient(sim);
+    try {
+      for (let i = 0; i < 5; i++) expect((await call(sia)).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await call(report)).status).toBe(200);
+      expect(sim.counts().throttled ?? 0).toBe(0);
+    } finally {
+      await agent.close();
+      await sim.close();
+    }
+  });
+
+  test('alsoIdentityReports: a signInActivity page spends a report token; refused when either bucket is empty', async () => {
+    const sim = await startSimulator({ tenant: demo.data, throttleReadings: { signInActivity: 'alsoIdentityReports' } });
+    const { agent, call } = simClient(sim);
+    try {
+      for (let i = 0; i < 3; i++) expect((await call(sia)).status).toBe(200);
+      expect((await call(report)).status).toBe(200);
+      expect((await call(report)).status).toBe(200);
+      // 5 of the reports' 5 are spent: the next report and the next signInActivity page are refused
+      // (the signInActivity bucket still holds 7 of its 10), Retry-After from the reports' bucket.
+      const refusedReport = await call(report);
+      const refusedPage = await call(sia);
+      for (const a of [refusedReport, refusedPage]) {
+        expect(a.status).toBe(429);
+        const wait = Number(a.headers.get('retry-after'));
+        expect(wait).toBeGreaterThan(0);
+        expect(wait).toBeLessThanOrEqual(2); // one token of 0.5 a second, not the signInActivity's 6 s
+      }
+      // A refused request takes no token from either bucket: the plain user list is untouched.
+      expect((await call('/users?$select=id&$top=5')).status).toBe(200);
+      expect(sim.counts().throttled).toBe(2);
+      expect(sim.counts().signInActivity).toBe(3);
+    } finally {
+      await agent.close();
+      await sim.close();
+    }
+  });
+
+  test('alsoIdentityReports: Retry-After comes from the emptiest bucket (the signInActivity one, once it is empty)', async () => {
+    const sim = await startSimulator({
+      tenant: demo.data,
+      throttleReadings: { signInActivity: 'alsoIdentityReports' },
+      throttle: { identityReports: { limit: 100, perSeconds: 10 }, signInActivity: { limit: 2, perSeconds: 60 } },
+    });
+    const { agent, call } = simClient(sim);
+    try {
+      expect((await call(sia)).status).toBe(200);
+      expect((await call(sia)).status).toBe(200);
+      const refused = await call(sia);
+      expect(refused.status).toBe(429);
+      // One token of 2 a minute: about 30 s, far beyond the reports' 0.1 s.
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(25);
+    } finally {
+      await agent.close();
+      await sim.close();
+    }
+  });
+
+  test('throttleModel says which reading draws what', () => {
+    expect(throttleModel().signInActivity.alsoDraws).toBeUndefined();
+    expect(throttleModel({ signInActivity: 'alsoIdentityReports' }).signInActivity.alsoDraws).toEqual(['identityReports']);
+  });
+});

@@ -178,26 +178,139 @@ export function familyOf(path: string): Family {
 }
 
 /**
- * Every budget a request draws from, with its cost in each: its family's, plus the directory's
- * resource units for a `signInActivity` page (it is a `GET users` as well).
+ * One budget a request draws from, with its cost. `shared`: a signInActivity page's draw on the
+ * identity reports' shared accounting, charged only while the strict reading holds
+ * ({@link RequestBudgets}, "The signInActivity reading").
  */
-export function drawsOf(path: string, method = 'GET'): Array<{ family: Family; cost: number }> {
+export interface Draw {
+  family: Family;
+  cost: number;
+  shared?: true;
+}
+
+/**
+ * Every budget a request draws from, with its cost in each: its family's, plus for a
+ * `signInActivity` page the directory's resource units (it is a `GET users` as well) and, last,
+ * one unit of the identity reports' shared accounting (the strict reading: the page is auditLogs
+ * data; see {@link RequestBudgets}). Own families come first, so the shared draw is the one that
+ * can find them with room and wait only for itself (the probe's condition).
+ */
+export function drawsOf(path: string, method = 'GET'): Draw[] {
   const family = familyOf(path);
-  const draws = [{ family, cost: costOf(path, method) }];
-  if (family === 'signInActivity') draws.push({ family: 'directory', cost: directoryCost(path, method) });
+  const draws: Draw[] = [{ family, cost: costOf(path, method) }];
+  if (family === 'signInActivity') {
+    draws.push({ family: 'directory', cost: directoryCost(path, method) });
+    draws.push({ family: 'identityReports', cost: 1, shared: true });
+  }
   return draws;
 }
 
-/** Sliding-window pacing for each family. Time and sleep are injected so tests stay fast. */
+/**
+ * Where the signInActivity question stands for one set of budgets: 'strict' (pages charged to the
+ * identity reports, no probe yet), 'probing' (one in flight), 'lenient' (a probe was accepted:
+ * pages no longer charged), 'strictConfirmed' (a probe was refused: charged for good, no more probes).
+ */
+export type SignInActivityReading = 'strict' | 'probing' | 'lenient' | 'strictConfirmed';
+
+/** The request sent as the probe of the signInActivity reading: say once what came of it. */
+export interface ReadingProbe {
+  /** 2xx 'accepted', 429 'throttled', anything else (no answer, 5xx, 403) 'inconclusive'. */
+  settle(outcome: 'accepted' | 'throttled' | 'inconclusive'): void;
+}
+
+/** Settles a probe (if any) by the HTTP status its request got (0: no answer). */
+export function settleProbe(probe: ReadingProbe | undefined, status: number): void {
+  probe?.settle(status >= 200 && status < 300 ? 'accepted' : status === 429 ? 'throttled' : 'inconclusive');
+}
+
+/**
+ * A probe is sent only when the shared accounting, read as Graph's token bucket (full at `limit`,
+ * refilled at limit / perSeconds), would hold less than this many units: so on the strict reading
+ * Graph must refuse it, with half a unit (1 s of the reports' refill) to spare for the time a
+ * request takes to reach Graph. Graph's simulator and the "Identity and access service limits"
+ * ("Throttling is based on a token bucket algorithm") model limits so.
+ */
+export const PROBE_BELOW_UNITS = 0.5;
+/** While a probe is in flight, waiters of the shared accounting look again this often (ms). */
+const PROBE_POLL_MS = 250;
+
+interface Start {
+  at: number;
+  cost: number;
+}
+
+interface Taken {
+  /** The starts recorded, so that {@link RequestBudgets.acquireDraws} can date them to the send. */
+  records: Start[];
+  probe?: ReadingProbe;
+}
+
+/** How long until `cost` more units fit a window of `windowMs` holding `starts` (0: they fit now). */
+function waitFor(starts: readonly Start[], limit: number, cost: number, windowMs: number, now: number): number {
+  const used = starts.reduce((n, s) => n + s.cost, 0);
+  if (used + cost <= limit) return 0;
+  // Starts are in time order, except the few re-dated by acquireDraws.
+  const ordered = starts.every((s, i) => i === 0 || (starts[i - 1] as Start).at <= s.at) ? starts : [...starts].sort((a, b) => a.at - b.at);
+  // Wait until enough of the oldest starts leave the window.
+  let freed = limit - used;
+  let until = now + 1;
+  for (const s of ordered) {
+    freed += s.cost;
+    until = s.at + windowMs;
+    if (freed >= cost) break;
+  }
+  return Math.max(1, until - now);
+}
+
+/**
+ * Sliding-window pacing for each family. Time and sleep are injected so tests stay fast.
+ *
+ * ## The signInActivity reading
+ * Microsoft's docs do not say whether a `GET /users` page with signInActivity (its own limit,
+ * about 10 a minute) also spends the identity reports' 5 per 10 s per app per tenant (auditLogs,
+ * reports/authenticationMethods/userRegistrationDetails): the "Identity and access reports
+ * service limits" include (microsoft-graph-docs-contrib includes/throttling-entra-logs-reports.md)
+ * lists signInActivity, in its newer revision, both with a row of its own ("GET signInActivity:
+ * 10 requests per minute") and among the resources the 5 per 10 s row applies to; its older
+ * revision does not list it at all; issue #8653 of that repository reports that listing users
+ * with signInActivity also hits "this normal AAD Reporting API throttling limit".
+ *
+ * So the budgets keep two accountings of the identity reports family: reports-only (the family's
+ * own window) and shared (reports plus signInActivity pages), and start from the STRICT reading:
+ * a report must fit both, a signInActivity page must fit its own family, the directory's and the
+ * shared accounting ({@link drawsOf}'s `shared` draw). Then they adapt, once:
+ * - Probe: when a request would wait ONLY for the shared accounting (its own families have room)
+ *   and the shared accounting read as Graph's token bucket is empty ({@link PROBE_BELOW_UNITS}),
+ *   it is sent at once as the probe. At most one probe is in flight. Being sent when the strict
+ *   reading says Graph's bucket is empty, it settles the question either way; a client that
+ *   leaves headroom (a scan's 1 of 5, for a watch in another process) never empties the bucket
+ *   by itself, so it never probes on its own and never spends that headroom.
+ * - Accepted (2xx): the lenient reading holds. signInActivity pages are no longer charged to the
+ *   identity reports for the rest of these budgets' life (a process's registry, src/graph/pacing.ts:
+ *   the scan, the watch and the digest of one app and tenant learn it together).
+ * - Refused (429): the strict reading holds. It stays, and no probe is sent again; the Graph
+ *   client honours the Retry-After as for any 429.
+ * - Anything else (no answer, 5xx): nothing learnt; a later request may probe.
+ * A sliding window of `limit` per `perSeconds` never admits more than a token bucket of the same
+ * size and rate would, so on the lenient reading the reports-only window keeps the reports clear
+ * of 429s, and on the strict one the shared window does; the probe costs at most one 429.
+ */
 export class RequestBudgets {
-  private readonly starts = new Map<Family, Array<{ at: number; cost: number }>>();
-  /** Serialises waiters per family so that a burst queues instead of all waking at once. */
-  private readonly queues = new Map<Family, Promise<void>>();
+  private readonly starts = new Map<Family, Start[]>();
+  /** Serialises waiters per family (and the shared accounting) so that a burst queues instead of all waking at once. */
+  private readonly queues = new Map<string, Promise<unknown>>();
   /** Throttling answers: no request of the family starts before this time. */
   private readonly notBefore = new Map<Family, number>();
   /** What the service said is left (RateLimit-Remaining) until when (RateLimit-Reset). */
   private readonly allowance = new Map<Family, { remaining: number; untilMs: number }>();
   private readonly budgets: Record<Family, Budget>;
+  /** The identity reports' shared accounting: reports and, on the strict reading, signInActivity pages. */
+  private sharedStarts: Start[] = [];
+  private lenient = false;
+  private strictConfirmed = false;
+  private probeInFlight = false;
+  /** Probes sent so far (at most one settles the reading; an inconclusive one is followed by another). */
+  probesSent = 0;
 
   constructor(
     budgets: Readonly<Record<Family, Budget>>,
@@ -217,17 +330,44 @@ export class RequestBudgets {
     return this.budgets[family];
   }
 
+  /** Where the signInActivity reading stands (see the class comment). */
+  get signInActivityReading(): SignInActivityReading {
+    if (this.lenient) return 'lenient';
+    if (this.strictConfirmed) return 'strictConfirmed';
+    return this.probeInFlight ? 'probing' : 'strict';
+  }
+
   /**
    * Waits until one more request of `family` costing `cost` units fits its budget, then records
    * it. A cost above the whole budget is capped to it, so such a request still runs (alone).
    * `headroom`: units of each window this caller leaves unused for others (a scan leaves some of
-   * the identity reports' 5 per 10 s to a sign-in watch in another process).
+   * the identity reports' 5 per 10 s to a sign-in watch in another process). An identity reports
+   * request fits the shared accounting too while the strict reading holds; when it is sent as
+   * the reading's probe, the probe comes back and must be settled.
    */
-  acquire(family: Family, cost = 1, headroom = 0): Promise<void> {
-    const previous = this.queues.get(family) ?? Promise.resolve();
-    const next = previous.then(() => this.take(family, cost, headroom));
-    this.queues.set(family, next.catch(() => undefined));
-    return next;
+  acquire(family: Family, cost = 1, headroom = 0): Promise<ReadingProbe | undefined> {
+    return this.enqueue(family, cost, headroom, false).then((t) => t.probe);
+  }
+
+  /**
+   * Waits for every draw of one request ({@link drawsOf}) in order, then dates them all to the
+   * moment the last was had (when the request goes out), so that a draw had early and held while
+   * a later one waited does not leave its window before the request was sent. Returns the probe
+   * when this request is the signInActivity reading's: settle it with the answer.
+   */
+  async acquireDraws(draws: readonly Draw[], headroom: Partial<Record<Family, number>> = {}): Promise<ReadingProbe | undefined> {
+    const records: Start[] = [];
+    let probe: ReadingProbe | undefined;
+    for (const d of draws) {
+      const taken = await this.enqueue(d.family, d.cost, headroom[d.family] ?? 0, d.shared === true);
+      records.push(...taken.records);
+      probe ??= taken.probe;
+    }
+    if (draws.length > 1) {
+      const now = this.clock();
+      for (const r of records) r.at = Math.max(r.at, now);
+    }
+    return probe;
   }
 
   /** Records that Graph throttled this family: nothing may start before `untilMs`. */
@@ -247,8 +387,56 @@ export class RequestBudgets {
     else this.allowance.set(family, { remaining, untilMs });
   }
 
-  private async take(family: Family, requested: number, headroom: number): Promise<void> {
+  private enqueue(family: Family, cost: number, headroom: number, shared: boolean): Promise<Taken> {
+    // Once the lenient reading holds, a page's shared draw is free: not queued behind anything.
+    if (shared && this.lenient) return Promise.resolve({ records: [] });
+    // Shared draws queue apart from the reports, so a page never waits behind the reports-only window.
+    const key = shared ? `${family}#shared` : family;
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.take(family, cost, headroom, shared));
+    this.queues.set(key, next.catch(() => undefined));
+    return next;
+  }
+
+  /**
+   * What the shared accounting leaves of Graph's bucket at most, read as a token bucket of the
+   * identity reports' full size (no headroom): for each recorded start s, the bucket was at most
+   * full just before it, so now it holds at most limit + refill since s − units spent since s.
+   */
+  private sharedUnitsLeft(now: number): number {
+    const full = this.budgets.identityReports;
+    const perMs = full.limit / (full.perSeconds * 1000);
+    const ordered = [...this.sharedStarts].sort((a, b) => a.at - b.at);
+    let left = full.limit;
+    let since = 0;
+    for (let i = ordered.length - 1; i >= 0; i--) {
+      const s = ordered[i] as Start;
+      since += s.cost;
+      left = Math.min(left, full.limit + perMs * Math.max(0, now - s.at) - since);
+    }
+    return left;
+  }
+
+  private openProbe(): ReadingProbe {
+    this.probeInFlight = true;
+    this.probesSent++;
+    let open = true;
+    return {
+      settle: (outcome) => {
+        if (!open) return;
+        open = false;
+        this.probeInFlight = false;
+        if (outcome === 'accepted') {
+          this.lenient = true;
+          this.sharedStarts = [];
+        } else if (outcome === 'throttled') this.strictConfirmed = true;
+      },
+    };
+  }
+
+  private async take(family: Family, requested: number, headroom: number, shared: boolean): Promise<Taken> {
     for (;;) {
+      if (shared && this.lenient) return { records: [] };
       // Read each round: setBudget may have changed it while this request waited.
       const full = this.budgets[family];
       const budget = { ...full, limit: Math.max(1, full.limit - Math.max(0, headroom)) };
@@ -260,30 +448,49 @@ export class RequestBudgets {
         await this.sleep(blockedUntil - now);
         continue;
       }
-      const allowance = this.allowance.get(family);
+      const allowance = shared ? undefined : this.allowance.get(family);
       if (allowance && now >= allowance.untilMs) this.allowance.delete(family);
       else if (allowance && allowance.remaining < cost) {
         await this.sleep(Math.max(1, allowance.untilMs - now));
         continue;
       }
-      const starts = (this.starts.get(family) ?? []).filter((s) => s.at > now - window);
-      const used = starts.reduce((n, s) => n + s.cost, 0);
-      if (used + cost <= budget.limit) {
-        starts.push({ at: now, cost });
+      // The family's own window; a shared draw's own families were drawn before it (drawsOf).
+      let starts: Start[] = [];
+      let ownWait = 0;
+      if (!shared) {
+        starts = (this.starts.get(family) ?? []).filter((s) => s.at > now - window);
         this.starts.set(family, starts);
-        if (allowance && now < allowance.untilMs) allowance.remaining -= cost;
-        return;
+        ownWait = waitFor(starts, budget.limit, cost, window, now);
       }
-      this.starts.set(family, starts);
-      // Wait until enough of the oldest starts leave the window.
-      let freed = budget.limit - used;
-      let until = now + 1;
-      for (const s of starts) {
-        freed += s.cost;
-        until = s.at + window;
-        if (freed >= cost) break;
+      // The identity reports' shared accounting, while the strict reading holds.
+      const strict = family === 'identityReports' && !this.lenient;
+      let sharedWait = 0;
+      if (strict) {
+        this.sharedStarts = this.sharedStarts.filter((s) => s.at > now - window);
+        sharedWait = waitFor(this.sharedStarts, budget.limit, cost, window, now);
       }
-      await this.sleep(Math.max(1, until - now));
+      const probe = ownWait === 0 && sharedWait > 0 && !this.strictConfirmed && !this.probeInFlight && this.sharedUnitsLeft(now) < PROBE_BELOW_UNITS
+        ? this.openProbe()
+        : undefined;
+      if (ownWait === 0 && (sharedWait === 0 || probe)) {
+        const records: Start[] = [];
+        if (!shared) {
+          const r = { at: now, cost };
+          starts.push(r);
+          records.push(r);
+          if (allowance && now < allowance.untilMs) allowance.remaining -= cost;
+        }
+        if (strict) {
+          const r = { at: now, cost };
+          this.sharedStarts.push(r);
+          records.push(r);
+        }
+        return probe ? { records, probe } : { records };
+      }
+      // Waiting only for the shared accounting while a probe is out: look again soon, as an
+      // accepted probe frees this request at once.
+      const wait = ownWait === 0 && this.probeInFlight ? Math.min(sharedWait, PROBE_POLL_MS) : Math.max(ownWait, sharedWait);
+      await this.sleep(Math.max(1, wait));
     }
   }
 }

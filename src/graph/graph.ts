@@ -11,7 +11,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { ResponseType } from '@microsoft/microsoft-graph-client';
 import { CredentialError, GraphError } from '../errors';
-import { directoryBudget, drawsOf, familyOf, GRAPH_BUDGETS, RequestBudgets, type Budget, type Family } from './budget';
+import { directoryBudget, drawsOf, familyOf, GRAPH_BUDGETS, RequestBudgets, settleProbe, type Budget, type Family, type ReadingProbe, type SignInActivityReading } from './budget';
 import { BATCH_ITEMS_AT_ONCE, FAMILY_CONCURRENCY, newPacing, sharedPacing, type Pacing } from './pacing';
 
 /** Options of a {@link Graph}; everything has a production default. */
@@ -315,6 +315,14 @@ export class Graph {
   }
 
   /**
+   * Where the signInActivity reading of this client's budgets stands, and how many probes were
+   * sent (src/graph/budget.ts, RequestBudgets; shared by every client of the same app and tenant).
+   */
+  signInActivityReading(): { reading: SignInActivityReading; probes: number } {
+    return { reading: this.budgets.signInActivityReading, probes: this.budgets.probesSent };
+  }
+
+  /**
    * The application permissions granted to the app, read from its access token's `roles` claim
    * (never the token itself); undefined when unknown.
    */
@@ -382,10 +390,11 @@ export class Graph {
       if (this.untrusted) throw this.untrusted;
       // A slot first, then the budget: a start is recorded when the request really goes out.
       const slot = pacer ? await pacer.acquire(1) : undefined;
-      for (const d of draws) {
-        await this.budgets.acquire(d.family, d.cost, this.headroom[d.family]);
-        this.spend(d.family, d.cost);
-      }
+      // A signInActivity page or a report may go out as the probe of the signInActivity reading
+      // (budget.ts, RequestBudgets): its answer settles it.
+      const probe = await this.budgets.acquireDraws(draws, this.headroom);
+      // The shared draw is the identity reports' accounting of a signInActivity page, not a unit of its own.
+      for (const d of draws) if (!d.shared) this.spend(d.family, d.cost);
       this.stats.requests++;
       let response: Response;
       try {
@@ -399,6 +408,7 @@ export class Graph {
               ? request.patch(options.body ?? {})
               : request.delete())) as Response;
       } catch (err) {
+        settleProbe(probe, 0);
         if (pacer && slot) pacer.release(slot, { throttled: 0, succeeded: 0 });
         // A credential failure is not a network failure: retrying cannot cure it.
         const credential = credentialErrorOf(err);
@@ -423,6 +433,7 @@ export class Graph {
         await this.waitBeforeRetry(this.baseBackoffMs * 2 ** (attempt - 1), `no answer from ${method} ${describeEndpoint(url).split('?')[0]}`, attempt + 1);
         continue;
       }
+      settleProbe(probe, response.status);
       if (pacer && slot) pacer.release(slot, { throttled: response.status === 429 ? 1 : 0, succeeded: response.status === 429 ? 0 : 1 });
       const headers = headerRecord(response.headers);
       this.observeRateLimit(family, headers);
@@ -623,13 +634,19 @@ export class Graph {
       // concurrency has room, instead of colliding again with the batches in flight.
       const slot = await pacer.acquire(Math.min(pending.length, BATCH_ITEMS_AT_ONCE));
       let outcome = { throttled: 0, succeeded: 0 };
-      // Budget each item by its own family (an inbox-rule item is an Outlook request).
+      // Budget each item by its own family (an inbox-rule item is an Outlook request). An item may
+      // be the probe of the signInActivity reading: its own answer settles it.
+      const probes: Array<{ id: string; probe: ReadingProbe }> = [];
       for (const r of pending) {
-        for (const d of drawsOf(r.url, r.method)) {
-          await this.budgets.acquire(d.family, d.cost, this.headroom[d.family]);
-          this.spend(d.family, d.cost);
-        }
+        const draws = drawsOf(r.url, r.method);
+        const probe = await this.budgets.acquireDraws(draws, this.headroom);
+        if (probe) probes.push({ id: r.id, probe });
+        for (const d of draws) if (!d.shared) this.spend(d.family, d.cost);
       }
+      // No answer of the item's own (the envelope failed or was refused): nothing learnt.
+      const inconclusive = (): void => {
+        for (const p of probes) settleProbe(p.probe, 0);
+      };
       this.stats.batchCalls++;
       this.stats.batchItems += pending.length;
       // A batch of reads may be sent again; one that writes may not.
@@ -651,10 +668,12 @@ export class Graph {
         },
       });
       } catch (err) {
+        inconclusive();
         pacer.release(slot, outcome);
         throw err;
       }
       if (res.status !== 200) {
+        inconclusive();
         pacer.release(slot, { throttled: res.status === 429 ? 1 : 0, succeeded: 0 });
         // The envelope itself was refused (429, 5xx, 424): the whole batch is retried under the
         // rules of any request (Retry-After, attempt cap). When no retry is left, each item fails
@@ -683,9 +702,11 @@ export class Graph {
       try {
         answered = parseBatchResponses(res.body);
       } catch (err) {
+        inconclusive();
         pacer.release(slot, outcome);
         throw err;
       }
+      for (const p of probes) settleProbe(p.probe, answered.get(p.id.toLowerCase())?.status ?? 0);
       const throttledItems = pending.filter((r) => answered.get(r.id.toLowerCase())?.status === 429).length;
       outcome = { throttled: throttledItems, succeeded: pending.length - throttledItems };
       pacer.release(slot, outcome);

@@ -37,11 +37,14 @@ describe('client: costs, families and bands', () => {
     expect(familyOf('/roleManagement/directory/roleAssignments?$expand=principal')).toBe('global');
     expect(familyOf('/planner/tasks')).toBe('global');
     expect(familyOf('/$batch')).toBe('global');
-    // A signInActivity page is a GET users as well: it draws both.
+    // A signInActivity page is a GET users as well: it draws both, and last the identity
+    // reports' shared accounting (charged on the strict reading only: budget.ts RequestBudgets).
     expect(drawsOf('/users?$select=id,signInActivity&$top=500')).toEqual([
       { family: 'signInActivity', cost: 1 },
       { family: 'directory', cost: 1 },
+      { family: 'identityReports', cost: 1, shared: true },
     ]);
+    expect(drawsOf('/reports/authenticationMethods/userRegistrationDetails')).toEqual([{ family: 'identityReports', cost: 1 }]);
   });
 
   test('bands: S under 50 users, M 50 to 500, L above 500; unknown is S', () => {

@@ -346,20 +346,22 @@ export class RequestBudgets {
    * the reading's probe, the probe comes back and must be settled.
    */
   acquire(family: Family, cost = 1, headroom = 0): Promise<ReadingProbe | undefined> {
-    return this.enqueue(family, cost, headroom, false).then((t) => t.probe);
+    return this.enqueue(family, cost, headroom, false, true).then((t) => t.probe);
   }
 
   /**
    * Waits for every draw of one request ({@link drawsOf}) in order, then dates them all to the
    * moment the last was had (when the request goes out), so that a draw had early and held while
    * a later one waited does not leave its window before the request was sent. Returns the probe
-   * when this request is the signInActivity reading's: settle it with the answer.
+   * when this request is the signInActivity reading's: settle it with the answer. `mayProbe`
+   * false: never a probe (a `$batch` item, which goes out only once the whole batch has its
+   * budget: by then Graph's bucket may have refilled, and the probe would prove nothing).
    */
-  async acquireDraws(draws: readonly Draw[], headroom: Partial<Record<Family, number>> = {}): Promise<ReadingProbe | undefined> {
+  async acquireDraws(draws: readonly Draw[], headroom: Partial<Record<Family, number>> = {}, options: { mayProbe?: boolean } = {}): Promise<ReadingProbe | undefined> {
     const records: Start[] = [];
     let probe: ReadingProbe | undefined;
     for (const d of draws) {
-      const taken = await this.enqueue(d.family, d.cost, headroom[d.family] ?? 0, d.shared === true);
+      const taken = await this.enqueue(d.family, d.cost, headroom[d.family] ?? 0, d.shared === true, options.mayProbe !== false);
       records.push(...taken.records);
       probe ??= taken.probe;
     }
@@ -387,13 +389,13 @@ export class RequestBudgets {
     else this.allowance.set(family, { remaining, untilMs });
   }
 
-  private enqueue(family: Family, cost: number, headroom: number, shared: boolean): Promise<Taken> {
+  private enqueue(family: Family, cost: number, headroom: number, shared: boolean, mayProbe: boolean): Promise<Taken> {
     // Once the lenient reading holds, a page's shared draw is free: not queued behind anything.
     if (shared && this.lenient) return Promise.resolve({ records: [] });
     // Shared draws queue apart from the reports, so a page never waits behind the reports-only window.
     const key = shared ? `${family}#shared` : family;
     const previous = this.queues.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.take(family, cost, headroom, shared));
+    const next = previous.then(() => this.take(family, cost, headroom, shared, mayProbe));
     this.queues.set(key, next.catch(() => undefined));
     return next;
   }
@@ -434,7 +436,7 @@ export class RequestBudgets {
     };
   }
 
-  private async take(family: Family, requested: number, headroom: number, shared: boolean): Promise<Taken> {
+  private async take(family: Family, requested: number, headroom: number, shared: boolean, mayProbe: boolean): Promise<Taken> {
     for (;;) {
       if (shared && this.lenient) return { records: [] };
       // Read each round: setBudget may have changed it while this request waited.
@@ -469,7 +471,7 @@ export class RequestBudgets {
         this.sharedStarts = this.sharedStarts.filter((s) => s.at > now - window);
         sharedWait = waitFor(this.sharedStarts, budget.limit, cost, window, now);
       }
-      const probe = ownWait === 0 && sharedWait > 0 && !this.strictConfirmed && !this.probeInFlight && this.sharedUnitsLeft(now) < PROBE_BELOW_UNITS
+      const probe = mayProbe && ownWait === 0 && sharedWait > 0 && !this.strictConfirmed && !this.probeInFlight && this.sharedUnitsLeft(now) < PROBE_BELOW_UNITS
         ? this.openProbe()
         : undefined;
       if (ownWait === 0 && (sharedWait === 0 || probe)) {

@@ -11,7 +11,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { ResponseType } from '@microsoft/microsoft-graph-client';
 import { CredentialError, GraphError } from '../errors';
-import { directoryBudget, drawsOf, familyOf, GRAPH_BUDGETS, RequestBudgets, settleProbe, type Budget, type Family, type ReadingProbe, type SignInActivityReading } from './budget';
+import { directoryBudget, drawsOf, familyOf, GRAPH_BUDGETS, RequestBudgets, settleProbe, type Budget, type Family, type SignInActivityReading } from './budget';
 import { BATCH_ITEMS_AT_ONCE, FAMILY_CONCURRENCY, newPacing, sharedPacing, type Pacing } from './pacing';
 
 /** Options of a {@link Graph}; everything has a production default. */
@@ -634,19 +634,14 @@ export class Graph {
       // concurrency has room, instead of colliding again with the batches in flight.
       const slot = await pacer.acquire(Math.min(pending.length, BATCH_ITEMS_AT_ONCE));
       let outcome = { throttled: 0, succeeded: 0 };
-      // Budget each item by its own family (an inbox-rule item is an Outlook request). An item may
-      // be the probe of the signInActivity reading: its own answer settles it.
-      const probes: Array<{ id: string; probe: ReadingProbe }> = [];
+      // Budget each item by its own family (an inbox-rule item is an Outlook request). Items are
+      // never the signInActivity reading's probe: a batch goes out only once every item has its
+      // budget, and a probe must go out the moment it is chosen (budget.ts, RequestBudgets).
       for (const r of pending) {
         const draws = drawsOf(r.url, r.method);
-        const probe = await this.budgets.acquireDraws(draws, this.headroom);
-        if (probe) probes.push({ id: r.id, probe });
+        await this.budgets.acquireDraws(draws, this.headroom, { mayProbe: false });
         for (const d of draws) if (!d.shared) this.spend(d.family, d.cost);
       }
-      // No answer of the item's own (the envelope failed or was refused): nothing learnt.
-      const inconclusive = (): void => {
-        for (const p of probes) settleProbe(p.probe, 0);
-      };
       this.stats.batchCalls++;
       this.stats.batchItems += pending.length;
       // A batch of reads may be sent again; one that writes may not.
@@ -668,12 +663,10 @@ export class Graph {
         },
       });
       } catch (err) {
-        inconclusive();
         pacer.release(slot, outcome);
         throw err;
       }
       if (res.status !== 200) {
-        inconclusive();
         pacer.release(slot, { throttled: res.status === 429 ? 1 : 0, succeeded: 0 });
         // The envelope itself was refused (429, 5xx, 424): the whole batch is retried under the
         // rules of any request (Retry-After, attempt cap). When no retry is left, each item fails
@@ -702,11 +695,9 @@ export class Graph {
       try {
         answered = parseBatchResponses(res.body);
       } catch (err) {
-        inconclusive();
         pacer.release(slot, outcome);
         throw err;
       }
-      for (const p of probes) settleProbe(p.probe, answered.get(p.id.toLowerCase())?.status ?? 0);
       const throttledItems = pending.filter((r) => answered.get(r.id.toLowerCase())?.status === 429).length;
       outcome = { throttled: throttledItems, succeeded: pending.length - throttledItems };
       pacer.release(slot, outcome);

@@ -160,6 +160,19 @@ describe('the probe', () => {
   });
 });
 
+describe('$batch items', () => {
+  test('never probe: a batch goes out only once all its items have their budget', async () => {
+    const t = virtualTime();
+    const b = budgetsOn(t);
+    for (let i = 0; i < 5; i++) await b.acquireDraws(REPORT);
+    // Where a lone page would be the probe (see above), a batch item waits like any strict one.
+    expect(await b.acquireDraws(PAGE, {}, { mayProbe: false })).toBeUndefined();
+    expect(b.probesSent).toBe(0);
+    expect(total(t.slept)).toBe(10_000);
+    expect(b.signInActivityReading).toBe('strict');
+  });
+});
+
 describe('one request, several draws', () => {
   test('its starts are dated to when the last draw was had, so an early draw does not leave its window too soon', async () => {
     const t = virtualTime();

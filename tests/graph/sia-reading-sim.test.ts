@@ -1,0 +1,100 @@
+/**
+ * The signInActivity reading against the simulator over HTTPS, under each of its readings
+ * (SimOptions.throttleReadings.signInActivity): 12 signInActivity pages and 12 registration-report
+ * pages read at once, as a scan's accounts and MFA areas do. The client starts strict and one
+ * probe settles it (src/graph/budget.ts, RequestBudgets). The compressed clock (timeScale) keeps
+ * it short; only outcomes and 429 counts are asserted, never wall time.
+ */
+import { loadSettings } from '../../src/config/settings';
+import { createGraphClient, type GraphClientHandle } from '../../src/graph/client';
+import { Graph } from '../../src/graph/graph';
+import { clearSharedPacing } from '../../src/graph/pacing';
+import { generateDemoTenant } from '../../src/sim/demo-tenant';
+import { startSimulator } from '../../src/sim/server';
+
+jest.setTimeout(120_000);
+
+/** Model time runs this much faster (simulator and client alike). */
+const SCALE = 10;
+const demo = generateDemoTenant({ seed: 913, users: 60 });
+const PAGE = 5;
+
+async function workload(reading: 'ownFamily' | 'alsoIdentityReports') {
+  const sim = await startSimulator({
+    tenant: demo.data,
+    timeScale: SCALE,
+    latencyMs: 20,
+    throttleReadings: { signInActivity: reading },
+    maxPageSize: { userRegistrationDetails: PAGE },
+  });
+  const handles: GraphClientHandle[] = [];
+  const graphOf = (): Graph => {
+    const handle = createGraphClient({ graphUrl: sim.url, settings: loadSettings({}), caPem: sim.caPem, timeScale: SCALE });
+    handles.push(handle);
+    return new Graph(handle.client, {
+      clock: handle.clock.now,
+      sleep: handle.clock.sleep,
+      baseBackoffMs: 20,
+      root: sim.url,
+      share: { tenantId: demo.data.tenantId, appId: 'app-sia' },
+    });
+  };
+  try {
+    // Two clients of one app and tenant (the accounts and MFA areas, say): one budget registry.
+    const accounts = graphOf();
+    const mfa = graphOf();
+    const [users, registrations] = await Promise.all([
+      accounts.all(`/users?$select=id,signInActivity&$top=${PAGE}`),
+      mfa.all(`/reports/authenticationMethods/userRegistrationDetails?$top=${PAGE}`),
+    ]);
+    const counts = sim.counts();
+    return {
+      users: users.length,
+      registrations: registrations.length,
+      siaPages: counts.signInActivity ?? 0,
+      reportPages: counts.userRegistrationDetails ?? 0,
+      simThrottled: counts.throttled ?? 0,
+      clientThrottled: accounts.stats.throttled + mfa.stats.throttled,
+      accounts: accounts.signInActivityReading(),
+      mfa: mfa.signInActivityReading(),
+      // A later client of the same app and tenant inherits what was learnt.
+      later: graphOf().signInActivityReading(),
+    };
+  } finally {
+    await Promise.all(handles.map((h) => h.close()));
+    await sim.close();
+  }
+}
+
+describe('signInActivity reading, learnt from the simulator', () => {
+  afterEach(() => clearSharedPacing());
+
+  test('the workload: 12 signInActivity pages and 12 registration pages', () => {
+    expect(demo.data.users).toHaveLength(60);
+    expect(Math.ceil(demo.data.userRegistrationDetails.length / PAGE)).toBeGreaterThanOrEqual(10);
+  });
+
+  test('ownFamily: one probe is accepted, the client goes lenient, and no 429 comes back', async () => {
+    const r = await workload('ownFamily');
+    expect(r.users).toBe(60);
+    expect(r.registrations).toBe(demo.data.userRegistrationDetails.length);
+    expect(r.siaPages).toBe(12);
+    expect(r.reportPages).toBeGreaterThanOrEqual(10);
+    expect(r.accounts).toEqual({ reading: 'lenient', probes: 1 });
+    expect(r.mfa).toEqual({ reading: 'lenient', probes: 1 });
+    expect(r.later).toEqual({ reading: 'lenient', probes: 1 });
+    expect(r.simThrottled).toBe(0);
+    expect(r.clientThrottled).toBe(0);
+  });
+
+  test('alsoIdentityReports: the probe is refused (the one 429), the client stays strict and paces the rest clean', async () => {
+    const r = await workload('alsoIdentityReports');
+    expect(r.users).toBe(60);
+    expect(r.registrations).toBe(demo.data.userRegistrationDetails.length);
+    expect(r.siaPages).toBe(12);
+    expect(r.accounts).toEqual({ reading: 'strictConfirmed', probes: 1 });
+    expect(r.later).toEqual({ reading: 'strictConfirmed', probes: 1 });
+    expect(r.simThrottled).toBe(1);
+    expect(r.clientThrottled).toBe(1);
+  });
+});

@@ -231,6 +231,13 @@ export function settleProbe(probe: ReadingProbe | undefined, status: number): vo
  * ("Throttling is based on a token bucket algorithm") model limits so.
  */
 export const PROBE_BELOW_UNITS = 0.5;
+/**
+ * Once the strict reading is confirmed, the shared accounting's window is this much longer (a
+ * share of `perSeconds`): two families then run Graph's one bucket at its edge, and a burst let
+ * out the moment the window moves on must not reach Graph before its bucket has refilled, though
+ * the requests of the window before reached it later than they left (their transit times vary).
+ */
+export const CONFIRMED_STRICT_MARGIN = 0.05;
 /** While a probe is in flight, waiters of the shared accounting look again this often (ms). */
 const PROBE_POLL_MS = 250;
 
@@ -289,7 +296,8 @@ function waitFor(starts: readonly Start[], limit: number, cost: number, windowMs
  *   identity reports for the rest of these budgets' life (a process's registry, src/graph/pacing.ts:
  *   the scan, the watch and the digest of one app and tenant learn it together).
  * - Refused (429): the strict reading holds. It stays, and no probe is sent again; the Graph
- *   client honours the Retry-After as for any 429.
+ *   client honours the Retry-After as for any 429. The shared window is then a little longer
+ *   ({@link CONFIRMED_STRICT_MARGIN}).
  * - Anything else (no answer, 5xx): nothing learnt; a later request may probe.
  * A sliding window of `limit` per `perSeconds` never admits more than a token bucket of the same
  * size and rate would, so on the lenient reading the reports-only window keeps the reports clear
@@ -468,8 +476,9 @@ export class RequestBudgets {
       const strict = family === 'identityReports' && !this.lenient;
       let sharedWait = 0;
       if (strict) {
-        this.sharedStarts = this.sharedStarts.filter((s) => s.at > now - window);
-        sharedWait = waitFor(this.sharedStarts, budget.limit, cost, window, now);
+        const sharedWindow = this.strictConfirmed ? window * (1 + CONFIRMED_STRICT_MARGIN) : window;
+        this.sharedStarts = this.sharedStarts.filter((s) => s.at > now - sharedWindow);
+        sharedWait = waitFor(this.sharedStarts, budget.limit, cost, sharedWindow, now);
       }
       const probe = mayProbe && ownWait === 0 && sharedWait > 0 && !this.strictConfirmed && !this.probeInFlight && this.sharedUnitsLeft(now) < PROBE_BELOW_UNITS
         ? this.openProbe()

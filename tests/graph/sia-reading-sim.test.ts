@@ -1,9 +1,13 @@
 /**
  * The signInActivity reading against the simulator over HTTPS, under each of its readings
  * (SimOptions.throttleReadings.signInActivity): 12 signInActivity pages and 12 registration-report
- * pages read at once, as a scan's accounts and MFA areas do. The client starts strict and one
- * probe settles it (src/graph/budget.ts, RequestBudgets). The compressed clock (timeScale) keeps
- * it short; only outcomes and 429 counts are asserted, never wall time.
+ * pages asked for at once by two clients of one app and tenant (a scan's accounts and MFA areas).
+ * The client starts strict and one probe settles it (src/graph/budget.ts, RequestBudgets).
+ *
+ * The probe goes out only when the strict reading says Graph's bucket is empty, which a burst
+ * makes certain whatever the machine's load; page chains spread over a loaded machine's slow
+ * round trips may leave half a unit and rightly not probe. The compressed clock (timeScale)
+ * keeps it short; only outcomes and 429 counts are asserted, never wall time.
  */
 import { loadSettings } from '../../src/config/settings';
 import { createGraphClient, type GraphClientHandle } from '../../src/graph/client';
@@ -15,7 +19,7 @@ import { startSimulator } from '../../src/sim/server';
 jest.setTimeout(120_000);
 
 /** Model time runs this much faster (simulator and client alike). */
-const SCALE = 10;
+const SCALE = 5;
 const demo = generateDemoTenant({ seed: 913, users: 60 });
 const PAGE = 5;
 
@@ -25,7 +29,6 @@ async function workload(reading: 'ownFamily' | 'alsoIdentityReports') {
     timeScale: SCALE,
     latencyMs: 20,
     throttleReadings: { signInActivity: reading },
-    maxPageSize: { userRegistrationDetails: PAGE },
   });
   const handles: GraphClientHandle[] = [];
   const graphOf = (): Graph => {
@@ -43,14 +46,16 @@ async function workload(reading: 'ownFamily' | 'alsoIdentityReports') {
     // Two clients of one app and tenant (the accounts and MFA areas, say): one budget registry.
     const accounts = graphOf();
     const mfa = graphOf();
-    const [users, registrations] = await Promise.all([
-      accounts.all(`/users?$select=id,signInActivity&$top=${PAGE}`),
-      mfa.all(`/reports/authenticationMethods/userRegistrationDetails?$top=${PAGE}`),
+    // Open the connections first (domains draw no identity budget), so that the burst reaches
+    // the simulator within a few milliseconds rather than one TLS handshake after another.
+    await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? accounts : mfa).get('/domains')));
+    const answers = await Promise.all([
+      ...Array.from({ length: 12 }, () => accounts.get(`/users?$select=id,signInActivity&$top=${PAGE}`)),
+      ...Array.from({ length: 12 }, () => mfa.get(`/reports/authenticationMethods/userRegistrationDetails?$top=${PAGE}`)),
     ]);
     const counts = sim.counts();
     return {
-      users: users.length,
-      registrations: registrations.length,
+      pages: answers.filter((a) => Array.isArray((a as { value?: unknown }).value) && (a as { value: unknown[] }).value.length === PAGE).length,
       siaPages: counts.signInActivity ?? 0,
       reportPages: counts.userRegistrationDetails ?? 0,
       simThrottled: counts.throttled ?? 0,
@@ -69,17 +74,11 @@ async function workload(reading: 'ownFamily' | 'alsoIdentityReports') {
 describe('signInActivity reading, learnt from the simulator', () => {
   afterEach(() => clearSharedPacing());
 
-  test('the workload: 12 signInActivity pages and 12 registration pages', () => {
-    expect(demo.data.users).toHaveLength(60);
-    expect(Math.ceil(demo.data.userRegistrationDetails.length / PAGE)).toBeGreaterThanOrEqual(10);
-  });
-
   test('ownFamily: one probe is accepted, the client goes lenient, and no 429 comes back', async () => {
     const r = await workload('ownFamily');
-    expect(r.users).toBe(60);
-    expect(r.registrations).toBe(demo.data.userRegistrationDetails.length);
+    expect(r.pages).toBe(24);
     expect(r.siaPages).toBe(12);
-    expect(r.reportPages).toBeGreaterThanOrEqual(10);
+    expect(r.reportPages).toBe(12);
     expect(r.accounts).toEqual({ reading: 'lenient', probes: 1 });
     expect(r.mfa).toEqual({ reading: 'lenient', probes: 1 });
     expect(r.later).toEqual({ reading: 'lenient', probes: 1 });
@@ -89,9 +88,11 @@ describe('signInActivity reading, learnt from the simulator', () => {
 
   test('alsoIdentityReports: the probe is refused (the one 429), the client stays strict and paces the rest clean', async () => {
     const r = await workload('alsoIdentityReports');
-    expect(r.users).toBe(60);
-    expect(r.registrations).toBe(demo.data.userRegistrationDetails.length);
+    expect(r.pages).toBe(24);
     expect(r.siaPages).toBe(12);
+    // Report requests are counted refused or not: the refused probe may have been one of them.
+    expect(r.reportPages).toBeGreaterThanOrEqual(12);
+    expect(r.reportPages).toBeLessThanOrEqual(13);
     expect(r.accounts).toEqual({ reading: 'strictConfirmed', probes: 1 });
     expect(r.later).toEqual({ reading: 'strictConfirmed', probes: 1 });
     expect(r.simThrottled).toBe(1);

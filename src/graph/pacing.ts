@@ -176,7 +176,9 @@ const shared = new Map<string, Pacing>();
  * The one {@link Pacing} of (Graph root, tenant, app) in this process: a scan, the 15-minute
  * sign-in watch and the digest running in one Functions host draw from the same per-family
  * budgets and pacers, as Graph counts them. The first client of a key sets the budgets; later
- * clients share them (a `setBudget` of one, e.g. SharePoint's band, holds for all).
+ * clients share them (a `setBudget` of one, e.g. SharePoint's band, holds for all), and so what
+ * a probe taught the budgets of the signInActivity reading (budget.ts, RequestBudgets): learnt
+ * once per key for the life of the process (or until {@link clearSharedPacing}).
  *
  * Across processes (separate Function instances) nothing can be shared in memory: there the scan
  * leaves a headroom of the identity reports family to the watch (GraphOptions.headroom) and

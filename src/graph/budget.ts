@@ -224,11 +224,12 @@ export function settleProbe(probe: ReadingProbe | undefined, status: number): vo
 }
 
 /**
- * A probe is sent only when the shared accounting, read as Graph's token bucket (full at `limit`,
- * refilled at limit / perSeconds), would hold less than this many units: so on the strict reading
- * Graph must refuse it, with half a unit (1 s of the reports' refill) to spare for the time a
- * request takes to reach Graph. Graph's simulator and the "Identity and access service limits"
- * ("Throttling is based on a token bucket algorithm") model limits so.
+ * A probe's 2xx proves the lenient reading only if, when it left, the shared accounting read as
+ * Graph's token bucket (full at `limit`, refilled at limit / perSeconds) held less than this many
+ * units: on the strict reading Graph would have had no whole unit for it, with half a unit (1 s
+ * of the reports' refill) to spare for the time a request takes to reach Graph. The simulator and
+ * the "Identity and access service limits" ("Throttling is based on a token bucket algorithm")
+ * model limits so. A 429 needs no such condition: a probe's own families had room.
  */
 export const PROBE_BELOW_UNITS = 0.5;
 /**
@@ -286,22 +287,27 @@ function waitFor(starts: readonly Start[], limit: number, cost: number, windowMs
  * own window) and shared (reports plus signInActivity pages), and start from the STRICT reading:
  * a report must fit both, a signInActivity page must fit its own family, the directory's and the
  * shared accounting ({@link drawsOf}'s `shared` draw). Then they adapt, once:
- * - Probe: when a request would wait ONLY for the shared accounting (its own families have room)
- *   and the shared accounting read as Graph's token bucket is empty ({@link PROBE_BELOW_UNITS}),
- *   it is sent at once as the probe. At most one probe is in flight. Being sent when the strict
- *   reading says Graph's bucket is empty, it settles the question either way; a client that
- *   leaves headroom (a scan's 1 of 5, for a watch in another process) never empties the bucket
- *   by itself, so it never probes on its own and never spends that headroom.
- * - Accepted (2xx): the lenient reading holds. signInActivity pages are no longer charged to the
- *   identity reports for the rest of these budgets' life (a process's registry, src/graph/pacing.ts:
- *   the scan, the watch and the digest of one app and tenant learn it together).
+ * - Probe: when a request would wait ONLY for the shared accounting (its own families have room),
+ *   it is sent at once as the probe. At most one probe is in flight.
+ * - Accepted (2xx) while the strict reading said Graph's bucket was empty ({@link PROBE_BELOW_UNITS}):
+ *   the lenient reading holds. signInActivity pages are no longer charged to the identity reports
+ *   for the rest of these budgets' life (a process's registry, src/graph/pacing.ts: the scan, the
+ *   watch and the digest of one app and tenant learn it together).
+ * - Accepted while the bucket may still have held a unit: nothing learnt yet. The probe is
+ *   counted in the shared accounting like any start, so each such probe brings the bucket a unit
+ *   nearer empty, and the next request that waits only for the shared accounting probes again:
+ *   a sliding window never empties the bucket by itself (see below), so without these a client
+ *   paced by it would never get a probe that proves anything. They are the only starts beyond
+ *   the shared window, a few once per registry, and a scan that leaves headroom (a watch in
+ *   another process) may spend it on them.
  * - Refused (429): the strict reading holds. It stays, and no probe is sent again; the Graph
  *   client honours the Retry-After as for any 429. The shared window is then a little longer
  *   ({@link CONFIRMED_STRICT_MARGIN}).
  * - Anything else (no answer, 5xx): nothing learnt; a later request may probe.
- * A sliding window of `limit` per `perSeconds` never admits more than a token bucket of the same
- * size and rate would, so on the lenient reading the reports-only window keeps the reports clear
- * of 429s, and on the strict one the shared window does; the probe costs at most one 429.
+ * A sliding window of `limit` per `perSeconds` never admits a request that a token bucket of the
+ * same size and rate has no unit for, whatever came before (probes included): so on the lenient
+ * reading the reports-only window keeps the reports clear of 429s, on the strict one the shared
+ * window does, and the probing costs at most one 429, the one that settles it.
  */
 export class RequestBudgets {
   private readonly starts = new Map<Family, Start[]>();
@@ -317,7 +323,7 @@ export class RequestBudgets {
   private lenient = false;
   private strictConfirmed = false;
   private probeInFlight = false;
-  /** Probes sent so far (at most one settles the reading; an inconclusive one is followed by another). */
+  /** Probes sent so far (the last settled the reading; those before it proved nothing). */
   probesSent = 0;
 
   constructor(
@@ -427,7 +433,8 @@ export class RequestBudgets {
     return left;
   }
 
-  private openProbe(): ReadingProbe {
+  /** `proves`: a 2xx of this probe proves the lenient reading (Graph's bucket was empty on the strict one). */
+  private openProbe(proves: boolean): ReadingProbe {
     this.probeInFlight = true;
     this.probesSent++;
     let open = true;
@@ -436,7 +443,7 @@ export class RequestBudgets {
         if (!open) return;
         open = false;
         this.probeInFlight = false;
-        if (outcome === 'accepted') {
+        if (outcome === 'accepted' && proves) {
           this.lenient = true;
           this.sharedStarts = [];
         } else if (outcome === 'throttled') this.strictConfirmed = true;
@@ -480,8 +487,8 @@ export class RequestBudgets {
         this.sharedStarts = this.sharedStarts.filter((s) => s.at > now - sharedWindow);
         sharedWait = waitFor(this.sharedStarts, budget.limit, cost, sharedWindow, now);
       }
-      const probe = mayProbe && ownWait === 0 && sharedWait > 0 && !this.strictConfirmed && !this.probeInFlight && this.sharedUnitsLeft(now) < PROBE_BELOW_UNITS
-        ? this.openProbe()
+      const probe = mayProbe && ownWait === 0 && sharedWait > 0 && !this.strictConfirmed && !this.probeInFlight
+        ? this.openProbe(this.sharedUnitsLeft(now) < PROBE_BELOW_UNITS)
         : undefined;
       if (ownWait === 0 && (sharedWait === 0 || probe)) {
         const records: Start[] = [];

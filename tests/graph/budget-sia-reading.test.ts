@@ -47,20 +47,51 @@ describe('the strict reading', () => {
     expect(t.slept).toEqual([]);
   });
 
-  test('while Graph\'s bucket may still hold a unit, the shared accounting is waited for, not probed', async () => {
+  test('while Graph\'s bucket may still hold a unit, a probe\'s 2xx proves nothing; probes go on until one does', async () => {
     const t = virtualTime();
     const b = budgetsOn(t);
     // Five starts two seconds apart: the window is full at 8 s, but a bucket refilled at 0.5 a
-    // second would hold about 4 of its 5 units; a probe would tell nothing.
+    // second would hold about 4 of its 5 units (4.25 at 8.5 s).
     for (let i = 0; i < 5; i++) {
       await b.acquireDraws(i % 2 ? REPORT : PAGE);
       t.advance(2_000);
     }
     t.advance(-1_500); // 8.5 s after the first
-    expect(await b.acquireDraws(PAGE)).toBeUndefined();
-    expect(b.probesSent).toBe(0);
-    // It waited until the first start left the window (10 s after it).
-    expect(total(t.slept)).toBe(1_500);
+    // Each page waits only for the shared accounting: out at once as a probe; its 2xx proves
+    // nothing until the strict reading leaves Graph's bucket under half a unit (4.25, 3.25,
+    // 2.25, 1.25 before the first four, 0.25 before the fifth).
+    for (let i = 1; i <= 4; i++) {
+      const probe = await b.acquireDraws(PAGE);
+      expect(probe).toBeDefined();
+      settleProbe(probe, 200);
+      expect(b.signInActivityReading).toBe('strict');
+      expect(b.probesSent).toBe(i);
+    }
+    const fifth = await b.acquireDraws(PAGE);
+    settleProbe(fifth, 200);
+    expect(b.signInActivityReading).toBe('lenient');
+    expect(b.probesSent).toBe(5);
+    expect(t.slept).toEqual([]);
+  });
+
+  test('a probe refused after ones that proved nothing: strict for good, one 429', async () => {
+    const t = virtualTime();
+    const b = budgetsOn(t);
+    for (let i = 0; i < 5; i++) {
+      await b.acquireDraws(PAGE);
+      if (i < 4) t.advance(2_000);
+    }
+    // At 8 s the window is full, the bucket may hold about 4 units: the probe's 2xx proves nothing.
+    const first = await b.acquireDraws(REPORT);
+    expect(first).toBeDefined();
+    settleProbe(first, 200);
+    expect(b.signInActivityReading).toBe('strict');
+    const second = await b.acquireDraws(REPORT);
+    settleProbe(second, 429);
+    expect(b.signInActivityReading).toBe('strictConfirmed');
+    expect(b.probesSent).toBe(2);
+    expect(await b.acquireDraws(REPORT)).toBeUndefined();
+    expect(total(t.slept)).toBeGreaterThan(0);
   });
 });
 
@@ -149,15 +180,21 @@ describe('the probe', () => {
     expect(b.signInActivityReading).toBe('strict');
   });
 
-  test('a client that leaves headroom never empties Graph\'s bucket by itself, so never probes (nor spends the headroom)', async () => {
+  test('a client that leaves headroom probes once its window is full, and may spend its headroom doing so', async () => {
     const t = virtualTime();
     const b = budgetsOn(t);
     const headroom = { identityReports: 1 };
     for (let i = 0; i < 4; i++) expect(await b.acquireDraws(i % 2 ? REPORT : PAGE, headroom)).toBeUndefined();
-    // 4 of 5 used: with its headroom the scan waits, and Graph's bucket holds a unit, so no probe.
-    expect(await b.acquireDraws(PAGE, headroom)).toBeUndefined();
-    expect(b.probesSent).toBe(0);
-    expect(total(t.slept)).toBe(10_000);
+    // 4 of 5 used: the strict reading leaves Graph's bucket the headroom's unit, so a 2xx of this
+    // probe proves nothing; the next one goes out with the bucket empty and does.
+    const first = await b.acquireDraws(PAGE, headroom);
+    settleProbe(first, 200);
+    expect(b.signInActivityReading).toBe('strict');
+    const second = await b.acquireDraws(PAGE, headroom);
+    settleProbe(second, 200);
+    expect(b.signInActivityReading).toBe('lenient');
+    expect(b.probesSent).toBe(2);
+    expect(t.slept).toEqual([]);
   });
 });
 
@@ -178,19 +215,19 @@ describe('one request, several draws', () => {
   test('its starts are dated to when the last draw was had, so an early draw does not leave its window too soon', async () => {
     const t = virtualTime();
     const b = new RequestBudgets({ ...GRAPH_BUDGETS, signInActivity: { limit: 1, perSeconds: 60 } }, t.clock, t.sleep);
-    // The shared window full but not in a burst (no probe): the page's shared draw waits 4 s.
+    // The shared window full (a batch item: no probe): the page's shared draw waits 6 s.
     for (let i = 0; i < 5; i++) {
       await b.acquireDraws(REPORT);
       t.advance(1_000);
     }
     t.advance(-1_000);
     const t0 = t.now();
-    await b.acquireDraws(PAGE);
+    await b.acquireDraws(PAGE, {}, { mayProbe: false });
     expect(b.probesSent).toBe(0);
     const sent = t.now();
     expect(sent - t0).toBe(6_000);
     // The next page waits for a minute after the first was SENT, not after its own draw was had.
-    await b.acquireDraws(PAGE);
+    await b.acquireDraws(PAGE, {}, { mayProbe: false });
     expect(t.now() - sent).toBeGreaterThanOrEqual(60_000);
   });
 });

@@ -23,12 +23,17 @@ const SCALE = 5;
 const demo = generateDemoTenant({ seed: 913, users: 60 });
 const PAGE = 5;
 
-async function workload(reading: 'ownFamily' | 'alsoIdentityReports') {
+/**
+ * `burst`: 24 requests asked for at once. `chains`: two page chains (12 pages each) side by side,
+ * each page asked for when the one before it came back, as the collectors read them.
+ */
+async function workload(reading: 'ownFamily' | 'alsoIdentityReports', shape: 'burst' | 'chains' = 'burst') {
   const sim = await startSimulator({
     tenant: demo.data,
     timeScale: SCALE,
     latencyMs: 20,
     throttleReadings: { signInActivity: reading },
+    maxPageSize: { userRegistrationDetails: PAGE },
   });
   const handles: GraphClientHandle[] = [];
   const graphOf = (): Graph => {
@@ -49,13 +54,25 @@ async function workload(reading: 'ownFamily' | 'alsoIdentityReports') {
     // Open the connections first (domains draw no identity budget), so that the burst reaches
     // the simulator within a few milliseconds rather than one TLS handshake after another.
     await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? accounts : mfa).get('/domains')));
-    const answers = await Promise.all([
-      ...Array.from({ length: 12 }, () => accounts.get(`/users?$select=id,signInActivity&$top=${PAGE}`)),
-      ...Array.from({ length: 12 }, () => mfa.get(`/reports/authenticationMethods/userRegistrationDetails?$top=${PAGE}`)),
-    ]);
+    let pages: number;
+    if (shape === 'burst') {
+      const answers = await Promise.all([
+        ...Array.from({ length: 12 }, () => accounts.get(`/users?$select=id,signInActivity&$top=${PAGE}`)),
+        ...Array.from({ length: 12 }, () => mfa.get(`/reports/authenticationMethods/userRegistrationDetails?$top=${PAGE}`)),
+      ]);
+      pages = answers.filter((a) => Array.isArray((a as { value?: unknown }).value) && (a as { value: unknown[] }).value.length === PAGE).length;
+    } else {
+      const [users, registrations] = await Promise.all([
+        accounts.all(`/users?$select=id,signInActivity&$top=${PAGE}`),
+        mfa.all(`/reports/authenticationMethods/userRegistrationDetails?$top=${PAGE}`),
+      ]);
+      expect(users).toHaveLength(60);
+      expect(registrations).toHaveLength(demo.data.userRegistrationDetails.length);
+      pages = Math.ceil(users.length / PAGE) + Math.ceil(registrations.length / PAGE);
+    }
     const counts = sim.counts();
     return {
-      pages: answers.filter((a) => Array.isArray((a as { value?: unknown }).value) && (a as { value: unknown[] }).value.length === PAGE).length,
+      pages,
       siaPages: counts.signInActivity ?? 0,
       reportPages: counts.userRegistrationDetails ?? 0,
       simThrottled: counts.throttled ?? 0,
@@ -84,6 +101,26 @@ describe('signInActivity reading, learnt from the simulator', () => {
     expect(r.later).toEqual({ reading: 'lenient', probes: 1 });
     expect(r.simThrottled).toBe(0);
     expect(r.clientThrottled).toBe(0);
+  });
+
+  test('chains, ownFamily: probes until one proves the lenient reading, no 429', async () => {
+    const r = await workload('ownFamily', 'chains');
+    expect(r.siaPages).toBe(12);
+    expect(r.accounts.reading).toBe('lenient');
+    expect(r.accounts.probes).toBeGreaterThanOrEqual(1);
+    expect(r.accounts.probes).toBeLessThanOrEqual(6);
+    expect(r.simThrottled).toBe(0);
+    expect(r.clientThrottled).toBe(0);
+  });
+
+  test('chains, alsoIdentityReports: probes until one is refused, the one 429; strict from then on', async () => {
+    const r = await workload('alsoIdentityReports', 'chains');
+    expect(r.siaPages).toBe(12);
+    expect(r.accounts.reading).toBe('strictConfirmed');
+    expect(r.accounts.probes).toBeGreaterThanOrEqual(1);
+    expect(r.accounts.probes).toBeLessThanOrEqual(6);
+    expect(r.simThrottled).toBe(1);
+    expect(r.clientThrottled).toBe(1);
   });
 
   test('alsoIdentityReports: the probe is refused (the one 429), the client stays strict and paces the rest clean', async () => {

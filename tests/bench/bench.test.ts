@@ -119,6 +119,9 @@ describe('bench end to end (200 users)', () => {
     expect([r.weeklyFull.timeScale, r.daily.timeScale]).toEqual([50, 10]);
     // The ratio that counts is to the bound of the reading the simulator played.
     for (const s of [r.weeklyFull, r.daily]) expect(s.ratio.total).toBe(s.ratios[1].total);
+    // The client's signInActivity pacing is reported (where its probe left it) as is Outlook's concurrency.
+    expect(['strict', 'probing', 'strictConfirmed', 'lenient']).toContain(r.weeklyFull.signInActivityReading.reading);
+    expect(r.weeklyFull.outlookConcurrency.cap).toBe(64);
     expect((r.weeklyFull.plantedKeys as string[]).filter((k) => k.startsWith('FILE-01 b!')).length).toBeGreaterThan(0);
     expect((r.weeklyFull.plantedKeys as string[]).some((k) => k.startsWith('SIGN-'))).toBe(true);
     for (const name of ['weeklyFull', 'daily']) {

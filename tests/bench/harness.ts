@@ -137,6 +137,10 @@ interface ScanRun {
   reconcileStartMs?: number;
   /** sharded: the shards that ran (every shard logs its outcome) */
   shards?: string[];
+  /** where the client's signInActivity pacing ended (strict until a probe decides: src/graph/budget.ts) */
+  signInActivityReading?: unknown;
+  /** Outlook's adaptive concurrency at the end: allowed in flight, ceiling, halvings */
+  outlookConcurrency?: unknown;
 }
 
 /** Sharded runs: the Azurite (queues and store) and its Store, one per benchSize. */
@@ -222,6 +226,8 @@ export async function benchSize(o: BenchOptions): Promise<Record<string, unknown
           resourceUnits: counts.resourceUnits ?? 0,
           throttled: counts.throttled ?? 0,
           retries: run.retries,
+          ...(run.signInActivityReading !== undefined ? { signInActivityReading: run.signInActivityReading } : {}),
+          ...(run.outlookConcurrency !== undefined ? { outlookConcurrency: run.outlookConcurrency } : {}),
           peakRssMB: round(Math.max(peak, process.resourceUsage().maxRSS * 1024) / 1048576),
           scenarioPeakRssMB: round(Math.max(peak, await sampler.stop()) / 1048576),
           loadAverage: { before: loadBefore.map(round), after: loadavg().map(round) },
@@ -296,7 +302,7 @@ async function inProcessScan(o: BenchOptions, store: MemoryStore, sim: SimChild,
       },
     };
     const result = await runScan(options);
-    return { result, retries: graph.stats.retries, finishedMs };
+    return { result, retries: graph.stats.retries, finishedMs, signInActivityReading: graph.signInActivityReading(), outlookConcurrency: graph.concurrencyOf('outlook') };
   } finally {
     await handle.close();
   }

@@ -4,28 +4,11 @@
  * first, and one probe that settles it. On an injected clock: no real time passes.
  */
 import { drawsOf, GRAPH_BUDGETS, RequestBudgets, settleProbe } from '../../src/graph/budget';
+import { virtualTime } from '../support/virtual-time';
 
 const PAGE = drawsOf('/users?$select=id,signInActivity&$top=500');
 const REPORT = drawsOf('/reports/authenticationMethods/userRegistrationDetails?$top=1000');
 
-/** A clock that moves only when slept on; each sleep also yields to the event loop once. */
-function virtualTime() {
-  let now = 1_000_000;
-  const slept: number[] = [];
-  return {
-    clock: () => now,
-    sleep: async (ms: number) => {
-      slept.push(ms);
-      now += ms;
-      await new Promise((r) => setImmediate(r));
-    },
-    slept,
-    now: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
 
 function budgetsOn(t: ReturnType<typeof virtualTime>): RequestBudgets {
   return new RequestBudgets(GRAPH_BUDGETS, t.clock, t.sleep);
@@ -39,7 +22,7 @@ async function ticks(n = 5): Promise<void> {
 
 describe('the strict reading', () => {
   test('a signInActivity page spends one of the identity reports: 3 pages and 2 reports fill the window', async () => {
-    const t = virtualTime();
+    const t = virtualTime({ yieldOnSleep: true });
     const b = budgetsOn(t);
     expect(b.signInActivityReading).toBe('strict');
     for (let i = 0; i < 3; i++) expect(await b.acquireDraws(PAGE)).toBeUndefined();
@@ -48,7 +31,7 @@ describe('the strict reading', () => {
   });
 
   test('while Graph\'s bucket may still hold a unit, a probe\'s 2xx proves nothing; probes go on until one does', async () => {
-    const t = virtualTime();
+    const t = virtualTime({ yieldOnSleep: true });
     const b = budgetsOn(t);
     // Five starts two seconds apart: the window is full at 8 s, but a bucket refilled at 0.5 a
     // second would hold about 4 of its 5 units (4.25 at 8.5 s).
@@ -75,7 +58,7 @@ describe('the strict reading', () => {
   });
 
   test('a probe refused after ones that proved nothing: strict for good, one 429', async () => {
-    const t = virtualTime();
+    const t = virtualTime({ yieldOnSleep: true });
     const b = budgetsOn(t);
     for (let i = 0; i < 5; i++) {
       await b.acquireDraws(PAGE);
@@ -97,7 +80,7 @@ describe('the strict reading', () => {
 
 describe('the probe', () => {
   test('a report waiting only for the shared accounting goes out at once as the probe; accepted: lenient for good', async () => {
-    const t = virtualTime();
+    const t = virtualTime({ yieldOnSleep: true });
     const b = budgetsOn(t);
     for (let i = 0; i < 3; i++) await b.acquireDraws(PAGE);
     for (let i = 0; i < 2; i++) await b.acquireDraws(REPORT);
@@ -139,7 +122,7 @@ describe('the probe', () => {
   });
 
   test('a page can be the probe too; refused (429): strict for good, never probed again', async () => {
-    const t = virtualTime();
+    const t = virtualTime({ yieldOnSleep: true });
     const b = budgetsOn(t);
     for (let i = 0; i < 5; i++) await b.acquireDraws(REPORT);
     // Reports-only is full as well: a report would wait for its own window, so a page probes.
@@ -163,7 +146,7 @@ describe('the probe', () => {
   });
 
   test('an inconclusive probe (no answer, 5xx) teaches nothing: a later request probes again', async () => {
-    const t = virtualTime();
+    const t = virtualTime({ yieldOnSleep: true });
     const b = budgetsOn(t);
     for (let i = 0; i < 5; i++) await b.acquireDraws(PAGE);
     const first = await b.acquireDraws(REPORT);
@@ -181,7 +164,7 @@ describe('the probe', () => {
   });
 
   test('a client that leaves headroom probes once its window is full, and may spend its headroom doing so', async () => {
-    const t = virtualTime();
+    const t = virtualTime({ yieldOnSleep: true });
     const b = budgetsOn(t);
     const headroom = { identityReports: 1 };
     for (let i = 0; i < 4; i++) expect(await b.acquireDraws(i % 2 ? REPORT : PAGE, headroom)).toBeUndefined();
@@ -200,7 +183,7 @@ describe('the probe', () => {
 
 describe('$batch items', () => {
   test('never probe: a batch goes out only once all its items have their budget', async () => {
-    const t = virtualTime();
+    const t = virtualTime({ yieldOnSleep: true });
     const b = budgetsOn(t);
     for (let i = 0; i < 5; i++) await b.acquireDraws(REPORT);
     // Where a lone page would be the probe (see above), a batch item waits like any strict one.
@@ -213,7 +196,7 @@ describe('$batch items', () => {
 
 describe('one request, several draws', () => {
   test('its starts are dated to when the last draw was had, so an early draw does not leave its window too soon', async () => {
-    const t = virtualTime();
+    const t = virtualTime({ yieldOnSleep: true });
     const b = new RequestBudgets({ ...GRAPH_BUDGETS, signInActivity: { limit: 1, perSeconds: 60 } }, t.clock, t.sleep);
     // The shared window full (a batch item: no probe): the page's shared draw waits 6 s.
     for (let i = 0; i < 5; i++) {

@@ -9,20 +9,8 @@ import { costOf, GRAPH_BUDGETS, RequestBudgets, sharepointBudget } from '../../s
 import { rolesOfToken, SIMULATOR_DEFAULT_ROLES, simulatorToken } from '../../src/graph/client';
 import { generateDemoTenant } from '../../src/sim/demo-tenant';
 import { startTestSim, testContext, type TestSim } from '../support/sim';
+import { virtualTime } from '../support/virtual-time';
 
-function virtualTime() {
-  let now = 1_000_000;
-  const slept: number[] = [];
-  return {
-    clock: () => now,
-    sleep: async (ms: number) => {
-      slept.push(ms);
-      now += ms;
-    },
-    slept,
-    now: () => now,
-  };
-}
 
 describe('costs and bands', () => {
   it('costs SharePoint requests in resource units and everything else 1', () => {

@@ -388,7 +388,7 @@ function shardsPerFamily(names: readonly string[]): Partial<Record<ShardedFamily
 }
 
 /** The workload of the areas scanned only (`--areas`): what the other areas would read is left out of the bound. */
-function restrictShape(w: WorkloadShape, areas: readonly Area[] | undefined): WorkloadShape {
+export function restrictShape(w: WorkloadShape, areas: readonly Area[] | undefined): WorkloadShape {
   if (!areas) return w;
   const has = (a: Area): boolean => areas.includes(a);
   return {
@@ -436,7 +436,7 @@ function ratioOf(bounds: Bound[], reading: Reading, model: number): { total: num
 function roundSharded(b: ShardedBound): ShardedBound {
   return { ...roundBound(b), workers: b.workers, tenantSeconds: round(b.tenantSeconds), workerSeconds: round(b.workerSeconds), clientLatencySeconds: Object.fromEntries(Object.entries(b.clientLatencySeconds).map(([k, v]) => [k, round(v)])) };
 }
-function roundBound(b: Bound): Bound {
+export function roundBound(b: Bound): Bound {
   const families = Object.fromEntries(Object.entries(b.families).map(([k, f]) => [k, { ...f, rateSeconds: round(f.rateSeconds), latencySeconds: round(f.latencySeconds), seconds: round(f.seconds) }]));
   return { ...b, families, seconds: round(b.seconds), identitySeconds: round(b.identitySeconds), mailSeconds: round(b.mailSeconds) };
 }

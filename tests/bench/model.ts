@@ -213,8 +213,10 @@ export interface TenantCounts {
   staleByAny?: number;
   /** users with no sign-in recorded (re-read by id on an incremental read) */
   neverSignedIn?: number;
-  /** principals holding a role (their registration records and last sign-ins are read by id) */
+  /** users holding a role, directly or through a group (their last sign-ins are re-read by id) */
   roleHolders?: number;
+  /** the holders whose registration record the filtered MFA read does not return (read by id); default roleHolders */
+  registrationsToRead?: number;
   /** users the registration report lists as not registered */
   unregistered?: number;
   /** enabled users (the registration report's rows; the MFA cost guard counts them) */
@@ -242,6 +244,7 @@ export function benchShape(users: number, scenario: ScenarioName = 'weeklyFull',
   const libraries = counts?.libraries ?? sites;
   const shared = counts?.sharedItems ?? libraries * Math.round(200 * 0.02);
   const holders = counts?.roleHolders ?? 0;
+  const holderReads = counts?.registrationsToRead ?? holders;
   // The registration report's pages, as the rows of an unfiltered read would come out (lowerBound divides by the page).
   // The collector's own cost guard (registrationReadCost) decides, on the same figures.
   const enabled = counts?.enabledUsers ?? users;
@@ -251,7 +254,7 @@ export function benchShape(users: number, scenario: ScenarioName = 'weeklyFull',
   const filteredPages = Math.max(1, Math.ceil((counts?.unregistered ?? 0) / PAGES.userRegistrationDetails));
   const mfaRequests = counts?.unregistered === undefined || registrationReadCost({ enabledUsers: enabled, holdersToRead: null }).choice === 'unfiltered'
     ? wholeReport
-    : filteredPages + (registrationReadCost({ enabledUsers: enabled, holdersToRead: holders }).choice === 'filtered' ? holders : wholeReport);
+    : filteredPages + (registrationReadCost({ enabledUsers: enabled, holdersToRead: holderReads }).choice === 'filtered' ? holderReads : wholeReport);
   const base = { users, enabledUsers: mfaRequests * PAGES.userRegistrationDetails, signInActivityUsers: users, mailboxes: users, sites, itemsPerLibrary: 200 };
   if (scenario === 'weeklyFull') return { ...base, signIns: users * 10, librariesRead: libraries, tokenDeltas: false, permissionReads: shared };
   const oneDrives = counts?.oneDrives ?? users;

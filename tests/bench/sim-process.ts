@@ -44,7 +44,7 @@ export interface SimTruth {
  * (collect/identity.ts): the users at or before the cut-off of each signInActivity query (default
  * policy: 90 days), those with no sign-in recorded, the role holders, and the unregistered users.
  */
-function identityCounts(t: TenantData): Pick<TenantCounts, 'staleBySuccess' | 'staleByAny' | 'neverSignedIn' | 'roleHolders' | 'unregistered' | 'enabledUsers'> {
+function identityCounts(t: TenantData): Pick<TenantCounts, 'staleBySuccess' | 'staleByAny' | 'neverSignedIn' | 'roleHolders' | 'registrationsToRead' | 'unregistered' | 'enabledUsers'> {
   const cutoff = Date.now() - 90 * 86_400_000;
   const at = (v: unknown): number | null => {
     const ms = typeof v === 'string' && v !== '' ? Date.parse(v) : NaN;
@@ -61,10 +61,24 @@ function identityCounts(t: TenantData): Pick<TenantCounts, 'staleBySuccess' | 's
     if (any !== null && any <= cutoff) staleByAny++;
     if (success === null && any === null) neverSignedIn++;
   }
-  const holders = new Set([...t.roleAssignments, ...t.roleEligibilitySchedules].map((r) => String(r.principalId)));
+  // Users holding a role, directly or through a (nested) group: the collectors read registration
+  // records and last sign-ins of users only (service principals and groups have neither).
+  const userIds = new Set(t.users.map((u) => String(u.id)));
+  const holders = new Set<string>();
+  const expand = (id: string, seen: Set<string>): void => {
+    if (userIds.has(id)) holders.add(id);
+    else if (!seen.has(id)) {
+      seen.add(id);
+      for (const m of t.groupMembers?.[id] ?? []) expand(m, seen);
+    }
+  };
+  for (const r of [...t.roleAssignments, ...t.roleEligibilitySchedules]) expand(String(r.principalId), new Set());
   const unregistered = t.userRegistrationDetails.filter((r) => r.isMfaRegistered === false).length;
+  // The holders the filtered registration read does not return (registered, or without a record), read by id.
+  const unregisteredIds = new Set(t.userRegistrationDetails.filter((r) => r.isMfaRegistered === false).map((r) => String(r.id)));
+  const registrationsToRead = [...holders].filter((id) => !unregisteredIds.has(id)).length;
   const enabledUsers = t.users.filter((u) => u.accountEnabled === true).length;
-  return { staleBySuccess, staleByAny, neverSignedIn, roleHolders: holders.size, unregistered, enabledUsers };
+  return { staleBySuccess, staleByAny, neverSignedIn, roleHolders: holders.size, registrationsToRead, unregistered, enabledUsers };
 }
 
 /** The bench's names of the readings, as the simulator's options spell them. */

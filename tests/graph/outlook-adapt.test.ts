@@ -48,3 +48,20 @@ test('default client, per-mailbox reading: Outlook climbs past 16 in flight (the
     await t.close();
   }
 });
+
+test('a family at its ceiling (SharePoint, 16 from the start) sends full batches, not 1-item probes into free slots', async () => {
+  // 40 callers at once, 3 permission reads each (as drives read their few shared items): one
+  // envelope per caller. Before, a caller that found 1 or 2 slots free (five batches of 3 hold 15
+  // of 16) split its reads into batches of that many.
+  const t = await startTestSim({ tenant: demo.data, latencyMs: 20, throttle: false });
+  try {
+    const graph = t.graph();
+    expect(graph.concurrencyOf('sharepoint')).toMatchObject({ allowed: 16, cap: 16 });
+    await Promise.all(
+      Array.from({ length: 40 }, (_, c) => graph.batch(Array.from({ length: 3 }, (_, i) => ({ id: String(i), method: 'GET' as const, url: `/drives/b!none${c}/items/i${i}/permissions` })))),
+    );
+    expect(t.sim.counts().batch).toBe(40);
+  } finally {
+    await t.close();
+  }
+});
